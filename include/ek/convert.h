@@ -1,0 +1,199 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// Quantize / dequantize between f32 and int8 / uint8 (per-tensor or per-axis, affine or
+// symmetric), and convert f32 <-> f16 / bf16. Numerics: docs/numerics.md and the scalar
+// reference ek/ref/convert.h; every target is bit-exact with it.
+//
+//   ek::Quantize(input_f32, output_q8)      output carries the quant params (kPerTensor/kPerAxis)
+//   ek::Dequantize(input_q8, output_f32)    input carries the quant params
+//   ek::Convert(input, output)              f32 -> f16/bf16 or f16/bf16 -> f32
+//
+// Views of any rank 1..5, with any non-negative strides and offsets; rows that are contiguous
+// run vectorized. Work is cut into tasks of at least kMinElementsPerTask elements and handed to
+// ctx.threads (serial by default).
+#ifndef EK_CONVERT_H_
+#define EK_CONVERT_H_
+
+#include <cstdint>
+
+#include "ek/detail/convert_types.h"
+#include "ek/dispatch.h"
+#include "ek/parallel.h"
+#include "ek/status.h"
+#include "ek/tensor.h"
+#include "ek/tensor_validate.h"
+
+#include "ek/detail/compile_targets.h"  // all per-target code of ek, once per target
+
+namespace ek {
+namespace detail {
+
+constexpr int64_t kMinElementsPerTask = 32 * 1024;  // below this, a task costs more than it saves
+constexpr int64_t kMaxRowChunk = 16 * 1024;         // long rows are cut into chunks of this size
+
+using RowKernel = void (*)(const RowArgs&);
+
+// Two same-shaped views walked together, after merging dimensions that are contiguous in both
+// (never the quant axis, whose index selects the scale).
+struct PairedWalk {
+  int rank = 0;
+  int64_t shape[kMaxRank];
+  int64_t in_strides[kMaxRank];
+  int64_t out_strides[kMaxRank];
+  int axis = -1;  // quant axis after merging, or -1
+};
+
+inline PairedWalk MakePairedWalk(const TensorView& in, const TensorView& out, int quant_axis) {
+  PairedWalk w;
+  for (int i = 0; i < in.rank; ++i) {
+    const int prev = w.rank - 1;
+    const bool mergeable = prev >= 0 && i != quant_axis && w.axis != prev &&
+                           w.in_strides[prev] == in.strides[i] * in.shape[i] &&
+                           w.out_strides[prev] == out.strides[i] * in.shape[i];
+    if (mergeable) {
+      w.shape[prev] *= in.shape[i];
+      w.in_strides[prev] = in.strides[i];
+      w.out_strides[prev] = out.strides[i];
+      continue;
+    }
+    if (i == quant_axis) w.axis = w.rank;
+    w.shape[w.rank] = in.shape[i];
+    w.in_strides[w.rank] = in.strides[i];
+    w.out_strides[w.rank] = out.strides[i];
+    ++w.rank;
+  }
+  return w;
+}
+
+// Runs `kernel` over all rows of in/out. `quantized` is whichever view carries quant params
+// (or null for plain conversions).
+inline void RunRows(const TensorView& in, const TensorView& out, const TensorView* quantized, RowKernel kernel,
+                    const Context& ctx) {
+  const QuantParams* qp = quantized ? &quantized->quant : nullptr;
+  const int quant_axis = qp && qp->scheme == QuantScheme::kPerAxis ? qp->axis : -1;
+  const PairedWalk w = MakePairedWalk(in, out, quant_axis);
+  const int inner = w.rank - 1;
+  const int64_t row_length = w.shape[inner];
+  int64_t num_rows = 1;
+  for (int i = 0; i < inner; ++i) num_rows *= w.shape[i];
+  const int64_t chunk = row_length < kMaxRowChunk ? row_length : kMaxRowChunk;
+  const int64_t chunks_per_row = (row_length + chunk - 1) / chunk;
+  const int64_t units = num_rows * chunks_per_row;
+  const int64_t min_units = (kMinElementsPerTask + chunk - 1) / chunk;
+  const TaskPlan plan = PlanTasks(static_cast<size_t>(units), static_cast<size_t>(min_units));
+
+  const int in_bits = DTypeBits(in.dtype), out_bits = DTypeBits(out.dtype);
+  const uint8_t* in_base = static_cast<const uint8_t*>(in.memory.host) + in.offset * (in_bits / 8);
+  uint8_t* out_base = static_cast<uint8_t*>(out.memory.host) + out.offset * (out_bits / 8);
+
+  ParallelFor(ctx.threads, plan.num_tasks, [&](size_t task) {
+    for (size_t unit = plan.Begin(task); unit < plan.End(task, static_cast<size_t>(units)); ++unit) {
+      const int64_t row = static_cast<int64_t>(unit) / chunks_per_row;
+      const int64_t col0 = (static_cast<int64_t>(unit) % chunks_per_row) * chunk;
+      // Row number -> multi-index over the outer dimensions.
+      int64_t in_elem = col0 * w.in_strides[inner], out_elem = col0 * w.out_strides[inner];
+      int64_t axis_index = 0;
+      int64_t rest = row;
+      for (int d = inner - 1; d >= 0; --d) {
+        const int64_t index = rest % w.shape[d];
+        rest /= w.shape[d];
+        in_elem += index * w.in_strides[d];
+        out_elem += index * w.out_strides[d];
+        if (d == w.axis) axis_index = index;
+      }
+      RowArgs args;
+      args.in = in_base + in_elem * (in_bits / 8);
+      args.out = out_base + out_elem * (out_bits / 8);
+      args.in_stride = w.in_strides[inner];
+      args.out_stride = w.out_strides[inner];
+      args.count = row_length - col0 < chunk ? row_length - col0 : chunk;
+      args.in_type = in.dtype;
+      args.out_type = out.dtype;
+      if (qp && qp->scheme == QuantScheme::kPerTensor) {
+        args.quant.scale = qp->scale;
+        args.quant.zero_point = qp->zero_point;
+      } else if (qp && qp->scheme == QuantScheme::kPerAxis) {
+        const float* scales = static_cast<const float*>(qp->scales);
+        if (w.axis == inner) {
+          args.quant.scales = scales + col0;
+          args.quant.zero_points = qp->zero_points ? qp->zero_points + col0 : nullptr;
+        } else {
+          args.quant.scale = scales[axis_index];
+          args.quant.zero_point = qp->zero_points ? qp->zero_points[axis_index] : 0;
+        }
+      }
+      kernel(args);
+    }
+  });
+}
+
+// Checks shared by all three entry points.
+inline Status ValidatePair(const TensorView& input, const TensorView& output) {
+  EK_RETURN_IF_ERROR(EnsureDispatchReady());
+  EK_RETURN_IF_ERROR(ValidateView(input, "input"));
+  EK_RETURN_IF_ERROR(ValidateOutputView(output, "output"));
+  EK_RETURN_IF_ERROR(RequireHostMemory(input, "input"));
+  EK_RETURN_IF_ERROR(RequireHostMemory(output, "output"));
+  EK_RETURN_IF_ERROR(RequireSameShape(output, "output", input, "input"));
+  return CheckNoOverlap(output, "output", input, "input");
+}
+
+inline Status RequireQuantized8(const TensorView& v, const char* name) {
+  if (v.dtype != DType::kI8 && v.dtype != DType::kU8) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s: dtype is %s, expected i8 or u8", name, DTypeName(v.dtype));
+  }
+  if (v.quant.scheme != QuantScheme::kPerTensor && v.quant.scheme != QuantScheme::kPerAxis) {
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "%s: needs per-tensor or per-axis quant params (per-block is for packed weights)", name);
+  }
+  return Status::Ok();
+}
+
+}  // namespace detail
+
+namespace {  // per-TU dispatch tables (see ek/dispatch.h)
+namespace ek_convert_tables {
+HWY_EXPORT(QuantizeRow);
+HWY_EXPORT(DequantizeRow);
+HWY_EXPORT(ConvertRow);
+}  // namespace ek_convert_tables
+
+// f32 input -> int8/uint8 output, with the output's quant params.
+inline Status Quantize(const TensorView& input, const TensorView& output, const Context& ctx = Context()) {
+  EK_RETURN_IF_ERROR(detail::ValidatePair(input, output));
+  EK_RETURN_IF_ERROR(RequireDType(input, "input", DType::kF32));
+  EK_RETURN_IF_ERROR(detail::RequireQuantized8(output, "output"));
+  (void)SelectedTarget();  // initializes Highway's choice, so the pointer below is the kernel itself
+  detail::RunRows(input, output, &output, HWY_DYNAMIC_POINTER(ek_convert_tables::QuantizeRow), ctx);
+  return Status::Ok();
+}
+
+// int8/uint8 input with its quant params -> f32 output.
+inline Status Dequantize(const TensorView& input, const TensorView& output, const Context& ctx = Context()) {
+  EK_RETURN_IF_ERROR(detail::ValidatePair(input, output));
+  EK_RETURN_IF_ERROR(detail::RequireQuantized8(input, "input"));
+  EK_RETURN_IF_ERROR(RequireDType(output, "output", DType::kF32));
+  (void)SelectedTarget();  // initializes Highway's choice, so the pointer below is the kernel itself
+  detail::RunRows(input, output, &input, HWY_DYNAMIC_POINTER(ek_convert_tables::DequantizeRow), ctx);
+  return Status::Ok();
+}
+
+// f32 -> f16 / bf16, or f16 / bf16 -> f32.
+inline Status Convert(const TensorView& input, const TensorView& output, const Context& ctx = Context()) {
+  EK_RETURN_IF_ERROR(detail::ValidatePair(input, output));
+  const bool narrowing = input.dtype == DType::kF32 && (output.dtype == DType::kF16 || output.dtype == DType::kBF16);
+  const bool widening = output.dtype == DType::kF32 && (input.dtype == DType::kF16 || input.dtype == DType::kBF16);
+  if (!narrowing && !widening) {
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "output: cannot convert %s to %s (supported: f32 <-> f16, f32 <-> bf16)",
+                         DTypeName(input.dtype), DTypeName(output.dtype));
+  }
+  (void)SelectedTarget();  // initializes Highway's choice, so the pointer below is the kernel itself
+  detail::RunRows(input, output, nullptr, HWY_DYNAMIC_POINTER(ek_convert_tables::ConvertRow), ctx);
+  return Status::Ok();
+}
+}  // namespace
+
+}  // namespace ek
+
+#endif  // EK_CONVERT_H_

@@ -1,0 +1,226 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// Per-target row kernels for quantize, dequantize and f32 <-> f16 / bf16 conversion. Compiled
+// once per Highway target through ek/convert.h. Numerics: ek/ref/convert.h is the specification,
+// and every vector path below computes exactly its operations (same operations, same order, no
+// FMA), so every target is bit-exact with it. Rows that are not contiguous, and the tail of every
+// row, go through the reference functions themselves.
+//
+// These kernels stream memory: one vector per step, 4 to 6 vector registers in use (input,
+// scale, zero point, bounds), far below any target's 16..32; they run at load/store bandwidth.
+
+#if defined(EK_DETAIL_CONVERT_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef EK_DETAIL_CONVERT_INL_H_
+#undef EK_DETAIL_CONVERT_INL_H_
+#else
+#define EK_DETAIL_CONVERT_INL_H_
+#endif
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ek/detail/convert_types.h"
+#include "ek/ref/convert.h"
+#include "hwy/highway.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace ek {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// q = clamp(round_half_even(x / scale) + zero_point, qmin, qmax), NaN -> zero_point.
+template <class DF, class VF = hn::Vec<DF>>
+HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> QuantizeVec(DF /*df*/, VF x, VF scale, VF zero_point, VF qmin, VF qmax) {
+  const hn::RebindToSigned<DF> di;
+  VF r = hn::Add(hn::Round(hn::Div(x, scale)), zero_point);
+  r = hn::IfThenElse(hn::IsNaN(x), zero_point, r);
+  r = hn::Min(hn::Max(r, qmin), qmax);
+  return hn::ConvertTo(di, r);  // exact: r is integral and within [qmin, qmax]
+}
+
+// Quantizes a contiguous row of f32 into TOut (int8_t or uint8_t).
+template <typename TOut>
+HWY_INLINE void QuantizeContiguous(const float* HWY_RESTRICT in, TOut* HWY_RESTRICT out, size_t count,
+                                   const detail::RowQuant& q) {
+  const hn::ScalableTag<float> df;
+  const hn::RebindToSigned<decltype(df)> di;
+  const hn::Rebind<TOut, decltype(df)> d_out;
+  const size_t N = hn::Lanes(df);
+  const int32_t qmin = hwy::LimitsMin<TOut>(), qmax = hwy::LimitsMax<TOut>();
+  const auto vmin = hn::Set(df, static_cast<float>(qmin));
+  const auto vmax = hn::Set(df, static_cast<float>(qmax));
+  size_t i = 0;
+  if (q.scales == nullptr) {
+    const auto scale = hn::Set(df, q.scale);
+    const auto zero_point = hn::Set(df, static_cast<float>(q.zero_point));
+    for (; i + N <= count; i += N) {
+      const auto quantized = QuantizeVec(df, hn::LoadU(df, in + i), scale, zero_point, vmin, vmax);
+      hn::StoreU(hn::DemoteTo(d_out, quantized), d_out, out + i);
+    }
+    for (; i < count; ++i) out[i] = static_cast<TOut>(ref::QuantizeValue(in[i], q.scale, q.zero_point, qmin, qmax));
+    return;
+  }
+  for (; i + N <= count; i += N) {
+    const auto scale = hn::LoadU(df, q.scales + i);
+    const auto zero_point = q.zero_points ? hn::ConvertTo(df, hn::LoadU(di, q.zero_points + i)) : hn::Zero(df);
+    const auto quantized = QuantizeVec(df, hn::LoadU(df, in + i), scale, zero_point, vmin, vmax);
+    hn::StoreU(hn::DemoteTo(d_out, quantized), d_out, out + i);
+  }
+  for (; i < count; ++i) {
+    out[i] = static_cast<TOut>(
+        ref::QuantizeValue(in[i], q.scales[i], q.zero_points ? q.zero_points[i] : 0, qmin, qmax));
+  }
+}
+
+// x = float(q - zero_point) * scale
+template <typename TIn>
+HWY_INLINE void DequantizeContiguous(const TIn* HWY_RESTRICT in, float* HWY_RESTRICT out, size_t count,
+                                     const detail::RowQuant& q) {
+  const hn::ScalableTag<float> df;
+  const hn::RebindToSigned<decltype(df)> di;
+  const hn::Rebind<TIn, decltype(df)> d_in;
+  const size_t N = hn::Lanes(df);
+  size_t i = 0;
+  if (q.scales == nullptr) {
+    const auto scale = hn::Set(df, q.scale);
+    const auto zero_point = hn::Set(di, q.zero_point);
+    for (; i + N <= count; i += N) {
+      const auto centered = hn::Sub(hn::PromoteTo(di, hn::LoadU(d_in, in + i)), zero_point);
+      hn::StoreU(hn::Mul(hn::ConvertTo(df, centered), scale), df, out + i);
+    }
+    for (; i < count; ++i) out[i] = ref::DequantizeValue(in[i], q.scale, q.zero_point);
+    return;
+  }
+  for (; i + N <= count; i += N) {
+    const auto scale = hn::LoadU(df, q.scales + i);
+    const auto zero_point = q.zero_points ? hn::LoadU(di, q.zero_points + i) : hn::Zero(di);
+    const auto centered = hn::Sub(hn::PromoteTo(di, hn::LoadU(d_in, in + i)), zero_point);
+    hn::StoreU(hn::Mul(hn::ConvertTo(df, centered), scale), df, out + i);
+  }
+  for (; i < count; ++i) out[i] = ref::DequantizeValue(in[i], q.scales[i], q.zero_points ? q.zero_points[i] : 0);
+}
+
+// f32 -> bf16, round to nearest even, NaN made quiet: integer arithmetic on the bits, because
+// Highway leaves DemoteTo(bf16) rounding unspecified and native instructions differ in
+// subnormal handling.
+HWY_INLINE void F32ToBF16Contiguous(const float* HWY_RESTRICT in, uint16_t* HWY_RESTRICT out, size_t count) {
+  const hn::ScalableTag<float> df;
+  const hn::RebindToUnsigned<decltype(df)> du;
+  const hn::Rebind<uint16_t, decltype(df)> du16;
+  const size_t N = hn::Lanes(df);
+  const auto round_base = hn::Set(du, 0x7FFFu);
+  const auto one = hn::Set(du, 1u);
+  const auto quiet_bit = hn::Set(du, 0x00400000u);
+  size_t i = 0;
+  for (; i + N <= count; i += N) {
+    const auto x = hn::LoadU(df, in + i);
+    const auto bits = hn::BitCast(du, x);
+    const auto lsb = hn::And(hn::ShiftRight<16>(bits), one);
+    const auto rounded = hn::Add(bits, hn::Add(round_base, lsb));
+    const auto result = hn::IfThenElse(hn::RebindMask(du, hn::IsNaN(x)), hn::Or(bits, quiet_bit), rounded);
+    hn::StoreU(hn::TruncateTo(du16, hn::ShiftRight<16>(result)), du16, out + i);
+  }
+  for (; i < count; ++i) out[i] = ref::F32ToBF16(in[i]);
+}
+
+HWY_INLINE void BF16ToF32Contiguous(const uint16_t* HWY_RESTRICT in, float* HWY_RESTRICT out, size_t count) {
+  const hn::ScalableTag<float> df;
+  const hn::RebindToUnsigned<decltype(df)> du;
+  const hn::Rebind<uint16_t, decltype(df)> du16;
+  const size_t N = hn::Lanes(df);
+  size_t i = 0;
+  for (; i + N <= count; i += N) {
+    const auto wide = hn::ShiftLeft<16>(hn::PromoteTo(du, hn::LoadU(du16, in + i)));
+    hn::StoreU(hn::BitCast(df, wide), df, out + i);
+  }
+  for (; i < count; ++i) out[i] = ref::BF16ToF32(in[i]);
+}
+
+HWY_INLINE void F32ToF16Contiguous(const float* HWY_RESTRICT in, uint16_t* HWY_RESTRICT out, size_t count) {
+  const hn::ScalableTag<float> df;
+  const hn::Rebind<hwy::float16_t, decltype(df)> df16;
+  const size_t N = hn::Lanes(df);
+  hwy::float16_t* out16 = reinterpret_cast<hwy::float16_t*>(out);
+  size_t i = 0;
+  for (; i + N <= count; i += N) hn::StoreU(hn::DemoteTo(df16, hn::LoadU(df, in + i)), df16, out16 + i);
+  for (; i < count; ++i) out[i] = ref::F32ToF16(in[i]);
+}
+
+HWY_INLINE void F16ToF32Contiguous(const uint16_t* HWY_RESTRICT in, float* HWY_RESTRICT out, size_t count) {
+  const hn::ScalableTag<float> df;
+  const hn::Rebind<hwy::float16_t, decltype(df)> df16;
+  const size_t N = hn::Lanes(df);
+  const hwy::float16_t* in16 = reinterpret_cast<const hwy::float16_t*>(in);
+  size_t i = 0;
+  for (; i + N <= count; i += N) hn::StoreU(hn::PromoteTo(df, hn::LoadU(df16, in16 + i)), df, out + i);
+  for (; i < count; ++i) out[i] = ref::F16ToF32(in[i]);
+}
+
+// ---- Exported row kernels (one entry per operation; see ek/convert.h) ----------------------
+
+inline void QuantizeRow(const detail::RowArgs& row) {
+  const float* in = static_cast<const float*>(row.in);
+  const size_t n = static_cast<size_t>(row.count);
+  if (row.in_stride == 1 && row.out_stride == 1) {
+    if (row.out_type == DType::kI8) return QuantizeContiguous(in, static_cast<int8_t*>(row.out), n, row.quant);
+    return QuantizeContiguous(in, static_cast<uint8_t*>(row.out), n, row.quant);
+  }
+  const int32_t qmin = DTypeMin(row.out_type), qmax = DTypeMax(row.out_type);
+  for (int64_t j = 0; j < row.count; ++j) {
+    const float scale = row.quant.scales ? row.quant.scales[j] : row.quant.scale;
+    const int32_t zp = row.quant.scales ? (row.quant.zero_points ? row.quant.zero_points[j] : 0) : row.quant.zero_point;
+    const int32_t q = ref::QuantizeValue(in[j * row.in_stride], scale, zp, qmin, qmax);
+    if (row.out_type == DType::kI8) {
+      static_cast<int8_t*>(row.out)[j * row.out_stride] = static_cast<int8_t>(q);
+    } else {
+      static_cast<uint8_t*>(row.out)[j * row.out_stride] = static_cast<uint8_t>(q);
+    }
+  }
+}
+
+inline void DequantizeRow(const detail::RowArgs& row) {
+  float* out = static_cast<float*>(row.out);
+  const size_t n = static_cast<size_t>(row.count);
+  if (row.in_stride == 1 && row.out_stride == 1) {
+    if (row.in_type == DType::kI8) return DequantizeContiguous(static_cast<const int8_t*>(row.in), out, n, row.quant);
+    return DequantizeContiguous(static_cast<const uint8_t*>(row.in), out, n, row.quant);
+  }
+  for (int64_t j = 0; j < row.count; ++j) {
+    const float scale = row.quant.scales ? row.quant.scales[j] : row.quant.scale;
+    const int32_t zp = row.quant.scales ? (row.quant.zero_points ? row.quant.zero_points[j] : 0) : row.quant.zero_point;
+    const int32_t q = row.in_type == DType::kI8 ? static_cast<const int8_t*>(row.in)[j * row.in_stride]
+                                                : static_cast<const uint8_t*>(row.in)[j * row.in_stride];
+    out[j * row.out_stride] = ref::DequantizeValue(q, scale, zp);
+  }
+}
+
+// f32 <-> f16 / bf16 (exactly one side is f32).
+inline void ConvertRow(const detail::RowArgs& row) {
+  const size_t n = static_cast<size_t>(row.count);
+  const bool contiguous = row.in_stride == 1 && row.out_stride == 1;
+  if (row.in_type == DType::kF32) {
+    const float* in = static_cast<const float*>(row.in);
+    uint16_t* out = static_cast<uint16_t*>(row.out);
+    const bool to_bf16 = row.out_type == DType::kBF16;
+    if (contiguous) return to_bf16 ? F32ToBF16Contiguous(in, out, n) : F32ToF16Contiguous(in, out, n);
+    for (int64_t j = 0; j < row.count; ++j) {
+      const float x = in[j * row.in_stride];
+      out[j * row.out_stride] = to_bf16 ? ref::F32ToBF16(x) : ref::F32ToF16(x);
+    }
+    return;
+  }
+  const uint16_t* in = static_cast<const uint16_t*>(row.in);
+  float* out = static_cast<float*>(row.out);
+  const bool from_bf16 = row.in_type == DType::kBF16;
+  if (contiguous) return from_bf16 ? BF16ToF32Contiguous(in, out, n) : F16ToF32Contiguous(in, out, n);
+  for (int64_t j = 0; j < row.count; ++j) {
+    const uint16_t h = in[j * row.in_stride];
+    out[j * row.out_stride] = from_bf16 ? ref::BF16ToF32(h) : ref::F16ToF32(h);
+  }
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace ek
+HWY_AFTER_NAMESPACE();
+
+#endif  // EK_DETAIL_CONVERT_INL_H_

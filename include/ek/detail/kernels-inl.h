@@ -1,0 +1,8 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// Every per-target header of ek, for one Highway target. Included once per target by
+// ek/detail/compile_targets.h, or, when the including TU runs its own foreach_target pass
+// (EK_FOREACH_TARGET_BY_USER), by the user's per-target code. Each header below has Highway's
+// toggle guard, so this file has none.
+#include "ek/detail/target_probe-inl.h"
+#include "ek/detail/convert-inl.h"

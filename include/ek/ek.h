@@ -1,0 +1,22 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// edgekernels: the whole public CPU API. (The OpenCL host runtime is in ek/opencl/ and needs
+// the Khronos headers; it is not pulled in here.)
+//
+// Include ek headers at file scope, before any foreach_target code of your own: each ek header
+// runs its own Highway foreach_target pass (see docs/architecture.md).
+#ifndef EK_EK_H_
+#define EK_EK_H_
+
+#include "ek/version.h"
+#include "ek/status.h"
+#include "ek/tensor.h"
+#include "ek/tensor_validate.h"
+#include "ek/cpu_features.h"
+#include "ek/dispatch.h"
+#include "ek/parallel.h"
+#include "ek/system_info.h"
+#include "ek/ref/convert.h"
+#include "ek/convert.h"
+
+#endif  // EK_EK_H_

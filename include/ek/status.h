@@ -1,0 +1,74 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// ek::Status: what every public entry point returns. No exceptions (the library builds with
+// -fno-exceptions), no heap allocation: the message lives in a fixed buffer inside the Status.
+#ifndef EK_STATUS_H_
+#define EK_STATUS_H_
+
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+
+namespace ek {
+
+enum class StatusCode : int {
+  kOk = 0,
+  kInvalidArgument,   // a view, a parameter or a combination of them is not acceptable
+  kUnsupported,       // valid, but this build / CPU / backend cannot do it
+  kWrongMemory,       // the data lives where this kernel cannot touch it (e.g. an OpenCL buffer)
+  kUnavailable,       // a runtime (OpenCL library, device, accelerator) could not be loaded
+  kInternal,
+};
+
+inline const char* StatusCodeName(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return "OK";
+    case StatusCode::kInvalidArgument: return "INVALID_ARGUMENT";
+    case StatusCode::kUnsupported: return "UNSUPPORTED";
+    case StatusCode::kWrongMemory: return "WRONG_MEMORY";
+    case StatusCode::kUnavailable: return "UNAVAILABLE";
+    case StatusCode::kInternal: return "INTERNAL";
+  }
+  return "UNKNOWN";
+}
+
+class [[nodiscard]] Status {
+ public:
+  static constexpr size_t kMaxMessage = 192;
+
+  Status() = default;  // OK
+
+  static Status Ok() { return Status(); }
+
+  // printf-style message; by convention it starts with the name of the bad argument.
+#if defined(__GNUC__)
+  __attribute__((format(printf, 2, 3)))
+#endif
+  static Status Error(StatusCode code, const char* format, ...) {
+    Status s;
+    s.code_ = code;
+    va_list args;
+    va_start(args, format);
+    std::vsnprintf(s.message_, kMaxMessage, format, args);
+    va_end(args);
+    return s;
+  }
+
+  bool ok() const { return code_ == StatusCode::kOk; }
+  StatusCode code() const { return code_; }
+  const char* message() const { return message_; }
+
+ private:
+  StatusCode code_ = StatusCode::kOk;
+  char message_[kMaxMessage] = {0};
+};
+
+#define EK_RETURN_IF_ERROR(expr)          \
+  do {                                    \
+    ::ek::Status ek_status_tmp_ = (expr); \
+    if (!ek_status_tmp_.ok()) return ek_status_tmp_; \
+  } while (0)
+
+}  // namespace ek
+
+#endif  // EK_STATUS_H_

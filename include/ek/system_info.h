@@ -1,0 +1,153 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// CPU name and cache sizes, for tools and for cache blocking. Read once; never fails (unknown
+// values are 0 or "unknown").
+#ifndef EK_SYSTEM_INFO_H_
+#define EK_SYSTEM_INFO_H_
+
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "ek/cpu_features.h"
+
+namespace ek {
+
+struct CacheInfo {
+  int level = 0;            // 1, 2, 3
+  char type[16] = {0};      // "data", "instruction", "unified"
+  int64_t size_bytes = 0;
+  int64_t line_bytes = 0;
+  int shared_by_cpus = 0;   // logical CPUs sharing this cache (0 if unknown)
+};
+
+struct SystemInfo {
+  char cpu_name[96] = "unknown";
+  int logical_cpus = 0;
+  int num_caches = 0;
+  CacheInfo caches[8];
+
+  // Size of the data (or unified) cache at `level`, 0 if unknown.
+  int64_t DataCacheBytes(int level) const {
+    for (int i = 0; i < num_caches; ++i) {
+      if (caches[i].level == level && std::strcmp(caches[i].type, "instruction") != 0) return caches[i].size_bytes;
+    }
+    return 0;
+  }
+};
+
+namespace detail {
+
+inline bool ReadSmallFile(const char* path, char* buffer, size_t size) {
+  FILE* f = std::fopen(path, "r");
+  if (!f) return false;
+  size_t n = std::fread(buffer, 1, size - 1, f);
+  std::fclose(f);
+  while (n > 0 && (buffer[n - 1] == '\n' || buffer[n - 1] == ' ')) --n;  // trailing whitespace
+  buffer[n] = '\0';
+  return true;
+}
+
+inline int64_t ParseSize(const char* text) {  // "48K", "2048K", "32M"
+  char* end = nullptr;
+  int64_t v = std::strtoll(text, &end, 10);
+  if (end && (*end == 'K' || *end == 'k')) v <<= 10;
+  if (end && (*end == 'M' || *end == 'm')) v <<= 20;
+  return v;
+}
+
+inline void ReadCpuName(SystemInfo* info) {
+#if EK_ARCH_X86
+  uint32_t regs[12];
+  if (__get_cpuid_max(0x80000000u, nullptr) >= 0x80000004u) {
+    for (uint32_t i = 0; i < 3; ++i) __get_cpuid(0x80000002u + i, &regs[4 * i], &regs[4 * i + 1], &regs[4 * i + 2], &regs[4 * i + 3]);
+    char name[49];
+    std::memcpy(name, regs, 48);
+    name[48] = '\0';
+    const char* p = name;
+    while (*p == ' ') ++p;
+    std::snprintf(info->cpu_name, sizeof(info->cpu_name), "%s", p);
+    return;
+  }
+#endif
+  // Arm (and fallback): /proc/cpuinfo implementer and part, or a "model name" line.
+  FILE* f = std::fopen("/proc/cpuinfo", "r");
+  if (!f) return;
+  char line[256];
+  unsigned implementer = 0, part = 0;
+  bool have_part = false;
+  while (std::fgets(line, sizeof(line), f)) {
+    const char* colon = std::strchr(line, ':');
+    if (!colon) continue;
+    if (std::strncmp(line, "model name", 10) == 0) {
+      const char* v = colon + 1;
+      while (*v == ' ') ++v;
+      std::snprintf(info->cpu_name, sizeof(info->cpu_name), "%.*s", static_cast<int>(std::strcspn(v, "\n")), v);
+      std::fclose(f);
+      return;
+    }
+    if (std::strncmp(line, "CPU implementer", 15) == 0) implementer = static_cast<unsigned>(std::strtoul(colon + 1, nullptr, 0));
+    if (std::strncmp(line, "CPU part", 8) == 0) {
+      part = static_cast<unsigned>(std::strtoul(colon + 1, nullptr, 0));
+      have_part = true;
+    }
+  }
+  std::fclose(f);
+  if (have_part) std::snprintf(info->cpu_name, sizeof(info->cpu_name), "Arm implementer 0x%02x part 0x%03x", implementer, part);
+}
+
+inline void ReadCaches(SystemInfo* info) {
+  for (int index = 0; index < 8 && info->num_caches < 8; ++index) {
+    char path[128], text[64];
+    std::snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cache/index%d/level", index);
+    if (!ReadSmallFile(path, text, sizeof(text))) break;
+    CacheInfo& c = info->caches[info->num_caches];
+    c.level = std::atoi(text);
+    std::snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cache/index%d/type", index);
+    if (ReadSmallFile(path, text, sizeof(text))) {
+      std::snprintf(c.type, sizeof(c.type), "%s",
+                    std::strcmp(text, "Data") == 0 ? "data" : std::strcmp(text, "Instruction") == 0 ? "instruction" : "unified");
+    }
+    std::snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cache/index%d/size", index);
+    if (ReadSmallFile(path, text, sizeof(text))) c.size_bytes = ParseSize(text);
+    std::snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cache/index%d/coherency_line_size", index);
+    if (ReadSmallFile(path, text, sizeof(text))) c.line_bytes = std::atoll(text);
+    std::snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cache/index%d/shared_cpu_list", index);
+    if (ReadSmallFile(path, text, sizeof(text))) {
+      // "0-1" or "0,2" -> count
+      int count = 0;
+      const char* p = text;
+      while (*p) {
+        char* end;
+        const long a = std::strtol(p, &end, 10);
+        long b = a;
+        if (*end == '-') b = std::strtol(end + 1, &end, 10);
+        count += static_cast<int>(b - a + 1);
+        p = (*end == ',') ? end + 1 : end;
+        if (p == end && *p) break;
+      }
+      c.shared_by_cpus = count;
+    }
+    if (c.size_bytes > 0) ++info->num_caches;
+  }
+}
+
+}  // namespace detail
+
+inline const SystemInfo& GetSystemInfo() {
+  static const SystemInfo info = [] {
+    SystemInfo s;
+    detail::ReadCpuName(&s);
+    s.logical_cpus = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+    detail::ReadCaches(&s);
+    return s;
+  }();
+  return info;
+}
+
+}  // namespace ek
+
+#endif  // EK_SYSTEM_INFO_H_
