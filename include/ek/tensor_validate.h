@@ -148,6 +148,12 @@ inline Status ComputeByteSpan(const TensorView& v, const char* name, ByteSpan* s
       return Status::Error(StatusCode::kInvalidArgument, "%s: extent x stride x element size overflows 64 bits", name);
     }
   }
+  // No machine addresses more than 2^57 bytes (x86 5-level paging; Arm64 has 48..52 bits).
+  constexpr int64_t kMaxSpanBytes = int64_t{1} << 57;
+  if (last_byte >= kMaxSpanBytes) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s: view spans %lld bytes, more than any address space",
+                         name, static_cast<long long>(last_byte) + 1);
+  }
   if (v.memory.kind == MemoryKind::kHost) {
     const uint64_t base = reinterpret_cast<uintptr_t>(v.memory.host);
     if (base + static_cast<uint64_t>(last_byte) < base || static_cast<uint64_t>(last_byte) > UINTPTR_MAX) {

@@ -136,23 +136,58 @@ HWY_INLINE void BF16ToF32Contiguous(const uint16_t* HWY_RESTRICT in, float* HWY_
   for (; i < count; ++i) out[i] = ref::BF16ToF32(in[i]);
 }
 
+// f32 -> f16 with Highway's DemoteTo (F16C / fcvtn where the target has them), and NaN lanes
+// re-encoded by the rule: Highway's emulation on targets without native f16 (SSE2..SSE4,
+// EMU128) does not keep the NaN payload.
 HWY_INLINE void F32ToF16Contiguous(const float* HWY_RESTRICT in, uint16_t* HWY_RESTRICT out, size_t count) {
   const hn::ScalableTag<float> df;
+  const hn::RebindToUnsigned<decltype(df)> du;
   const hn::Rebind<hwy::float16_t, decltype(df)> df16;
+  const hn::Rebind<uint16_t, decltype(df)> du16;
   const size_t N = hn::Lanes(df);
-  hwy::float16_t* out16 = reinterpret_cast<hwy::float16_t*>(out);
+  const auto nan_base = hn::Set(du, 0x7E00u);
+  const auto payload_mask = hn::Set(du, 0x3FFu);
+  const auto sign_mask = hn::Set(du, 0x8000u);
   size_t i = 0;
-  for (; i + N <= count; i += N) hn::StoreU(hn::DemoteTo(df16, hn::LoadU(df, in + i)), df16, out16 + i);
+  for (; i + N <= count; i += N) {
+    const auto x = hn::LoadU(df, in + i);
+    const auto converted = hn::PromoteTo(du, hn::BitCast(du16, hn::DemoteTo(df16, x)));
+    const auto bits = hn::BitCast(du, x);
+    const auto nan_bits = hn::Or(hn::Or(hn::And(hn::ShiftRight<16>(bits), sign_mask), nan_base),
+                                 hn::And(hn::ShiftRight<13>(bits), payload_mask));
+    const auto result = hn::IfThenElse(hn::RebindMask(du, hn::IsNaN(x)), nan_bits, converted);
+    hn::StoreU(hn::TruncateTo(du16, result), du16, out + i);
+  }
   for (; i < count; ++i) out[i] = ref::F32ToF16(in[i]);
 }
 
+// f16 -> f32 with Highway's PromoteTo, and inf / NaN lanes (exponent 31) encoded by the rule:
+// Highway 1.2's emulation on SSE2..SSE4 turns f16 inf into 65536.0f, and native conversions
+// quiet signalling NaNs, which the rule also does.
 HWY_INLINE void F16ToF32Contiguous(const uint16_t* HWY_RESTRICT in, float* HWY_RESTRICT out, size_t count) {
   const hn::ScalableTag<float> df;
+  const hn::RebindToUnsigned<decltype(df)> du;
   const hn::Rebind<hwy::float16_t, decltype(df)> df16;
+  const hn::Rebind<uint16_t, decltype(df)> du16;
   const size_t N = hn::Lanes(df);
   const hwy::float16_t* in16 = reinterpret_cast<const hwy::float16_t*>(in);
+  const auto exponent_mask = hn::Set(du, 0x7C00u);
+  const auto mantissa_mask = hn::Set(du, 0x3FFu);
+  const auto sign_mask = hn::Set(du, 0x8000u);
+  const auto f32_inf = hn::Set(du, 0x7F800000u);
+  const auto quiet_bit = hn::Set(du, 0x00400000u);
+  const auto zero = hn::Zero(du);
   size_t i = 0;
-  for (; i + N <= count; i += N) hn::StoreU(hn::PromoteTo(df, hn::LoadU(df16, in16 + i)), df, out + i);
+  for (; i + N <= count; i += N) {
+    const auto converted = hn::BitCast(du, hn::PromoteTo(df, hn::LoadU(df16, in16 + i)));
+    const auto h = hn::PromoteTo(du, hn::LoadU(du16, in + i));
+    const auto mantissa = hn::And(h, mantissa_mask);
+    const auto is_special = hn::Eq(hn::And(h, exponent_mask), exponent_mask);
+    const auto quiet = hn::IfThenElseZero(hn::Ne(mantissa, zero), quiet_bit);
+    const auto special = hn::Or(hn::Or(hn::ShiftLeft<16>(hn::And(h, sign_mask)), f32_inf),
+                                hn::Or(hn::ShiftLeft<13>(mantissa), quiet));
+    hn::StoreU(hn::BitCast(df, hn::IfThenElse(is_special, special, converted)), df, out + i);
+  }
   for (; i < count; ++i) out[i] = ref::F16ToF32(in[i]);
 }
 

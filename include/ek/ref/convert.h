@@ -6,7 +6,8 @@
 //
 //   f32 -> f16 / bf16: round to nearest, ties to even; overflow gives +-inf; NaN stays NaN (quiet,
 //                      sign kept); f16 subnormals are produced (no flush to zero).
-//   f16 / bf16 -> f32: exact.
+//   f16 -> f32:        exact; a NaN comes out quiet (payload and sign kept), like F16C and fcvt.
+//   bf16 -> f32:       exact bit extension (bf16 is the top half of an f32), NaNs included.
 //   quantize:   q = clamp(round_half_even(x / scale) + zero_point, qmin, qmax)
 //               with x / scale an IEEE f32 division; NaN quantizes to zero_point; +-inf saturate.
 //   dequantize: x = float(q - zero_point) * scale   (one f32 multiply, no FMA)
@@ -73,7 +74,9 @@ inline float F16ToF32(uint16_t h) {
     const float magnitude = static_cast<float>(mantissa) * (1.0f / 16777216.0f);
     return sign ? -magnitude : magnitude;
   }
-  if (exponent == 31) return FloatOf(sign | 0x7F800000u | (mantissa << 13));
+  if (exponent == 31) {  // inf, or NaN made quiet (as hardware conversions do), payload kept
+    return FloatOf(sign | 0x7F800000u | (mantissa << 13) | (mantissa ? 0x00400000u : 0u));
+  }
   return FloatOf(sign | ((exponent + 112u) << 23) | (mantissa << 13));
 }
 

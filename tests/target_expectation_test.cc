@@ -1,0 +1,129 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// Asserts which Highway target and which extra lanes were selected, so that a silent fall back
+// to a lower target fails the lane. Expectations:
+//   EK_EXPECT_TARGET=NAME   the target dispatch must select (e.g. SVE2_128 under qemu max,sve128=on)
+//   EK_EXPECT_LANES=a,b     the exact set of enabled lanes: detected and not forced off ("" = none)
+// Without them, on x86 Linux, both are derived from /proc/cpuinfo's flags (an independent
+// source); elsewhere the test is skipped (exit 77). It also runs a kernel under the selected
+// target and checks it against the reference.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "ek/ek.h"
+
+namespace {
+
+int failures = 0;
+
+void Check(bool ok, const char* what, const std::string& detail) {
+  std::printf("%s %s: %s\n", ok ? "ok  " : "FAIL", what, detail.c_str());
+  if (!ok) ++failures;
+}
+
+std::string LaneList(uint32_t mask) {
+  std::string s;
+  for (uint32_t i = 0; i < ek::kNumLanes; ++i) {
+    if (mask & (1u << i)) s += std::string(s.empty() ? "" : ",") + ek::LaneName(static_cast<ek::Lane>(i));
+  }
+  return s;
+}
+
+bool CpuinfoFlags(std::string* flags) {
+  FILE* f = std::fopen("/proc/cpuinfo", "r");
+  if (!f) return false;
+  char line[8192];
+  while (std::fgets(line, sizeof(line), f)) {
+    if (std::strncmp(line, "flags", 5) == 0) {
+      *flags = std::string(" ") + (std::strchr(line, ':') + 1);
+      for (char& c : *flags) if (c == '\n' || c == '\t') c = ' ';
+      *flags += " ";
+      std::fclose(f);
+      return true;
+    }
+  }
+  std::fclose(f);
+  return false;
+}
+
+bool Has(const std::string& flags, const char* flag) { return flags.find(std::string(" ") + flag + " ") != std::string::npos; }
+
+// Highway 1.2's x86 targets from cpuinfo flags (best first), among the compiled ones.
+std::string ExpectedX86Target(const std::string& f) {
+  const bool avx2 = Has(f, "avx2") && Has(f, "fma") && Has(f, "bmi2") && Has(f, "f16c");
+  const bool avx3 = avx2 && Has(f, "avx512f") && Has(f, "avx512vl") && Has(f, "avx512dq") && Has(f, "avx512bw");
+  const bool avx3_dl = avx3 && Has(f, "avx512_vnni") && Has(f, "vpclmulqdq") && Has(f, "avx512vbmi") &&
+                       Has(f, "avx512_vbmi2") && Has(f, "vaes") && Has(f, "avx512_vpopcntdq") &&
+                       Has(f, "avx512_bitalg") && Has(f, "gfni");
+  const bool zen4 = avx3_dl && Has(f, "avx512_bf16");
+  const bool spr = avx3_dl && Has(f, "avx512_fp16") && Has(f, "avx512_bf16");
+  const int64_t compiled = ek::CompiledTargets();
+  if (spr && (compiled & HWY_AVX3_SPR)) return "AVX3_SPR";
+  if (zen4 && (compiled & HWY_AVX3_ZEN4)) return "AVX3_ZEN4";
+  if (avx3_dl && (compiled & HWY_AVX3_DL)) return "AVX3_DL";
+  if (avx3 && (compiled & HWY_AVX3)) return "AVX3";
+  if (avx2 && (compiled & HWY_AVX2)) return "AVX2";
+  if (Has(f, "sse4_2") && Has(f, "pclmulqdq") && Has(f, "aes") && (compiled & HWY_SSE4)) return "SSE4";
+  if (Has(f, "ssse3") && (compiled & HWY_SSSE3)) return "SSSE3";
+  return "SSE2";
+}
+
+}  // namespace
+
+int main() {
+  const char* env_target = std::getenv("EK_EXPECT_TARGET");
+  const char* env_lanes = std::getenv("EK_EXPECT_LANES");
+  std::string want_target, want_lanes;
+  if (env_target) {
+    want_target = env_target;
+    want_lanes = env_lanes ? env_lanes : "";
+  } else {
+#if EK_ARCH_X86 && defined(__linux__)
+    std::string flags;
+    if (!CpuinfoFlags(&flags)) {
+      std::printf("skipped: no /proc/cpuinfo flags and no EK_EXPECT_TARGET\n");
+      return 77;
+    }
+    want_target = ExpectedX86Target(flags);
+    want_lanes = Has(flags, "avx512_vnni") ? "avx512vnni" : "";
+    if (Has(flags, "avx_vnni")) want_lanes += want_lanes.empty() ? "avxvnni" : ",avxvnni";
+    if (std::getenv("EK_DISABLE_LANES")) {
+      std::printf("skipped: EK_DISABLE_LANES is set; set EK_EXPECT_LANES to assert lanes\n");
+      return 77;
+    }
+#else
+    std::printf("skipped: set EK_EXPECT_TARGET (and EK_EXPECT_LANES) to assert the selection here\n");
+    return 77;
+#endif
+  }
+  // A forced target this CPU does not have cannot be asserted: skip (reported as skipped).
+  if (const char* forced = std::getenv("EK_TARGETS")) {
+    const ek::Status ready = ek::EnsureDispatchReady();
+    if (!ready.ok() && ready.code() == ek::StatusCode::kUnsupported && std::strstr(ready.message(), "not supported by this CPU")) {
+      std::printf("skipped: %s (%s)\n", ready.message(), forced);
+      return 77;
+    }
+  }
+  const ek::Status ready = ek::EnsureDispatchReady();
+  Check(ready.ok(), "dispatch ready", ready.ok() ? "ok" : ready.message());
+  const std::string selected = ek::TargetName(ek::SelectedTarget());
+  Check(selected == want_target, "selected target", "got " + selected + ", expected " + want_target);
+  const std::string lanes = LaneList(ek::EnabledLanes());
+  Check(lanes == want_lanes, "enabled lanes", "got [" + lanes + "], expected [" + want_lanes + "]");
+
+  // Run a kernel on the selected target and check it.
+  std::vector<float> in(1000);
+  for (size_t i = 0; i < in.size(); ++i) in[i] = static_cast<float>(static_cast<int>(i % 97) - 48) * 0.37f;
+  std::vector<int8_t> out(in.size());
+  const ek::Status s = ek::Quantize(ek::TensorView::Host(ek::DType::kF32, in.data(), {1000}),
+                                    ek::TensorView::Host(ek::DType::kI8, out.data(), {1000})
+                                        .WithQuant(ek::QuantParams::PerTensor(0.1f, 5)));
+  int mismatches = 0;
+  for (size_t i = 0; i < in.size(); ++i) mismatches += out[i] != ek::ref::QuantizeValue(in[i], 0.1f, 5, -128, 127);
+  Check(s.ok() && mismatches == 0, "quantize on selected target", s.ok() ? std::to_string(mismatches) + " mismatches" : s.message());
+  std::printf("%d passed, %d failed\n", 4 - failures, failures);
+  return failures ? 1 : 0;
+}

@@ -1,0 +1,73 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// Helpers shared by the tests.
+#ifndef EK_TESTS_TEST_UTIL_H_
+#define EK_TESTS_TEST_UTIL_H_
+
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "ek/dispatch.h"
+
+namespace ek_test {
+
+// Runs body(target) once for every target that is compiled in and supported by this CPU, with
+// dispatch forced to that target, and checks that dispatch really selected it. Restores the
+// previous restriction afterwards. Returns the number of targets run.
+template <typename Body>
+int ForEachTarget(const Body& body) {
+  const int64_t previous = ek::detail::Dispatch().restriction.load();
+  const int64_t targets = ek::DetectedTargets() & ek::CompiledTargets();
+  int count = 0;
+  for (int bit = 0; bit < ek::kMaxTargetBits; ++bit) {
+    const int64_t target = int64_t{1} << bit;
+    if (!(targets & target)) continue;
+    const ek::Status forced = ek::ForceTarget(target);
+    INFO("target " << ek::TargetName(target) << ": " << forced.message());
+    REQUIRE(forced.ok());
+    REQUIRE(ek::SelectedTarget() == target);  // no silent fall back
+    body(target);
+    ++count;
+  }
+  char spec[512];
+  ek::FormatTargets(previous, spec, sizeof(spec), ",");
+  REQUIRE(ek::RestrictTargets(previous ? spec : nullptr).ok());
+  REQUIRE(count >= 1);
+  return count;
+}
+
+inline uint32_t Bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
+}
+
+inline bool SameBits(const void* a, const void* b, size_t bytes) { return std::memcmp(a, b, bytes) == 0; }
+
+// Deterministic generator (xorshift), identical on every platform.
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : state_(seed * 0x9E3779B97F4A7C15ull + 1) {}
+  uint64_t Next() {
+    state_ ^= state_ << 13;
+    state_ ^= state_ >> 7;
+    state_ ^= state_ << 17;
+    return state_;
+  }
+  uint32_t Next32() { return static_cast<uint32_t>(Next() >> 32); }
+  float Uniform(float lo, float hi) { return lo + (hi - lo) * static_cast<float>(Next32() >> 8) * (1.0f / 16777216.0f); }
+  int Int(int lo, int hi) { return lo + static_cast<int>(Next32() % static_cast<uint32_t>(hi - lo + 1)); }
+
+ private:
+  uint64_t state_;
+};
+
+inline bool Contains(const char* haystack, const char* needle) { return std::strstr(haystack, needle) != nullptr; }
+
+}  // namespace ek_test
+
+#endif  // EK_TESTS_TEST_UTIL_H_
