@@ -73,7 +73,8 @@ uint16_t IndependentF32ToBF16(float x) {
 int32_t IndependentQuantize(float x, float scale, int32_t zero_point, DType type) {
   const int32_t qmin = type == DType::kI8 ? -128 : 0, qmax = type == DType::kI8 ? 127 : 255;
   if (std::isnan(x)) return zero_point;
-  const float r = std::nearbyint(x / scale) + static_cast<float>(zero_point);  // FE_TONEAREST: ties to even
+  const float inverse = 1.0f / scale;
+  const float r = std::nearbyint(x * inverse) + static_cast<float>(zero_point);  // FE_TONEAREST: ties to even
   if (!(r >= static_cast<float>(qmin))) return qmin;
   if (r > static_cast<float>(qmax)) return qmax;
   return static_cast<int32_t>(r);
@@ -343,7 +344,7 @@ TEST_CASE("Quantize and Dequantize are bit-exact on every target, per tensor and
             const float x = InterestingValue(rng, scale);
             in_buffer[static_cast<size_t>(in.ElementOffset(index))] = x;
             const int32_t qv = IndependentQuantize(x, scale, zp, qtype);
-            REQUIRE(qv == ek::ref::QuantizeValue(x, scale, zp, ek::DTypeMin(qtype), ek::DTypeMax(qtype)));
+            REQUIRE(qv == ek::ref::QuantizeValue(x, ek::ref::InverseScale(scale), zp, ek::DTypeMin(qtype), ek::DTypeMax(qtype)));
             want_q[static_cast<size_t>(q.ElementOffset(index))] = static_cast<uint8_t>(qv);
             want_out[static_cast<size_t>(out.ElementOffset(index))] = static_cast<float>(qv - zp) * scale;
           });

@@ -32,7 +32,7 @@ TEST_CASE("every TU in the binary runs the forced target and gets the reference 
   std::vector<int8_t> want(static_cast<size_t>(n));
   double sum_sq = 0;
   for (int64_t i = 0; i < n; ++i) {
-    want[static_cast<size_t>(i)] = static_cast<int8_t>(ek::ref::QuantizeValue(in[static_cast<size_t>(i)], 0.125f, -3, -128, 127));
+    want[static_cast<size_t>(i)] = static_cast<int8_t>(ek::ref::QuantizeValue(in[static_cast<size_t>(i)], ek::ref::InverseScale(0.125f), -3, -128, 127));
     sum_sq += static_cast<double>(in[static_cast<size_t>(i)]) * in[static_cast<size_t>(i)];
   }
   const int targets = ek_test::ForEachTarget([&](int64_t target) {

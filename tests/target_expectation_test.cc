@@ -4,6 +4,7 @@
 // to a lower target fails the lane. Expectations:
 //   EK_EXPECT_TARGET=NAME   the target dispatch must select (e.g. SVE2_128 under qemu max,sve128=on)
 //   EK_EXPECT_LANES=a,b     the exact set of enabled lanes: detected and not forced off ("" = none)
+//   EK_EXPECT_COMPILED=A,B  the exact list of compiled targets, best first (restricted builds)
 // Without them, on x86 Linux, both are derived from /proc/cpuinfo's flags (an independent
 // source); elsewhere the test is skipped (exit 77). It also runs a kernel under the selected
 // target and checks it against the reference.
@@ -32,6 +33,7 @@ std::string LaneList(uint32_t mask) {
   return s;
 }
 
+#if EK_ARCH_X86 && defined(__linux__)
 bool CpuinfoFlags(std::string* flags) {
   FILE* f = std::fopen("/proc/cpuinfo", "r");
   if (!f) return false;
@@ -52,13 +54,15 @@ bool CpuinfoFlags(std::string* flags) {
 bool Has(const std::string& flags, const char* flag) { return flags.find(std::string(" ") + flag + " ") != std::string::npos; }
 
 // Highway 1.2's x86 targets from cpuinfo flags (best first), among the compiled ones.
-std::string ExpectedX86Target(const std::string& f) {
+std::string ExpectedX86Target(const std::string& f, bool amd) {
   const bool avx2 = Has(f, "avx2") && Has(f, "fma") && Has(f, "bmi2") && Has(f, "f16c");
   const bool avx3 = avx2 && Has(f, "avx512f") && Has(f, "avx512vl") && Has(f, "avx512dq") && Has(f, "avx512bw");
   const bool avx3_dl = avx3 && Has(f, "avx512_vnni") && Has(f, "vpclmulqdq") && Has(f, "avx512vbmi") &&
                        Has(f, "avx512_vbmi2") && Has(f, "vaes") && Has(f, "avx512_vpopcntdq") &&
                        Has(f, "avx512_bitalg") && Has(f, "gfni");
-  const bool zen4 = avx3_dl && Has(f, "avx512_bf16");
+  // Highway selects AVX3_ZEN4 on AMD CPUs only (an Intel CPU with the same features gets
+  // AVX3_DL or AVX3_SPR).
+  const bool zen4 = avx3_dl && Has(f, "avx512_bf16") && amd;
   const bool spr = avx3_dl && Has(f, "avx512_fp16") && Has(f, "avx512_bf16");
   const int64_t compiled = ek::CompiledTargets();
   if (spr && (compiled & HWY_AVX3_SPR)) return "AVX3_SPR";
@@ -70,6 +74,7 @@ std::string ExpectedX86Target(const std::string& f) {
   if (Has(f, "ssse3") && (compiled & HWY_SSSE3)) return "SSSE3";
   return "SSE2";
 }
+#endif  // EK_ARCH_X86 && __linux__
 
 }  // namespace
 
@@ -87,7 +92,17 @@ int main() {
       std::printf("skipped: no /proc/cpuinfo flags and no EK_EXPECT_TARGET\n");
       return 77;
     }
-    want_target = ExpectedX86Target(flags);
+    std::string vendor;
+    FILE* cpuinfo = std::fopen("/proc/cpuinfo", "r");
+    char line[512];
+    while (cpuinfo && std::fgets(line, sizeof(line), cpuinfo)) {
+      if (std::strncmp(line, "vendor_id", 9) == 0) {
+        vendor = line;
+        break;
+      }
+    }
+    if (cpuinfo) std::fclose(cpuinfo);
+    want_target = ExpectedX86Target(flags, vendor.find("AuthenticAMD") != std::string::npos);
     want_lanes = Has(flags, "avx512_vnni") ? "avx512vnni" : "";
     if (Has(flags, "avx_vnni")) want_lanes += want_lanes.empty() ? "avxvnni" : ",avxvnni";
     if (std::getenv("EK_DISABLE_LANES")) {
@@ -114,6 +129,12 @@ int main() {
   const std::string lanes = LaneList(ek::EnabledLanes());
   Check(lanes == want_lanes, "enabled lanes", "got [" + lanes + "], expected [" + want_lanes + "]");
 
+  if (const char* want_compiled = std::getenv("EK_EXPECT_COMPILED")) {
+    char compiled[512];
+    ek::FormatTargets(ek::CompiledTargets(), compiled, sizeof(compiled), ",");
+    Check(std::string(compiled) == want_compiled, "compiled targets",
+          std::string("got ") + compiled + ", expected " + want_compiled);
+  }
   // Run a kernel on the selected target and check it.
   std::vector<float> in(1000);
   for (size_t i = 0; i < in.size(); ++i) in[i] = static_cast<float>(static_cast<int>(i % 97) - 48) * 0.37f;
@@ -122,8 +143,9 @@ int main() {
                                     ek::TensorView::Host(ek::DType::kI8, out.data(), {1000})
                                         .WithQuant(ek::QuantParams::PerTensor(0.1f, 5)));
   int mismatches = 0;
-  for (size_t i = 0; i < in.size(); ++i) mismatches += out[i] != ek::ref::QuantizeValue(in[i], 0.1f, 5, -128, 127);
+  for (size_t i = 0; i < in.size(); ++i) mismatches += out[i] != ek::ref::QuantizeValue(in[i], ek::ref::InverseScale(0.1f), 5, -128, 127);
   Check(s.ok() && mismatches == 0, "quantize on selected target", s.ok() ? std::to_string(mismatches) + " mismatches" : s.message());
-  std::printf("%d passed, %d failed\n", 4 - failures, failures);
+  const int checks = std::getenv("EK_EXPECT_COMPILED") ? 5 : 4;
+  std::printf("%d passed, %d failed\n", checks - failures, failures);
   return failures ? 1 : 0;
 }

@@ -30,6 +30,7 @@ namespace detail {
 
 constexpr int64_t kMinElementsPerTask = 32 * 1024;  // below this, a task costs more than it saves
 constexpr int64_t kMaxRowChunk = 16 * 1024;         // long rows are cut into chunks of this size
+constexpr int64_t kInverseScaleChunk = 2048;        // per-element reciprocals kept per task (8 KiB)
 
 using RowKernel = void (*)(const RowArgs&);
 
@@ -68,15 +69,19 @@ inline PairedWalk MakePairedWalk(const TensorView& in, const TensorView& out, in
 // Runs `kernel` over all rows of in/out. `quantized` is whichever view carries quant params
 // (or null for plain conversions).
 inline void RunRows(const TensorView& in, const TensorView& out, const TensorView* quantized, RowKernel kernel,
-                    const Context& ctx) {
+                    bool quantizing, const Context& ctx) {
   const QuantParams* qp = quantized ? &quantized->quant : nullptr;
   const int quant_axis = qp && qp->scheme == QuantScheme::kPerAxis ? qp->axis : -1;
   const PairedWalk w = MakePairedWalk(in, out, quant_axis);
   const int inner = w.rank - 1;
+  const bool per_element = quant_axis >= 0 && w.axis == inner;  // a scale per element of each row
+  // Quantizing per element multiplies by 1 / scale: those reciprocals are computed once per task
+  // into a buffer on the stack, so such rows are cut into chunks that fit it.
+  const int64_t max_chunk = per_element && quantizing ? kInverseScaleChunk : kMaxRowChunk;
   const int64_t row_length = w.shape[inner];
   int64_t num_rows = 1;
   for (int i = 0; i < inner; ++i) num_rows *= w.shape[i];
-  const int64_t chunk = row_length < kMaxRowChunk ? row_length : kMaxRowChunk;
+  const int64_t chunk = row_length < max_chunk ? row_length : max_chunk;
   const int64_t chunks_per_row = (row_length + chunk - 1) / chunk;
   const int64_t units = num_rows * chunks_per_row;
   const int64_t min_units = (kMinElementsPerTask + chunk - 1) / chunk;
@@ -85,8 +90,11 @@ inline void RunRows(const TensorView& in, const TensorView& out, const TensorVie
   const int in_bits = DTypeBits(in.dtype), out_bits = DTypeBits(out.dtype);
   const uint8_t* in_base = static_cast<const uint8_t*>(in.memory.host) + in.offset * (in_bits / 8);
   uint8_t* out_base = static_cast<uint8_t*>(out.memory.host) + out.offset * (out_bits / 8);
+  const float* scales = qp && qp->scheme == QuantScheme::kPerAxis ? static_cast<const float*>(qp->scales) : nullptr;
 
   ParallelFor(ctx.threads, plan.num_tasks, [&](size_t task) {
+    float inverse_scales[kInverseScaleChunk];
+    int64_t inverse_col0 = -1;  // columns whose reciprocals are in inverse_scales
     for (size_t unit = plan.Begin(task); unit < plan.End(task, static_cast<size_t>(units)); ++unit) {
       const int64_t row = static_cast<int64_t>(unit) / chunks_per_row;
       const int64_t col0 = (static_cast<int64_t>(unit) % chunks_per_row) * chunk;
@@ -109,18 +117,26 @@ inline void RunRows(const TensorView& in, const TensorView& out, const TensorVie
       args.count = row_length - col0 < chunk ? row_length - col0 : chunk;
       args.in_type = in.dtype;
       args.out_type = out.dtype;
+      RowQuant& rq = args.quant;
       if (qp && qp->scheme == QuantScheme::kPerTensor) {
-        args.quant.scale = qp->scale;
-        args.quant.zero_point = qp->zero_point;
-      } else if (qp && qp->scheme == QuantScheme::kPerAxis) {
-        const float* scales = static_cast<const float*>(qp->scales);
-        if (w.axis == inner) {
-          args.quant.scales = scales + col0;
-          args.quant.zero_points = qp->zero_points ? qp->zero_points + col0 : nullptr;
-        } else {
-          args.quant.scale = scales[axis_index];
-          args.quant.zero_point = qp->zero_points ? qp->zero_points[axis_index] : 0;
+        rq.scale = qp->scale;
+        rq.inverse_scale = ref::InverseScale(qp->scale);
+        rq.zero_point = qp->zero_point;
+      } else if (per_element) {
+        rq.per_element = true;
+        rq.scales = scales + col0;
+        rq.zero_points = qp->zero_points ? qp->zero_points + col0 : nullptr;
+        if (quantizing) {
+          if (inverse_col0 != col0) {
+            for (int64_t j = 0; j < args.count; ++j) inverse_scales[j] = ref::InverseScale(scales[col0 + j]);
+            inverse_col0 = col0;
+          }
+          rq.inverse_scales = inverse_scales;
         }
+      } else if (scales) {
+        rq.scale = scales[axis_index];
+        rq.inverse_scale = ref::InverseScale(rq.scale);
+        rq.zero_point = qp->zero_points ? qp->zero_points[axis_index] : 0;
       }
       kernel(args);
     }
@@ -164,7 +180,7 @@ inline Status Quantize(const TensorView& input, const TensorView& output, const 
   EK_RETURN_IF_ERROR(RequireDType(input, "input", DType::kF32));
   EK_RETURN_IF_ERROR(detail::RequireQuantized8(output, "output"));
   (void)SelectedTarget();  // initializes Highway's choice, so the pointer below is the kernel itself
-  detail::RunRows(input, output, &output, HWY_DYNAMIC_POINTER(ek_convert_tables::QuantizeRow), ctx);
+  detail::RunRows(input, output, &output, HWY_DYNAMIC_POINTER(ek_convert_tables::QuantizeRow), true, ctx);
   return Status::Ok();
 }
 
@@ -174,7 +190,7 @@ inline Status Dequantize(const TensorView& input, const TensorView& output, cons
   EK_RETURN_IF_ERROR(detail::RequireQuantized8(input, "input"));
   EK_RETURN_IF_ERROR(RequireDType(output, "output", DType::kF32));
   (void)SelectedTarget();  // initializes Highway's choice, so the pointer below is the kernel itself
-  detail::RunRows(input, output, &input, HWY_DYNAMIC_POINTER(ek_convert_tables::DequantizeRow), ctx);
+  detail::RunRows(input, output, &input, HWY_DYNAMIC_POINTER(ek_convert_tables::DequantizeRow), false, ctx);
   return Status::Ok();
 }
 
@@ -189,7 +205,7 @@ inline Status Convert(const TensorView& input, const TensorView& output, const C
                          DTypeName(input.dtype), DTypeName(output.dtype));
   }
   (void)SelectedTarget();  // initializes Highway's choice, so the pointer below is the kernel itself
-  detail::RunRows(input, output, nullptr, HWY_DYNAMIC_POINTER(ek_convert_tables::ConvertRow), ctx);
+  detail::RunRows(input, output, nullptr, HWY_DYNAMIC_POINTER(ek_convert_tables::ConvertRow), false, ctx);
   return Status::Ok();
 }
 }  // namespace

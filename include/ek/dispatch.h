@@ -83,6 +83,10 @@ inline DispatchState& Dispatch() {
     // Before any mock is installed, this is what the CPU supports (Highway also adds the
     // vector-length specific SVE_256 / SVE2_128 here).
     s.detected = hwy::SupportedTargets();
+    // hwy::SupportedTargets() initializes the chosen target *before* adding SVE_256 / SVE2_128
+    // (it expects its caller to update the choice): without this, an SVE machine with 256- or
+    // 128-bit vectors would never run those targets.
+    hwy::GetChosenTarget().Update(s.detected);
     if (const char* env = std::getenv("EK_TARGETS")) {
       if (*env) s.env_status = ApplyRestriction(s, "EK_TARGETS", env);
     }

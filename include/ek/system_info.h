@@ -62,7 +62,7 @@ inline int64_t ParseSize(const char* text) {  // "48K", "2048K", "32M"
 inline void ReadCpuName(SystemInfo* info) {
 #if EK_ARCH_X86
   uint32_t regs[12];
-  if (__get_cpuid_max(0x80000000u, nullptr) >= 0x80000004u) {
+  if (static_cast<uint32_t>(__get_cpuid_max(0x80000000u, nullptr)) >= 0x80000004u) {
     for (uint32_t i = 0; i < 3; ++i) __get_cpuid(0x80000002u + i, &regs[4 * i], &regs[4 * i + 1], &regs[4 * i + 2], &regs[4 * i + 3]);
     char name[49];
     std::memcpy(name, regs, 48);

@@ -15,7 +15,7 @@
 
 #if defined(EK_FOREACH_TARGET_BY_USER)
 #include "hwy/highway.h"
-#ifndef EK_DETAIL_CONVERT_INL_H_
+#ifndef EK_KERNELS_INL_INCLUDED
 #error "EK_FOREACH_TARGET_BY_USER: include ek/detail/kernels-inl.h in your per-target code first"
 #endif
 #else

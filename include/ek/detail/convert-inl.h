@@ -28,47 +28,76 @@ namespace ek {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// q = clamp(round_half_even(x / scale) + zero_point, qmin, qmax), NaN -> zero_point.
+// q = clamp(round_half_even(x * inv_scale) + zero_point, qmin, qmax), NaN -> zero_point.
 template <class DF, class VF = hn::Vec<DF>>
-HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> QuantizeVec(DF /*df*/, VF x, VF scale, VF zero_point, VF qmin, VF qmax) {
+HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> QuantizeVec(DF /*df*/, VF x, VF inv_scale, VF zero_point, VF qmin, VF qmax) {
   const hn::RebindToSigned<DF> di;
-  VF r = hn::Add(hn::Round(hn::Div(x, scale)), zero_point);
+  VF r = hn::Add(hn::Round(hn::Mul(x, inv_scale)), zero_point);  // Mul then Add of an integer: no FMA
   r = hn::IfThenElse(hn::IsNaN(x), zero_point, r);
   r = hn::Min(hn::Max(r, qmin), qmax);
-  return hn::ConvertTo(di, r);  // exact: r is integral and within [qmin, qmax]
+  return hn::ConvertInRangeTo(di, r);  // exact: r is integral and within [qmin, qmax]
+}
+
+// Stores in-range int32 lanes as 8-bit values (the low byte is the int8 / uint8 bit pattern).
+template <class DF, typename TOut>
+HWY_INLINE void StoreBytes(DF /*df*/, hn::Vec<hn::RebindToSigned<DF>> quantized, TOut* HWY_RESTRICT out) {
+  const hn::RebindToUnsigned<DF> du;
+  const hn::Rebind<uint8_t, DF> du8;
+  hn::StoreU(hn::TruncateTo(du8, hn::BitCast(du, quantized)), du8, reinterpret_cast<uint8_t*>(out));
 }
 
 // Quantizes a contiguous row of f32 into TOut (int8_t or uint8_t).
+// Per vector of N floats: mul, round, add, NaN test + select, max, min, convert, narrow: 9 ops,
+// 7 vector registers (x, 1/scale, zero point, qmin, qmax, two temporaries). Two vectors per
+// step in the per-tensor loop so one's loads overlap the other's arithmetic.
 template <typename TOut>
 HWY_INLINE void QuantizeContiguous(const float* HWY_RESTRICT in, TOut* HWY_RESTRICT out, size_t count,
                                    const detail::RowQuant& q) {
   const hn::ScalableTag<float> df;
   const hn::RebindToSigned<decltype(df)> di;
-  const hn::Rebind<TOut, decltype(df)> d_out;
   const size_t N = hn::Lanes(df);
   const int32_t qmin = hwy::LimitsMin<TOut>(), qmax = hwy::LimitsMax<TOut>();
   const auto vmin = hn::Set(df, static_cast<float>(qmin));
   const auto vmax = hn::Set(df, static_cast<float>(qmax));
   size_t i = 0;
-  if (q.scales == nullptr) {
-    const auto scale = hn::Set(df, q.scale);
+  if (!q.per_element) {
+    const auto inv_scale = hn::Set(df, q.inverse_scale);
     const auto zero_point = hn::Set(df, static_cast<float>(q.zero_point));
-    for (; i + N <= count; i += N) {
-      const auto quantized = QuantizeVec(df, hn::LoadU(df, in + i), scale, zero_point, vmin, vmax);
-      hn::StoreU(hn::DemoteTo(d_out, quantized), d_out, out + i);
+    // Two vectors per step: the loads of the second overlap the rounding of the first.
+    for (; i + 2 * N <= count; i += 2 * N) {
+      const auto q0 = QuantizeVec(df, hn::LoadU(df, in + i), inv_scale, zero_point, vmin, vmax);
+      const auto q1 = QuantizeVec(df, hn::LoadU(df, in + i + N), inv_scale, zero_point, vmin, vmax);
+      StoreBytes(df, q0, out + i);
+      StoreBytes(df, q1, out + i + N);
     }
-    for (; i < count; ++i) out[i] = static_cast<TOut>(ref::QuantizeValue(in[i], q.scale, q.zero_point, qmin, qmax));
+    for (; i + N <= count; i += N) {
+      StoreBytes(df, QuantizeVec(df, hn::LoadU(df, in + i), inv_scale, zero_point, vmin, vmax), out + i);
+    }
+    for (; i < count; ++i) {
+      out[i] = static_cast<TOut>(ref::QuantizeValue(in[i], q.inverse_scale, q.zero_point, qmin, qmax));
+    }
     return;
   }
-  for (; i + N <= count; i += N) {
-    const auto scale = hn::LoadU(df, q.scales + i);
-    const auto zero_point = q.zero_points ? hn::ConvertTo(df, hn::LoadU(di, q.zero_points + i)) : hn::Zero(df);
-    const auto quantized = QuantizeVec(df, hn::LoadU(df, in + i), scale, zero_point, vmin, vmax);
-    hn::StoreU(hn::DemoteTo(d_out, quantized), d_out, out + i);
+  // Locals, so the loop does not reload them after every store (out may alias q for all the
+  // compiler knows).
+  const float* HWY_RESTRICT inverse_scales = q.inverse_scales;
+  const int32_t* HWY_RESTRICT zero_points = q.zero_points;
+  if (zero_points) {
+    for (; i + N <= count; i += N) {
+      const auto zero_point = hn::ConvertTo(df, hn::LoadU(di, zero_points + i));
+      const auto inv_scale = hn::LoadU(df, inverse_scales + i);
+      StoreBytes(df, QuantizeVec(df, hn::LoadU(df, in + i), inv_scale, zero_point, vmin, vmax), out + i);
+    }
+  } else {
+    const auto zero_point = hn::Zero(df);
+    for (; i + N <= count; i += N) {
+      const auto inv_scale = hn::LoadU(df, inverse_scales + i);
+      StoreBytes(df, QuantizeVec(df, hn::LoadU(df, in + i), inv_scale, zero_point, vmin, vmax), out + i);
+    }
   }
   for (; i < count; ++i) {
     out[i] = static_cast<TOut>(
-        ref::QuantizeValue(in[i], q.scales[i], q.zero_points ? q.zero_points[i] : 0, qmin, qmax));
+        ref::QuantizeValue(in[i], inverse_scales[i], zero_points ? zero_points[i] : 0, qmin, qmax));
   }
 }
 
@@ -81,7 +110,7 @@ HWY_INLINE void DequantizeContiguous(const TIn* HWY_RESTRICT in, float* HWY_REST
   const hn::Rebind<TIn, decltype(df)> d_in;
   const size_t N = hn::Lanes(df);
   size_t i = 0;
-  if (q.scales == nullptr) {
+  if (!q.per_element) {
     const auto scale = hn::Set(df, q.scale);
     const auto zero_point = hn::Set(di, q.zero_point);
     for (; i + N <= count; i += N) {
@@ -91,13 +120,15 @@ HWY_INLINE void DequantizeContiguous(const TIn* HWY_RESTRICT in, float* HWY_REST
     for (; i < count; ++i) out[i] = ref::DequantizeValue(in[i], q.scale, q.zero_point);
     return;
   }
+  const float* HWY_RESTRICT scales = q.scales;
+  const int32_t* HWY_RESTRICT zero_points = q.zero_points;
   for (; i + N <= count; i += N) {
-    const auto scale = hn::LoadU(df, q.scales + i);
-    const auto zero_point = q.zero_points ? hn::LoadU(di, q.zero_points + i) : hn::Zero(di);
+    const auto scale = hn::LoadU(df, scales + i);
+    const auto zero_point = zero_points ? hn::LoadU(di, zero_points + i) : hn::Zero(di);
     const auto centered = hn::Sub(hn::PromoteTo(di, hn::LoadU(d_in, in + i)), zero_point);
     hn::StoreU(hn::Mul(hn::ConvertTo(df, centered), scale), df, out + i);
   }
-  for (; i < count; ++i) out[i] = ref::DequantizeValue(in[i], q.scales[i], q.zero_points ? q.zero_points[i] : 0);
+  for (; i < count; ++i) out[i] = ref::DequantizeValue(in[i], scales[i], zero_points ? zero_points[i] : 0);
 }
 
 // f32 -> bf16, round to nearest even, NaN made quiet: integer arithmetic on the bits, because
@@ -201,10 +232,11 @@ inline void QuantizeRow(const detail::RowArgs& row) {
     return QuantizeContiguous(in, static_cast<uint8_t*>(row.out), n, row.quant);
   }
   const int32_t qmin = DTypeMin(row.out_type), qmax = DTypeMax(row.out_type);
+  const detail::RowQuant& rq = row.quant;
   for (int64_t j = 0; j < row.count; ++j) {
-    const float scale = row.quant.scales ? row.quant.scales[j] : row.quant.scale;
-    const int32_t zp = row.quant.scales ? (row.quant.zero_points ? row.quant.zero_points[j] : 0) : row.quant.zero_point;
-    const int32_t q = ref::QuantizeValue(in[j * row.in_stride], scale, zp, qmin, qmax);
+    const float inv_scale = rq.per_element ? rq.inverse_scales[j] : rq.inverse_scale;
+    const int32_t zp = rq.per_element ? (rq.zero_points ? rq.zero_points[j] : 0) : rq.zero_point;
+    const int32_t q = ref::QuantizeValue(in[j * row.in_stride], inv_scale, zp, qmin, qmax);
     if (row.out_type == DType::kI8) {
       static_cast<int8_t*>(row.out)[j * row.out_stride] = static_cast<int8_t>(q);
     } else {
@@ -220,9 +252,10 @@ inline void DequantizeRow(const detail::RowArgs& row) {
     if (row.in_type == DType::kI8) return DequantizeContiguous(static_cast<const int8_t*>(row.in), out, n, row.quant);
     return DequantizeContiguous(static_cast<const uint8_t*>(row.in), out, n, row.quant);
   }
+  const detail::RowQuant& rq = row.quant;
   for (int64_t j = 0; j < row.count; ++j) {
-    const float scale = row.quant.scales ? row.quant.scales[j] : row.quant.scale;
-    const int32_t zp = row.quant.scales ? (row.quant.zero_points ? row.quant.zero_points[j] : 0) : row.quant.zero_point;
+    const float scale = rq.per_element ? rq.scales[j] : rq.scale;
+    const int32_t zp = rq.per_element ? (rq.zero_points ? rq.zero_points[j] : 0) : rq.zero_point;
     const int32_t q = row.in_type == DType::kI8 ? static_cast<const int8_t*>(row.in)[j * row.in_stride]
                                                 : static_cast<const uint8_t*>(row.in)[j * row.in_stride];
     out[j * row.out_stride] = ref::DequantizeValue(q, scale, zp);

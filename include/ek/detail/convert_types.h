@@ -13,10 +13,15 @@ namespace detail {
 
 // Quantization parameters seen by one row: either per element along the row (the quant axis is
 // the row's axis) or one value for the whole row.
+// Quantize rows read `inverse_scales` / `inverse_scale` (1 / scale, ref::InverseScale);
+// dequantize rows read `scales` / `scale`.
 struct RowQuant {
   const float* scales = nullptr;          // non-null: scales[j] applies to element j of the row
-  const int32_t* zero_points = nullptr;   // with `scales`: zero point per element, or null (0)
-  float scale = 1.0f;                     // with scales == null: for every element
+  const float* inverse_scales = nullptr;  // quantize, per element: 1 / scales[j]
+  const int32_t* zero_points = nullptr;   // per element: zero point, or null (0)
+  bool per_element = false;               // the pointers above are used, not the scalars below
+  float scale = 1.0f;                     // for every element of the row
+  float inverse_scale = 1.0f;
   int32_t zero_point = 0;
 };
 

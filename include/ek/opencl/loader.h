@@ -75,7 +75,9 @@ inline Status LoadApi(Api* api, const char* path = nullptr) {
   for (const char* const* p = DefaultLibraryPaths(); *p && n < 15; ++p) candidates[n++] = *p;
   const char* last_error = "no candidate";
   for (int i = 0; i < n; ++i) {
-    void* lib = dlopen(candidates[i], RTLD_NOW | RTLD_LOCAL);
+    // RTLD_NODELETE: vendor drivers and ICD loaders keep state (and atexit handlers) that does
+    // not survive being unmapped; UnloadApi drops our handle but leaves the code mapped.
+    void* lib = dlopen(candidates[i], RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     if (lib == nullptr) {
       const char* e = dlerror();
       if (e) last_error = e;

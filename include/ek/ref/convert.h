@@ -8,8 +8,11 @@
 //                      sign kept); f16 subnormals are produced (no flush to zero).
 //   f16 -> f32:        exact; a NaN comes out quiet (payload and sign kept), like F16C and fcvt.
 //   bf16 -> f32:       exact bit extension (bf16 is the top half of an f32), NaNs included.
-//   quantize:   q = clamp(round_half_even(x / scale) + zero_point, qmin, qmax)
-//               with x / scale an IEEE f32 division; NaN quantizes to zero_point; +-inf saturate.
+//   quantize:   q = clamp(round_half_even(x * inv_scale) + zero_point, qmin, qmax)
+//               with inv_scale = 1.0f / scale (one IEEE f32 division, once per scale) and one f32
+//               multiply per value (PyTorch's and XNNPACK's convention; ONNX writes x / scale,
+//               which can differ in the last bit before rounding); NaN quantizes to zero_point;
+//               +-inf and out-of-range values saturate.
 //   dequantize: x = float(q - zero_point) * scale   (one f32 multiply, no FMA)
 #ifndef EK_REF_CONVERT_H_
 #define EK_REF_CONVERT_H_
@@ -91,10 +94,13 @@ inline float RoundHalfEven(float x) {
   return truncated;
 }
 
-// The quantization rule. `inv` is not used: the division is the rule.
-inline int32_t QuantizeValue(float x, float scale, int32_t zero_point, int32_t qmin, int32_t qmax) {
+// The reciprocal every quantizer multiplies by: computed once per scale, in f32.
+inline float InverseScale(float scale) { return 1.0f / scale; }
+
+// The quantization rule, given the reciprocal of the scale (InverseScale).
+inline int32_t QuantizeValue(float x, float inv_scale, int32_t zero_point, int32_t qmin, int32_t qmax) {
   if (std::isnan(x)) return zero_point < qmin ? qmin : (zero_point > qmax ? qmax : zero_point);
-  const float scaled = x / scale;
+  const float scaled = x * inv_scale;
   float r = RoundHalfEven(scaled) + static_cast<float>(zero_point);
   if (r < static_cast<float>(qmin)) r = static_cast<float>(qmin);
   if (r > static_cast<float>(qmax)) r = static_cast<float>(qmax);

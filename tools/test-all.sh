@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Every test lane of edgekernels, as CI runs them (.ci/run calls this script):
+#
+#   host-gcc         gcc, Release, -Werror: all tests on every target this CPU supports, plus
+#                    the selected target / lanes checked against /proc/cpuinfo, EK_TARGETS=AVX2
+#                    forcing, and the OpenCL loader on PoCL
+#   host-clang-asan  clang, ASan + UBSan, -Werror
+#   host-restricted  a build that compiles only some Highway targets (binary size), asserting
+#                    exactly which ones were compiled and selected
+#   consumer         install, then build and run a project outside the tree that uses
+#                    find_package(ek CONFIG)
+#   arm-gcc          aarch64 cross build with gcc, tests under qemu-user with CPU models
+#   arm-clang        the same with clang 19 (the Android NDK's stand-in)
+#                    cortex-a76 (NEON + dotprod), max (SVE2, 512-bit), max,sve256=on (SVE_256),
+#                    max,sve128=on (SVE2_128), cortex-a53 (NEON, no dotprod); each asserts the
+#                    Highway target and the lanes that were selected
+#
+# Usage: tools/test-all.sh [--skip-setup] [lane ...]   (default: all lanes)
+# Build trees go to $EK_BUILD_ROOT (default: ./out). Exit status is non-zero if any lane failed.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT=${EK_BUILD_ROOT:-$ROOT/out}
+SKIP_SETUP=0
+LANES=()
+for arg in "$@"; do
+  case "$arg" in
+    --skip-setup) SKIP_SETUP=1 ;;
+    -*) echo "test-all.sh: unknown option $arg" >&2; exit 2 ;;
+    *) LANES+=("$arg") ;;
+  esac
+done
+[ ${#LANES[@]} -eq 0 ] && LANES=(host-gcc host-clang-asan host-restricted consumer arm-gcc arm-clang)
+
+if [ "$SKIP_SETUP" = 0 ]; then
+  "$ROOT/tools/setup.sh" --arm || { echo "test-all.sh: setup failed" >&2; exit 1; }
+fi
+
+JOBS=$(nproc 2>/dev/null || echo 2)
+export POCL_CACHE_DIR="$OUT/pocl-cache"
+mkdir -p "$OUT" "$POCL_CACHE_DIR"
+TOTAL_PASSED=0
+TOTAL_FAILED=0
+TOTAL_SKIPPED=0
+RESULTS=()
+
+log() { echo; echo "=== $*"; }
+
+# run_ctest <label> <build dir> [ctest args...]: runs ctest, adds its counts to the totals.
+run_ctest() {
+  local label=$1 dir=$2
+  shift 2
+  local logfile="$OUT/ctest-${label//[^A-Za-z0-9_.-]/_}.log"
+  (cd "$dir" && ctest --output-on-failure -j"$JOBS" "$@") > "$logfile" 2>&1
+  local rc=$?
+  cat "$logfile"
+  local total failed skipped
+  total=$(sed -n 's/.*tests passed, [0-9]* tests failed out of \([0-9]*\).*/\1/p' "$logfile" | tail -1)
+  failed=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of.*/\1/p' "$logfile" | tail -1)
+  skipped=$(grep -c '\*\*\*Skipped' "$logfile" || true)
+  total=${total:-0}
+  failed=${failed:-0}
+  if [ "$total" = 0 ]; then
+    echo "test-all.sh: $label ran no test" >&2
+    rc=1
+  fi
+  TOTAL_PASSED=$((TOTAL_PASSED + total - failed - skipped))
+  TOTAL_FAILED=$((TOTAL_FAILED + failed))
+  TOTAL_SKIPPED=$((TOTAL_SKIPPED + skipped))
+  LAST_CTEST_LOG=$logfile
+  return $rc
+}
+
+configure_and_build() {  # <build dir> [cmake args...]
+  local dir=$1
+  shift
+  cmake -S "$ROOT" -B "$dir" -G Ninja -DEK_WERROR=ON "$@" > "$dir.configure.log" 2>&1 ||
+    { cat "$dir.configure.log"; return 1; }
+  cmake --build "$dir" -j"$JOBS" 2>&1 | tail -n 30
+  return "${PIPESTATUS[0]}"
+}
+
+lane_host_gcc() {
+  local dir="$OUT/host-gcc"
+  configure_and_build "$dir" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++ || return 1
+  run_ctest host-gcc "$dir" || return 1
+  # With an OpenCL runtime installed (CI installs PoCL), the OpenCL test must really run.
+  if [ -n "${CI:-}" ] && ! grep -q 'opencl_loader .*Passed' "$LAST_CTEST_LOG"; then
+    echo "test-all.sh: the OpenCL test did not pass on the host although PoCL is installed" >&2
+    return 1
+  fi
+  "$dir/tools/ek-info"
+}
+
+lane_host_clang_asan() {
+  local dir="$OUT/host-clang-asan"
+  configure_and_build "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
+    -DEK_SANITIZE=ON -DEK_BUILD_BENCHMARKS=OFF || return 1
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_ctest host-clang-asan "$dir"
+}
+
+lane_host_restricted() {
+  local dir="$OUT/host-restricted"
+  if [ "$(uname -m)" != x86_64 ]; then echo "host-restricted: x86_64 only"; return 0; fi
+  # Compile AVX3_ZEN4, AVX3 and AVX2 only (plus SSE2, the baseline every x86-64 binary keeps).
+  configure_and_build "$dir" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++ -DEK_BUILD_BENCHMARKS=OFF \
+    "-DEK_HWY_DISABLED_TARGETS=HWY_AVX3_SPR|HWY_SSE4|HWY_SSSE3" || return 1
+  # The expected target comes from /proc/cpuinfo inside the test, among the compiled targets.
+  EK_EXPECT_COMPILED=AVX3_ZEN4,AVX3,AVX2,SSE2 \
+    run_ctest host-restricted "$dir" -R 'convert_test|dispatch_test|target_expectation$'
+  local rc=$?
+  ls -l "$OUT/host-gcc/tests/convert_test" "$dir/tests/convert_test" 2>/dev/null | awk '{print "binary size", $5, $9}'
+  return $rc
+}
+
+lane_consumer() {
+  local dir="$OUT/host-gcc" prefix="$OUT/consumer-prefix" cdir="$OUT/consumer-build"
+  [ -f "$dir/CMakeCache.txt" ] || configure_and_build "$dir" -DCMAKE_BUILD_TYPE=Release || return 1
+  rm -rf "$prefix" "$cdir"
+  cmake --install "$dir" --prefix "$prefix" > "$OUT/consumer-install.log" 2>&1 || { cat "$OUT/consumer-install.log"; return 1; }
+  cmake -S "$ROOT/tests/consumer" -B "$cdir" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" > "$OUT/consumer-configure.log" 2>&1 ||
+    { cat "$OUT/consumer-configure.log"; return 1; }
+  cmake --build "$cdir" 2>&1 | tail -n 20 || return 1
+  run_ctest consumer "$cdir"
+}
+
+# arm lane: <compiler>
+lane_arm() {
+  local compiler=$1 dir="$OUT/arm-$1" rc=0
+  configure_and_build "$dir" -DCMAKE_BUILD_TYPE=Release -DEK_BUILD_BENCHMARKS=OFF \
+    -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/toolchains/aarch64-linux-gnu-$compiler.cmake" || return 1
+  # qemu CPU model | target Highway must select | lanes that must be detected
+  local models=(
+    "cortex-a76|NEON|dotprod,fp16"
+    "max|SVE2|dotprod,i8mm,fp16,bf16,sme"
+    "max,sve256=on|SVE_256|dotprod,i8mm,fp16,bf16,sme"
+    "max,sve128=on|SVE2_128|dotprod,i8mm,fp16,bf16,sme"
+    "cortex-a53|NEON|"
+  )
+  local entry cpu target lanes
+  for entry in "${models[@]}"; do
+    IFS='|' read -r cpu target lanes <<< "$entry"
+    log "arm-$compiler under qemu -cpu $cpu (expect $target, lanes [$lanes])"
+    QEMU_CPU=$cpu EK_EXPECT_TARGET=$target EK_EXPECT_LANES=$lanes run_ctest "arm-$compiler-$cpu" "$dir" || rc=1
+    if ! grep -q 'target_expectation .*Passed' "$LAST_CTEST_LOG"; then
+      echo "test-all.sh: target expectation did not pass under $cpu" >&2
+      rc=1
+    fi
+  done
+  return $rc
+}
+
+for lane in "${LANES[@]}"; do
+  log "lane $lane"
+  start=$(date +%s)
+  case "$lane" in
+    host-gcc) lane_host_gcc ;;
+    host-clang-asan) lane_host_clang_asan ;;
+    host-restricted) lane_host_restricted ;;
+    consumer) lane_consumer ;;
+    arm-gcc) lane_arm gcc ;;
+    arm-clang) lane_arm clang ;;
+    *) echo "unknown lane $lane" >&2; false ;;
+  esac
+  rc=$?
+  RESULTS+=("$(printf '%-16s %s  (%ss)' "$lane" "$([ $rc = 0 ] && echo PASS || echo FAIL)" $(( $(date +%s) - start )))")
+  [ $rc = 0 ] || LANE_FAILED=1
+done
+
+echo
+echo "=== summary"
+printf '%s\n' "${RESULTS[@]}"
+echo "tests: $TOTAL_PASSED passed, $TOTAL_FAILED failed, $TOTAL_SKIPPED skipped"
+[ -z "${LANE_FAILED:-}" ] && [ "$TOTAL_FAILED" = 0 ]
