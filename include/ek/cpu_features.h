@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "ek/detail/name_list.h"
 #include "ek/status.h"
 
 #if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
@@ -131,33 +132,22 @@ inline uint32_t DetectLanesUncached() {
 // Parses a comma-separated list of lane names ("all" = every lane) into a mask.
 inline Status ParseLaneList(const char* what, const char* list, uint32_t* mask) {
   *mask = 0;
-  const char* p = list;
-  while (*p) {
-    while (*p == ',' || *p == ' ') ++p;
-    if (!*p) break;
-    const char* end = p;
-    while (*end && *end != ',' && *end != ' ') ++end;
-    const size_t len = static_cast<size_t>(end - p);
-    bool found = false;
-    if (len == 3 && std::strncmp(p, "all", 3) == 0) {
+  return ForEachListItem(list, [&](const char* name, size_t len) {
+    if (len == 3 && std::strncmp(name, "all", 3) == 0) {
       *mask = (1u << kNumLanes) - 1;
-      found = true;
+      return Status::Ok();
     }
-    for (uint32_t i = 0; i < kNumLanes && !found; ++i) {
-      const char* name = LaneName(static_cast<Lane>(i));
-      if (std::strlen(name) == len && std::strncmp(p, name, len) == 0) {
+    for (uint32_t i = 0; i < kNumLanes; ++i) {
+      const char* lane = LaneName(static_cast<Lane>(i));
+      if (std::strlen(lane) == len && std::strncmp(name, lane, len) == 0) {
         *mask |= 1u << i;
-        found = true;
+        return Status::Ok();
       }
     }
-    if (!found) {
-      return Status::Error(StatusCode::kInvalidArgument,
-                           "%s: unknown lane '%.*s' (known: avx512vnni avxvnni dotprod i8mm fp16 bf16 sme sme2 all)",
-                           what, static_cast<int>(len), p);
-    }
-    p = end;
-  }
-  return Status::Ok();
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "%s: unknown lane '%.*s' (known: avx512vnni avxvnni dotprod i8mm fp16 bf16 sme sme2 all)",
+                         what, static_cast<int>(len), name);
+  });
 }
 
 struct LaneState {

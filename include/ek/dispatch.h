@@ -30,6 +30,7 @@
 #include <cstring>
 
 #include "ek/cpu_features.h"
+#include "ek/detail/name_list.h"
 #include "ek/status.h"
 #include "hwy/targets.h"
 
@@ -102,22 +103,17 @@ inline Status ApplyRestriction(DispatchState& state, const char* what, const cha
     return Status::Ok();
   }
   int64_t mask = 0;
-  const char* p = spec;
-  char names[256];
-  while (*p) {
-    while (*p == ',' || *p == ' ') ++p;
-    if (!*p) break;
-    const char* end = p;
-    while (*end && *end != ',' && *end != ' ') ++end;
-    const size_t len = static_cast<size_t>(end - p);
+  EK_RETURN_IF_ERROR(ForEachListItem(spec, [&](const char* name, size_t len) {
     int64_t target = 0;
     for (int bit = 0; bit < kMaxTargetBits && !target; ++bit) {
-      if (NameEquals(p, len, TargetName(int64_t{1} << bit))) target = int64_t{1} << bit;
+      if (NameEquals(name, len, TargetName(int64_t{1} << bit))) target = int64_t{1} << bit;
     }
     if (!target) {
-      return Status::Error(StatusCode::kInvalidArgument, "%s: unknown target '%.*s'", what, static_cast<int>(len), p);
+      return Status::Error(StatusCode::kInvalidArgument, "%s: unknown target '%.*s'", what, static_cast<int>(len),
+                           name);
     }
     if (!(target & CompiledTargets())) {
+      char names[256];
       FormatTargets(CompiledTargets(), names, sizeof(names));
       return Status::Error(StatusCode::kUnsupported, "%s: target %s is not compiled in (compiled: %s)", what,
                            TargetName(target), names);
@@ -127,8 +123,8 @@ inline Status ApplyRestriction(DispatchState& state, const char* what, const cha
                            TargetName(target));
     }
     mask |= target;
-    p = end;
-  }
+    return Status::Ok();
+  }));
   if (mask == 0) return Status::Error(StatusCode::kInvalidArgument, "%s: names no target", what);
   state.restriction.store(mask);
   hwy::SetSupportedTargetsForTest(mask);
