@@ -36,7 +36,13 @@ class [[nodiscard]] Status {
  public:
   static constexpr size_t kMaxMessage = 192;
 
-  Status() = default;  // OK
+  Status() { message_[0] = '\0'; }  // OK; only the terminator is written (cheap to return)
+  Status(const Status& other) : code_(other.code_) { std::memcpy(message_, other.message_, std::strlen(other.message_) + 1); }
+  Status& operator=(const Status& other) {
+    code_ = other.code_;
+    std::memmove(message_, other.message_, std::strlen(other.message_) + 1);
+    return *this;
+  }
 
   static Status Ok() { return Status(); }
 
@@ -60,7 +66,7 @@ class [[nodiscard]] Status {
 
  private:
   StatusCode code_ = StatusCode::kOk;
-  char message_[kMaxMessage] = {0};
+  char message_[kMaxMessage];
 };
 
 #define EK_RETURN_IF_ERROR(expr)          \

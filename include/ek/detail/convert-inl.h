@@ -23,13 +23,24 @@
 #include "ek/ref/convert.h"
 #include "hwy/highway.h"
 
+// Targets where Highway emulates f16 conversion (no F16C / fcvt): their results for inf and NaN
+// need re-encoding by ek's rule. Elsewhere the hardware conversion already follows it.
+#undef EK_F16_EMULATED
+#if (HWY_ARCH_X86 && HWY_TARGET >= HWY_SSE4) || HWY_TARGET == HWY_EMU128 || HWY_TARGET == HWY_SCALAR
+#define EK_F16_EMULATED 1
+#else
+#define EK_F16_EMULATED 0
+#endif
+
 HWY_BEFORE_NAMESPACE();
 namespace ek {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
 // Streams a contiguous row: vector_op(i) for every full vector starting at element i, then
-// scalar_op(i) (the reference) for the tail. One loop shape for every element-wise kernel.
+// scalar_op(i) (the reference) for the tail. One loop shape for every element-wise kernel. The
+// vector op must be an EK_VECTOR_LAMBDA: gcc does not inline plain lambdas here, and a call per
+// vector costs half the throughput.
 template <class VectorOp, class ScalarOp>
 HWY_INLINE void StreamRow(size_t count, size_t lanes, const VectorOp& vector_op, const ScalarOp& scalar_op) {
   size_t i = 0;
@@ -38,14 +49,20 @@ HWY_INLINE void StreamRow(size_t count, size_t lanes, const VectorOp& vector_op,
 }
 
 
-// q = clamp(round_half_even(x * inv_scale) + zero_point, qmin, qmax), NaN -> zero_point.
-template <class DF, class VF = hn::Vec<DF>>
-HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> QuantizeVec(DF /*df*/, VF x, VF inv_scale, VF zero_point, VF qmin, VF qmax) {
-  const hn::RebindToSigned<DF> di;
-  VF r = hn::Add(hn::Round(hn::Mul(x, inv_scale)), zero_point);  // Mul then Add of an integer: no FMA
-  r = hn::IfThenElse(hn::IsNaN(x), zero_point, r);
-  r = hn::Min(hn::Max(r, qmin), qmax);
-  return hn::ConvertInRangeTo(di, r);  // exact: r is integral and within [qmin, qmax]
+// q = clamp(round_half_even(x * inv_scale) + zero_point, qmin, qmax), NaN -> zero_point,
+// computed as  NearestInt(clamp(x * inv_scale, lo, hi)) + zero_point  with the integer bounds
+// lo = qmin - zero_point, hi = qmax - zero_point. Same result: rounding half to even is monotone
+// and leaves integers unchanged, so clamping before rounding to integer bounds equals clamping
+// after; NaN becomes 0 before the clamp, which lands on the zero point (0 lies in [lo, hi]).
+// NearestInt rounds half to even in the default floating-point environment, which the multiply
+// assumes as well (docs/numerics.md).
+// Ops per vector: mul, NaN test + select, max, min, convert, add (+ Highway's overflow guard in
+// NearestInt, never taken here): 5 of them on AVX-512's single FP port 0 instead of 8 with a
+// separate Round.
+template <class DF, class VF = hn::Vec<DF>, class VI = hn::Vec<hn::RebindToSigned<DF>>>
+HWY_INLINE VI QuantizeVec(DF /*df*/, VF x, VF inv_scale, VI zero_point, VF lo, VF hi) {
+  const VF scaled = hn::IfThenZeroElse(hn::IsNaN(x), hn::Mul(x, inv_scale));
+  return hn::Add(hn::NearestInt(hn::Min(hn::Max(scaled, lo), hi)), zero_point);
 }
 
 // Stores in-range int32 lanes as 8-bit values (the low byte is the int8 / uint8 bit pattern).
@@ -56,10 +73,9 @@ HWY_INLINE void StoreBytes(DF /*df*/, hn::Vec<hn::RebindToSigned<DF>> quantized,
   hn::StoreU(hn::TruncateTo(du8, hn::BitCast(du, quantized)), du8, reinterpret_cast<uint8_t*>(out));
 }
 
-// Quantizes a contiguous row of f32 into TOut (int8_t or uint8_t).
-// Per vector of N floats: mul, round, add, NaN test + select, max, min, convert, narrow: 9 ops,
-// 7 vector registers (x, 1/scale, zero point, qmin, qmax, two temporaries). The out-of-order
-// core overlaps iterations; a manual 2x unroll measured no faster.
+// Quantizes a contiguous row of f32 into TOut (int8_t or uint8_t). Registers: x, 1/scale,
+// zero point, lo, hi and two temporaries (7 of 16..32). Per element along the row, the bounds
+// come from that element's zero point (two more integer ops and two conversions per vector).
 template <typename TOut>
 HWY_INLINE void QuantizeContiguous(const float* HWY_RESTRICT in, TOut* HWY_RESTRICT out, size_t count,
                                    const detail::RowQuant& q) {
@@ -67,15 +83,15 @@ HWY_INLINE void QuantizeContiguous(const float* HWY_RESTRICT in, TOut* HWY_RESTR
   const hn::RebindToSigned<decltype(df)> di;
   const size_t N = hn::Lanes(df);
   const int32_t qmin = hwy::LimitsMin<TOut>(), qmax = hwy::LimitsMax<TOut>();
-  const auto vmin = hn::Set(df, static_cast<float>(qmin));
-  const auto vmax = hn::Set(df, static_cast<float>(qmax));
   if (!q.per_element) {
     const auto inv_scale = hn::Set(df, q.inverse_scale);
-    const auto zero_point = hn::Set(df, static_cast<float>(q.zero_point));
+    const auto zero_point = hn::Set(di, q.zero_point);
+    const auto lo = hn::Set(df, static_cast<float>(qmin - q.zero_point));
+    const auto hi = hn::Set(df, static_cast<float>(qmax - q.zero_point));
     StreamRow(
         count, N,
-        [&](size_t i) HWY_ATTR {
-          StoreBytes(df, QuantizeVec(df, hn::LoadU(df, in + i), inv_scale, zero_point, vmin, vmax), out + i);
+        [&](size_t i) EK_VECTOR_LAMBDA {
+          StoreBytes(df, QuantizeVec(df, hn::LoadU(df, in + i), inv_scale, zero_point, lo, hi), out + i);
         },
         [&](size_t i) { out[i] = static_cast<TOut>(ref::QuantizeValue(in[i], q.inverse_scale, q.zero_point, qmin, qmax)); });
     return;
@@ -84,12 +100,15 @@ HWY_INLINE void QuantizeContiguous(const float* HWY_RESTRICT in, TOut* HWY_RESTR
   // compiler knows).
   const float* HWY_RESTRICT inverse_scales = q.inverse_scales;
   const int32_t* HWY_RESTRICT zero_points = q.zero_points;
+  const auto vqmin = hn::Set(di, qmin), vqmax = hn::Set(di, qmax);
   StreamRow(
       count, N,
-      [&](size_t j) HWY_ATTR {
-        const auto zero_point = zero_points ? hn::ConvertTo(df, hn::LoadU(di, zero_points + j)) : hn::Zero(df);
+      [&](size_t j) EK_VECTOR_LAMBDA {
+        const auto zero_point = zero_points ? hn::LoadU(di, zero_points + j) : hn::Zero(di);
+        const auto lo = hn::ConvertTo(df, hn::Sub(vqmin, zero_point));
+        const auto hi = hn::ConvertTo(df, hn::Sub(vqmax, zero_point));
         const auto inv_scale = hn::LoadU(df, inverse_scales + j);
-        StoreBytes(df, QuantizeVec(df, hn::LoadU(df, in + j), inv_scale, zero_point, vmin, vmax), out + j);
+        StoreBytes(df, QuantizeVec(df, hn::LoadU(df, in + j), inv_scale, zero_point, lo, hi), out + j);
       },
       [&](size_t j) {
         out[j] = static_cast<TOut>(
@@ -110,7 +129,7 @@ HWY_INLINE void DequantizeContiguous(const TIn* HWY_RESTRICT in, float* HWY_REST
     const auto zero_point = hn::Set(di, q.zero_point);
     StreamRow(
         count, N,
-        [&](size_t i) HWY_ATTR {
+        [&](size_t i) EK_VECTOR_LAMBDA {
           const auto centered = hn::Sub(hn::PromoteTo(di, hn::LoadU(d_in, in + i)), zero_point);
           hn::StoreU(hn::Mul(hn::ConvertTo(df, centered), scale), df, out + i);
         },
@@ -121,7 +140,7 @@ HWY_INLINE void DequantizeContiguous(const TIn* HWY_RESTRICT in, float* HWY_REST
   const int32_t* HWY_RESTRICT zero_points = q.zero_points;
   StreamRow(
       count, N,
-      [&](size_t i) HWY_ATTR {
+      [&](size_t i) EK_VECTOR_LAMBDA {
         const auto zero_point = zero_points ? hn::LoadU(di, zero_points + i) : hn::Zero(di);
         const auto centered = hn::Sub(hn::PromoteTo(di, hn::LoadU(d_in, in + i)), zero_point);
         hn::StoreU(hn::Mul(hn::ConvertTo(df, centered), hn::LoadU(df, scales + i)), df, out + i);
@@ -141,7 +160,7 @@ HWY_INLINE void F32ToBF16Contiguous(const float* HWY_RESTRICT in, uint16_t* HWY_
   const auto quiet_bit = hn::Set(du, 0x00400000u);
   StreamRow(
       count, hn::Lanes(df),
-      [&](size_t i) HWY_ATTR {
+      [&](size_t i) EK_VECTOR_LAMBDA {
         const auto x = hn::LoadU(df, in + i);
         const auto bits = hn::BitCast(du, x);
         const auto lsb = hn::And(hn::ShiftRight<16>(bits), one);
@@ -159,18 +178,27 @@ HWY_INLINE void BF16ToF32Contiguous(const uint16_t* HWY_RESTRICT in, float* HWY_
   const hn::Rebind<uint16_t, decltype(df)> du16;
   StreamRow(
       count, hn::Lanes(df),
-      [&](size_t i) HWY_ATTR {
+      [&](size_t i) EK_VECTOR_LAMBDA {
         const auto wide = hn::ShiftLeft<16>(hn::PromoteTo(du, hn::LoadU(du16, in + i)));
         hn::StoreU(hn::BitCast(df, wide), df, out + i);
       },
       [&](size_t i) { out[i] = ref::BF16ToF32(in[i]); });
 }
 
-// f32 -> f16 with Highway's DemoteTo (F16C / fcvtn where the target has them), and NaN lanes
-// re-encoded by the rule: Highway's emulation on targets without native f16 (SSE2..SSE4,
-// EMU128) does not keep the NaN payload.
+// f32 -> f16 with Highway's DemoteTo: F16C vcvtps2ph / Arm fcvtn where the target has them (one
+// or two ops per vector). Highway's emulation on the other targets (SSE2..SSE4, EMU128) drops NaN
+// payloads, so there NaN lanes are re-encoded by the rule.
 HWY_INLINE void F32ToF16Contiguous(const float* HWY_RESTRICT in, uint16_t* HWY_RESTRICT out, size_t count) {
   const hn::ScalableTag<float> df;
+  if (!EK_F16_EMULATED) {
+    const hn::Rebind<hwy::float16_t, decltype(df)> df16;
+    hwy::float16_t* out16 = reinterpret_cast<hwy::float16_t*>(out);
+    StreamRow(
+        count, hn::Lanes(df),
+        [&](size_t i) EK_VECTOR_LAMBDA { hn::StoreU(hn::DemoteTo(df16, hn::LoadU(df, in + i)), df16, out16 + i); },
+        [&](size_t i) { out[i] = ref::F32ToF16(in[i]); });
+    return;
+  }
   const hn::RebindToUnsigned<decltype(df)> du;
   const hn::Rebind<hwy::float16_t, decltype(df)> df16;
   const hn::Rebind<uint16_t, decltype(df)> du16;
@@ -179,7 +207,7 @@ HWY_INLINE void F32ToF16Contiguous(const float* HWY_RESTRICT in, uint16_t* HWY_R
   const auto sign_mask = hn::Set(du, 0x8000u);
   StreamRow(
       count, hn::Lanes(df),
-      [&](size_t i) HWY_ATTR {
+      [&](size_t i) EK_VECTOR_LAMBDA {
         const auto x = hn::LoadU(df, in + i);
         const auto converted = hn::PromoteTo(du, hn::BitCast(du16, hn::DemoteTo(df16, x)));
         const auto bits = hn::BitCast(du, x);
@@ -191,11 +219,21 @@ HWY_INLINE void F32ToF16Contiguous(const float* HWY_RESTRICT in, uint16_t* HWY_R
       [&](size_t i) { out[i] = ref::F32ToF16(in[i]); });
 }
 
-// f16 -> f32 with Highway's PromoteTo, and inf / NaN lanes (exponent 31) encoded by the rule:
-// Highway 1.2's emulation on SSE2..SSE4 turns f16 inf into 65536.0f, and native conversions
-// quiet signalling NaNs, which the rule also does.
+// f16 -> f32 with Highway's PromoteTo: F16C vcvtph2ps / Arm fcvtl where the target has them
+// (they quiet signalling NaNs, as the rule does). Highway 1.2's emulation on SSE2..SSE4 turns
+// f16 inf into 65536.0f and keeps NaNs signalling, so there inf / NaN lanes (exponent 31) are
+// encoded by the rule.
 HWY_INLINE void F16ToF32Contiguous(const uint16_t* HWY_RESTRICT in, float* HWY_RESTRICT out, size_t count) {
   const hn::ScalableTag<float> df;
+  if (!EK_F16_EMULATED) {
+    const hn::Rebind<hwy::float16_t, decltype(df)> df16;
+    const hwy::float16_t* in16 = reinterpret_cast<const hwy::float16_t*>(in);
+    StreamRow(
+        count, hn::Lanes(df),
+        [&](size_t i) EK_VECTOR_LAMBDA { hn::StoreU(hn::PromoteTo(df, hn::LoadU(df16, in16 + i)), df, out + i); },
+        [&](size_t i) { out[i] = ref::F16ToF32(in[i]); });
+    return;
+  }
   const hn::RebindToUnsigned<decltype(df)> du;
   const hn::Rebind<hwy::float16_t, decltype(df)> df16;
   const hn::Rebind<uint16_t, decltype(df)> du16;
@@ -208,7 +246,7 @@ HWY_INLINE void F16ToF32Contiguous(const uint16_t* HWY_RESTRICT in, float* HWY_R
   const auto zero = hn::Zero(du);
   StreamRow(
       count, hn::Lanes(df),
-      [&](size_t i) HWY_ATTR {
+      [&](size_t i) EK_VECTOR_LAMBDA {
         const auto converted = hn::BitCast(du, hn::PromoteTo(df, hn::LoadU(df16, in16 + i)));
         const auto h = hn::PromoteTo(du, hn::LoadU(du16, in + i));
         const auto mantissa = hn::And(h, mantissa_mask);

@@ -8,6 +8,10 @@
 
 #include "ek/tensor.h"
 
+// Attributes of a lambda holding per-target vector code: the target's attributes (HWY_ATTR, for
+// clang) and forced inlining into the loop that calls it.
+#define EK_VECTOR_LAMBDA HWY_ATTR __attribute__((always_inline))
+
 namespace ek {
 namespace detail {
 
