@@ -167,12 +167,10 @@ inline Status RequireQuantized8(const TensorView& v, const char* name) {
 
 }  // namespace detail
 
-namespace {  // per-TU dispatch tables (see ek/dispatch.h)
-namespace ek_convert_tables {
+namespace {  // per-TU dispatch tables, unqualified names (see ek/dispatch.h)
 HWY_EXPORT(QuantizeRow);
 HWY_EXPORT(DequantizeRow);
 HWY_EXPORT(ConvertRow);
-}  // namespace ek_convert_tables
 
 // f32 input -> int8/uint8 output, with the output's quant params.
 inline Status Quantize(const TensorView& input, const TensorView& output, const Context& ctx = Context()) {
@@ -180,7 +178,7 @@ inline Status Quantize(const TensorView& input, const TensorView& output, const 
   EK_RETURN_IF_ERROR(RequireDType(input, "input", DType::kF32));
   EK_RETURN_IF_ERROR(detail::RequireQuantized8(output, "output"));
   (void)SelectedTarget();  // initializes Highway's choice, so the pointer below is the kernel itself
-  detail::RunRows(input, output, &output, HWY_DYNAMIC_POINTER(ek_convert_tables::QuantizeRow), true, ctx);
+  detail::RunRows(input, output, &output, HWY_DYNAMIC_POINTER(QuantizeRow), true, ctx);
   return Status::Ok();
 }
 
@@ -190,7 +188,7 @@ inline Status Dequantize(const TensorView& input, const TensorView& output, cons
   EK_RETURN_IF_ERROR(detail::RequireQuantized8(input, "input"));
   EK_RETURN_IF_ERROR(RequireDType(output, "output", DType::kF32));
   (void)SelectedTarget();  // initializes Highway's choice, so the pointer below is the kernel itself
-  detail::RunRows(input, output, &input, HWY_DYNAMIC_POINTER(ek_convert_tables::DequantizeRow), false, ctx);
+  detail::RunRows(input, output, &input, HWY_DYNAMIC_POINTER(DequantizeRow), false, ctx);
   return Status::Ok();
 }
 
@@ -205,7 +203,7 @@ inline Status Convert(const TensorView& input, const TensorView& output, const C
                          DTypeName(input.dtype), DTypeName(output.dtype));
   }
   (void)SelectedTarget();  // initializes Highway's choice, so the pointer below is the kernel itself
-  detail::RunRows(input, output, nullptr, HWY_DYNAMIC_POINTER(ek_convert_tables::ConvertRow), false, ctx);
+  detail::RunRows(input, output, nullptr, HWY_DYNAMIC_POINTER(ConvertRow), false, ctx);
   return Status::Ok();
 }
 }  // namespace

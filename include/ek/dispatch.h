@@ -157,22 +157,23 @@ inline Status ForceTarget(int64_t target) { return RestrictTargets(TargetName(ta
 
 inline void ResetTargets() { (void)RestrictTargets(nullptr); }
 
-namespace {  // per-TU dispatch tables (see the header comment)
-namespace ek_dispatch_tables {
+// Per-TU dispatch tables (see the header comment). Exported names stay unqualified: with a single
+// compiled target (e.g. -march=native, HWY_COMPILE_ONLY_STATIC) Highway turns dispatch into a
+// direct call to N_<TARGET>::name.
+namespace {
 HWY_EXPORT(ProbeTarget);
 HWY_EXPORT(ProbeVectorBytes);
-}  // namespace ek_dispatch_tables
 
 // The target whose code the kernels run now: found by dispatching, not by bookkeeping.
 inline int64_t SelectedTarget() {
   (void)detail::Dispatch();
-  return HWY_DYNAMIC_DISPATCH(ek_dispatch_tables::ProbeTarget)();
+  return HWY_DYNAMIC_DISPATCH(ProbeTarget)();
 }
 
 // Bytes per vector of the selected target on this CPU.
 inline size_t SelectedVectorBytes() {
   (void)detail::Dispatch();
-  return HWY_DYNAMIC_DISPATCH(ek_dispatch_tables::ProbeVectorBytes)();
+  return HWY_DYNAMIC_DISPATCH(ProbeVectorBytes)();
 }
 }  // namespace
 
