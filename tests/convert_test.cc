@@ -400,6 +400,40 @@ TEST_CASE("results are bitwise identical for 1..4 threads and for a runtime's ow
   REQUIRE(ek::Quantize(input, TensorView::Host(DType::kI8, got.data(), {n}).WithQuant(params), ctx).ok());
   CHECK(got == serial);
   CHECK(reverse.calls == 1);
+
+  // Multi-row, per channel, padded rows: row blocks split across tasks.
+  const int64_t rows = 1500, channels = 97, ld = 101;
+  std::vector<float> in2(static_cast<size_t>(rows * ld));
+  for (float& x : in2) x = rng.Uniform(-3.0f, 3.0f);
+  std::vector<float> scales(static_cast<size_t>(channels));
+  std::vector<int32_t> zps(static_cast<size_t>(channels));
+  for (int64_t c = 0; c < channels; ++c) {
+    scales[static_cast<size_t>(c)] = 0.01f + 0.001f * static_cast<float>(c);
+    zps[static_cast<size_t>(c)] = static_cast<int32_t>(c % 11) - 5;
+  }
+  const QuantParams per_channel = QuantParams::PerAxis(1, scales.data(), zps.data());
+  const TensorView input2 = TensorView::Matrix(DType::kF32, in2.data(), rows, channels, ld);
+  auto run2 = [&](const ek::Context& c) {
+    std::vector<int8_t> out(static_cast<size_t>(rows * ld), 0x55);
+    REQUIRE(ek::Quantize(input2, TensorView::Matrix(DType::kI8, out.data(), rows, channels, ld).WithQuant(per_channel), c)
+                .ok());
+    return out;
+  };
+  const std::vector<int8_t> serial2 = run2(ek::Context());
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < channels; ++c) {
+      const size_t i = static_cast<size_t>(r * ld + c);
+      REQUIRE(serial2[i] == ek::ref::QuantizeValue(in2[i], ek::ref::InverseScale(scales[static_cast<size_t>(c)]),
+                                                   zps[static_cast<size_t>(c)], -128, 127));
+    }
+  }
+  for (size_t threads = 2; threads <= 4; ++threads) {
+    ek::ThreadPool pool(threads);
+    ek::Context c;
+    c.threads = pool.Hook();
+    CHECK(run2(c) == serial2);
+  }
+  CHECK(run2(ctx) == serial2);
 }
 
 TEST_CASE("conversion entry points reject bad input with a message naming the argument", "[convert][validation]") {

@@ -30,7 +30,7 @@ namespace detail {
 
 constexpr int64_t kMinElementsPerTask = 32 * 1024;  // below this, a task costs more than it saves
 constexpr int64_t kMaxRowChunk = 16 * 1024;         // long rows are cut into chunks of this size
-constexpr int64_t kInverseScaleChunk = 2048;        // per-element reciprocals kept per task (8 KiB)
+constexpr int64_t kInverseScaleChunk = 1024;        // per-element quantize params kept per task (12 KiB)
 
 using RowKernel = void (*)(const RowArgs&);
 
@@ -92,12 +92,18 @@ inline void RunRows(const TensorView& in, const TensorView& out, const TensorVie
   uint8_t* out_base = static_cast<uint8_t*>(out.memory.host) + out.offset * (out_bits / 8);
   const float* scales = qp && qp->scheme == QuantScheme::kPerAxis ? static_cast<const float*>(qp->scales) : nullptr;
 
+  const int32_t qmin = DTypeMin(out.dtype), qmax = DTypeMax(out.dtype);
   ParallelFor(ctx.threads, plan.num_tasks, [&](size_t task) {
+    // Per-element quantize parameters of the current chunk of columns, computed once per task
+    // and reused for every row: 1 / scale and the clamp bounds qmin - zp, qmax - zp.
     float inverse_scales[kInverseScaleChunk];
-    int64_t inverse_col0 = -1;  // columns whose reciprocals are in inverse_scales
-    for (size_t unit = plan.Begin(task); unit < plan.End(task, static_cast<size_t>(units)); ++unit) {
-      const int64_t row = static_cast<int64_t>(unit) / chunks_per_row;
-      const int64_t col0 = (static_cast<int64_t>(unit) % chunks_per_row) * chunk;
+    float lower_bounds[kInverseScaleChunk];
+    float upper_bounds[kInverseScaleChunk];
+    int64_t inverse_col0 = -1;  // first column of the chunk held in the arrays above
+    const int64_t task_end = static_cast<int64_t>(plan.End(task, static_cast<size_t>(units)));
+    for (int64_t unit = static_cast<int64_t>(plan.Begin(task)); unit < task_end;) {
+      const int64_t row = unit / chunks_per_row;
+      const int64_t col0 = (unit % chunks_per_row) * chunk;
       // Row number -> multi-index over the outer dimensions.
       int64_t in_elem = col0 * w.in_strides[inner], out_elem = col0 * w.out_strides[inner];
       int64_t axis_index = 0;
@@ -115,6 +121,14 @@ inline void RunRows(const TensorView& in, const TensorView& out, const TensorVie
       args.in_stride = w.in_strides[inner];
       args.out_stride = w.out_strides[inner];
       args.count = row_length - col0 < chunk ? row_length - col0 : chunk;
+      // Whole rows: run as many consecutive rows of the next-outer dimension as this task holds.
+      if (chunks_per_row == 1 && inner >= 1) {
+        const int64_t left_in_dim = w.shape[inner - 1] - row % w.shape[inner - 1];
+        args.rows = task_end - unit < left_in_dim ? task_end - unit : left_in_dim;
+        args.in_row_stride = w.in_strides[inner - 1];
+        args.out_row_stride = w.out_strides[inner - 1];
+      }
+      if (args.rows > 1 && w.axis == inner - 1) args.rows = 1;  // the scale changes from row to row
       args.in_type = in.dtype;
       args.out_type = out.dtype;
       RowQuant& rq = args.quant;
@@ -128,10 +142,17 @@ inline void RunRows(const TensorView& in, const TensorView& out, const TensorVie
         rq.zero_points = qp->zero_points ? qp->zero_points + col0 : nullptr;
         if (quantizing) {
           if (inverse_col0 != col0) {
-            for (int64_t j = 0; j < args.count; ++j) inverse_scales[j] = ref::InverseScale(scales[col0 + j]);
+            for (int64_t j = 0; j < args.count; ++j) {
+              const int32_t zp = rq.zero_points ? rq.zero_points[j] : 0;
+              inverse_scales[j] = ref::InverseScale(scales[col0 + j]);
+              lower_bounds[j] = static_cast<float>(qmin - zp);
+              upper_bounds[j] = static_cast<float>(qmax - zp);
+            }
             inverse_col0 = col0;
           }
           rq.inverse_scales = inverse_scales;
+          rq.lower_bounds = lower_bounds;
+          rq.upper_bounds = upper_bounds;
         }
       } else if (scales) {
         rq.scale = scales[axis_index];
@@ -139,6 +160,7 @@ inline void RunRows(const TensorView& in, const TensorView& out, const TensorVie
         rq.zero_point = qp->zero_points ? qp->zero_points[axis_index] : 0;
       }
       kernel(args);
+      unit += args.rows;
     }
   });
 }

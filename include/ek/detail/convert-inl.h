@@ -74,8 +74,8 @@ HWY_INLINE void StoreBytes(DF /*df*/, hn::Vec<hn::RebindToSigned<DF>> quantized,
 }
 
 // Quantizes a contiguous row of f32 into TOut (int8_t or uint8_t). Registers: x, 1/scale,
-// zero point, lo, hi and two temporaries (7 of 16..32). Per element along the row, the bounds
-// come from that element's zero point (two more integer ops and two conversions per vector).
+// zero point, lo, hi and two temporaries (7 of 16..32). Per element along the row, 1/scale and
+// the bounds are loaded (precomputed per task) instead of broadcast.
 template <typename TOut>
 HWY_INLINE void QuantizeContiguous(const float* HWY_RESTRICT in, TOut* HWY_RESTRICT out, size_t count,
                                    const detail::RowQuant& q) {
@@ -97,18 +97,18 @@ HWY_INLINE void QuantizeContiguous(const float* HWY_RESTRICT in, TOut* HWY_RESTR
     return;
   }
   // Locals, so the loop does not reload them after every store (out may alias q for all the
-  // compiler knows).
+  // compiler knows). The per-element bounds were computed once per task (ek/convert.h).
   const float* HWY_RESTRICT inverse_scales = q.inverse_scales;
+  const float* HWY_RESTRICT lower_bounds = q.lower_bounds;
+  const float* HWY_RESTRICT upper_bounds = q.upper_bounds;
   const int32_t* HWY_RESTRICT zero_points = q.zero_points;
-  const auto vqmin = hn::Set(di, qmin), vqmax = hn::Set(di, qmax);
   StreamRow(
       count, N,
       [&](size_t j) EK_VECTOR_LAMBDA {
         const auto zero_point = zero_points ? hn::LoadU(di, zero_points + j) : hn::Zero(di);
-        const auto lo = hn::ConvertTo(df, hn::Sub(vqmin, zero_point));
-        const auto hi = hn::ConvertTo(df, hn::Sub(vqmax, zero_point));
-        const auto inv_scale = hn::LoadU(df, inverse_scales + j);
-        StoreBytes(df, QuantizeVec(df, hn::LoadU(df, in + j), inv_scale, zero_point, lo, hi), out + j);
+        const auto quantized = QuantizeVec(df, hn::LoadU(df, in + j), hn::LoadU(df, inverse_scales + j), zero_point,
+                                           hn::LoadU(df, lower_bounds + j), hn::LoadU(df, upper_bounds + j));
+        StoreBytes(df, quantized, out + j);
       },
       [&](size_t j) {
         out[j] = static_cast<TOut>(
@@ -259,9 +259,23 @@ HWY_INLINE void F16ToF32Contiguous(const uint16_t* HWY_RESTRICT in, float* HWY_R
       [&](size_t i) { out[i] = ref::F16ToF32(in[i]); });
 }
 
-// ---- Exported row kernels (one entry per operation; see ek/convert.h) ----------------------
+// ---- Exported row-block kernels (one entry per operation; see ek/convert.h) ----------------
+// Each runs `rows` rows in one call, so the per-row cost is a pointer bump, not a dispatch.
 
-inline void QuantizeRow(const detail::RowArgs& row) {
+template <class OneRow>
+HWY_INLINE void ForEachRowOfBlock(const detail::RowArgs& block, const OneRow& one_row) {
+  detail::RowArgs row = block;
+  const int64_t in_row_bytes = block.in_row_stride * (DTypeBits(block.in_type) / 8);
+  const int64_t out_row_bytes = block.out_row_stride * (DTypeBits(block.out_type) / 8);
+  for (int64_t r = 0; r < block.rows; ++r) {
+    row.in = static_cast<const uint8_t*>(block.in) + r * in_row_bytes;
+    row.out = static_cast<uint8_t*>(block.out) + r * out_row_bytes;
+    one_row(row);
+  }
+}
+
+
+HWY_INLINE void QuantizeOneRow(const detail::RowArgs& row) {
   const float* in = static_cast<const float*>(row.in);
   const size_t n = static_cast<size_t>(row.count);
   if (row.in_stride == 1 && row.out_stride == 1) {
@@ -282,7 +296,7 @@ inline void QuantizeRow(const detail::RowArgs& row) {
   }
 }
 
-inline void DequantizeRow(const detail::RowArgs& row) {
+HWY_INLINE void DequantizeOneRow(const detail::RowArgs& row) {
   float* out = static_cast<float*>(row.out);
   const size_t n = static_cast<size_t>(row.count);
   if (row.in_stride == 1 && row.out_stride == 1) {
@@ -300,7 +314,7 @@ inline void DequantizeRow(const detail::RowArgs& row) {
 }
 
 // f32 <-> f16 / bf16 (exactly one side is f32).
-inline void ConvertRow(const detail::RowArgs& row) {
+HWY_INLINE void ConvertOneRow(const detail::RowArgs& row) {
   const size_t n = static_cast<size_t>(row.count);
   const bool contiguous = row.in_stride == 1 && row.out_stride == 1;
   if (row.in_type == DType::kF32) {
@@ -323,6 +337,10 @@ inline void ConvertRow(const detail::RowArgs& row) {
     out[j * row.out_stride] = from_bf16 ? ref::BF16ToF32(h) : ref::F16ToF32(h);
   }
 }
+
+inline void QuantizeRow(const detail::RowArgs& block) { ForEachRowOfBlock(block, QuantizeOneRow); }
+inline void DequantizeRow(const detail::RowArgs& block) { ForEachRowOfBlock(block, DequantizeOneRow); }
+inline void ConvertRow(const detail::RowArgs& block) { ForEachRowOfBlock(block, ConvertOneRow); }
 
 }  // namespace HWY_NAMESPACE
 }  // namespace ek

@@ -22,6 +22,8 @@ namespace detail {
 struct RowQuant {
   const float* scales = nullptr;          // non-null: scales[j] applies to element j of the row
   const float* inverse_scales = nullptr;  // quantize, per element: 1 / scales[j]
+  const float* lower_bounds = nullptr;    // quantize, per element: qmin - zero_points[j]
+  const float* upper_bounds = nullptr;    // quantize, per element: qmax - zero_points[j]
   const int32_t* zero_points = nullptr;   // per element: zero point, or null (0)
   bool per_element = false;               // the pointers above are used, not the scalars below
   float scale = 1.0f;                     // for every element of the row
@@ -29,13 +31,17 @@ struct RowQuant {
   int32_t zero_point = 0;
 };
 
-// One row of a conversion: `count` elements, strides in elements.
+// A block of `rows` rows of a conversion, each of `count` elements; strides in elements (within
+// a row, and from one row to the next). Every row shares the same RowQuant.
 struct RowArgs {
   const void* in = nullptr;
   void* out = nullptr;
   int64_t in_stride = 1;
   int64_t out_stride = 1;
   int64_t count = 0;
+  int64_t rows = 1;
+  int64_t in_row_stride = 0;
+  int64_t out_row_stride = 0;
   DType in_type = DType::kF32;
   DType out_type = DType::kF32;
   RowQuant quant;
