@@ -1,10 +1,10 @@
 // Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
 //
 // Per-target row kernels for quantize, dequantize and f32 <-> f16 / bf16 conversion. Compiled
-// once per Highway target through ek/convert.h. Numerics: ek/ref/convert.h is the specification,
-// and every vector path below computes exactly its operations (same operations, same order, no
-// FMA), so every target is bit-exact with it. Rows that are not contiguous, and the tail of every
-// row, go through the reference functions themselves.
+// once per Highway target through ek/detail/kernels-inl.h. Numerics: ek/ref/convert.h is the
+// specification; every vector path computes results equal to it bit for bit: the same IEEE
+// operations (no FMA), or for quantize an order of operations proven equal (QuantizeVec). Rows
+// that are not contiguous, and the tail of every row, call the reference functions themselves.
 //
 // These kernels stream memory: one vector per step, 4 to 6 vector registers in use (input,
 // scale, zero point, bounds), far below any target's 16..32; they run at load/store bandwidth.
@@ -273,7 +273,6 @@ HWY_INLINE void ForEachRowOfBlock(const detail::RowArgs& block, const OneRow& on
     one_row(row);
   }
 }
-
 
 HWY_INLINE void QuantizeOneRow(const detail::RowArgs& row) {
   const float* in = static_cast<const float*>(row.in);
