@@ -33,6 +33,8 @@ constexpr int64_t kMaxRowChunk = 16 * 1024;         // long rows are cut into ch
 constexpr int64_t kInverseScaleChunk = 1024;        // per-element quantize params kept per task (12 KiB)
 
 using RowKernel = void (*)(const RowArgs&);
+using PrepareQuantParamsKernel = void (*)(const float*, const int32_t*, size_t, int32_t, int32_t, float*, float*,
+                                          float*);
 
 // Two same-shaped views walked together, after merging dimensions that are contiguous in both
 // (never the quant axis, whose index selects the scale).
@@ -68,8 +70,10 @@ inline PairedWalk MakePairedWalk(const TensorView& in, const TensorView& out, in
 
 // Runs `kernel` over all rows of in/out. `quantized` is whichever view carries quant params
 // (or null for plain conversions).
+// `prepare` is set when quantizing: it computes per-element reciprocals and bounds.
 inline void RunRows(const TensorView& in, const TensorView& out, const TensorView* quantized, RowKernel kernel,
-                    bool quantizing, const Context& ctx) {
+                    PrepareQuantParamsKernel prepare, const Context& ctx) {
+  const bool quantizing = prepare != nullptr;
   const QuantParams* qp = quantized ? &quantized->quant : nullptr;
   const int quant_axis = qp && qp->scheme == QuantScheme::kPerAxis ? qp->axis : -1;
   const PairedWalk w = MakePairedWalk(in, out, quant_axis);
@@ -142,12 +146,8 @@ inline void RunRows(const TensorView& in, const TensorView& out, const TensorVie
         rq.zero_points = qp->zero_points ? qp->zero_points + col0 : nullptr;
         if (quantizing) {
           if (inverse_col0 != col0) {
-            for (int64_t j = 0; j < args.count; ++j) {
-              const int32_t zp = rq.zero_points ? rq.zero_points[j] : 0;
-              inverse_scales[j] = ref::InverseScale(scales[col0 + j]);
-              lower_bounds[j] = static_cast<float>(qmin - zp);
-              upper_bounds[j] = static_cast<float>(qmax - zp);
-            }
+            prepare(scales + col0, rq.zero_points, static_cast<size_t>(args.count), qmin, qmax, inverse_scales,
+                    lower_bounds, upper_bounds);
             inverse_col0 = col0;
           }
           rq.inverse_scales = inverse_scales;
@@ -191,6 +191,7 @@ inline Status RequireQuantized8(const TensorView& v, const char* name) {
 
 namespace {  // per-TU dispatch tables, unqualified names (see ek/dispatch.h)
 HWY_EXPORT(QuantizeRow);
+HWY_EXPORT(PrepareQuantParams);
 HWY_EXPORT(DequantizeRow);
 HWY_EXPORT(ConvertRow);
 
@@ -200,7 +201,8 @@ inline Status Quantize(const TensorView& input, const TensorView& output, const 
   EK_RETURN_IF_ERROR(RequireDType(input, "input", DType::kF32));
   EK_RETURN_IF_ERROR(detail::RequireQuantized8(output, "output"));
   (void)SelectedTarget();  // initializes Highway's choice, so the pointer below is the kernel itself
-  detail::RunRows(input, output, &output, HWY_DYNAMIC_POINTER(QuantizeRow), true, ctx);
+  detail::RunRows(input, output, &output, HWY_DYNAMIC_POINTER(QuantizeRow),
+                  HWY_DYNAMIC_POINTER(PrepareQuantParams), ctx);
   return Status::Ok();
 }
 
@@ -210,7 +212,7 @@ inline Status Dequantize(const TensorView& input, const TensorView& output, cons
   EK_RETURN_IF_ERROR(detail::RequireQuantized8(input, "input"));
   EK_RETURN_IF_ERROR(RequireDType(output, "output", DType::kF32));
   (void)SelectedTarget();  // initializes Highway's choice, so the pointer below is the kernel itself
-  detail::RunRows(input, output, &input, HWY_DYNAMIC_POINTER(DequantizeRow), false, ctx);
+  detail::RunRows(input, output, &input, HWY_DYNAMIC_POINTER(DequantizeRow), nullptr, ctx);
   return Status::Ok();
 }
 
@@ -225,7 +227,7 @@ inline Status Convert(const TensorView& input, const TensorView& output, const C
                          DTypeName(input.dtype), DTypeName(output.dtype));
   }
   (void)SelectedTarget();  // initializes Highway's choice, so the pointer below is the kernel itself
-  detail::RunRows(input, output, nullptr, HWY_DYNAMIC_POINTER(ConvertRow), false, ctx);
+  detail::RunRows(input, output, nullptr, HWY_DYNAMIC_POINTER(ConvertRow), nullptr, ctx);
   return Status::Ok();
 }
 }  // namespace

@@ -259,6 +259,32 @@ HWY_INLINE void F16ToF32Contiguous(const uint16_t* HWY_RESTRICT in, float* HWY_R
       [&](size_t i) { out[i] = ref::F16ToF32(in[i]); });
 }
 
+// Per-element quantize parameters for `count` channels: 1 / scale (IEEE division, as
+// ref::InverseScale) and the clamp bounds qmin - zp, qmax - zp as floats. Computed once per task
+// and reused for every row of it.
+inline void PrepareQuantParams(const float* HWY_RESTRICT scales, const int32_t* HWY_RESTRICT zero_points, size_t count,
+                               int32_t qmin, int32_t qmax, float* HWY_RESTRICT inverse_scales,
+                               float* HWY_RESTRICT lower_bounds, float* HWY_RESTRICT upper_bounds) {
+  const hn::ScalableTag<float> df;
+  const hn::RebindToSigned<decltype(df)> di;
+  const auto one = hn::Set(df, 1.0f);
+  const auto vqmin = hn::Set(di, qmin), vqmax = hn::Set(di, qmax);
+  StreamRow(
+      count, hn::Lanes(df),
+      [&](size_t j) EK_VECTOR_LAMBDA {
+        const auto zero_point = zero_points ? hn::LoadU(di, zero_points + j) : hn::Zero(di);
+        hn::StoreU(hn::Div(one, hn::LoadU(df, scales + j)), df, inverse_scales + j);
+        hn::StoreU(hn::ConvertTo(df, hn::Sub(vqmin, zero_point)), df, lower_bounds + j);
+        hn::StoreU(hn::ConvertTo(df, hn::Sub(vqmax, zero_point)), df, upper_bounds + j);
+      },
+      [&](size_t j) {
+        const int32_t zp = zero_points ? zero_points[j] : 0;
+        inverse_scales[j] = ref::InverseScale(scales[j]);
+        lower_bounds[j] = static_cast<float>(qmin - zp);
+        upper_bounds[j] = static_cast<float>(qmax - zp);
+      });
+}
+
 // ---- Exported row-block kernels (one entry per operation; see ek/convert.h) ----------------
 // Each runs `rows` rows in one call, so the per-row cost is a pointer bump, not a dispatch.
 
