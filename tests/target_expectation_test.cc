@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -53,25 +54,33 @@ bool CpuinfoFlags(std::string* flags) {
 
 bool Has(const std::string& flags, const char* flag) { return flags.find(std::string(" ") + flag + " ") != std::string::npos; }
 
-// Highway 1.2's x86 targets from cpuinfo flags (best first), among the compiled ones.
+bool HasAll(const std::string& flags, std::initializer_list<const char*> names) {
+  for (const char* n : names) {
+    if (!Has(flags, n)) return false;
+  }
+  return true;
+}
+
+// Highway 1.2's x86 targets from /proc/cpuinfo flags (best first), among the compiled ones: the
+// same feature groups as hwy/targets.cc, read from the kernel's flag names instead of cpuid.
 std::string ExpectedX86Target(const std::string& f, bool amd) {
-  const bool avx2 = Has(f, "avx2") && Has(f, "fma") && Has(f, "bmi2") && Has(f, "f16c");
-  const bool avx3 = avx2 && Has(f, "avx512f") && Has(f, "avx512vl") && Has(f, "avx512dq") && Has(f, "avx512bw");
-  const bool avx3_dl = avx3 && Has(f, "avx512_vnni") && Has(f, "vpclmulqdq") && Has(f, "avx512vbmi") &&
-                       Has(f, "avx512_vbmi2") && Has(f, "vaes") && Has(f, "avx512_vpopcntdq") &&
-                       Has(f, "avx512_bitalg") && Has(f, "gfni");
+  const bool sse4 = HasAll(f, {"sse", "sse2", "pni", "ssse3", "sse4_1", "sse4_2", "pclmulqdq", "aes"});
+  const bool avx2 = sse4 && HasAll(f, {"avx", "avx2", "abm", "bmi1", "bmi2", "fma", "f16c"});
+  const bool avx3 = avx2 && HasAll(f, {"avx512f", "avx512vl", "avx512dq", "avx512bw", "avx512cd"});
+  const bool avx3_dl = avx3 && HasAll(f, {"avx512_vnni", "vpclmulqdq", "avx512vbmi", "avx512_vbmi2", "vaes",
+                                          "avx512_vpopcntdq", "avx512_bitalg", "gfni"});
   // Highway selects AVX3_ZEN4 on AMD CPUs only (an Intel CPU with the same features gets
   // AVX3_DL or AVX3_SPR).
   const bool zen4 = avx3_dl && Has(f, "avx512_bf16") && amd;
-  const bool spr = avx3_dl && Has(f, "avx512_fp16") && Has(f, "avx512_bf16");
+  const bool spr = avx3_dl && HasAll(f, {"avx512_bf16", "avx512_fp16"});
   const int64_t compiled = ek::CompiledTargets();
   if (spr && (compiled & HWY_AVX3_SPR)) return "AVX3_SPR";
   if (zen4 && (compiled & HWY_AVX3_ZEN4)) return "AVX3_ZEN4";
   if (avx3_dl && (compiled & HWY_AVX3_DL)) return "AVX3_DL";
   if (avx3 && (compiled & HWY_AVX3)) return "AVX3";
   if (avx2 && (compiled & HWY_AVX2)) return "AVX2";
-  if (Has(f, "sse4_2") && Has(f, "pclmulqdq") && Has(f, "aes") && (compiled & HWY_SSE4)) return "SSE4";
-  if (Has(f, "ssse3") && (compiled & HWY_SSSE3)) return "SSSE3";
+  if (sse4 && (compiled & HWY_SSE4)) return "SSE4";
+  if (HasAll(f, {"pni", "ssse3"}) && (compiled & HWY_SSSE3)) return "SSSE3";
   return "SSE2";
 }
 #endif  // EK_ARCH_X86 && __linux__
