@@ -25,8 +25,15 @@ for arg in "$@"; do
 done
 
 HWY_VERSION=1.2.0
-HWY_DEB_VERSION=1.2.0-2
-HWY_SUITE=trixie   # the Debian release that ships highway 1.2.0 as its source package
+HWY_DEB_VERSION=1.2.0-2   # Debian 13's; tried first, then any highway >= 1.2 of the suite
+# Releases whose archives carry a highway >= 1.2 source package, on the mirror the system already
+# uses, tried in order (then the system's own release). EK_HWY_SUITE overrides the list.
+OS_ID=$(. /etc/os-release 2>/dev/null && echo "${ID:-debian}")
+OS_CODENAME=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+case "$OS_ID" in
+  ubuntu) HWY_SUITES=${EK_HWY_SUITE:-"resolute questing plucky oracular $OS_CODENAME"} ;;
+  *) HWY_SUITES=${EK_HWY_SUITE:-"trixie forky $OS_CODENAME"} ;;
+esac
 HOST_PREFIX=/usr/local
 ARM_PREFIX=/usr/local/aarch64-linux-gnu
 WORK=${EK_SETUP_WORK:-/var/tmp/ek-setup}
@@ -108,15 +115,36 @@ fetch_highway_source() {
     echo "setup.sh: cannot read the Debian mirror from the system's apt configuration" >&2
     exit 1
   fi
-  log "fetching Debian source package highway=$HWY_DEB_VERSION (suite $HWY_SUITE, mirror from apt config)"
-  local aptdir="$WORK/apt"
-  mkdir -p "$aptdir/lists/partial" "$aptdir/cache/archives/partial" "$WORK/highway-src"
-  echo "deb-src $uri $HWY_SUITE main" > "$aptdir/sources.list"
-  local opts=(-o "Dir::Etc::SourceList=$aptdir/sources.list" -o Dir::Etc::SourceParts=/dev/null
-    -o "Dir::State::Lists=$aptdir/lists" -o "Dir::Cache=$aptdir/cache")
-  apt-get "${opts[@]}" update -qq
-  (cd "$WORK/highway-src" && apt-get "${opts[@]}" source --download-only "highway=$HWY_DEB_VERSION" >/dev/null 2>&1)
-  (cd "$WORK/highway-src" && dpkg-source -x "highway_${HWY_DEB_VERSION}.dsc" hwy >/dev/null 2>&1)
+  local aptdir="$WORK/apt" suite dsc version
+  mkdir -p "$WORK/highway-src"
+  for suite in $HWY_SUITES; do
+    log "fetching the highway source package from suite $suite (mirror from the apt config)"
+    rm -rf "$aptdir" "$WORK"/highway-src/highway_*
+    mkdir -p "$aptdir/lists/partial" "$aptdir/cache/archives/partial"
+    echo "deb-src $uri $suite main" > "$aptdir/sources.list"
+    local opts=(-o "Dir::Etc::SourceList=$aptdir/sources.list" -o Dir::Etc::SourceParts=/dev/null
+      -o "Dir::State::Lists=$aptdir/lists" -o "Dir::Cache=$aptdir/cache")
+    apt-get "${opts[@]}" update -qq >/dev/null 2>&1 || continue
+    (cd "$WORK/highway-src" && { apt-get "${opts[@]}" source --download-only "highway=$HWY_DEB_VERSION" ||
+      apt-get "${opts[@]}" source --download-only highway; } >/dev/null 2>&1) || continue
+    dsc=$(ls "$WORK"/highway-src/highway_*.dsc 2>/dev/null | sort -V | tail -1)
+    [ -n "$dsc" ] || continue
+    version=$(basename "$dsc" .dsc | sed 's/^highway_//; s/-[^-]*$//')
+    if version_at_least "$version" "$HWY_VERSION"; then
+      (cd "$WORK/highway-src" && dpkg-source -x "$(basename "$dsc")" hwy >/dev/null 2>&1)
+      return 0
+    fi
+    log "suite $suite has highway $version (< $HWY_VERSION)"
+  done
+  echo "setup.sh: no highway >= $HWY_VERSION source package in suites: $HWY_SUITES (set EK_HWY_SUITE)" >&2
+  exit 1
+}
+
+# The distribution's own package, where it is recent enough (Debian 13, Ubuntu 24.10 and later).
+distro_hwy_is_recent() {
+  local candidate
+  candidate=$(apt-cache policy libhwy-dev 2>/dev/null | awk '/Candidate:/ {print $2}')
+  [ -n "$candidate" ] && [ "$candidate" != "(none)" ] && version_at_least "${candidate%%-*}" "$HWY_VERSION"
 }
 
 # build_highway <name> <prefix> [extra cmake args...]
@@ -142,7 +170,11 @@ build_highway() {
   $SUDO cmake --install "$build" >/dev/null
 }
 
-build_highway host "$HOST_PREFIX"
+if [ -z "$(installed_hwy_version "$HOST_PREFIX")" ] && distro_hwy_is_recent; then
+  apt_install libhwy-dev   # found by CMake in /usr; the aarch64 build below still builds from source
+else
+  build_highway host "$HOST_PREFIX"
+fi
 if [ "$WANT_ARM" = 1 ]; then
   build_highway aarch64 "$ARM_PREFIX" -DCMAKE_SYSTEM_NAME=Linux -DCMAKE_SYSTEM_PROCESSOR=aarch64 \
     -DCMAKE_C_COMPILER=aarch64-linux-gnu-gcc -DCMAKE_CXX_COMPILER=aarch64-linux-gnu-g++ \
