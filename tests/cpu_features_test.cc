@@ -100,3 +100,14 @@ TEST_CASE("lane lists parse, and unknown names are errors", "[lanes]") {
   CHECK_FALSE(bad.ok());
   CHECK(ek_test::Contains(bad.message(), "EK_DISABLE_LANES: unknown lane 'vnni'"));
 }
+
+TEST_CASE("lane masks format as names", "[lanes]") {
+  char text[64];
+  ek::FormatLanes(ek::LaneBit(ek::Lane::kDotProd) | ek::LaneBit(ek::Lane::kI8mm), text, sizeof(text), ",");
+  CHECK(std::string(text) == "dotprod,i8mm");
+  ek::FormatLanes(0, text, sizeof(text));
+  CHECK(std::string(text).empty());
+  char tiny[6];
+  ek::FormatLanes(ek::LaneBit(ek::Lane::kAvx512Vnni) | ek::LaneBit(ek::Lane::kDotProd), tiny, sizeof(tiny));
+  CHECK(std::strlen(tiny) < sizeof(tiny));  // truncated, still terminated
+}

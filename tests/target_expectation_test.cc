@@ -26,14 +26,6 @@ void Check(bool ok, const char* what, const std::string& detail) {
   if (!ok) ++failures;
 }
 
-std::string LaneList(uint32_t mask) {
-  std::string s;
-  for (uint32_t i = 0; i < ek::kNumLanes; ++i) {
-    if (mask & (1u << i)) s += std::string(s.empty() ? "" : ",") + ek::LaneName(static_cast<ek::Lane>(i));
-  }
-  return s;
-}
-
 #if EK_ARCH_X86 && defined(__linux__)
 bool CpuinfoFlags(std::string* flags) {
   FILE* f = std::fopen("/proc/cpuinfo", "r");
@@ -135,7 +127,9 @@ int main() {
   Check(ready.ok(), "dispatch ready", ready.ok() ? "ok" : ready.message());
   const std::string selected = ek::TargetName(ek::SelectedTarget());
   Check(selected == want_target, "selected target", "got " + selected + ", expected " + want_target);
-  const std::string lanes = LaneList(ek::EnabledLanes());
+  char lane_names[256];
+  ek::FormatLanes(ek::EnabledLanes(), lane_names, sizeof(lane_names), ",");
+  const std::string lanes = lane_names;
   Check(lanes == want_lanes, "enabled lanes", "got [" + lanes + "], expected [" + want_lanes + "]");
 
   if (const char* want_compiled = std::getenv("EK_EXPECT_COMPILED")) {

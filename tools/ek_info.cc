@@ -30,41 +30,32 @@ void PrintJsonString(const char* s) {
   std::putchar('"');
 }
 
-void PrintTargetArray(int64_t mask) {
+// Prints the names of the set bits of `mask` as a JSON array of strings.
+template <typename NameFn>
+void PrintJsonNames(uint64_t mask, int num_bits, const NameFn& name) {
   std::putchar('[');
   bool first = true;
-  for (int bit = 0; bit < ek::kMaxTargetBits; ++bit) {
-    const int64_t t = int64_t{1} << bit;
-    if (!(mask & t)) continue;
+  for (int bit = 0; bit < num_bits; ++bit) {
+    if (!(mask & (uint64_t{1} << bit))) continue;
     if (!first) std::putchar(',');
-    PrintJsonString(ek::TargetName(t));
+    PrintJsonString(name(bit));
     first = false;
   }
   std::putchar(']');
+}
+
+void PrintTargetArray(int64_t mask) {
+  PrintJsonNames(static_cast<uint64_t>(mask), ek::kMaxTargetBits, [](int bit) { return ek::TargetName(int64_t{1} << bit); });
 }
 
 void PrintLaneArray(uint32_t mask) {
-  std::putchar('[');
-  bool first = true;
-  for (uint32_t i = 0; i < ek::kNumLanes; ++i) {
-    if (!(mask & (1u << i))) continue;
-    if (!first) std::putchar(',');
-    PrintJsonString(ek::LaneName(static_cast<ek::Lane>(i)));
-    first = false;
-  }
-  std::putchar(']');
+  PrintJsonNames(mask, static_cast<int>(ek::kNumLanes), [](int bit) { return ek::LaneName(static_cast<ek::Lane>(bit)); });
 }
 
-void FormatLanes(uint32_t mask, char* buffer, size_t size) {
-  size_t used = 0;
-  buffer[0] = '\0';
-  for (uint32_t i = 0; i < ek::kNumLanes; ++i) {
-    if (!(mask & (1u << i))) continue;
-    const int n = std::snprintf(buffer + used, size - used, "%s%s", used ? " " : "", ek::LaneName(static_cast<ek::Lane>(i)));
-    if (n < 0 || static_cast<size_t>(n) >= size - used) return;
-    used += static_cast<size_t>(n);
-  }
-  if (used == 0) std::snprintf(buffer, size, "(none)");
+// Lane names for the text output, "(none)" for an empty set.
+void FormatLaneText(uint32_t mask, char* buffer, size_t size) {
+  ek::FormatLanes(mask, buffer, size);
+  if (buffer[0] == '\0') std::snprintf(buffer, size, "(none)");
 }
 
 }  // namespace
@@ -149,10 +140,10 @@ int main(int argc, char** argv) {
     std::printf("compiled targets  %s\n", text);
     ek::FormatTargets(ek::SupportedTargets(), text, sizeof(text));
     std::printf("supported targets %s\n", text);
-    FormatLanes(ek::EnabledLanes(), text, sizeof(text));
+    FormatLaneText(ek::EnabledLanes(), text, sizeof(text));
     std::printf("lanes             %s\n", text);
     if (ek::DisabledLanes() & ek::DetectedLanes()) {
-      FormatLanes(ek::DisabledLanes() & ek::DetectedLanes(), text, sizeof(text));
+      FormatLaneText(ek::DisabledLanes() & ek::DetectedLanes(), text, sizeof(text));
       std::printf("lanes forced off  %s\n", text);
     }
     for (int i = 0; i < sys.num_caches; ++i) {

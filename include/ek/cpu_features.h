@@ -184,6 +184,12 @@ inline void EnableLane(Lane lane) { detail::Lanes().disabled.fetch_and(~LaneBit(
 inline void SetDisabledLanes(uint32_t mask) { detail::Lanes().disabled.store(mask); }
 inline uint32_t DisabledLanes() { return detail::Lanes().disabled.load(); }
 
+// Writes the names of the lanes in `mask` (LaneBit values), separated by `sep`.
+inline void FormatLanes(uint32_t mask, char* buffer, size_t size, const char* sep = " ") {
+  detail::FormatMaskNames(mask, static_cast<int>(kNumLanes),
+                          [](int bit) { return LaneName(static_cast<Lane>(bit)); }, buffer, size, sep);
+}
+
 }  // namespace ek
 
 #endif  // EK_CPU_FEATURES_H_

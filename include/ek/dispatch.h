@@ -47,15 +47,8 @@ inline int64_t CompiledTargets() { return HWY_TARGETS; }
 
 // Writes the names of the targets in `mask`, best first, separated by `sep`.
 inline void FormatTargets(int64_t mask, char* buffer, size_t size, const char* sep = " ") {
-  size_t used = 0;
-  if (size) buffer[0] = '\0';
-  for (int bit = 0; bit < kMaxTargetBits; ++bit) {
-    const int64_t target = int64_t{1} << bit;
-    if (!(mask & target)) continue;
-    const int n = std::snprintf(buffer + used, size - used, "%s%s", used ? sep : "", TargetName(target));
-    if (n < 0 || static_cast<size_t>(n) >= size - used) return;
-    used += static_cast<size_t>(n);
-  }
+  detail::FormatMaskNames(static_cast<uint64_t>(mask), kMaxTargetBits,
+                          [](int bit) { return TargetName(int64_t{1} << bit); }, buffer, size, sep);
 }
 
 namespace detail {

@@ -5,6 +5,8 @@
 #define EK_DETAIL_NAME_LIST_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <cstdio>
 
 #include "ek/status.h"
 
@@ -24,6 +26,20 @@ Status ForEachListItem(const char* list, const ItemFn& item) {
     p = end;
   }
   return Status::Ok();
+}
+
+// Writes name(bit) for every set bit of `mask` below `num_bits`, lowest first, separated by `sep`;
+// stops (still terminated) if the buffer is full.
+template <typename NameFn>
+void FormatMaskNames(uint64_t mask, int num_bits, const NameFn& name, char* buffer, size_t size, const char* sep) {
+  size_t used = 0;
+  if (size) buffer[0] = '\0';
+  for (int bit = 0; bit < num_bits; ++bit) {
+    if (!(mask & (uint64_t{1} << bit))) continue;
+    const int n = std::snprintf(buffer + used, size - used, "%s%s", used ? sep : "", name(bit));
+    if (n < 0 || static_cast<size_t>(n) >= size - used) return;
+    used += static_cast<size_t>(n);
+  }
 }
 
 }  // namespace detail
