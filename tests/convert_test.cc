@@ -444,12 +444,7 @@ TEST_CASE("conversion entry points reject bad input with a message naming the ar
   const TensorView fin = TensorView::Host(DType::kF32, f.data(), {64});
   const TensorView qout = TensorView::Host(DType::kI8, q.data(), {64}).WithQuant(pt);
 
-  auto expect_error = [](const Status& s, ek::StatusCode code, const char* fragment) {
-    INFO("message: " << s.message());
-    CHECK_FALSE(s.ok());
-    CHECK(s.code() == code);
-    CHECK(ek_test::Contains(s.message(), fragment));
-  };
+  const auto expect_error = ek_test::ExpectError;
   expect_error(ek::Quantize(fin, TensorView::Host(DType::kI8, q.data(), {64})), ek::StatusCode::kInvalidArgument,
                "output: needs per-tensor or per-axis");
   expect_error(ek::Quantize(TensorView::Host(DType::kF32, nullptr, {64}), qout), ek::StatusCode::kInvalidArgument,

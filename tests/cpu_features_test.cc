@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 
+#include "cpuinfo.h"
 #include "ek/cpu_features.h"
 #include "test_util.h"
 
@@ -52,22 +53,10 @@ TEST_CASE("hwcaps map to lanes", "[lanes]") {
 
 TEST_CASE("x86 lanes agree with /proc/cpuinfo", "[lanes]") {
 #if EK_ARCH_X86 && defined(__linux__)
-  FILE* f = std::fopen("/proc/cpuinfo", "r");
-  REQUIRE(f != nullptr);
-  std::string flags;
-  char line[8192];
-  while (std::fgets(line, sizeof(line), f)) {
-    if (std::strncmp(line, "flags", 5) == 0) {
-      flags = std::string(" ") + line;
-      break;
-    }
-  }
-  std::fclose(f);
-  REQUIRE(!flags.empty());
-  for (char& c : flags) if (c == '\n' || c == '\t') c = ' ';
-  flags += " ";
-  const bool has_avx512vnni = flags.find(" avx512_vnni ") != std::string::npos;
-  const bool has_avxvnni = flags.find(" avx_vnni ") != std::string::npos;
+  const ek_test::CpuInfo cpu = ek_test::ReadCpuInfo();
+  REQUIRE(cpu.has_flags);
+  const bool has_avx512vnni = cpu.Has("avx512_vnni");
+  const bool has_avxvnni = cpu.Has("avx_vnni");
   CHECK(ek::LaneDetected(ek::Lane::kAvx512Vnni) == has_avx512vnni);
   CHECK(ek::LaneDetected(ek::Lane::kAvxVnni) == has_avxvnni);
   CHECK_FALSE(ek::LaneDetected(ek::Lane::kDotProd));

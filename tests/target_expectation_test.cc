@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "cpuinfo.h"
 #include "ek/ek.h"
 
 namespace {
@@ -27,44 +28,18 @@ void Check(bool ok, const char* what, const std::string& detail) {
 }
 
 #if EK_ARCH_X86 && defined(__linux__)
-bool CpuinfoFlags(std::string* flags) {
-  FILE* f = std::fopen("/proc/cpuinfo", "r");
-  if (!f) return false;
-  char line[8192];
-  while (std::fgets(line, sizeof(line), f)) {
-    if (std::strncmp(line, "flags", 5) == 0) {
-      *flags = std::string(" ") + (std::strchr(line, ':') + 1);
-      for (char& c : *flags) if (c == '\n' || c == '\t') c = ' ';
-      *flags += " ";
-      std::fclose(f);
-      return true;
-    }
-  }
-  std::fclose(f);
-  return false;
-}
-
-bool Has(const std::string& flags, const char* flag) { return flags.find(std::string(" ") + flag + " ") != std::string::npos; }
-
-bool HasAll(const std::string& flags, std::initializer_list<const char*> names) {
-  for (const char* n : names) {
-    if (!Has(flags, n)) return false;
-  }
-  return true;
-}
-
 // Highway 1.2's x86 targets from /proc/cpuinfo flags (best first), among the compiled ones: the
 // same feature groups as hwy/targets.cc, read from the kernel's flag names instead of cpuid.
-std::string ExpectedX86Target(const std::string& f, bool amd) {
-  const bool sse4 = HasAll(f, {"sse", "sse2", "pni", "ssse3", "sse4_1", "sse4_2", "pclmulqdq", "aes"});
-  const bool avx2 = sse4 && HasAll(f, {"avx", "avx2", "abm", "bmi1", "bmi2", "fma", "f16c"});
-  const bool avx3 = avx2 && HasAll(f, {"avx512f", "avx512vl", "avx512dq", "avx512bw", "avx512cd"});
-  const bool avx3_dl = avx3 && HasAll(f, {"avx512_vnni", "vpclmulqdq", "avx512vbmi", "avx512_vbmi2", "vaes",
+std::string ExpectedX86Target(const ek_test::CpuInfo& f) {
+  const bool sse4 = f.HasAll({"sse", "sse2", "pni", "ssse3", "sse4_1", "sse4_2", "pclmulqdq", "aes"});
+  const bool avx2 = sse4 && f.HasAll({"avx", "avx2", "abm", "bmi1", "bmi2", "fma", "f16c"});
+  const bool avx3 = avx2 && f.HasAll({"avx512f", "avx512vl", "avx512dq", "avx512bw", "avx512cd"});
+  const bool avx3_dl = avx3 && f.HasAll({"avx512_vnni", "vpclmulqdq", "avx512vbmi", "avx512_vbmi2", "vaes",
                                           "avx512_vpopcntdq", "avx512_bitalg", "gfni"});
   // Highway selects AVX3_ZEN4 on AMD CPUs only (an Intel CPU with the same features gets
   // AVX3_DL or AVX3_SPR).
-  const bool zen4 = avx3_dl && Has(f, "avx512_bf16") && amd;
-  const bool spr = avx3_dl && HasAll(f, {"avx512_bf16", "avx512_fp16"});
+  const bool zen4 = avx3_dl && f.Has("avx512_bf16") && f.vendor == "AuthenticAMD";
+  const bool spr = avx3_dl && f.HasAll({"avx512_bf16", "avx512_fp16"});
   const int64_t compiled = ek::CompiledTargets();
   if (spr && (compiled & HWY_AVX3_SPR)) return "AVX3_SPR";
   if (zen4 && (compiled & HWY_AVX3_ZEN4)) return "AVX3_ZEN4";
@@ -72,7 +47,7 @@ std::string ExpectedX86Target(const std::string& f, bool amd) {
   if (avx3 && (compiled & HWY_AVX3)) return "AVX3";
   if (avx2 && (compiled & HWY_AVX2)) return "AVX2";
   if (sse4 && (compiled & HWY_SSE4)) return "SSE4";
-  if (HasAll(f, {"pni", "ssse3"}) && (compiled & HWY_SSSE3)) return "SSSE3";
+  if (f.HasAll({"pni", "ssse3"}) && (compiled & HWY_SSSE3)) return "SSSE3";
   return "SSE2";
 }
 #endif  // EK_ARCH_X86 && __linux__
@@ -88,24 +63,14 @@ int main() {
     want_lanes = env_lanes ? env_lanes : "";
   } else {
 #if EK_ARCH_X86 && defined(__linux__)
-    std::string flags;
-    if (!CpuinfoFlags(&flags)) {
+    const ek_test::CpuInfo cpu = ek_test::ReadCpuInfo();
+    if (!cpu.has_flags) {
       std::printf("skipped: no /proc/cpuinfo flags and no EK_EXPECT_TARGET\n");
       return 77;
     }
-    std::string vendor;
-    FILE* cpuinfo = std::fopen("/proc/cpuinfo", "r");
-    char line[512];
-    while (cpuinfo && std::fgets(line, sizeof(line), cpuinfo)) {
-      if (std::strncmp(line, "vendor_id", 9) == 0) {
-        vendor = line;
-        break;
-      }
-    }
-    if (cpuinfo) std::fclose(cpuinfo);
-    want_target = ExpectedX86Target(flags, vendor.find("AuthenticAMD") != std::string::npos);
-    want_lanes = Has(flags, "avx512_vnni") ? "avx512vnni" : "";
-    if (Has(flags, "avx_vnni")) want_lanes += want_lanes.empty() ? "avxvnni" : ",avxvnni";
+    want_target = ExpectedX86Target(cpu);
+    want_lanes = cpu.Has("avx512_vnni") ? "avx512vnni" : "";
+    if (cpu.Has("avx_vnni")) want_lanes += want_lanes.empty() ? "avxvnni" : ",avxvnni";
     if (std::getenv("EK_DISABLE_LANES")) {
       std::printf("skipped: EK_DISABLE_LANES is set; set EK_EXPECT_LANES to assert lanes\n");
       return 77;
@@ -115,15 +80,14 @@ int main() {
     return 77;
 #endif
   }
+  const ek::Status ready = ek::EnsureDispatchReady();
   // A forced target this CPU does not have cannot be asserted: skip (reported as skipped).
   if (const char* forced = std::getenv("EK_TARGETS")) {
-    const ek::Status ready = ek::EnsureDispatchReady();
-    if (!ready.ok() && ready.code() == ek::StatusCode::kUnsupported && std::strstr(ready.message(), "not supported by this CPU")) {
+    if (ready.code() == ek::StatusCode::kUnsupported && std::strstr(ready.message(), "not supported by this CPU")) {
       std::printf("skipped: %s (%s)\n", ready.message(), forced);
       return 77;
     }
   }
-  const ek::Status ready = ek::EnsureDispatchReady();
   Check(ready.ok(), "dispatch ready", ready.ok() ? "ok" : ready.message());
   const std::string selected = ek::TargetName(ek::SelectedTarget());
   Check(selected == want_target, "selected target", "got " + selected + ", expected " + want_target);

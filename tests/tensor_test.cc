@@ -15,10 +15,7 @@ using ek::TensorView;
 
 namespace {
 void ExpectInvalid(const Status& s, const char* fragment) {
-  INFO("message: " << s.message());
-  CHECK_FALSE(s.ok());
-  CHECK(s.code() == ek::StatusCode::kInvalidArgument);
-  CHECK(ek_test::Contains(s.message(), fragment));
+  ek_test::ExpectError(s, ek::StatusCode::kInvalidArgument, fragment);
 }
 }  // namespace
 

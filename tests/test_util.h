@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ek/dispatch.h"
+#include "ek/status.h"
 
 namespace ek_test {
 
@@ -67,6 +68,15 @@ class Rng {
 };
 
 inline bool Contains(const char* haystack, const char* needle) { return std::strstr(haystack, needle) != nullptr; }
+
+// Checks that `s` failed with `code` and that its message contains `fragment` (which, by the
+// library's convention, starts with the bad argument's name).
+inline void ExpectError(const ek::Status& s, ek::StatusCode code, const char* fragment) {
+  INFO("message: " << s.message());
+  CHECK_FALSE(s.ok());
+  CHECK(s.code() == code);
+  CHECK(Contains(s.message(), fragment));
+}
 
 }  // namespace ek_test
 
