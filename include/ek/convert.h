@@ -69,8 +69,8 @@ inline PairedWalk MakePairedWalk(const TensorView& in, const TensorView& out, in
 }
 
 // Runs `kernel` over all rows of in/out. `quantized` is whichever view carries quant params
-// (or null for plain conversions).
-// `prepare` is set when quantizing: it computes per-element reciprocals and bounds.
+// (or null for plain conversions); `prepare` is set when quantizing (it computes per-element
+// reciprocals and bounds).
 inline void RunRows(const TensorView& in, const TensorView& out, const TensorView* quantized, RowKernel kernel,
                     PrepareQuantParamsKernel prepare, const Context& ctx) {
   const bool quantizing = prepare != nullptr;
@@ -97,6 +97,25 @@ inline void RunRows(const TensorView& in, const TensorView& out, const TensorVie
   const float* scales = qp && qp->scheme == QuantScheme::kPerAxis ? static_cast<const float*>(qp->scales) : nullptr;
 
   const int32_t qmin = DTypeMin(out.dtype), qmax = DTypeMax(out.dtype);
+  // What every row block shares; the loop below fills in where it is and what it covers.
+  RowArgs shared;
+  shared.in_stride = w.in_strides[inner];
+  shared.out_stride = w.out_strides[inner];
+  shared.in_type = in.dtype;
+  shared.out_type = out.dtype;
+  if (inner >= 1) {
+    shared.in_row_stride = w.in_strides[inner - 1];
+    shared.out_row_stride = w.out_strides[inner - 1];
+  }
+  if (qp && qp->scheme == QuantScheme::kPerTensor) {
+    shared.quant.scale = qp->scale;
+    shared.quant.inverse_scale = ref::InverseScale(qp->scale);
+    shared.quant.zero_point = qp->zero_point;
+  }
+  // Whole rows run in blocks along the next-outer dimension, unless the scale changes from row
+  // to row (the quant axis is that dimension).
+  const bool row_blocks = chunks_per_row == 1 && inner >= 1 && w.axis != inner - 1;
+
   ParallelFor(ctx.threads, plan.num_tasks, [&](size_t task) {
     // Per-element quantize parameters of the current chunk of columns, computed once per task
     // and reused for every row: 1 / scale and the clamp bounds qmin - zp, qmax - zp.
@@ -119,28 +138,16 @@ inline void RunRows(const TensorView& in, const TensorView& out, const TensorVie
         out_elem += index * w.out_strides[d];
         if (d == w.axis) axis_index = index;
       }
-      RowArgs args;
+      RowArgs args = shared;
       args.in = in_base + in_elem * (in_bits / 8);
       args.out = out_base + out_elem * (out_bits / 8);
-      args.in_stride = w.in_strides[inner];
-      args.out_stride = w.out_strides[inner];
       args.count = row_length - col0 < chunk ? row_length - col0 : chunk;
-      // Whole rows: run as many consecutive rows of the next-outer dimension as this task holds.
-      if (chunks_per_row == 1 && inner >= 1) {
+      if (row_blocks) {
         const int64_t left_in_dim = w.shape[inner - 1] - row % w.shape[inner - 1];
         args.rows = task_end - unit < left_in_dim ? task_end - unit : left_in_dim;
-        args.in_row_stride = w.in_strides[inner - 1];
-        args.out_row_stride = w.out_strides[inner - 1];
       }
-      if (args.rows > 1 && w.axis == inner - 1) args.rows = 1;  // the scale changes from row to row
-      args.in_type = in.dtype;
-      args.out_type = out.dtype;
       RowQuant& rq = args.quant;
-      if (qp && qp->scheme == QuantScheme::kPerTensor) {
-        rq.scale = qp->scale;
-        rq.inverse_scale = ref::InverseScale(qp->scale);
-        rq.zero_point = qp->zero_point;
-      } else if (per_element) {
+      if (per_element) {
         rq.per_element = true;
         rq.scales = scales + col0;
         rq.zero_points = qp->zero_points ? qp->zero_points + col0 : nullptr;
@@ -154,7 +161,7 @@ inline void RunRows(const TensorView& in, const TensorView& out, const TensorVie
           rq.lower_bounds = lower_bounds;
           rq.upper_bounds = upper_bounds;
         }
-      } else if (scales) {
+      } else if (scales) {  // per axis, the axis outside the row: one scale for the block
         rq.scale = scales[axis_index];
         rq.inverse_scale = ref::InverseScale(rq.scale);
         rq.zero_point = qp->zero_points ? qp->zero_points[axis_index] : 0;
