@@ -14,6 +14,13 @@ TEST_CASE("sizes in /sys notation parse", "[system_info]") {
   CHECK(ek::detail::ParseSize("512") == 512);
 }
 
+TEST_CASE("CPU lists in /sys notation count", "[system_info]") {
+  CHECK(ek::detail::CountCpuList("0") == 1);
+  CHECK(ek::detail::CountCpuList("0-1") == 2);
+  CHECK(ek::detail::CountCpuList("0,2,5-7") == 5);
+  CHECK(ek::detail::CountCpuList("") == 0);
+}
+
 TEST_CASE("system info reports CPUs and, where /sys has them, caches", "[system_info]") {
   const ek::SystemInfo& info = ek::GetSystemInfo();
   CHECK(info.logical_cpus >= 1);

@@ -99,38 +99,43 @@ inline void ReadCpuName(SystemInfo* info) {
   if (have_part) std::snprintf(info->cpu_name, sizeof(info->cpu_name), "Arm implementer 0x%02x part 0x%03x", implementer, part);
 }
 
+// Reads /sys/devices/system/cpu/cpu0/cache/index<index>/<field>.
+inline bool ReadCacheField(int index, const char* field, char* text, size_t size) {
+  char path[128];
+  std::snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cache/index%d/%s", index, field);
+  return ReadSmallFile(path, text, size);
+}
+
+// Counts the CPUs in a list such as "0-1" or "0,2,5-7".
+inline int CountCpuList(const char* text) {
+  int count = 0;
+  const char* p = text;
+  while (*p) {
+    char* end;
+    const long first = std::strtol(p, &end, 10);
+    if (end == p) break;
+    long last = first;
+    if (*end == '-') last = std::strtol(end + 1, &end, 10);
+    count += static_cast<int>(last - first + 1);
+    p = (*end == ',') ? end + 1 : end;
+  }
+  return count;
+}
+
 inline void ReadCaches(SystemInfo* info) {
   for (int index = 0; index < 8 && info->num_caches < 8; ++index) {
-    char path[128], text[64];
-    std::snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cache/index%d/level", index);
-    if (!ReadSmallFile(path, text, sizeof(text))) break;
+    char text[64];
+    if (!ReadCacheField(index, "level", text, sizeof(text))) break;
     CacheInfo& c = info->caches[info->num_caches];
+    c = CacheInfo();  // the slot may hold a skipped entry's fields
     c.level = std::atoi(text);
-    std::snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cache/index%d/type", index);
-    if (ReadSmallFile(path, text, sizeof(text))) {
+    if (ReadCacheField(index, "type", text, sizeof(text))) {
       std::snprintf(c.type, sizeof(c.type), "%s",
                     std::strcmp(text, "Data") == 0 ? "data" : std::strcmp(text, "Instruction") == 0 ? "instruction" : "unified");
     }
-    std::snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cache/index%d/size", index);
-    if (ReadSmallFile(path, text, sizeof(text))) c.size_bytes = ParseSize(text);
-    std::snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cache/index%d/coherency_line_size", index);
-    if (ReadSmallFile(path, text, sizeof(text))) c.line_bytes = std::atoll(text);
-    std::snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cache/index%d/shared_cpu_list", index);
-    if (ReadSmallFile(path, text, sizeof(text))) {
-      // "0-1" or "0,2" -> count
-      int count = 0;
-      const char* p = text;
-      while (*p) {
-        char* end;
-        const long a = std::strtol(p, &end, 10);
-        long b = a;
-        if (*end == '-') b = std::strtol(end + 1, &end, 10);
-        count += static_cast<int>(b - a + 1);
-        p = (*end == ',') ? end + 1 : end;
-        if (p == end && *p) break;
-      }
-      c.shared_by_cpus = count;
-    }
+    if (ReadCacheField(index, "size", text, sizeof(text))) c.size_bytes = ParseSize(text);
+    if (ReadCacheField(index, "coherency_line_size", text, sizeof(text))) c.line_bytes = std::atoll(text);
+    if (ReadCacheField(index, "shared_cpu_list", text, sizeof(text))) c.shared_by_cpus = CountCpuList(text);
     if (c.size_bytes > 0) ++info->num_caches;
   }
 }
