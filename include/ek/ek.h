@@ -18,5 +18,7 @@
 #include "ek/system_info.h"
 #include "ek/ref/convert.h"
 #include "ek/convert.h"
+#include "ek/ref/gemm.h"
+#include "ek/gemm.h"
 
 #endif  // EK_EK_H_

@@ -17,6 +17,7 @@ enum class StatusCode : int {
   kUnsupported,       // valid, but this build / CPU / backend cannot do it
   kWrongMemory,       // the data lives where this kernel cannot touch it (e.g. an OpenCL buffer)
   kUnavailable,       // a runtime (OpenCL library, device, accelerator) could not be loaded
+  kOutOfMemory,       // a convenience overload could not allocate its workspace
   kInternal,
 };
 
@@ -27,6 +28,7 @@ inline const char* StatusCodeName(StatusCode code) {
     case StatusCode::kUnsupported: return "UNSUPPORTED";
     case StatusCode::kWrongMemory: return "WRONG_MEMORY";
     case StatusCode::kUnavailable: return "UNAVAILABLE";
+    case StatusCode::kOutOfMemory: return "OUT_OF_MEMORY";
     case StatusCode::kInternal: return "INTERNAL";
   }
   return "UNKNOWN";

@@ -6,6 +6,7 @@
 // toggle guard, so this file has none.
 #include "ek/detail/target_probe-inl.h"
 #include "ek/detail/convert-inl.h"
+#include "ek/detail/gemm-inl.h"
 
 // Tells ek/detail/compile_targets.h that a user's own foreach_target pass included this file.
 #ifndef EK_KERNELS_INL_INCLUDED

@@ -1,0 +1,67 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// Target-independent argument types shared by ek/gemm.h (validation, planning, threading) and
+// the per-target GEMM kernels in ek/detail/gemm-inl.h.
+#ifndef EK_DETAIL_GEMM_TYPES_H_
+#define EK_DETAIL_GEMM_TYPES_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "ek/tensor.h"
+
+namespace ek {
+namespace detail {
+
+// Columns per panel of packed B (format version 1, docs/gemm.md). A multiple of every target's
+// vector length in f32 lanes (4, 8, 16), so a vector never straddles two panels.
+constexpr int64_t kPanelWidth = 16;
+
+// The register tile of the selected target's micro-kernel (ek/detail/gemm-inl.h).
+struct TileShape {
+  size_t rows = 1;         // mr: rows of A / C per tile in the blocked GEMM
+  size_t vectors = 1;      // column vectors per tile in the blocked GEMM (nr = vectors * lanes)
+  size_t decode_vectors = 1;  // column vectors per tile when a tile has 1 or 2 rows (decode)
+  size_t lanes = 1;        // f32 lanes per vector (capped at kPanelWidth)
+};
+
+// One GEMM call after validation and staging, as the per-target task runner sees it:
+//   C[m x n] = act(C_old (if accumulate) + A[m x k] * B[k x n] + bias[n])
+struct GemmTaskArgs {
+  // A: f32, row-major, unit column stride (f16 or strided A is staged to this by ek/gemm.h).
+  const float* a = nullptr;
+  int64_t lda = 0;
+
+  // B: either packed panels (b_panel_stride > 0: column j, row k at
+  // (j / kPanelWidth) * b_panel_stride + k * kPanelWidth + j % kPanelWidth) or, in the decode path
+  // only, a row-major k x n matrix (b_panel_stride == 0: column j, row k at k * ldb + j).
+  const void* b = nullptr;
+  DType b_type = DType::kF32;  // f32, f16 or bf16
+  int64_t b_panel_stride = 0;  // elements from one panel to the next; 0: row-major
+  int64_t ldb = 0;             // row-major only
+
+  // C: row-major, unit column stride, f32 or f16.
+  void* c = nullptr;
+  DType c_type = DType::kF32;
+  int64_t ldc = 0;
+
+  const float* bias = nullptr;  // n values, or null
+  bool accumulate = false;      // start from C's values instead of zero
+  bool clamp = false;           // apply [clamp_min, clamp_max] after the bias
+  float clamp_min = 0.0f;
+  float clamp_max = 0.0f;
+
+  int64_t m = 0, n = 0, k = 0;
+
+  // Plan (ek/gemm.h, PlanGemm): tasks are (row block, column block) pairs, row block major.
+  bool decode = false;    // small m: one pass over B per column tile, no K blocking
+  int64_t kc = 0;         // K block (blocked GEMM; K blocking never changes results, see gemm-inl.h)
+  int64_t mc = 0;         // rows per row block
+  int64_t nc = 0;         // columns per column block
+  int64_t column_blocks = 1;
+};
+
+}  // namespace detail
+}  // namespace ek
+
+#endif  // EK_DETAIL_GEMM_TYPES_H_

@@ -1,0 +1,578 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// Floating-point GEMM and GEMV:  C = act(C_old (if accumulating) + A * B + bias)
+//
+//   A [M x K]  f32 or f16 (f16: storage; converted to f32 into the workspace)
+//   B [K x N]  f32, f16 or bf16 weights; or [N x K] with options.transpose_b; or pre-packed
+//   C [M x N]  f32 or f16 (storage); unit column stride
+//   bias [N]   f32, optional;  act: none, ReLU, ReLU6 or clamp(min, max)
+//
+// Accumulation is always f32 (one FMA chain per output, k increasing). Results are bitwise
+// identical for any thread count, any blocking, packed or unpacked B, decode or blocked path;
+// they differ between targets only within the bound in docs/gemm.md (ref::GemmErrorBound).
+//
+//   ek::PackGemmWeights(b, transpose_b, buffer, bytes)   once, after PackedGemmWeightsSize
+//   ek::Gemm(a, b, c, options, ctx, workspace, bytes)    after GemmWorkspaceSize
+//   ek::Gemm(a, packed, c, options, ctx, workspace, bytes)
+//   ek::Gemm(a, b_or_packed, c, options, ctx)            convenience: allocates its workspace
+//
+// M <= 16 runs the decode kernels (one pass over B, no packing needed for a row-major B); larger
+// M runs the cache-blocked GEMM on packed B (an unpacked B is packed into the workspace first,
+// so pre-pack weights that are used more than once). Packed layout: docs/gemm.md, version 1.
+#ifndef EK_GEMM_H_
+#define EK_GEMM_H_
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#include "ek/convert.h"
+#include "ek/detail/gemm_types.h"
+#include "ek/dispatch.h"
+#include "ek/parallel.h"
+#include "ek/status.h"
+#include "ek/system_info.h"
+#include "ek/tensor.h"
+#include "ek/tensor_validate.h"
+
+#include "ek/detail/compile_targets.h"  // all per-target code of ek, once per target
+
+namespace ek {
+
+enum class Activation : uint8_t { kNone, kRelu, kRelu6, kClamp };
+
+// Cache blocking of the blocked GEMM (M > 16). 0 = derived from the detected caches:
+// kc from L1 (a kc x tile-width sliver of B fills half of it), mc from L2 (an mc x kc block of A
+// fills half of it), nc from the work per task. Blocking never changes results.
+struct GemmBlocking {
+  int64_t kc = 0;
+  int64_t mc = 0;
+  int64_t nc = 0;
+};
+
+struct GemmOptions {
+  bool transpose_b = false;  // B is given as [N x K] (e.g. a Linear layer's weight); not for packed B
+  bool accumulate = false;   // add to C's values instead of overwriting them
+  TensorView bias;           // rank 0 (default): no bias; else f32 [N]
+  Activation activation = Activation::kNone;
+  float clamp_min = 0.0f;  // Activation::kClamp only
+  float clamp_max = 0.0f;
+  GemmBlocking blocking;
+};
+
+// Pre-packed B: what PackGemmWeights wrote (header + panels), and its size in bytes.
+struct PackedWeights {
+  const void* data = nullptr;
+  size_t bytes = 0;
+};
+
+namespace detail {
+
+// Packed B, format version 1 (docs/gemm.md): this header, then ceil(N / 16) panels of 16 columns.
+// Panel p holds columns 16p .. 16p + 15 for every k: row k of the panel is 16 consecutive
+// elements (columns past N are zero). Panels start every panel_stride_bytes (a multiple of 64).
+struct PackedGemmHeader {
+  uint32_t magic;        // kPackedGemmMagic
+  uint16_t version;      // kPackedGemmVersion
+  uint8_t dtype;         // DType of the elements: f32, f16 or bf16
+  uint8_t panel_width;   // kPanelWidth
+  uint32_t header_bytes; // sizeof(PackedGemmHeader)
+  uint32_t reserved0;
+  int64_t k;
+  int64_t n;
+  int64_t panel_stride_bytes;
+  int64_t payload_bytes;
+  uint64_t reserved[2];
+};
+static_assert(sizeof(PackedGemmHeader) == 64, "the packed format's header is 64 bytes");
+constexpr uint32_t kPackedGemmMagic = 0x42474B45u;  // "EKGB" in memory order
+constexpr uint16_t kPackedGemmVersion = 1;
+
+constexpr int64_t kDecodeMaxRows = 16;           // M at or below: decode kernels
+constexpr int64_t kMinDecodeFlopsPerTask = int64_t{1} << 21;
+constexpr int64_t kMinBlockedFlopsPerTask = int64_t{1} << 24;
+constexpr int64_t kMaxDecodeTasks = 64;
+constexpr int64_t kMaxBlockedTasks = 32;
+constexpr size_t kWorkspaceAlign = 64;
+
+inline int64_t RoundUp(int64_t x, int64_t multiple) { return (x + multiple - 1) / multiple * multiple; }
+inline int64_t CeilDiv(int64_t x, int64_t y) { return (x + y - 1) / y; }
+inline size_t AlignBytes(size_t x) { return (x + kWorkspaceAlign - 1) / kWorkspaceAlign * kWorkspaceAlign; }
+
+inline bool IsWeightType(DType t) { return t == DType::kF32 || t == DType::kF16 || t == DType::kBF16; }
+
+inline int64_t PanelStrideBytes(int64_t k, DType type) {
+  return RoundUp(k * kPanelWidth * (DTypeBits(type) / 8), 64);
+}
+inline int64_t PackedPayloadBytes(int64_t k, int64_t n, DType type) {
+  return CeilDiv(n, kPanelWidth) * PanelStrideBytes(k, type);
+}
+
+// Reads and checks a packed B's header: everything a kernel relies on.
+inline Status ReadPackedHeader(const PackedWeights& packed, const char* name, PackedGemmHeader* header) {
+  if (packed.data == nullptr) return InvalidArg(name, "data is null");
+  if (packed.bytes < sizeof(PackedGemmHeader)) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s: %zu bytes, smaller than the 64-byte header", name,
+                         packed.bytes);
+  }
+  std::memcpy(header, packed.data, sizeof(PackedGemmHeader));
+  if (header->magic != kPackedGemmMagic) return InvalidArg(name, "not packed GEMM weights (bad magic)");
+  if (header->version != kPackedGemmVersion) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s: packed format version %u, this library reads version %u",
+                         name, static_cast<unsigned>(header->version), static_cast<unsigned>(kPackedGemmVersion));
+  }
+  const DType type = static_cast<DType>(header->dtype);
+  if (header->dtype > static_cast<uint8_t>(DType::kI4) || !IsWeightType(type) ||
+      header->panel_width != kPanelWidth || header->header_bytes != sizeof(PackedGemmHeader) || header->k < 1 ||
+      header->n < 1 || header->k > (int64_t{1} << 40) || header->n > (int64_t{1} << 40) ||
+      header->panel_stride_bytes != PanelStrideBytes(header->k, type) ||
+      header->payload_bytes != PackedPayloadBytes(header->k, header->n, type)) {
+    return InvalidArg(name, "corrupt header (type, panel width, sizes)");
+  }
+  if (static_cast<uint64_t>(header->payload_bytes) > packed.bytes - sizeof(PackedGemmHeader)) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s: %zu bytes, the header says %lld", name, packed.bytes,
+                         static_cast<long long>(header->payload_bytes + 64));
+  }
+  return Status::Ok();
+}
+
+// B's logical [K x N] shape from a view given as [K x N] or, transposed, [N x K].
+inline Status ValidateWeights(const TensorView& b, const char* name, bool transpose_b, int64_t* k, int64_t* n) {
+  EK_RETURN_IF_ERROR(ValidateView(b, name));
+  EK_RETURN_IF_ERROR(RequireHostMemory(b, name));
+  if (b.rank != 2) return Status::Error(StatusCode::kInvalidArgument, "%s: rank %d, expected 2", name, b.rank);
+  if (!IsWeightType(b.dtype)) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s: dtype is %s, expected f32, f16 or bf16", name,
+                         DTypeName(b.dtype));
+  }
+  *k = transpose_b ? b.shape[1] : b.shape[0];
+  *n = transpose_b ? b.shape[0] : b.shape[1];
+  return Status::Ok();
+}
+
+// Copies panels [panel_begin, panel_end) of B (any strides, either orientation) into the packed
+// payload. Bits are copied, not values: packing is exact for every type.
+template <typename Bits>
+void PackPanels(const TensorView& b, bool transpose_b, int64_t k, int64_t n, uint8_t* payload, int64_t panel_begin,
+                int64_t panel_end) {
+  const Bits* src = static_cast<const Bits*>(b.memory.host) + b.offset;
+  const int64_t k_stride = transpose_b ? b.strides[1] : b.strides[0];
+  const int64_t n_stride = transpose_b ? b.strides[0] : b.strides[1];
+  const int64_t panel_stride = PanelStrideBytes(k, b.dtype);
+  for (int64_t p = panel_begin; p < panel_end; ++p) {
+    Bits* dst = reinterpret_cast<Bits*>(payload + p * panel_stride);
+    const int64_t col0 = p * kPanelWidth;
+    const int64_t cols = n - col0 < kPanelWidth ? n - col0 : kPanelWidth;
+    for (int64_t kk = 0; kk < k; ++kk) {
+      Bits* row = dst + kk * kPanelWidth;
+      const Bits* s = src + kk * k_stride + col0 * n_stride;
+      for (int64_t j = 0; j < cols; ++j) row[j] = s[j * n_stride];
+      for (int64_t j = cols; j < kPanelWidth; ++j) row[j] = 0;
+    }
+    const int64_t written = k * kPanelWidth * static_cast<int64_t>(sizeof(Bits));
+    std::memset(reinterpret_cast<uint8_t*>(dst) + written, 0, static_cast<size_t>(panel_stride - written));
+  }
+}
+
+inline void WriteHeader(DType type, int64_t k, int64_t n, void* out) {
+  PackedGemmHeader h;
+  std::memset(&h, 0, sizeof(h));
+  h.magic = kPackedGemmMagic;
+  h.version = kPackedGemmVersion;
+  h.dtype = static_cast<uint8_t>(type);
+  h.panel_width = static_cast<uint8_t>(kPanelWidth);
+  h.header_bytes = sizeof(PackedGemmHeader);
+  h.k = k;
+  h.n = n;
+  h.panel_stride_bytes = PanelStrideBytes(k, type);
+  h.payload_bytes = PackedPayloadBytes(k, n, type);
+  std::memcpy(out, &h, sizeof(h));
+}
+
+// Packs B into `out` (header + payload, PackedPayloadBytes + 64 bytes), panels in parallel.
+inline void PackWeightsUnchecked(const TensorView& b, bool transpose_b, int64_t k, int64_t n, void* out,
+                                 const Context& ctx) {
+  WriteHeader(b.dtype, k, n, out);
+  uint8_t* payload = static_cast<uint8_t*>(out) + sizeof(PackedGemmHeader);
+  const int64_t panels = CeilDiv(n, kPanelWidth);
+  const TaskPlan plan = PlanTasks(static_cast<size_t>(panels), static_cast<size_t>(CeilDiv(64 * 1024, k)), 64);
+  ParallelFor(ctx.threads, plan.num_tasks, [&](size_t task) {
+    const int64_t begin = static_cast<int64_t>(plan.Begin(task));
+    const int64_t end = static_cast<int64_t>(plan.End(task, static_cast<size_t>(panels)));
+    if (b.dtype == DType::kF32) {
+      PackPanels<uint32_t>(b, transpose_b, k, n, payload, begin, end);
+    } else {
+      PackPanels<uint16_t>(b, transpose_b, k, n, payload, begin, end);
+    }
+  });
+}
+
+// A view must not share a byte with [p, p + bytes). The message names the output first.
+inline Status CheckNoOverlapBytes(const TensorView& v, const char* v_name, const void* p, size_t bytes,
+                                  const char* p_name, bool view_is_output) {
+  ByteSpan span;
+  EK_RETURN_IF_ERROR(ComputeByteSpan(v, v_name, &span));
+  const uintptr_t v0 = reinterpret_cast<uintptr_t>(v.memory.host) + static_cast<uintptr_t>(span.first);
+  const uintptr_t v1 = reinterpret_cast<uintptr_t>(v.memory.host) + static_cast<uintptr_t>(span.last);
+  const uintptr_t p0 = reinterpret_cast<uintptr_t>(p), p1 = p0 + bytes - 1;
+  if (bytes > 0 && !(v1 < p0 || v0 > p1)) {  // NOLINT
+    return Status::Error(StatusCode::kInvalidArgument, "%s: overlaps %s", view_is_output ? v_name : p_name,
+                         view_is_output ? p_name : v_name);
+  }
+  return Status::Ok();
+}
+
+// Everything Gemm derives from its operands before running: shapes, the work plan and the
+// workspace it needs.
+struct GemmCall {
+  GemmTaskArgs args;
+  size_t num_tasks = 0;
+  bool stage_a = false;    // A is f16 or has a column stride != 1: converted into the workspace
+  bool pack_b = false;     // B is packed into the workspace first
+  size_t packed_b_bytes = 0;
+  size_t staged_a_bytes = 0;
+  size_t workspace_bytes = 0;
+};
+
+// Checks A, C, bias and the options against the logical shape (k x n) of B.
+inline Status ValidateGemm(const TensorView& a, int64_t k, int64_t n, const TensorView& c,
+                           const GemmOptions& o) {
+  EK_RETURN_IF_ERROR(EnsureDispatchReady());
+  EK_RETURN_IF_ERROR(ValidateView(a, "a"));
+  EK_RETURN_IF_ERROR(RequireHostMemory(a, "a"));
+  if (a.rank != 2) return Status::Error(StatusCode::kInvalidArgument, "a: rank %d, expected 2", a.rank);
+  if (a.dtype != DType::kF32 && a.dtype != DType::kF16) {
+    return Status::Error(StatusCode::kInvalidArgument, "a: dtype is %s, expected f32 or f16", DTypeName(a.dtype));
+  }
+  EK_RETURN_IF_ERROR(ValidateOutputView(c, "c"));
+  EK_RETURN_IF_ERROR(RequireHostMemory(c, "c"));
+  if (c.rank != 2) return Status::Error(StatusCode::kInvalidArgument, "c: rank %d, expected 2", c.rank);
+  if (c.dtype != DType::kF32 && c.dtype != DType::kF16) {
+    return Status::Error(StatusCode::kInvalidArgument, "c: dtype is %s, expected f32 or f16", DTypeName(c.dtype));
+  }
+  if (c.strides[1] != 1 && c.shape[1] > 1) return InvalidArg("c", "column stride must be 1");
+  if (a.shape[1] != k) {
+    return Status::Error(StatusCode::kInvalidArgument, "a: has %lld columns, B has K = %lld rows",
+                         static_cast<long long>(a.shape[1]), static_cast<long long>(k));
+  }
+  if (c.shape[0] != a.shape[0] || c.shape[1] != n) {
+    return Status::Error(StatusCode::kInvalidArgument, "c: shape [%lld, %lld], expected [M, N] = [%lld, %lld]",
+                         static_cast<long long>(c.shape[0]), static_cast<long long>(c.shape[1]),
+                         static_cast<long long>(a.shape[0]), static_cast<long long>(n));
+  }
+  EK_RETURN_IF_ERROR(CheckNoOverlap(c, "c", a, "a"));
+  if (o.bias.rank != 0) {
+    EK_RETURN_IF_ERROR(ValidateView(o.bias, "options.bias"));
+    EK_RETURN_IF_ERROR(RequireHostMemory(o.bias, "options.bias"));
+    EK_RETURN_IF_ERROR(RequireDType(o.bias, "options.bias", DType::kF32));
+    if (o.bias.rank != 1 || o.bias.shape[0] != n || (o.bias.strides[0] != 1 && n > 1)) {
+      return InvalidArg("options.bias", "must be a contiguous f32 vector of N elements");
+    }
+    EK_RETURN_IF_ERROR(CheckNoOverlap(c, "c", o.bias, "options.bias"));
+  }
+  switch (o.activation) {
+    case Activation::kNone:
+    case Activation::kRelu:
+    case Activation::kRelu6:
+      break;
+    case Activation::kClamp:
+      if (!(o.clamp_min <= o.clamp_max)) {
+        return InvalidArg("options.clamp_min", "must be <= options.clamp_max (and neither NaN)");
+      }
+      break;
+    default:
+      return InvalidArg("options.activation", "unknown activation");
+  }
+  if (o.blocking.kc < 0 || o.blocking.mc < 0 || o.blocking.nc < 0) {
+    return InvalidArg("options.blocking", "kc, mc and nc must be >= 0 (0: automatic)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace detail
+
+namespace {  // per-TU dispatch tables, unqualified names (see ek/dispatch.h)
+HWY_EXPORT(GemmTileShape);
+HWY_EXPORT(RunGemmTask);
+
+namespace gemm_internal {
+
+// The plan: decode or blocked, block sizes and tasks. Depends on the problem, the options, the
+// caches and the selected target's tile; never on the thread count.
+inline void PlanGemm(detail::GemmCall* call, const GemmOptions& o) {
+  using namespace detail;
+  GemmTaskArgs& g = call->args;
+  TileShape tile;
+  HWY_DYNAMIC_DISPATCH(GemmTileShape)(&tile);
+  const int64_t flops = 2 * g.m * g.n * g.k;
+  const int64_t lanes = static_cast<int64_t>(tile.lanes);
+  g.decode = g.m <= kDecodeMaxRows;
+  if (g.decode) {
+    const int64_t tile_cols = static_cast<int64_t>(g.m <= 2 ? tile.decode_vectors : tile.vectors) * lanes;
+    int64_t tasks = flops / kMinDecodeFlopsPerTask;
+    tasks = tasks < 1 ? 1 : tasks > kMaxDecodeTasks ? kMaxDecodeTasks : tasks;
+    g.nc = o.blocking.nc > 0 ? o.blocking.nc : RoundUp(CeilDiv(g.n, tasks), tile_cols);
+    g.column_blocks = CeilDiv(g.n, g.nc);
+    g.mc = g.m;
+    g.kc = g.k;
+    call->num_tasks = static_cast<size_t>(g.column_blocks);
+    return;
+  }
+  const SystemInfo& sys = GetSystemInfo();
+  const int64_t l1 = sys.DataCacheBytes(1) > 0 ? sys.DataCacheBytes(1) : 32 * 1024;
+  const int64_t l2 = sys.DataCacheBytes(2) > 0 ? sys.DataCacheBytes(2) : 512 * 1024;
+  const int64_t tile_rows = static_cast<int64_t>(tile.rows);
+  const int64_t tile_cols = static_cast<int64_t>(tile.vectors) * lanes;
+  const int64_t weight_bytes = DTypeBits(g.b_type) / 8;
+  if (g.c_type != DType::kF32) {
+    g.kc = g.k;  // partial sums are kept in C, which needs f32 (gemm-inl.h)
+  } else if (o.blocking.kc > 0) {
+    g.kc = o.blocking.kc;
+  } else {
+    const int64_t kc = l1 / 2 / (tile_cols * weight_bytes) / 8 * 8;
+    g.kc = kc < 64 ? 64 : kc > 1024 ? 1024 : kc;
+  }
+  if (g.kc > g.k) g.kc = g.k;
+  // Tasks: enough for dynamic balancing on uneven cores, each worth at least
+  // kMinBlockedFlopsPerTask; as square as possible (A block reused across the column tiles of a
+  // task from L2, B sliver across its row tiles from L1).
+  int64_t tasks = flops / kMinBlockedFlopsPerTask;
+  tasks = tasks < 1 ? 1 : tasks > kMaxBlockedTasks ? kMaxBlockedTasks : tasks;
+  int64_t row_blocks = 1;
+  while (row_blocks * row_blocks < tasks) ++row_blocks;
+  const int64_t l2_rows = (l2 / 2 / (g.kc * 4)) / tile_rows * tile_rows;
+  int64_t mc = o.blocking.mc > 0 ? o.blocking.mc : RoundUp(CeilDiv(g.m, row_blocks), tile_rows);
+  if (o.blocking.mc == 0 && l2_rows >= tile_rows && mc > l2_rows) mc = l2_rows;
+  g.mc = mc;
+  row_blocks = CeilDiv(g.m, g.mc);
+  const int64_t column_blocks = CeilDiv(tasks, row_blocks);
+  g.nc = o.blocking.nc > 0 ? o.blocking.nc : RoundUp(CeilDiv(g.n, column_blocks), tile_cols);
+  g.column_blocks = CeilDiv(g.n, g.nc);
+  call->num_tasks = static_cast<size_t>(row_blocks * g.column_blocks);
+}
+
+// Fills `call` for B given as a view (packed == nullptr) or packed.
+inline Status PrepareGemm(const TensorView& a, const TensorView* b, const PackedWeights* packed, const TensorView& c,
+                          const GemmOptions& o, detail::GemmCall* call) {
+  using namespace detail;
+  int64_t k = 0, n = 0;
+  DType b_type = DType::kF32;
+  if (packed) {
+    if (o.transpose_b) {
+      return InvalidArg("options.transpose_b", "does not apply to packed weights (set it when packing)");
+    }
+    PackedGemmHeader header;
+    EK_RETURN_IF_ERROR(ReadPackedHeader(*packed, "packed_b", &header));
+    k = header.k;
+    n = header.n;
+    b_type = static_cast<DType>(header.dtype);
+  } else {
+    EK_RETURN_IF_ERROR(ValidateWeights(*b, "b", o.transpose_b, &k, &n));
+    b_type = b->dtype;
+  }
+  EK_RETURN_IF_ERROR(ValidateGemm(a, k, n, c, o));
+  if (b) EK_RETURN_IF_ERROR(CheckNoOverlap(c, "c", *b, "b"));
+  if (packed) EK_RETURN_IF_ERROR(CheckNoOverlapBytes(c, "c", packed->data, packed->bytes, "packed_b", true));
+
+  GemmTaskArgs& g = call->args;
+  g.m = a.shape[0];
+  g.n = n;
+  g.k = k;
+  g.b_type = b_type;
+  g.c_type = c.dtype;
+  g.ldc = c.strides[0];
+  g.accumulate = o.accumulate;
+  g.clamp = o.activation != Activation::kNone;
+  g.clamp_min = o.activation == Activation::kClamp ? o.clamp_min : 0.0f;
+  g.clamp_max = o.activation == Activation::kClamp ? o.clamp_max
+                : o.activation == Activation::kRelu6 ? 6.0f
+                                                     : HUGE_VALF;
+  PlanGemm(call, o);
+  call->stage_a = a.dtype != DType::kF32 || (a.strides[1] != 1 && k > 1);
+  call->staged_a_bytes = call->stage_a ? AlignBytes(static_cast<size_t>(g.m * k) * 4) : 0;
+  const bool b_row_major = b && !o.transpose_b && (b->strides[1] == 1 || n == 1);
+  call->pack_b = !packed && !(g.decode && b_row_major);
+  call->packed_b_bytes =
+      call->pack_b ? AlignBytes(sizeof(PackedGemmHeader) + static_cast<size_t>(PackedPayloadBytes(k, n, b_type))) : 0;
+  call->workspace_bytes = call->packed_b_bytes + call->staged_a_bytes;
+  return Status::Ok();
+}
+
+// Stages A and B into the workspace as planned, then runs the tasks.
+inline Status RunGemm(const TensorView& a, const TensorView* b, const PackedWeights* packed, const TensorView& c,
+                      const GemmOptions& o, const Context& ctx, void* workspace, size_t workspace_bytes) {
+  using namespace detail;
+  GemmCall call;
+  EK_RETURN_IF_ERROR(PrepareGemm(a, b, packed, c, o, &call));
+  if (workspace_bytes < call.workspace_bytes) {
+    return Status::Error(StatusCode::kInvalidArgument, "workspace: %zu bytes, this call needs %zu (GemmWorkspaceSize)",
+                         workspace_bytes, call.workspace_bytes);
+  }
+  if (call.workspace_bytes > 0 && workspace == nullptr) return InvalidArg("workspace", "is null");
+  GemmTaskArgs& g = call.args;
+  uint8_t* ws = static_cast<uint8_t*>(workspace);
+  const uint8_t* packed_base = nullptr;
+  if (packed) {
+    packed_base = static_cast<const uint8_t*>(packed->data);
+  } else if (call.pack_b) {
+    PackWeightsUnchecked(*b, o.transpose_b, g.k, g.n, ws, ctx);
+    packed_base = ws;
+  }
+  if (packed_base) {
+    g.b = packed_base + sizeof(PackedGemmHeader);
+    g.b_panel_stride = PanelStrideBytes(g.k, g.b_type) / (DTypeBits(g.b_type) / 8);
+  } else {
+    g.b = b->HostByteOf(b->offset);
+    g.ldb = b->strides[0];
+  }
+  if (call.stage_a) {
+    float* staged = reinterpret_cast<float*>(ws + call.packed_b_bytes);
+    const TensorView dst = TensorView::Matrix(DType::kF32, staged, g.m, g.k, g.k);
+    if (a.dtype == DType::kF32) {
+      const float* src = a.HostData<float>();
+      for (int64_t i = 0; i < g.m; ++i) {
+        for (int64_t j = 0; j < g.k; ++j) staged[i * g.k + j] = src[i * a.strides[0] + j * a.strides[1]];
+      }
+    } else {
+      EK_RETURN_IF_ERROR(Convert(a, dst, ctx));
+    }
+    g.a = staged;
+    g.lda = g.k;
+  } else {
+    g.a = a.HostData<float>();
+    g.lda = a.strides[0];
+  }
+  g.c = c.HostByteOf(c.offset);
+  g.bias = o.bias.rank != 0 ? o.bias.HostData<float>() : nullptr;
+  auto* run = HWY_DYNAMIC_POINTER(RunGemmTask);
+  ParallelFor(ctx.threads, call.num_tasks, [&](size_t task) { run(g, task); });
+  return Status::Ok();
+}
+
+// Owns a heap buffer for the convenience overloads.
+struct HeapWorkspace {
+  void* data = nullptr;
+  explicit HeapWorkspace(size_t bytes) : data(bytes ? std::malloc(bytes) : nullptr) {}
+  ~HeapWorkspace() { std::free(data); }
+  HeapWorkspace(const HeapWorkspace&) = delete;
+  HeapWorkspace& operator=(const HeapWorkspace&) = delete;
+};
+
+}  // namespace gemm_internal
+
+// ---- Packing ----------------------------------------------------------------------------------
+
+// Bytes PackGemmWeights writes for B ([K x N], or [N x K] if transpose_b).
+inline Status PackedGemmWeightsSize(const TensorView& b, bool transpose_b, size_t* bytes) {
+  if (bytes == nullptr) return detail::InvalidArg("bytes", "is null");
+  int64_t k = 0, n = 0;
+  EK_RETURN_IF_ERROR(detail::ValidateWeights(b, "b", transpose_b, &k, &n));
+  *bytes = sizeof(detail::PackedGemmHeader) + static_cast<size_t>(detail::PackedPayloadBytes(k, n, b.dtype));
+  return Status::Ok();
+}
+
+// Packs B (same element type; bits copied) into `out`. Any alignment; panels in parallel.
+inline Status PackGemmWeights(const TensorView& b, bool transpose_b, void* out, size_t out_bytes,
+                              const Context& ctx = Context()) {
+  EK_RETURN_IF_ERROR(EnsureDispatchReady());
+  size_t need = 0;
+  EK_RETURN_IF_ERROR(PackedGemmWeightsSize(b, transpose_b, &need));
+  if (out == nullptr) return detail::InvalidArg("out", "is null");
+  if (out_bytes < need) {
+    return Status::Error(StatusCode::kInvalidArgument, "out: %zu bytes, packing needs %zu (PackedGemmWeightsSize)",
+                         out_bytes, need);
+  }
+  EK_RETURN_IF_ERROR(detail::CheckNoOverlapBytes(b, "b", out, need, "out", false));
+  const int64_t k = transpose_b ? b.shape[1] : b.shape[0];
+  const int64_t n = transpose_b ? b.shape[0] : b.shape[1];
+  detail::PackWeightsUnchecked(b, transpose_b, k, n, out, ctx);
+  return Status::Ok();
+}
+
+// Writes packed weights back into B ([K x N], or [N x K] if transpose_b): the exact bits packed.
+inline Status UnpackGemmWeights(const PackedWeights& packed, const TensorView& b, bool transpose_b) {
+  using namespace detail;
+  PackedGemmHeader h;
+  EK_RETURN_IF_ERROR(ReadPackedHeader(packed, "packed", &h));
+  EK_RETURN_IF_ERROR(ValidateOutputView(b, "b"));
+  int64_t k = 0, n = 0;
+  EK_RETURN_IF_ERROR(ValidateWeights(b, "b", transpose_b, &k, &n));
+  if (b.dtype != static_cast<DType>(h.dtype)) {
+    return Status::Error(StatusCode::kInvalidArgument, "b: dtype is %s, the packed weights are %s", DTypeName(b.dtype),
+                         DTypeName(static_cast<DType>(h.dtype)));
+  }
+  if (k != h.k || n != h.n) {
+    return Status::Error(StatusCode::kInvalidArgument, "b: K x N is %lld x %lld, the packed weights are %lld x %lld",
+                         static_cast<long long>(k), static_cast<long long>(n), static_cast<long long>(h.k),
+                         static_cast<long long>(h.n));
+  }
+  const uint8_t* payload = static_cast<const uint8_t*>(packed.data) + sizeof(PackedGemmHeader);
+  const int64_t bytes = DTypeBits(b.dtype) / 8;
+  uint8_t* base = static_cast<uint8_t*>(b.memory.host);
+  const int64_t k_stride = transpose_b ? b.strides[1] : b.strides[0];
+  const int64_t n_stride = transpose_b ? b.strides[0] : b.strides[1];
+  for (int64_t j = 0; j < n; ++j) {
+    const uint8_t* panel = payload + (j / kPanelWidth) * h.panel_stride_bytes + (j % kPanelWidth) * bytes;
+    for (int64_t kk = 0; kk < k; ++kk) {
+      std::memcpy(base + (b.offset + kk * k_stride + j * n_stride) * bytes, panel + kk * kPanelWidth * bytes,
+                  static_cast<size_t>(bytes));
+    }
+  }
+  return Status::Ok();
+}
+
+// ---- GEMM -------------------------------------------------------------------------------------
+
+// Workspace bytes Gemm needs for these operands (0 when it needs none).
+inline Status GemmWorkspaceSize(const TensorView& a, const TensorView& b, const TensorView& c,
+                                const GemmOptions& options, size_t* bytes) {
+  if (bytes == nullptr) return detail::InvalidArg("bytes", "is null");
+  detail::GemmCall call;
+  EK_RETURN_IF_ERROR(gemm_internal::PrepareGemm(a, &b, nullptr, c, options, &call));
+  *bytes = call.workspace_bytes;
+  return Status::Ok();
+}
+inline Status GemmWorkspaceSize(const TensorView& a, const PackedWeights& packed_b, const TensorView& c,
+                                const GemmOptions& options, size_t* bytes) {
+  if (bytes == nullptr) return detail::InvalidArg("bytes", "is null");
+  detail::GemmCall call;
+  EK_RETURN_IF_ERROR(gemm_internal::PrepareGemm(a, nullptr, &packed_b, c, options, &call));
+  *bytes = call.workspace_bytes;
+  return Status::Ok();
+}
+
+// C = act(C_old (if options.accumulate) + A * B + bias), with a caller-owned workspace.
+inline Status Gemm(const TensorView& a, const TensorView& b, const TensorView& c, const GemmOptions& options,
+                   const Context& ctx, void* workspace, size_t workspace_bytes) {
+  return gemm_internal::RunGemm(a, &b, nullptr, c, options, ctx, workspace, workspace_bytes);
+}
+inline Status Gemm(const TensorView& a, const PackedWeights& packed_b, const TensorView& c,
+                   const GemmOptions& options, const Context& ctx, void* workspace, size_t workspace_bytes) {
+  return gemm_internal::RunGemm(a, nullptr, &packed_b, c, options, ctx, workspace, workspace_bytes);
+}
+
+// Convenience overloads: allocate the workspace on the heap for this call (a runtime that owns
+// its memory calls GemmWorkspaceSize once and the overloads above).
+inline Status Gemm(const TensorView& a, const TensorView& b, const TensorView& c,
+                   const GemmOptions& options = GemmOptions(), const Context& ctx = Context()) {
+  size_t bytes = 0;
+  EK_RETURN_IF_ERROR(GemmWorkspaceSize(a, b, c, options, &bytes));
+  gemm_internal::HeapWorkspace ws(bytes);
+  if (bytes && !ws.data) return Status::Error(StatusCode::kOutOfMemory, "workspace: cannot allocate %zu bytes", bytes);
+  return Gemm(a, b, c, options, ctx, ws.data, bytes);
+}
+inline Status Gemm(const TensorView& a, const PackedWeights& packed_b, const TensorView& c,
+                   const GemmOptions& options = GemmOptions(), const Context& ctx = Context()) {
+  size_t bytes = 0;
+  EK_RETURN_IF_ERROR(GemmWorkspaceSize(a, packed_b, c, options, &bytes));
+  gemm_internal::HeapWorkspace ws(bytes);
+  if (bytes && !ws.data) return Status::Error(StatusCode::kOutOfMemory, "workspace: cannot allocate %zu bytes", bytes);
+  return Gemm(a, packed_b, c, options, ctx, ws.data, bytes);
+}
+
+}  // namespace
+
+}  // namespace ek
+
+#endif  // EK_GEMM_H_

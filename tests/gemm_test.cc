@@ -1,0 +1,412 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// ek::Gemm on every compiled target this CPU supports, against ek::ref::GemmElement (double
+// accumulation) within ek::ref::GemmErrorBound; packed versus unpacked, K blocking and thread
+// counts compared bit for bit; packing round trips; every bad-input rule.
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "ek/ek.h"
+#include "test_util.h"
+
+namespace {
+
+using ek::Activation;
+using ek::DType;
+using ek::GemmOptions;
+using ek::PackedWeights;
+using ek::TensorView;
+using ek_test::Rng;
+
+// A matrix in its own buffer, with a leading dimension >= cols and an element offset, filled
+// with random values exactly representable in its type.
+struct Matrix {
+  std::vector<uint16_t> storage;  // 2-byte units: f16 / bf16 elements, or halves of f32
+  TensorView view;
+
+  Matrix(DType type, int64_t rows, int64_t cols, int64_t pad_cols, int64_t offset, Rng& rng) {
+    const int64_t ld = cols + pad_cols;
+    const size_t elements = static_cast<size_t>(offset + rows * ld);
+    storage.assign(elements * (type == DType::kF32 ? 2 : 1), 0);
+    view = TensorView::Matrix(type, storage.data(), rows, cols, ld).WithOffset(offset);
+    for (size_t e = 0; e < elements; ++e) Set(e, rng.Uniform(-1.0f, 1.0f));
+  }
+  void Set(size_t e, float x) {
+    if (view.dtype == DType::kF32) {
+      std::memcpy(&storage[2 * e], &x, 4);
+    } else if (view.dtype == DType::kF16) {
+      storage[e] = ek::ref::F32ToF16(x);
+    } else {
+      storage[e] = ek::ref::F32ToBF16(x);
+    }
+  }
+  size_t Bytes() const { return storage.size() * 2; }
+};
+
+struct Case {
+  int64_t m, n, k;
+  DType a_type = DType::kF32, b_type = DType::kF32, c_type = DType::kF32;
+  bool transpose_b = false;
+  bool strided = false;  // leading dimensions > cols and element offsets
+  bool bias = false;
+  bool accumulate = false;
+  Activation activation = Activation::kNone;
+};
+
+std::string Describe(const Case& c) {
+  char text[200];
+  std::snprintf(text, sizeof(text), "%lldx%lldx%lld a=%s b=%s c=%s%s%s%s%s act=%d", static_cast<long long>(c.m),
+                static_cast<long long>(c.n), static_cast<long long>(c.k), ek::DTypeName(c.a_type),
+                ek::DTypeName(c.b_type), ek::DTypeName(c.c_type), c.transpose_b ? " transposed" : "",
+                c.strided ? " strided" : "", c.bias ? " bias" : "", c.accumulate ? " accumulate" : "",
+                static_cast<int>(c.activation));
+  return text;
+}
+
+// Operands of one case, and the options that go with them.
+struct Problem {
+  Rng rng;
+  Matrix a, b, c;
+  std::vector<float> bias;
+  GemmOptions options;
+
+  explicit Problem(const Case& cs, uint64_t seed)
+      : rng(seed),
+        a(cs.a_type, cs.m, cs.k, cs.strided ? 3 : 0, cs.strided ? 5 : 0, rng),
+        b(cs.b_type, cs.transpose_b ? cs.n : cs.k, cs.transpose_b ? cs.k : cs.n, cs.strided ? 7 : 0,
+          cs.strided ? 2 : 0, rng),
+        c(cs.c_type, cs.m, cs.n, cs.strided ? 4 : 0, cs.strided ? 1 : 0, rng) {
+    options.transpose_b = cs.transpose_b;
+    options.accumulate = cs.accumulate;
+    options.activation = cs.activation;
+    if (cs.activation == Activation::kClamp) {
+      options.clamp_min = -0.75f;
+      options.clamp_max = 0.5f;
+    }
+    if (cs.bias) {
+      bias.resize(static_cast<size_t>(cs.n));
+      for (float& x : bias) x = rng.Uniform(-2.0f, 2.0f);
+      options.bias = TensorView::Host(DType::kF32, bias.data(), {cs.n});
+    }
+    if (cs.activation == Activation::kRelu6) {
+      // Scale A so that some results exceed 6.
+      for (size_t e = 0; e < a.storage.size() / (cs.a_type == DType::kF32 ? 2 : 1); ++e) {
+        a.Set(e, rng.Uniform(-4.0f, 4.0f));
+      }
+    }
+  }
+};
+
+bool SameBitsAt(const Matrix& x, const Matrix& y, int64_t e) {
+  const size_t units = x.view.dtype == DType::kF32 ? 2 : 1;
+  return std::memcmp(&x.storage[static_cast<size_t>(e) * units], &y.storage[static_cast<size_t>(e) * units],
+                     units * 2) == 0;
+}
+
+// Runs ek::Gemm (unpacked) and checks every element against the reference and its bound.
+void CheckAgainstReference(const Case& cs, uint64_t seed) {
+  INFO(Describe(cs));
+  Problem p(cs, seed);
+  const Matrix c_old = p.c;
+  REQUIRE(ek::Gemm(p.a.view, p.b.view, p.c.view, p.options).ok());
+  // The reference reads C's old values when accumulating.
+  TensorView old_view = c_old.view;
+  old_view.memory.host = const_cast<uint16_t*>(c_old.storage.data());
+  int failures = 0;
+  for (int64_t i = 0; i < cs.m; ++i) {
+    for (int64_t j = 0; j < cs.n; ++j) {
+      double value, magnitude;
+      ek::ref::GemmElement(p.a.view, p.b.view, old_view, p.options, i, j, &value, &magnitude);
+      const double got = ek::ref::MatrixValue(p.c.view, i, j);
+      const double bound = ek::ref::GemmErrorBound(cs.k, magnitude, value, cs.c_type);
+      if (!(std::fabs(got - value) <= bound) && failures++ < 3) {
+        FAIL_CHECK("C[" << i << "," << j << "] = " << got << ", reference " << value << ", bound " << bound);
+      }
+    }
+  }
+  CHECK(failures == 0);
+  // The padding between rows of C (strided cases) is untouched.
+  if (cs.strided) {
+    for (int64_t i = 0; i + 1 < cs.m; ++i) {
+      for (int64_t j = cs.n; j < cs.n + 4; ++j) CHECK(SameBitsAt(p.c, c_old, p.c.view.offset + i * (cs.n + 4) + j));
+    }
+  }
+}
+
+// Tile edges of every target's micro-kernels: rows 1..9 and around 16 / 17 (decode / blocked);
+// columns around 4, 8, 16, 32, 64 (vectors and panels); K around vector lengths and primes.
+const int64_t kEdgeM[] = {1, 2, 3, 5, 6, 7, 8, 9, 13, 16, 17, 25};
+const int64_t kEdgeN[] = {1, 3, 7, 8, 15, 16, 17, 31, 33, 63, 65};
+const int64_t kEdgeK[] = {1, 2, 7, 16, 17, 61};
+
+TEST_CASE("Gemm f32 matches the reference at every tile edge, on every target") {
+  const int targets = ek_test::ForEachTarget([&](int64_t target) {
+    INFO("target " << ek::TargetName(target));
+    uint64_t seed = 1;
+    for (int64_t m : kEdgeM) {
+      for (int64_t n : kEdgeN) {
+        Case cs{m, n, kEdgeK[static_cast<size_t>(m + n) % 6]};
+        cs.transpose_b = (m + n) % 3 == 0;
+        cs.strided = (m * n) % 2 == 1;
+        CheckAgainstReference(cs, seed++);
+      }
+    }
+  });
+  CHECK(targets >= 1);
+}
+
+TEST_CASE("Gemm types, epilogues and random shapes up to ~300, on every target") {
+  ek_test::ForEachTarget([&](int64_t target) {
+    INFO("target " << ek::TargetName(target));
+    Rng shapes(7);
+    const DType types[][3] = {{DType::kF32, DType::kF32, DType::kF32},  {DType::kF32, DType::kF16, DType::kF32},
+                              {DType::kF32, DType::kBF16, DType::kF32}, {DType::kF16, DType::kF16, DType::kF16},
+                              {DType::kF16, DType::kF32, DType::kF32},  {DType::kF32, DType::kBF16, DType::kF16}};
+    const Activation activations[] = {Activation::kNone, Activation::kRelu, Activation::kRelu6, Activation::kClamp};
+    uint64_t seed = 100;
+    for (int i = 0; i < 12; ++i) {
+      Case cs{shapes.Int(1, 40), shapes.Int(1, 90), shapes.Int(1, 70)};
+      if (i % 4 == 0) {  // a few large ones, some prime
+        const int64_t sizes[] = {97, 131, 211, 256, 293};
+        cs = Case{sizes[i % 5], sizes[(i + 2) % 5], sizes[(i + 4) % 5]};
+      }
+      const DType* t = types[i % 6];
+      cs.a_type = t[0];
+      cs.b_type = t[1];
+      cs.c_type = t[2];
+      cs.activation = activations[i % 4];
+      cs.bias = i % 2 == 0;
+      cs.accumulate = i % 3 == 1;
+      cs.transpose_b = i % 5 >= 3;
+      cs.strided = i % 2 == 1;
+      CheckAgainstReference(cs, seed++);
+    }
+  });
+}
+
+// Runs ek::Gemm for `cs` with B packed or not, blocking and thread count as given; returns C.
+std::vector<uint16_t> RunVariant(const Case& cs, bool packed, const ek::GemmBlocking& blocking, int threads) {
+  Problem p(cs, 42);
+  p.options.blocking = blocking;
+  ek::ThreadPool pool(threads);
+  ek::Context ctx;
+  if (threads > 1) ctx.threads = pool.Hook();
+  if (packed) {
+    size_t bytes = 0;
+    REQUIRE(ek::PackedGemmWeightsSize(p.b.view, cs.transpose_b, &bytes).ok());
+    std::vector<uint8_t> buffer(bytes + 3);
+    // Any alignment: pack at an odd address.
+    REQUIRE(ek::PackGemmWeights(p.b.view, cs.transpose_b, buffer.data() + 3, bytes, ctx).ok());
+    GemmOptions o = p.options;
+    o.transpose_b = false;
+    const ek::Status s = ek::Gemm(p.a.view, PackedWeights{buffer.data() + 3, bytes}, p.c.view, o, ctx);
+    INFO(s.message());
+    REQUIRE(s.ok());
+  } else {
+    size_t bytes = 0;
+    REQUIRE(ek::GemmWorkspaceSize(p.a.view, p.b.view, p.c.view, p.options, &bytes).ok());
+    std::vector<uint8_t> workspace(bytes);
+    const ek::Status s = ek::Gemm(p.a.view, p.b.view, p.c.view, p.options, ctx, workspace.data(), bytes);
+    INFO(s.message());
+    REQUIRE(s.ok());
+  }
+  return p.c.storage;
+}
+
+TEST_CASE("Gemm results are bitwise identical: packed or not, any K blocking, 1 to 4 threads") {
+  ek_test::ForEachTarget([&](int64_t target) {
+    INFO("target " << ek::TargetName(target));
+    const Case cases[] = {
+        {1, 300, 257},                                            // GEMV
+        {7, 129, 100, DType::kF32, DType::kF16, DType::kF32},     // decode, f16 weights
+        {16, 70, 300, DType::kF32, DType::kF32, DType::kF32, true, true, true, true},  // decode, row-major tail
+        {67, 101, 257, DType::kF32, DType::kBF16, DType::kF32, false, true, true, true, Activation::kRelu},
+        {150, 96, 130, DType::kF16, DType::kF16, DType::kF16, true},
+        {300, 300, 200},
+    };
+    for (const Case& cs : cases) {
+      INFO(Describe(cs));
+      const std::vector<uint16_t> base = RunVariant(cs, false, {}, 1);
+      CHECK(RunVariant(cs, true, {}, 1) == base);
+      ek::GemmBlocking small;
+      small.kc = 16;
+      small.mc = 8;
+      small.nc = 16;
+      CHECK(RunVariant(cs, true, small, 1) == base);
+      ek::GemmBlocking odd;
+      odd.kc = 37;
+      odd.mc = 41;
+      odd.nc = 48;
+      CHECK(RunVariant(cs, false, odd, 3) == base);
+      for (int threads = 2; threads <= 4; ++threads) CHECK(RunVariant(cs, threads % 2 == 0, {}, threads) == base);
+    }
+  });
+}
+
+TEST_CASE("Packed weights unpack to the same bits, in either orientation") {
+  Rng rng(5);
+  for (DType type : {DType::kF32, DType::kF16, DType::kBF16}) {
+    for (bool transpose : {false, true}) {
+      Matrix b(type, 37, 21, 3, 1, rng);
+      size_t bytes = 0;
+      REQUIRE(ek::PackedGemmWeightsSize(b.view, transpose, &bytes).ok());
+      std::vector<uint8_t> packed(bytes);
+      REQUIRE(ek::PackGemmWeights(b.view, transpose, packed.data(), bytes).ok());
+      Matrix back(type, 37, 21, 3, 1, rng);  // different random contents
+      REQUIRE(ek::UnpackGemmWeights(PackedWeights{packed.data(), bytes}, back.view, transpose).ok());
+      for (int64_t i = 0; i < 37; ++i) {
+        for (int64_t j = 0; j < 21; ++j) {
+          CHECK(ek::ref::MatrixValue(back.view, i, j) == ek::ref::MatrixValue(b.view, i, j));
+        }
+      }
+      // The documented layout (docs/gemm.md): header, then panels of 16 columns, row k of a
+      // panel 16 consecutive elements, zero beyond N.
+      const int64_t k = transpose ? 21 : 37, n = transpose ? 37 : 21;
+      const ek::detail::PackedGemmHeader* h = reinterpret_cast<const ek::detail::PackedGemmHeader*>(packed.data());
+      CHECK(h->version == 1);
+      CHECK(h->k == k);
+      CHECK(h->n == n);
+      const size_t size = static_cast<size_t>(ek::DTypeBits(type) / 8);
+      const uint8_t* panel1 = packed.data() + 64 + h->panel_stride_bytes;
+      for (int64_t kk = 0; kk < k; ++kk) {
+        for (int64_t j = 0; j < 16; ++j) {
+          const int64_t col = 16 + j;
+          const uint8_t* got = panel1 + (kk * 16 + j) * static_cast<int64_t>(size);
+          uint32_t bits = 0;
+          std::memcpy(&bits, got, size);
+          if (col >= n) {
+            CHECK(bits == 0);
+          } else {
+            const int64_t e = b.view.offset + (transpose ? col * b.view.strides[0] + kk : kk * b.view.strides[0] + col);
+            uint32_t expect = 0;
+            std::memcpy(&expect, reinterpret_cast<const uint8_t*>(b.storage.data()) + e * static_cast<int64_t>(size),
+                        size);
+            CHECK(bits == expect);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("Gemm rejects bad input with a message naming the argument") {
+  using ek::StatusCode;
+  using ek_test::ExpectError;
+  Rng rng(9);
+  Matrix a(DType::kF32, 4, 5, 0, 0, rng), b(DType::kF32, 5, 6, 0, 0, rng), c(DType::kF32, 4, 6, 0, 0, rng);
+  GemmOptions o;
+  REQUIRE(ek::Gemm(a.view, b.view, c.view, o).ok());
+
+  ExpectError(ek::Gemm(a.view, b.view, TensorView::Host(DType::kF32, c.storage.data(), {4, 7}), o),
+              StatusCode::kInvalidArgument, "c: shape");
+  ExpectError(ek::Gemm(TensorView::Host(DType::kF32, a.storage.data(), {4, 4}), b.view, c.view, o),
+              StatusCode::kInvalidArgument, "a: has 4 columns");
+  ExpectError(ek::Gemm(a.view, TensorView::Host(DType::kI8, b.storage.data(), {5, 6}), c.view, o),
+              StatusCode::kInvalidArgument, "b: dtype");
+  ExpectError(ek::Gemm(TensorView::Host(DType::kBF16, a.storage.data(), {4, 5}), b.view, c.view, o),
+              StatusCode::kInvalidArgument, "a: dtype");
+  ExpectError(ek::Gemm(a.view, b.view, TensorView::Host(DType::kBF16, c.storage.data(), {4, 6}), o),
+              StatusCode::kInvalidArgument, "c: dtype");
+  ExpectError(ek::Gemm(a.view, b.view, c.view.WithStrides({12, 2}).WithLayout(ek::Layout::kStrided), o), StatusCode::kInvalidArgument,
+              "c: column stride");
+  ExpectError(ek::Gemm(a.view, b.view, TensorView::Host(DType::kF32, nullptr, {4, 6}), o),
+              StatusCode::kInvalidArgument, "c: data is null");
+  ExpectError(ek::Gemm(a.view, b.view, TensorView::Host(DType::kF32, c.storage.data(), {4, 6, 1}), o),
+              StatusCode::kInvalidArgument, "c: rank");
+  // C overlapping A, B or the bias: the kernel cannot run in place.
+  ExpectError(ek::Gemm(a.view, b.view, TensorView::Host(DType::kF32, a.storage.data(), {4, 6}), o),
+              StatusCode::kInvalidArgument, "c: overlaps a");
+  ExpectError(ek::Gemm(a.view, b.view, TensorView::Host(DType::kF32, b.storage.data(), {4, 6}), o),
+              StatusCode::kInvalidArgument, "c: overlaps b");
+  // C overlapping itself.
+  ExpectError(ek::Gemm(a.view, b.view, c.view.WithStrides({1, 1}).WithLayout(ek::Layout::kStrided), o), StatusCode::kInvalidArgument, "c:");
+  {
+    GemmOptions bad = o;
+    std::vector<float> bias(5);
+    bad.bias = TensorView::Host(DType::kF32, bias.data(), {5});
+    ExpectError(ek::Gemm(a.view, b.view, c.view, bad), StatusCode::kInvalidArgument, "options.bias");
+    bad.bias = TensorView::Host(DType::kF16, bias.data(), {6});
+    ExpectError(ek::Gemm(a.view, b.view, c.view, bad), StatusCode::kInvalidArgument, "options.bias");
+    bad = o;
+    bad.activation = Activation::kClamp;
+    bad.clamp_min = 1.0f;
+    bad.clamp_max = 0.0f;
+    ExpectError(ek::Gemm(a.view, b.view, c.view, bad), StatusCode::kInvalidArgument, "options.clamp_min");
+    bad.clamp_min = NAN;
+    ExpectError(ek::Gemm(a.view, b.view, c.view, bad), StatusCode::kInvalidArgument, "options.clamp_min");
+    bad = o;
+    bad.activation = static_cast<Activation>(9);
+    ExpectError(ek::Gemm(a.view, b.view, c.view, bad), StatusCode::kInvalidArgument, "options.activation");
+    bad = o;
+    bad.blocking.kc = -1;
+    ExpectError(ek::Gemm(a.view, b.view, c.view, bad), StatusCode::kInvalidArgument, "options.blocking");
+    bad = o;
+    bad.transpose_b = true;  // B is then [6 x 5]: K = 5? no: K = 6 != A's 5 columns
+    ExpectError(ek::Gemm(a.view, b.view, c.view, bad), StatusCode::kInvalidArgument, "a: has 5 columns");
+  }
+  // Memory a CPU kernel cannot touch.
+  TensorView on_gpu = b.view;
+  on_gpu.memory.kind = ek::MemoryKind::kOpenCLBuffer;
+  on_gpu.memory.handle = b.storage.data();
+  ExpectError(ek::Gemm(a.view, on_gpu, c.view, o), StatusCode::kWrongMemory, "b:");
+
+  // Workspace: too small or null.
+  Matrix big_a(DType::kF16, 20, 5, 0, 0, rng);  // f16 A needs staging, M > 16 needs packing
+  Matrix big_c(DType::kF32, 20, 6, 0, 0, rng);
+  size_t need = 0;
+  REQUIRE(ek::GemmWorkspaceSize(big_a.view, b.view, big_c.view, o, &need).ok());
+  REQUIRE(need > 0);
+  std::vector<uint8_t> ws(need);
+  ExpectError(ek::Gemm(big_a.view, b.view, big_c.view, o, ek::Context(), ws.data(), need - 1),
+              StatusCode::kInvalidArgument, "workspace:");
+  ExpectError(ek::Gemm(big_a.view, b.view, big_c.view, o, ek::Context(), nullptr, need), StatusCode::kInvalidArgument,
+              "workspace: is null");
+  CHECK(ek::Gemm(big_a.view, b.view, big_c.view, o, ek::Context(), ws.data(), need).ok());
+  ExpectError(ek::GemmWorkspaceSize(big_a.view, b.view, big_c.view, o, nullptr), StatusCode::kInvalidArgument,
+              "bytes");
+
+  // Packed weights: size, header, version, shape and type checks.
+  size_t bytes = 0;
+  REQUIRE(ek::PackedGemmWeightsSize(b.view, false, &bytes).ok());
+  std::vector<uint8_t> packed(bytes);
+  ExpectError(ek::PackGemmWeights(b.view, false, packed.data(), bytes - 1), StatusCode::kInvalidArgument, "out:");
+  ExpectError(ek::PackGemmWeights(b.view, false, nullptr, bytes), StatusCode::kInvalidArgument, "out: is null");
+  ExpectError(ek::PackGemmWeights(b.view, false, b.storage.data(), bytes), StatusCode::kInvalidArgument,
+              "out: overlaps b");
+  REQUIRE(ek::PackGemmWeights(b.view, false, packed.data(), bytes).ok());
+  const PackedWeights good{packed.data(), bytes};
+  REQUIRE(ek::Gemm(a.view, good, c.view, o).ok());
+  ExpectError(ek::Gemm(a.view, PackedWeights{packed.data(), bytes - 1}, c.view, o), StatusCode::kInvalidArgument,
+              "packed_b:");
+  ExpectError(ek::Gemm(a.view, PackedWeights{packed.data(), 10}, c.view, o), StatusCode::kInvalidArgument,
+              "packed_b:");
+  ExpectError(ek::Gemm(a.view, PackedWeights{nullptr, bytes}, c.view, o), StatusCode::kInvalidArgument,
+              "packed_b: data is null");
+  GemmOptions transposed = o;
+  transposed.transpose_b = true;
+  ExpectError(ek::Gemm(a.view, good, c.view, transposed), StatusCode::kInvalidArgument, "options.transpose_b");
+  ExpectError(ek::Gemm(TensorView::Host(DType::kF32, a.storage.data(), {5, 4}), good,
+                       TensorView::Host(DType::kF32, c.storage.data(), {5, 4}), o),
+              StatusCode::kInvalidArgument, "a: has 4 columns");
+  std::vector<uint8_t> corrupt = packed;
+  corrupt[0] ^= 1;
+  ExpectError(ek::Gemm(a.view, PackedWeights{corrupt.data(), bytes}, c.view, o), StatusCode::kInvalidArgument,
+              "bad magic");
+  corrupt = packed;
+  corrupt[4] = 2;  // version 2
+  ExpectError(ek::Gemm(a.view, PackedWeights{corrupt.data(), bytes}, c.view, o), StatusCode::kInvalidArgument,
+              "version 2");
+  corrupt = packed;
+  corrupt[16] = 99;  // K
+  ExpectError(ek::Gemm(a.view, PackedWeights{corrupt.data(), bytes}, c.view, o), StatusCode::kInvalidArgument,
+              "packed_b:");
+  ExpectError(ek::Gemm(a.view, PackedWeights{packed.data(), bytes}, TensorView::Host(DType::kF32, packed.data(), {4, 6}), o),
+              StatusCode::kInvalidArgument, "c: overlaps packed_b");
+  Matrix wrong(DType::kF16, 5, 6, 0, 0, rng);
+  ExpectError(ek::UnpackGemmWeights(good, wrong.view, false), StatusCode::kInvalidArgument, "b: dtype");
+  Matrix wrong_shape(DType::kF32, 6, 5, 0, 0, rng);
+  ExpectError(ek::UnpackGemmWeights(good, wrong_shape.view, false), StatusCode::kInvalidArgument, "b: K x N");
+}
+
+}  // namespace
