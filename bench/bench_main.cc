@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <vector>
@@ -70,6 +71,7 @@ void RegisterForTargets(const std::string& name, const std::function<void(benchm
 
 namespace ek_bench {
 void RegisterConvertBenchmarks();
+void RegisterGemmBenchmarks();
 }
 
 int main(int argc, char** argv) {
@@ -85,8 +87,12 @@ int main(int argc, char** argv) {
   std::printf("measured peak (memcpy, bytes read + written): 32 KiB %.1f GB/s, 1.25 MiB %.1f GB/s, 80 MiB %.1f GB/s\n",
               ek_bench::PeakStreamGBps(4096 * 8), ek_bench::PeakStreamGBps(262144 * 5),
               ek_bench::PeakStreamGBps(size_t{16} << 22 | (size_t{16} << 20)));
-  std::printf("pct_peak = GBps / memcpy GB/s over the same footprint\n\n");
+  std::printf("measured peak (one thread): f32 FMA %.1f GFLOP/s on %s, DRAM read %.1f GB/s (1 GiB)\n",
+              ek_bench::FmaPeakGflops(), ek::TargetName(ek::SelectedTarget()), ek_bench::DramReadGBps());
+  std::printf("convert: pct_peak = GBps / memcpy GB/s over the same footprint\n");
+  std::printf("gemm: pct_peak = GFLOPS / FMA peak; pct_dram = weight GBps / DRAM read (M <= 16, weights colder than the LLC)\n\n");
   ek_bench::RegisterConvertBenchmarks();
+  ek_bench::RegisterGemmBenchmarks();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace ek_bench {
 
@@ -24,6 +25,31 @@ void RegisterForTargets(const std::string& name, const std::function<void(benchm
 // Sets GBps (bytes moved per second over `seconds` of wall time for state.iterations()) and
 // pct_peak (of PeakStreamGBps for that footprint).
 void SetStreamCounters(benchmark::State& state, size_t bytes_per_iteration, double seconds);
+
+// f32 FMA peak of the selected target on one thread, GFLOP/s (machine_peaks.cc).
+double FmaPeakGflops();
+
+// Read bandwidth of one thread over 1 GiB, GB/s (machine_peaks.cc).
+double DramReadGBps();
+
+// A GEMM shape from bench/gemm_shapes.txt.
+struct GemmShape {
+  std::string group;
+  int64_t m = 0, n = 0, k = 0;
+  std::string Name() const { return std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k); }
+};
+std::vector<GemmShape> LoadGemmShapes();
+
+// How many copies of `bytes` of weights a decode benchmark rotates through so that each call
+// reads them from DRAM (together 1.5 x the last-level cache); 1 for shapes with M > 16.
+size_t ColdCopies(const GemmShape& shape, size_t bytes);
+
+// GFLOPS, pct_peak (of FmaPeakGflops) and, for M <= 16, GBps of weight bytes and pct_dram (of
+// DramReadGBps).
+void SetGemmCounters(benchmark::State& state, const GemmShape& shape, size_t weight_bytes, double seconds);
+
+// Peers linked into this binary (bench/peers/), registered as peer/<peer>/gemm/f32/<shape>.
+void RegisterGemmPeers(const std::vector<GemmShape>& shapes);
 
 }  // namespace ek_bench
 

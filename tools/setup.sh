@@ -83,7 +83,7 @@ if [ "$WANT_ARM" = 1 ]; then
 fi
 
 if [ "$WANT_PEERS" = 1 ]; then
-  apt_install libopenblas-dev libdnnl-dev libxnnpack-dev libeigen3-dev libgemmlowp-dev libclblast-dev
+  apt_install libopenblas-dev libdnnl-dev libxnnpack-dev libpthreadpool-dev libeigen3-dev libgemmlowp-dev libclblast-dev
 fi
 
 # --- Highway >= 1.2 -------------------------------------------------------------------------

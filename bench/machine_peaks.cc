@@ -1,0 +1,112 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// This machine's compute and memory limits, measured by the bench itself at start-up on the
+// target dispatch selects (the same one the kernels run on):
+//   FmaPeakGflops:  f32 FMAs on 12 independent accumulators (more than latency x ports on
+//                   every target), registers only.
+//   DramReadGBps:   a vector sum over 1 GiB (far beyond any last-level cache).
+// Its own Highway foreach_target pass; no ek code in this TU.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "machine_peaks.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/highway.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace ek_bench {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// 12 chains x `iterations` FMAs of Lanes(d) floats each; returns the lanes per FMA.
+size_t FmaChains(size_t iterations, float* sink) {
+  const hn::ScalableTag<float> d;
+  const auto m = hn::Set(d, 0.999999f), a = hn::Set(d, 1e-7f);
+  auto v0 = hn::Set(d, 1.0f), v1 = hn::Set(d, 1.1f), v2 = hn::Set(d, 1.2f), v3 = hn::Set(d, 1.3f);
+  auto v4 = hn::Set(d, 1.4f), v5 = hn::Set(d, 1.5f), v6 = hn::Set(d, 1.6f), v7 = hn::Set(d, 1.7f);
+  auto v8 = hn::Set(d, 1.8f), v9 = hn::Set(d, 1.9f), v10 = hn::Set(d, 2.0f), v11 = hn::Set(d, 2.1f);
+  for (size_t i = 0; i < iterations; ++i) {
+    v0 = hn::MulAdd(v0, m, a);
+    v1 = hn::MulAdd(v1, m, a);
+    v2 = hn::MulAdd(v2, m, a);
+    v3 = hn::MulAdd(v3, m, a);
+    v4 = hn::MulAdd(v4, m, a);
+    v5 = hn::MulAdd(v5, m, a);
+    v6 = hn::MulAdd(v6, m, a);
+    v7 = hn::MulAdd(v7, m, a);
+    v8 = hn::MulAdd(v8, m, a);
+    v9 = hn::MulAdd(v9, m, a);
+    v10 = hn::MulAdd(v10, m, a);
+    v11 = hn::MulAdd(v11, m, a);
+  }
+  const auto sum = hn::Add(hn::Add(hn::Add(hn::Add(v0, v1), hn::Add(v2, v3)), hn::Add(hn::Add(v4, v5), hn::Add(v6, v7))),
+                           hn::Add(hn::Add(v8, v9), hn::Add(v10, v11)));
+  *sink = hn::ReduceSum(d, sum);
+  return hn::Lanes(d);
+}
+
+float SumFloats(const float* HWY_RESTRICT p, size_t count) {
+  const hn::ScalableTag<float> d;
+  const size_t n = hn::Lanes(d);
+  auto s0 = hn::Zero(d), s1 = hn::Zero(d), s2 = hn::Zero(d), s3 = hn::Zero(d);
+  size_t i = 0;
+  for (; i + 4 * n <= count; i += 4 * n) {
+    s0 = hn::Add(s0, hn::LoadU(d, p + i));
+    s1 = hn::Add(s1, hn::LoadU(d, p + i + n));
+    s2 = hn::Add(s2, hn::LoadU(d, p + i + 2 * n));
+    s3 = hn::Add(s3, hn::LoadU(d, p + i + 3 * n));
+  }
+  float tail = 0.0f;
+  for (; i < count; ++i) tail += p[i];
+  return hn::ReduceSum(d, hn::Add(hn::Add(s0, s1), hn::Add(s2, s3))) + tail;
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace ek_bench
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+#include "bench_util.h"
+
+namespace ek_bench {
+HWY_EXPORT(FmaChains);
+HWY_EXPORT(SumFloats);
+
+double FmaPeakGflops() {
+  static double cached = 0;
+  if (cached > 0) return cached;
+  float sink = 0;
+  double best = 0;
+  for (int trial = 0; trial < 5; ++trial) {
+    const size_t iterations = size_t{1} << 22;
+    const auto start = std::chrono::steady_clock::now();
+    const size_t lanes = HWY_DYNAMIC_DISPATCH(FmaChains)(iterations, &sink);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    best = std::max(best, 2.0 * 12.0 * static_cast<double>(lanes) * static_cast<double>(iterations) / seconds * 1e-9);
+  }
+  benchmark::DoNotOptimize(sink);
+  cached = best;
+  return best;
+}
+
+double DramReadGBps() {
+  static double cached = 0;
+  if (cached > 0) return cached;
+  const size_t count = size_t{1} << 28;  // 1 GiB of floats
+  std::vector<float> data(count, 1.0f);
+  double best = 0;
+  for (int trial = 0; trial < 3; ++trial) {
+    const auto start = std::chrono::steady_clock::now();
+    float s = HWY_DYNAMIC_DISPATCH(SumFloats)(data.data(), count);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    benchmark::DoNotOptimize(s);
+    best = std::max(best, static_cast<double>(count) * 4.0 / seconds * 1e-9);
+  }
+  cached = best;
+  return best;
+}
+
+}  // namespace ek_bench
+#endif  // HWY_ONCE
