@@ -1,6 +1,6 @@
 // Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
 //
-// Benchmarks for ek/gemm.h: `gemm/<type>/<M>x<N>x<K>[/packed][/threads:2]`, one thread unless
+// Benchmarks for ek/gemm.h: `gemm/<type>/<M>x<N>x<K>[/packed][/threads_2]`, one thread unless
 // the name says otherwise. Types: f32; f32xf16w and f32xbf16w (f32 activations, half-precision
 // weights); f16 (f16 activations, weights and output; f32 accumulation). Shapes:
 // bench/gemm_shapes.txt. Counters: GFLOPS, pct_peak (of the FMA peak measured at start-up) and,
@@ -145,7 +145,7 @@ void RunGemm(benchmark::State& state, const GemmShape& shape, const GemmType& ty
 
 void Register(const GemmShape& shape, const GemmType& type, bool packed, int threads = 1) {
   std::string name = std::string("gemm/") + type.name + "/" + shape.Name() + (packed ? "/packed" : "");
-  if (threads > 1) name += "/threads:" + std::to_string(threads);
+  if (threads > 1) name += "/threads_" + std::to_string(threads);  // no ":" (reserved for /target:)
   RegisterForTargets(name, [shape, type, packed, threads](benchmark::State& state) {
     RunGemm(state, shape, type, packed, threads);
   });

@@ -28,6 +28,7 @@
 #include <cstring>
 
 #include "ek/convert.h"
+#include "ek/cpu_features.h"
 #include "ek/detail/gemm_types.h"
 #include "ek/dispatch.h"
 #include "ek/parallel.h"
@@ -59,6 +60,10 @@ struct GemmOptions {
   float clamp_min = 0.0f;  // Activation::kClamp only
   float clamp_max = 0.0f;
   GemmBlocking blocking;
+  // fp16 lane: when A, B and C are all f16, allow f16 arithmetic (f16 products summed in f16
+  // over blocks of 32 k, then in f32; looser bound, docs/gemm.md). Used only where
+  // GemmF16ArithmeticAvailable() (Arm FEAT_FP16 and a target with f16 vector arithmetic).
+  bool allow_f16_arithmetic = false;
 };
 
 // Pre-packed B: what PackGemmWeights wrote (header + panels), and its size in bytes.
@@ -295,6 +300,14 @@ inline Status ValidateGemm(const TensorView& a, int64_t k, int64_t n, const Tens
 namespace {  // per-TU dispatch tables, unqualified names (see ek/dispatch.h)
 HWY_EXPORT(GemmTileShape);
 HWY_EXPORT(RunGemmTask);
+HWY_EXPORT(GemmHasF16Arithmetic);
+
+// True if the fp16 lane runs on this CPU with the selected target: the fp16 lane is detected and
+// enabled (EK_DISABLE_LANES) and the target has f16 vector arithmetic (SVE, SVE2, NEON_BF16).
+inline bool GemmF16ArithmeticAvailable() {
+  (void)SelectedTarget();
+  return LaneEnabled(Lane::kFp16) && HWY_DYNAMIC_DISPATCH(GemmHasF16Arithmetic)();
+}
 
 namespace gemm_internal {
 
@@ -390,7 +403,24 @@ inline Status PrepareGemm(const TensorView& a, const TensorView* b, const Packed
   g.clamp_max = o.activation == Activation::kClamp ? o.clamp_max
                 : o.activation == Activation::kRelu6 ? 6.0f
                                                      : HUGE_VALF;
+  g.f16_arithmetic = o.allow_f16_arithmetic && a.dtype == DType::kF16 && b_type == DType::kF16 &&
+                     c.dtype == DType::kF16 && (a.strides[1] == 1 || k == 1) && GemmF16ArithmeticAvailable();
   PlanGemm(call, o);
+  if (g.f16_arithmetic) {
+    // Reads A as it is and B packed; tasks are column blocks (multiples of a panel), all rows.
+    int64_t tasks = 2 * g.m * g.n * g.k / kMinDecodeFlopsPerTask;
+    tasks = tasks < 1 ? 1 : tasks > kMaxDecodeTasks ? kMaxDecodeTasks : tasks;
+    g.nc = RoundUp(CeilDiv(g.n, tasks), 4 * kPanelWidth);
+    g.column_blocks = CeilDiv(g.n, g.nc);
+    call->num_tasks = static_cast<size_t>(g.column_blocks);
+    call->stage_a = false;
+    call->pack_b = !packed;
+    call->packed_b_bytes = call->pack_b ? AlignBytes(sizeof(PackedGemmHeader) +
+                                                     static_cast<size_t>(PackedPayloadBytes(k, n, b_type)))
+                                        : 0;
+    call->workspace_bytes = call->packed_b_bytes;
+    return Status::Ok();
+  }
   call->stage_a = a.dtype != DType::kF32 || (a.strides[1] != 1 && k > 1);
   call->staged_a_bytes = call->stage_a ? AlignBytes(static_cast<size_t>(g.m * k) * 4) : 0;
   const bool b_row_major = b && !o.transpose_b && (b->strides[1] == 1 || n == 1);
@@ -443,6 +473,10 @@ inline Status RunGemm(const TensorView& a, const TensorView* b, const PackedWeig
     g.lda = g.k;
   } else {
     g.a = a.HostData<float>();
+    g.lda = a.strides[0];
+  }
+  if (g.f16_arithmetic) {
+    g.a_f16 = a.HostByteOf(a.offset);
     g.lda = a.strides[0];
   }
   g.c = c.HostByteOf(c.offset);

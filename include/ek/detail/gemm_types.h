@@ -17,6 +17,9 @@ namespace detail {
 // vector length in f32 lanes (4, 8, 16), so a vector never straddles two panels.
 constexpr int64_t kPanelWidth = 16;
 
+// k per block of f16 accumulation in the fp16 lane (error bound: docs/gemm.md).
+constexpr int64_t kF16Block = 32;
+
 // The register tile of the selected target's micro-kernel (ek/detail/gemm-inl.h).
 struct TileShape {
   size_t rows = 1;         // mr: rows of A / C per tile in the blocked GEMM
@@ -52,6 +55,11 @@ struct GemmTaskArgs {
   float clamp_max = 0.0f;
 
   int64_t m = 0, n = 0, k = 0;
+
+  // fp16 lane (Arm FEAT_FP16): A, B (packed) and C are f16; A is read as f16 (a_f16, lda) and
+  // products are summed in f16 over blocks of kF16Block k before being added in f32.
+  bool f16_arithmetic = false;
+  const void* a_f16 = nullptr;
 
   // Plan (ek/gemm.h, PlanGemm): tasks are (row block, column block) pairs, row block major.
   bool decode = false;    // small m: one pass over B per column tile, no K blocking

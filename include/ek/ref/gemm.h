@@ -8,6 +8,8 @@
 //   magnitude  = |c_old| + sum_k |a[i,k] * b[k,j]| + |bias[j]|
 //   |ek - value| <= GemmErrorBound(k, magnitude, value, c_type)
 //
+// The fp16 lane (Arm) has its own, looser bound: GemmF16ArithmeticErrorBound.
+//
 // The bound: an f32 chain of k FMAs (or, without FMA, k multiplies and k adds) plus the bias add
 // errs by at most (2k + 4) * 2^-24 * magnitude (the gamma_n bound of Higham, Accuracy and
 // Stability of Numerical Algorithms, 3.1, with n = 2k + 2 and room for the 1 / (1 - n u)
@@ -80,6 +82,18 @@ inline double GemmErrorBound(int64_t k, double magnitude, double value, DType c_
   double bound = static_cast<double>(2 * k + 4) * u32 * magnitude;
   if (c_type == DType::kF16) bound += std::ldexp(1.0, -11) * (std::fabs(value) + bound) + std::ldexp(1.0, -25);
   return bound;
+}
+
+// Bound for the fp16 lane (options.allow_f16_arithmetic, f16 C): each block of kF16Block products
+// is summed in f16 (unit roundoff 2^-11: (kF16Block + 1) * 2^-11 of the block's magnitude, with
+// room for the 1 / (1 - n u) factor), the block sums are added in f32, and the result is
+// rounded to f16. Assumes no block sum overflows f16 (|sum| < 65504).
+inline double GemmF16ArithmeticErrorBound(int64_t k, double magnitude, double value) {
+  const double u16 = std::ldexp(1.0, -11);
+  const double blocks = static_cast<double>((k + detail::kF16Block - 1) / detail::kF16Block);
+  const double f16_sums = 1.1 * static_cast<double>(detail::kF16Block + 1) * u16 * magnitude;
+  const double f32_sums = (blocks + 4) * std::ldexp(1.0, -24) * magnitude;
+  return f16_sums + f32_sums + u16 * (std::fabs(value) + f16_sums + f32_sums) + std::ldexp(1.0, -25);
 }
 
 // The reference GEMM: writes C = value rounded to C's type (same operands and options as
