@@ -201,12 +201,13 @@ std::vector<uint16_t> RunVariant(const Case& cs, bool packed, const ek::GemmBloc
   if (packed) {
     size_t bytes = 0;
     REQUIRE(ek::PackedGemmWeightsSize(p.b.view, cs.transpose_b, &bytes).ok());
-    std::vector<uint8_t> buffer(bytes + 3);
-    // Any alignment: pack at an odd address.
-    REQUIRE(ek::PackGemmWeights(p.b.view, cs.transpose_b, buffer.data() + 3, bytes, ctx).ok());
+    std::vector<uint8_t> buffer(bytes + 4);
+    // 4-byte alignment is enough: pack at an address that is not 8-, 16- or 64-byte aligned.
+    uint8_t* at = buffer.data() + (reinterpret_cast<uintptr_t>(buffer.data()) % 8 == 0 ? 4 : 0);
+    REQUIRE(ek::PackGemmWeights(p.b.view, cs.transpose_b, at, bytes, ctx).ok());
     GemmOptions o = p.options;
     o.transpose_b = false;
-    const ek::Status s = ek::Gemm(p.a.view, PackedWeights{buffer.data() + 3, bytes}, p.c.view, o, ctx);
+    const ek::Status s = ek::Gemm(p.a.view, PackedWeights{at, bytes}, p.c.view, o, ctx);
     INFO(s.message());
     REQUIRE(s.ok());
   } else {
@@ -423,8 +424,14 @@ TEST_CASE("Gemm rejects bad input with a message naming the argument") {
   ExpectError(ek::PackGemmWeights(b.view, false, nullptr, bytes), StatusCode::kInvalidArgument, "out: is null");
   ExpectError(ek::PackGemmWeights(b.view, false, b.storage.data(), bytes), StatusCode::kInvalidArgument,
               "out: overlaps b");
+  std::vector<uint8_t> shifted(bytes + 2);
+  ExpectError(ek::PackGemmWeights(b.view, false, shifted.data() + 2, bytes), StatusCode::kInvalidArgument,
+              "out: is not 4-byte aligned");
   REQUIRE(ek::PackGemmWeights(b.view, false, packed.data(), bytes).ok());
   const PackedWeights good{packed.data(), bytes};
+  std::memcpy(shifted.data() + 2, packed.data(), bytes);
+  ExpectError(ek::Gemm(a.view, PackedWeights{shifted.data() + 2, bytes}, c.view, o), StatusCode::kInvalidArgument,
+              "packed_b: data is not 4-byte aligned");
   REQUIRE(ek::Gemm(a.view, good, c.view, o).ok());
   ExpectError(ek::Gemm(a.view, PackedWeights{packed.data(), bytes - 1}, c.view, o), StatusCode::kInvalidArgument,
               "packed_b:");

@@ -100,6 +100,7 @@ constexpr int64_t kMinBlockedFlopsPerTask = int64_t{1} << 24;
 constexpr int64_t kMaxDecodeTasks = 64;
 constexpr int64_t kMaxBlockedTasks = 32;
 constexpr size_t kWorkspaceAlign = 64;
+constexpr uintptr_t kPackedAlign = 4;  // packed weights: aligned for every element type
 
 inline int64_t RoundUp(int64_t x, int64_t multiple) { return (x + multiple - 1) / multiple * multiple; }
 inline int64_t CeilDiv(int64_t x, int64_t y) { return (x + y - 1) / y; }
@@ -117,6 +118,7 @@ inline int64_t PackedPayloadBytes(int64_t k, int64_t n, DType type) {
 // Reads and checks a packed B's header: everything a kernel relies on.
 inline Status ReadPackedHeader(const PackedWeights& packed, const char* name, PackedGemmHeader* header) {
   if (packed.data == nullptr) return InvalidArg(name, "data is null");
+  if (reinterpret_cast<uintptr_t>(packed.data) % kPackedAlign != 0) return InvalidArg(name, "data is not 4-byte aligned");
   if (packed.bytes < sizeof(PackedGemmHeader)) {
     return Status::Error(StatusCode::kInvalidArgument, "%s: %zu bytes, smaller than the 64-byte header", name,
                          packed.bytes);
@@ -166,17 +168,17 @@ void PackPanels(const TensorView& b, bool transpose_b, int64_t k, int64_t n, uin
   const int64_t n_stride = transpose_b ? b.strides[0] : b.strides[1];
   const int64_t panel_stride = PanelStrideBytes(k, b.dtype);
   for (int64_t p = panel_begin; p < panel_end; ++p) {
-    Bits* dst = reinterpret_cast<Bits*>(payload + p * panel_stride);
+    uint8_t* dst = payload + p * panel_stride;
     const int64_t col0 = p * kPanelWidth;
     const int64_t cols = n - col0 < kPanelWidth ? n - col0 : kPanelWidth;
     for (int64_t kk = 0; kk < k; ++kk) {
-      Bits* row = dst + kk * kPanelWidth;
+      Bits row[kPanelWidth] = {};
       const Bits* s = src + kk * k_stride + col0 * n_stride;
       for (int64_t j = 0; j < cols; ++j) row[j] = s[j * n_stride];
-      for (int64_t j = cols; j < kPanelWidth; ++j) row[j] = 0;
+      std::memcpy(dst + kk * kPanelWidth * static_cast<int64_t>(sizeof(Bits)), row, sizeof(row));
     }
     const int64_t written = k * kPanelWidth * static_cast<int64_t>(sizeof(Bits));
-    std::memset(reinterpret_cast<uint8_t*>(dst) + written, 0, static_cast<size_t>(panel_stride - written));
+    std::memset(dst + written, 0, static_cast<size_t>(panel_stride - written));
   }
 }
 
@@ -508,13 +510,16 @@ inline Status PackedGemmWeightsSize(const TensorView& b, bool transpose_b, size_
   return Status::Ok();
 }
 
-// Packs B (same element type; bits copied) into `out`. Any alignment; panels in parallel.
+// Packs B (same element type; bits copied) into `out` (4-byte aligned); panels in parallel.
 inline Status PackGemmWeights(const TensorView& b, bool transpose_b, void* out, size_t out_bytes,
                               const Context& ctx = Context()) {
   EK_RETURN_IF_ERROR(EnsureDispatchReady());
   size_t need = 0;
   EK_RETURN_IF_ERROR(PackedGemmWeightsSize(b, transpose_b, &need));
   if (out == nullptr) return detail::InvalidArg("out", "is null");
+  if (reinterpret_cast<uintptr_t>(out) % detail::kPackedAlign != 0) {
+    return detail::InvalidArg("out", "is not 4-byte aligned");
+  }
   if (out_bytes < need) {
     return Status::Error(StatusCode::kInvalidArgument, "out: %zu bytes, packing needs %zu (PackedGemmWeightsSize)",
                          out_bytes, need);
