@@ -72,6 +72,7 @@ void RegisterForTargets(const std::string& name, const std::function<void(benchm
 namespace ek_bench {
 void RegisterConvertBenchmarks();
 void RegisterGemmBenchmarks();
+void RegisterQGemmBenchmarks();
 }
 
 int main(int argc, char** argv) {
@@ -89,10 +90,14 @@ int main(int argc, char** argv) {
               ek_bench::PeakStreamGBps(size_t{16} << 22 | (size_t{16} << 20)));
   std::printf("measured peak (one thread): f32 FMA %.1f GFLOP/s on %s, DRAM read %.1f GB/s (1 GiB)\n",
               ek_bench::FmaPeakGflops(), ek::TargetName(ek::SelectedTarget()), ek_bench::DramReadGBps());
+  std::printf("measured peak (one thread): int8 dot %.1f GOP/s on %s (qgemm lane: %s)\n", ek_bench::Int8DotPeakGops(),
+              ek::TargetName(ek::SelectedTarget()), ek::QGemmDotLane());
   std::printf("convert: pct_peak = GBps / memcpy GB/s over the same footprint\n");
-  std::printf("gemm: pct_peak = GFLOPS / FMA peak; pct_dram = weight GBps / DRAM read (M <= 16, weights colder than the LLC)\n\n");
+  std::printf("gemm: pct_peak = GFLOPS / FMA peak; pct_dram = weight GBps / DRAM read (M <= 16, weights colder than the LLC)\n");
+  std::printf("qgemm: pct_peak = GOPS / int8 dot peak; pct_dram = packed weight GBps / DRAM read (M <= 16)\n\n");
   ek_bench::RegisterConvertBenchmarks();
   ek_bench::RegisterGemmBenchmarks();
+  ek_bench::RegisterQGemmBenchmarks();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

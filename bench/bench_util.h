@@ -6,6 +6,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -29,6 +30,10 @@ void SetStreamCounters(benchmark::State& state, size_t bytes_per_iteration, doub
 // f32 FMA peak of the selected target on one thread, GFLOP/s (machine_peaks.cc).
 double FmaPeakGflops();
 
+// int8 dot-product peak of the selected target on one thread, GOP/s (2 per multiply-add; Highway's
+// SumOfMulQuadAccumulate: vpdpbusd with AVX-512 VNNI, 16-bit multiply-adds without it).
+double Int8DotPeakGops();
+
 // Read bandwidth of one thread over 1 GiB, GB/s (machine_peaks.cc).
 double DramReadGBps();
 
@@ -44,12 +49,38 @@ std::vector<GemmShape> LoadGemmShapes();
 // reads them from DRAM (together 1.5 x the last-level cache); 1 for shapes with M > 16.
 size_t ColdCopies(const GemmShape& shape, size_t bytes);
 
-// GFLOPS, pct_peak (of FmaPeakGflops) and, for M <= 16, GBps of weight bytes and pct_dram (of
-// DramReadGBps).
+// `ops_counter` (2 operations per multiply-add, in G/s), pct_peak (of `peak`) and, for M <= 16,
+// GBps of weight bytes and pct_dram (of DramReadGBps).
+void SetThroughputCounters(benchmark::State& state, const GemmShape& shape, size_t weight_bytes, double seconds,
+                           const char* ops_counter, double peak);
+
+// GFLOPS and pct_peak of FmaPeakGflops (SetThroughputCounters).
 void SetGemmCounters(benchmark::State& state, const GemmShape& shape, size_t weight_bytes, double seconds);
+
+// The timed loop of every GEMM benchmark: call(i) (returning false after SkipWithError) with i
+// cycling through [0, copies), one weight copy per iteration. Returns the wall seconds of the
+// loop, or a negative value if a call failed.
+template <typename Call>
+double TimeRotating(benchmark::State& state, size_t copies, const Call& call) {
+  size_t next = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    const size_t i = next;
+    next = next + 1 == copies ? 0 : next + 1;
+    if (!call(i)) return -1.0;
+    benchmark::ClobberMemory();
+  }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 // Peers linked into this binary (bench/peers/), registered as peer/<peer>/gemm/f32/<shape>.
 void RegisterGemmPeers(const std::vector<GemmShape>& shapes);
+
+// GOPS and pct_peak of Int8DotPeakGops (SetThroughputCounters).
+void SetQGemmCounters(benchmark::State& state, const GemmShape& shape, size_t weight_bytes, double seconds);
+
+// Quantized peers (bench/peers/qgemm_peers.cc), registered as peer/<peer>/qgemm/<type>/<shape>.
+void RegisterQGemmPeers(const std::vector<GemmShape>& shapes);
 
 }  // namespace ek_bench
 

@@ -50,16 +50,21 @@ size_t ColdCopies(const GemmShape& shape, size_t bytes) {
   return copies < 2 ? 2 : copies;
 }
 
-void SetGemmCounters(benchmark::State& state, const GemmShape& shape, size_t weight_bytes, double seconds) {
+void SetThroughputCounters(benchmark::State& state, const GemmShape& shape, size_t weight_bytes, double seconds,
+                           const char* ops_counter, double peak) {
   const double iterations = static_cast<double>(state.iterations());
-  const double gflops = 2.0 * static_cast<double>(shape.m * shape.n * shape.k) * iterations / seconds * 1e-9;
-  state.counters["GFLOPS"] = gflops;
-  state.counters["pct_peak"] = 100.0 * gflops / FmaPeakGflops();
+  const double gops = 2.0 * static_cast<double>(shape.m * shape.n * shape.k) * iterations / seconds * 1e-9;
+  state.counters[ops_counter] = gops;
+  state.counters["pct_peak"] = 100.0 * gops / peak;
   if (shape.m <= 16) {
     const double gbps = static_cast<double>(weight_bytes) * iterations / seconds * 1e-9;
     state.counters["GBps"] = gbps;
     state.counters["pct_dram"] = 100.0 * gbps / DramReadGBps();
   }
+}
+
+void SetGemmCounters(benchmark::State& state, const GemmShape& shape, size_t weight_bytes, double seconds) {
+  SetThroughputCounters(state, shape, weight_bytes, seconds, "GFLOPS", FmaPeakGflops());
 }
 
 namespace {
@@ -127,18 +132,14 @@ void RunGemm(benchmark::State& state, const GemmShape& shape, const GemmType& ty
                                   : ek::GemmWorkspaceSize(va, view_of(0), vc, {}, &workspace_bytes);
   if (!sized.ok()) return state.SkipWithError(sized.message());
   std::vector<uint8_t> workspace(workspace_bytes);
-  size_t next = 0;
-  const auto start = std::chrono::steady_clock::now();
-  for (auto _ : state) {
-    const size_t i = next;
-    next = next + 1 == copies ? 0 : next + 1;
+  const double seconds = TimeRotating(state, copies, [&](size_t i) {
     const ek::Status s = packed ? ek::Gemm(va, packed_weights[i], vc, {}, ctx, workspace.data(), workspace_bytes)
                                 : ek::Gemm(va, view_of(i), vc, {}, ctx, workspace.data(), workspace_bytes);
-    if (!s.ok()) return state.SkipWithError(s.message());
+    if (!s.ok()) state.SkipWithError(s.message());
     benchmark::DoNotOptimize(c.data());
-    benchmark::ClobberMemory();
-  }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return s.ok();
+  });
+  if (seconds < 0) return;
   SetGemmCounters(state, shape, weight_bytes, seconds);
   state.SetLabel(ek::TargetName(ek::SelectedTarget()));
 }

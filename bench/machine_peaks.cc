@@ -43,6 +43,37 @@ size_t FmaChains(size_t iterations, float* sink) {
   return hn::Lanes(d);
 }
 
+// 12 chains x `iterations` u8 x s8 quad dot products of Lanes(d) int32 lanes each; returns the
+// multiply-adds per instruction step (4 per int32 lane).
+size_t DotChains(size_t iterations, int32_t* sink) {
+  const hn::ScalableTag<int32_t> d;
+  const hn::Repartition<uint8_t, decltype(d)> du8;
+  const hn::Repartition<int8_t, decltype(d)> di8;
+  const auto a = hn::Set(du8, uint8_t{3});
+  const auto b = hn::Set(di8, int8_t{-2});
+  auto v0 = hn::Set(d, 0), v1 = hn::Set(d, 1), v2 = hn::Set(d, 2), v3 = hn::Set(d, 3);
+  auto v4 = hn::Set(d, 4), v5 = hn::Set(d, 5), v6 = hn::Set(d, 6), v7 = hn::Set(d, 7);
+  auto v8 = hn::Set(d, 8), v9 = hn::Set(d, 9), v10 = hn::Set(d, 10), v11 = hn::Set(d, 11);
+  for (size_t i = 0; i < iterations; ++i) {
+    v0 = hn::SumOfMulQuadAccumulate(d, a, b, v0);
+    v1 = hn::SumOfMulQuadAccumulate(d, a, b, v1);
+    v2 = hn::SumOfMulQuadAccumulate(d, a, b, v2);
+    v3 = hn::SumOfMulQuadAccumulate(d, a, b, v3);
+    v4 = hn::SumOfMulQuadAccumulate(d, a, b, v4);
+    v5 = hn::SumOfMulQuadAccumulate(d, a, b, v5);
+    v6 = hn::SumOfMulQuadAccumulate(d, a, b, v6);
+    v7 = hn::SumOfMulQuadAccumulate(d, a, b, v7);
+    v8 = hn::SumOfMulQuadAccumulate(d, a, b, v8);
+    v9 = hn::SumOfMulQuadAccumulate(d, a, b, v9);
+    v10 = hn::SumOfMulQuadAccumulate(d, a, b, v10);
+    v11 = hn::SumOfMulQuadAccumulate(d, a, b, v11);
+  }
+  const auto sum = hn::Add(hn::Add(hn::Add(hn::Add(v0, v1), hn::Add(v2, v3)), hn::Add(hn::Add(v4, v5), hn::Add(v6, v7))),
+                           hn::Add(hn::Add(v8, v9), hn::Add(v10, v11)));
+  *sink = hn::ReduceSum(d, sum);
+  return 4 * hn::Lanes(d);
+}
+
 float SumFloats(const float* HWY_RESTRICT p, size_t count) {
   const hn::ScalableTag<float> d;
   const size_t n = hn::Lanes(d);
@@ -73,6 +104,24 @@ HWY_AFTER_NAMESPACE();
 namespace ek_bench {
 HWY_EXPORT(FmaChains);
 HWY_EXPORT(SumFloats);
+HWY_EXPORT(DotChains);
+
+double Int8DotPeakGops() {
+  static double cached = 0;
+  if (cached > 0) return cached;
+  int32_t sink = 0;
+  double best = 0;
+  for (int trial = 0; trial < 5; ++trial) {
+    const size_t iterations = size_t{1} << 21;
+    const auto start = std::chrono::steady_clock::now();
+    const size_t macs = HWY_DYNAMIC_DISPATCH(DotChains)(iterations, &sink);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    best = std::max(best, 2.0 * 12.0 * static_cast<double>(macs) * static_cast<double>(iterations) / seconds * 1e-9);
+  }
+  benchmark::DoNotOptimize(sink);
+  cached = best;
+  return best;
+}
 
 double FmaPeakGflops() {
   static double cached = 0;

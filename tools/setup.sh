@@ -69,7 +69,7 @@ apt_install() {
 }
 
 HOST_PACKAGES=(build-essential cmake ninja-build pkg-config dpkg-dev ca-certificates
-  catch2 libbenchmark-dev opencl-headers opencl-clhpp-headers ocl-icd-opencl-dev
+  catch2 libgemmlowp-dev libbenchmark-dev opencl-headers opencl-clhpp-headers ocl-icd-opencl-dev
   pocl-opencl-icd clinfo clang-14 libclang-rt-14-dev)
 apt_install "${HOST_PACKAGES[@]}"
 

@@ -57,3 +57,33 @@ awk '
     }
     for (s in two) printf("two threads, %s packed: %.1f GFLOP/s = %.2fx one thread\n", s, two[s], (ekp[s] > 0) ? two[s] / ekp[s] : 0)
   }' "$RESULTS"
+
+# Quantized GEMM side by side: ek's kernels against the peers' int8 GEMM of the same shape
+# (oneDNN u8s8s32, XNNPACK qs8, gemmlowp u8), medians of this run, and ek's own f32 GEMM (packed).
+echo
+echo "Quantized GEMM, one thread, medians of this run (GOP/s; ratio = ek / best peer; vs f32 = ek / ek f32 packed)"
+awk '
+  function counter(line, key,   m) { if (match(line, key "=[0-9.]+")) return substr(line, RSTART + length(key) + 1, RLENGTH - length(key) - 1) + 0; return -1 }
+  /^(qgemm|peer|gemm)\// && /_median/ {
+    name = $1; if (name ~ /target:/) next
+    sub(/\/real_time_median$/, "", name); sub(/_median$/, "", name)
+    n = split(name, part, "/")
+    if (part[1] == "qgemm") {
+      key = part[2] (n == 4 ? "/" part[4] : "") " " part[3]
+      if (!(key in order)) { order[key] = ++count; keys[count] = key; shape[key] = part[3] }
+      ops[key] = counter($0, "GOPS"); dram[key] = counter($0, "pct_dram")
+    } else if (part[1] == "peer" && part[3] == "qgemm") {
+      g = counter($0, "GOPS"); s = part[5]
+      if (g > best[s]) { best[s] = g; who[s] = part[2] }
+    } else if (part[1] == "gemm" && part[2] == "f32" && n == 4 && part[4] == "packed") {
+      f32[part[3]] = counter($0, "GFLOPS")
+    }
+  }
+  END {
+    printf("%-28s %9s %9s %-9s %7s %7s %7s\n", "kernel M x N x K", "ek", "best peer", "(which)", "ratio", "vs f32", "%dram")
+    for (i = 1; i <= count; ++i) {
+      k = keys[i]; s = shape[k]
+      printf("%-28s %9.1f %9.1f %-9s %7.2f %7.2f %7s\n", k, ops[k], best[s], who[s], (best[s] > 0) ? ops[k] / best[s] : 0,
+             (f32[s] > 0) ? ops[k] / f32[s] : 0, (dram[k] >= 0) ? sprintf("%.0f%%", dram[k]) : "-")
+    }
+  }' "$RESULTS"

@@ -5,7 +5,6 @@
 #ifndef EK_BENCH_PEERS_PEER_RUNNER_H_
 #define EK_BENCH_PEERS_PEER_RUNNER_H_
 
-#include <chrono>
 #include <string>
 #include <vector>
 
@@ -30,16 +29,13 @@ void RunPeerGemm(benchmark::State& state, const GemmShape& shape, const Prepare&
     }
     handles.push_back(prepare(weights[i].data()));
   }
-  size_t next = 0;
-  const auto start = std::chrono::steady_clock::now();
-  for (auto _ : state) {
-    const size_t i = next;
-    next = next + 1 == copies ? 0 : next + 1;
-    if (!run(handles[i], a.data(), weights[i].data(), c.data())) return state.SkipWithError("peer GEMM failed");
+  const double seconds = TimeRotating(state, copies, [&](size_t i) {
+    const bool ok = run(handles[i], a.data(), weights[i].data(), c.data());
+    if (!ok) state.SkipWithError("peer GEMM failed");
     benchmark::DoNotOptimize(c.data());
-    benchmark::ClobberMemory();
-  }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return ok;
+  });
+  if (seconds < 0) return;
   SetGemmCounters(state, shape, weight_bytes, seconds);
 }
 

@@ -20,5 +20,8 @@
 #include "ek/convert.h"
 #include "ek/ref/gemm.h"
 #include "ek/gemm.h"
+#include "ek/requantize.h"
+#include "ek/ref/qgemm.h"
+#include "ek/qgemm.h"
 
 #endif  // EK_EK_H_

@@ -7,6 +7,7 @@
 #include "ek/detail/target_probe-inl.h"
 #include "ek/detail/convert-inl.h"
 #include "ek/detail/gemm-inl.h"
+#include "ek/detail/qgemm-inl.h"
 
 // Tells ek/detail/compile_targets.h that a user's own foreach_target pass included this file.
 #ifndef EK_KERNELS_INL_INCLUDED

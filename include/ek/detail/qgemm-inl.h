@@ -1,0 +1,492 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// Per-target integer GEMM: one micro-kernel template (DotTile) over u8 activations and packed s8
+// or int4 weights, the vector form of the requantization rule (mirroring ek/requantize.h op by
+// op), the epilogues, dynamic per-row quantization of f32 activations, and the task loop.
+// Compiled once per Highway target through ek/detail/kernels-inl.h; validation, packing and
+// planning live in ek/qgemm.h. Numerics: docs/quantization.md.
+//
+// Integer sums are exact (int32, K bounded by ek/qgemm.h), so the int8 / uint8 outputs are
+// bit-exact on every target and lane. The f32 outputs of the dynamic kernels use separate
+// multiplies and adds in a fixed order, the same as the reference.
+
+#if defined(EK_DETAIL_QGEMM_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef EK_DETAIL_QGEMM_INL_H_
+#undef EK_DETAIL_QGEMM_INL_H_
+#else
+#define EK_DETAIL_QGEMM_INL_H_
+#endif
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "ek/detail/qgemm_types.h"
+#include "ek/ref/convert.h"
+#include "ek/requantize.h"
+#include "hwy/highway.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace ek {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// ---- The dot-product lane of this target ----------------------------------------------------------
+// kQDotInstruction: Highway's SumOfMulQuadAccumulate(u8, s8) is one instruction here (AVX-512
+// VNNI vpdpbusd on AVX3_DL / AVX3_ZEN4 / AVX3_SPR) or a pair of SVE udot. Elsewhere, and when the
+// lane is forced off, DotQuad widens to 16 bits and uses pmaddwd-style pairwise multiply-adds
+// (no intermediate saturation, unlike pmaddubsw).
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3_DL
+constexpr const char kQDotLaneName[] = "avx512vnni";
+constexpr bool kQDotInstruction = true;
+#elif HWY_TARGET & HWY_ALL_SVE
+constexpr const char kQDotLaneName[] = "sve-udot";
+constexpr bool kQDotInstruction = true;
+#else
+constexpr const char kQDotLaneName[] = "widen";
+constexpr bool kQDotInstruction = false;
+#endif
+
+// ---- Register tile per target ---------------------------------------------------------------------
+// A tile is kRows rows x kVectors int32 vectors of C (each vector: Lanes columns x 4 k per step).
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+// AVX-512, 32 zmm. int8: 8 x 2 (8 x 32 columns): accumulators 16 + B 2 + A broadcast 1 (often
+// folded into vpdpbusd's {1to16} operand) = 19. int4 blocks: 4 x 2: int32 16 -> 8 + f32 8 + B
+// raw/low/high 6 + nibble mask 1 + block scales 2 = 25.
+constexpr size_t kQTileRows = 8;
+constexpr size_t kQBlockTileRows = 4;
+#elif HWY_ARCH_ARM_A64
+// NEON / SVE, 32 registers (sized for 128-bit vectors): 6 x 2 int8: accumulators 12 + B 2 +
+// A 1 + the widening temporaries 4 = 19; blocks 4 x 2: 8 + 8 + 6 + 1 + 2 = 25.
+constexpr size_t kQTileRows = 6;
+constexpr size_t kQBlockTileRows = 4;
+#else
+// AVX2 / SSE, 16 registers, widening dot (two 16-bit halves of A and B per step): 4 x 2:
+// accumulators 8 + B halves 4 + A halves 2 + product 1 = 15. Blocks 2 x 2: 4 + 4 + 6 + 1 = 15.
+constexpr size_t kQTileRows = 4;
+constexpr size_t kQBlockTileRows = 2;
+#endif
+constexpr size_t kQTileVectors = 2;
+constexpr size_t kQDecodeVectors = 4;  // tiles of 1 or 2 rows: 4 vectors wide (GEMV)
+constexpr size_t kQMaxRows = 8;
+constexpr size_t kQMaxVectors = 4;
+
+// int32 lanes per vector, at most one panel (16 columns x 4 k = 64 bytes).
+using QTag = hn::CappedTag<int32_t, static_cast<size_t>(detail::kQPanelWidth)>;
+
+// acc += sum over each group of 4 bytes of a_u8 * b_s8.
+template <bool kDot, class DI>
+HWY_INLINE hn::Vec<DI> DotQuad(DI di, hn::Vec<hn::Repartition<uint8_t, DI>> a, hn::Vec<hn::Repartition<int8_t, DI>> b,
+                               hn::Vec<DI> acc) {
+  if constexpr (kDot && kQDotInstruction) {
+    return hn::SumOfMulQuadAccumulate(di, a, b, acc);
+  } else {
+    const hn::Repartition<int16_t, DI> di16;
+    const hn::Repartition<uint16_t, DI> du16;
+    const auto a_even = hn::And(hn::BitCast(di16, a), hn::Set(di16, int16_t{0x00FF}));
+    const auto a_odd = hn::BitCast(di16, hn::ShiftRight<8>(hn::BitCast(du16, a)));
+    const auto b_even = hn::ShiftRight<8>(hn::ShiftLeft<8>(hn::BitCast(di16, b)));
+    const auto b_odd = hn::ShiftRight<8>(hn::BitCast(di16, b));
+    return hn::Add(acc, hn::Add(hn::WidenMulPairwiseAdd(di, a_even, b_even), hn::WidenMulPairwiseAdd(di, a_odd, b_odd)));
+  }
+}
+
+// ---- Requantization, the vector form of ek/requantize.h ----------------------------------------
+// Same operations in the same order: saturating left shift (clamp, then shift), doubling high
+// multiply with rounding (64-bit products of even and odd lanes, + 2^30, >> 31; the one overflow
+// case INT32_MIN * INT32_MIN selected to INT32_MAX), rounding divide by a power of two, clamp
+// (done as clamp(x, qmin - zp, qmax - zp) + zp, which equals the rule's 64-bit clamp(x + zp)).
+template <class DI, class VI = hn::Vec<DI>>
+HWY_INLINE VI RequantizeVec(DI di, VI acc, VI multiplier, VI shift, VI zero_point, VI lo, VI hi) {
+  const hn::RepartitionToWide<DI> di64;
+  const VI zero = hn::Zero(di), one = hn::Set(di, 1);
+  const VI int_min = hn::Set(di, INT32_MIN), int_max = hn::Set(di, INT32_MAX);
+  const VI left = hn::Max(shift, zero);
+  const VI right = hn::Max(hn::Neg(shift), zero);
+  const VI x = hn::Shl(hn::Min(hn::Max(acc, hn::Shr(int_min, left)), hn::Shr(int_max, left)), left);
+
+  const auto nudge = hn::Set(di64, int64_t{1} << 30);
+  const auto even = hn::ShiftRight<31>(hn::Add(hn::MulEven(x, multiplier), nudge));
+  const auto odd = hn::ShiftRight<31>(hn::Add(hn::MulOdd(x, multiplier), nudge));
+  VI high = hn::OddEven(hn::BitCast(di, hn::ShiftLeft<32>(odd)), hn::BitCast(di, even));
+  high = hn::IfThenElse(hn::And(hn::Eq(x, int_min), hn::Eq(multiplier, int_min)), int_max, high);
+
+  const VI mask = hn::Sub(hn::Shl(one, right), one);
+  const VI remainder = hn::And(high, mask);
+  const VI threshold = hn::Add(hn::ShiftRight<1>(mask), hn::IfThenElseZero(hn::Lt(high, zero), one));
+  const VI divided = hn::Add(hn::Shr(high, right), hn::IfThenElseZero(hn::Gt(remainder, threshold), one));
+  return hn::Add(hn::Min(hn::Max(divided, lo), hi), zero_point);
+}
+
+// Requantizes `count` int32 values (tests compare this with ek::Requantize lane by lane).
+inline void RequantizeArray(const int32_t* HWY_RESTRICT acc, const int32_t* HWY_RESTRICT multiplier,
+                            const int32_t* HWY_RESTRICT shift, int32_t zero_point, int32_t qmin, int32_t qmax,
+                            size_t count, int32_t* HWY_RESTRICT out) {
+  const QTag di;
+  const size_t lanes = hn::Lanes(di);
+  const auto zp = hn::Set(di, zero_point);
+  const auto lo = hn::Set(di, qmin - zero_point), hi = hn::Set(di, qmax - zero_point);
+  for (size_t i = 0; i < count; i += lanes) {
+    const size_t n = HWY_MIN(lanes, count - i);
+    const auto q = RequantizeVec(di, hn::LoadN(di, acc + i, n), hn::LoadN(di, multiplier + i, n),
+                                 hn::LoadN(di, shift + i, n), zp, lo, hi);
+    hn::StoreN(q, di, out + i, n);
+  }
+}
+
+// ---- Where one tile's operands are --------------------------------------------------------------
+struct QTile {
+  const uint8_t* a_rows[kQMaxRows];  // row r of packed A (rows past valid_rows repeat row 0)
+  const uint8_t* b_vectors[kQMaxVectors];  // vector v's first group in packed B
+  size_t valid_rows = 0;
+  size_t valid_cols = 0;
+  int64_t row0 = 0, col0 = 0;
+};
+
+// Accumulators are named variables (SVE vectors are sizeless and cannot be array elements):
+// acc_R_V is row R, vector V; facc_R_V its f32 sum over finished int4 blocks.
+#define EK_QTILE_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+#define EK_QTILE_DECLARE_ROW(R)                                                                         \
+  VI acc_##R##_0 = hn::Zero(di), acc_##R##_1 = hn::Zero(di), acc_##R##_2 = hn::Zero(di),                \
+     acc_##R##_3 = hn::Zero(di);                                                                        \
+  VF facc_##R##_0 = hn::Zero(df), facc_##R##_1 = hn::Zero(df), facc_##R##_2 = hn::Zero(df),             \
+     facc_##R##_3 = hn::Zero(df);                                                                       \
+  (void)facc_##R##_0;                                                                                   \
+  (void)facc_##R##_1;                                                                                   \
+  (void)facc_##R##_2;                                                                                   \
+  (void)facc_##R##_3;
+#define EK_QTILE_FOR_VECTORS(R, X)         \
+  X(R, 0)                                  \
+  if constexpr (kVectors > 1) { X(R, 1) }  \
+  if constexpr (kVectors > 2) { X(R, 2) }  \
+  if constexpr (kVectors > 3) { X(R, 3) }
+// One group of 4 k: broadcast the row's 4 bytes of A, one dot step per vector of B.
+#define EK_QTILE_DOT(R, V) acc_##R##_##V = DotQuad<kDot>(di, a_##R, b_##V, acc_##R##_##V);
+#define EK_QTILE_STEP_ROW(R)                                                  \
+  if constexpr (R < kRows) {                                                  \
+    const VU8 a_##R = BroadcastGroup(du8, t.a_rows[R] + a_offset);            \
+    EK_QTILE_FOR_VECTORS(R, EK_QTILE_DOT)                                     \
+  }
+#define EK_QTILE_FOLD(R, V)                                                                           \
+  facc_##R##_##V = hn::Add(hn::Mul(hn::ConvertTo(df, acc_##R##_##V), scale_##V), facc_##R##_##V);     \
+  acc_##R##_##V = hn::Zero(di);
+#define EK_QTILE_FOLD_ROW(R) \
+  if constexpr (R < kRows) { EK_QTILE_FOR_VECTORS(R, EK_QTILE_FOLD) }
+#define EK_QTILE_STORE(R, V)                                                                  \
+  if constexpr (kBlocks) {                                                                    \
+    hn::Store(facc_##R##_##V, df, reinterpret_cast<float*>(buffer) + (R * kQMaxVectors + V) * lanes); \
+  } else {                                                                                    \
+    hn::Store(acc_##R##_##V, di, buffer + (R * kQMaxVectors + V) * lanes);                    \
+  }
+#define EK_QTILE_STORE_ROW(R) \
+  if constexpr (R < kRows) { EK_QTILE_FOR_VECTORS(R, EK_QTILE_STORE) }
+
+// 4 bytes of A (one k group of one row) in every 32-bit lane.
+template <class DU8>
+HWY_INLINE hn::Vec<DU8> BroadcastGroup(DU8 du8, const uint8_t* HWY_RESTRICT p) {
+  const hn::Repartition<uint32_t, DU8> du32;
+  uint32_t group;
+  memcpy(&group, p, sizeof(group));
+  return hn::BitCast(du8, hn::Set(du32, group));
+}
+
+// int4: one 64-byte row of nibbles is two groups of s8 weights, each value times 16 (the 1/16 is
+// folded into the scales at pack time): low nibbles shifted up (shift + mask: 2 ops), high
+// nibbles masked in place (1 op).
+template <class DS8, class VU8>
+HWY_INLINE hn::Vec<DS8> LowNibblesTimes16(DS8 ds8, VU8 raw) {
+  const hn::RebindToUnsigned<DS8> du8;
+  const hn::Repartition<uint16_t, DS8> du16;
+  const auto shifted = hn::BitCast(du8, hn::ShiftLeft<4>(hn::BitCast(du16, raw)));
+  return hn::BitCast(ds8, hn::And(shifted, hn::Set(du8, uint8_t{0xF0})));
+}
+template <class DS8, class VU8>
+HWY_INLINE hn::Vec<DS8> HighNibblesTimes16(DS8 ds8, VU8 raw) {
+  const hn::RebindToUnsigned<DS8> du8;
+  return hn::BitCast(ds8, hn::And(raw, hn::Set(du8, uint8_t{0xF0})));
+}
+
+// The micro-kernel: the tile's int32 dot products over all of K (kBlocks: f32 sums over int4
+// blocks of block_k, each block's int32 sums scaled by its block scale and added).
+//   block loop (kBlocks only): the int32 accumulators restart at zero per block.
+//   group loop: per 64-byte step of B (one group of 4 k for s8, two for int4), kVectors loads of
+//               B, then per row one 4-byte broadcast of A and kVectors dot steps.
+//   after:      accumulators go to `buffer` (int32, or f32 for kBlocks) for the epilogue.
+template <size_t kRows, size_t kVectors, bool kInt4, bool kBlocks, bool kDot>
+HWY_INLINE void DotTile(const detail::QGemmTaskArgs& g, const QTile& t, int32_t* HWY_RESTRICT buffer) {
+  const QTag di;
+  const hn::Rebind<float, QTag> df;
+  const hn::Repartition<uint8_t, QTag> du8;
+  const hn::Repartition<int8_t, QTag> ds8;
+  using VI = hn::Vec<QTag>;
+  using VF = hn::Vec<decltype(df)>;
+  using VU8 = hn::Vec<decltype(du8)>;
+  using VS8 = hn::Vec<decltype(ds8)>;
+  const size_t lanes = hn::Lanes(di);
+  EK_QTILE_ROWS(EK_QTILE_DECLARE_ROW)
+  const int64_t block_k = kBlocks ? g.block_k : g.kp;
+  const int64_t blocks = kBlocks ? g.blocks : 1;
+  const size_t step_k = kInt4 ? 8 : 4;  // k per 64-byte step of B
+  const uint8_t* HWY_RESTRICT b0 = t.b_vectors[0];
+  const uint8_t* HWY_RESTRICT b1 = t.b_vectors[1];
+  const uint8_t* HWY_RESTRICT b2 = t.b_vectors[2];
+  const uint8_t* HWY_RESTRICT b3 = t.b_vectors[3];
+  size_t a_offset = 0;
+  for (int64_t block = 0; block < blocks; ++block) {
+    const int64_t k_end = HWY_MIN(g.kp, (block + 1) * block_k);
+    for (int64_t k = block * block_k; k < k_end; k += static_cast<int64_t>(step_k)) {
+      if constexpr (kInt4) {
+        const VU8 raw_0 = hn::LoadU(du8, b0);
+        const VU8 raw_1 = kVectors > 1 ? hn::LoadU(du8, b1) : raw_0;
+        const VU8 raw_2 = kVectors > 2 ? hn::LoadU(du8, b2) : raw_0;
+        const VU8 raw_3 = kVectors > 3 ? hn::LoadU(du8, b3) : raw_0;
+        {  // low nibbles: k .. k + 3
+          const VS8 b_0 = LowNibblesTimes16(ds8, raw_0);
+          const VS8 b_1 = LowNibblesTimes16(ds8, raw_1);
+          const VS8 b_2 = LowNibblesTimes16(ds8, raw_2);
+          const VS8 b_3 = LowNibblesTimes16(ds8, raw_3);
+          (void)b_1;
+          (void)b_2;
+          (void)b_3;
+          EK_QTILE_ROWS(EK_QTILE_STEP_ROW)
+        }
+        a_offset += 4;
+        {  // high nibbles: k + 4 .. k + 7
+          const VS8 b_0 = HighNibblesTimes16(ds8, raw_0);
+          const VS8 b_1 = HighNibblesTimes16(ds8, raw_1);
+          const VS8 b_2 = HighNibblesTimes16(ds8, raw_2);
+          const VS8 b_3 = HighNibblesTimes16(ds8, raw_3);
+          (void)b_1;
+          (void)b_2;
+          (void)b_3;
+          EK_QTILE_ROWS(EK_QTILE_STEP_ROW)
+        }
+        a_offset += 4;
+      } else {
+        const VS8 b_0 = hn::LoadU(ds8, reinterpret_cast<const int8_t*>(b0));
+        const VS8 b_1 = kVectors > 1 ? hn::LoadU(ds8, reinterpret_cast<const int8_t*>(b1)) : b_0;
+        const VS8 b_2 = kVectors > 2 ? hn::LoadU(ds8, reinterpret_cast<const int8_t*>(b2)) : b_0;
+        const VS8 b_3 = kVectors > 3 ? hn::LoadU(ds8, reinterpret_cast<const int8_t*>(b3)) : b_0;
+        (void)b_1;
+        (void)b_2;
+        (void)b_3;
+        EK_QTILE_ROWS(EK_QTILE_STEP_ROW)
+        a_offset += 4;
+      }
+      b0 += 64;
+      b1 += 64;
+      b2 += 64;
+      b3 += 64;
+    }
+    if constexpr (kBlocks) {
+      // Block scales of this block for each vector's columns (1/16 folded in).
+      const auto scales_at = [&](size_t v) HWY_ATTR {
+        const int64_t col = t.col0 + static_cast<int64_t>(v * lanes);
+        const int64_t panel = col / detail::kQPanelWidth;
+        return hn::LoadU(df, g.block_scales + (panel * g.blocks + block) * detail::kQPanelWidth +
+                                 col % detail::kQPanelWidth);
+      };
+      const VF scale_0 = scales_at(0);
+      const VF scale_1 = kVectors > 1 ? scales_at(1) : scale_0;
+      const VF scale_2 = kVectors > 2 ? scales_at(2) : scale_0;
+      const VF scale_3 = kVectors > 3 ? scales_at(3) : scale_0;
+      (void)scale_1;
+      (void)scale_2;
+      (void)scale_3;
+      EK_QTILE_ROWS(EK_QTILE_FOLD_ROW)
+    }
+  }
+  EK_QTILE_ROWS(EK_QTILE_STORE_ROW)
+}
+
+#undef EK_QTILE_ROWS
+#undef EK_QTILE_DECLARE_ROW
+#undef EK_QTILE_FOR_VECTORS
+#undef EK_QTILE_DOT
+#undef EK_QTILE_STEP_ROW
+#undef EK_QTILE_FOLD
+#undef EK_QTILE_FOLD_ROW
+#undef EK_QTILE_STORE
+#undef EK_QTILE_STORE_ROW
+
+// ---- Epilogues: from the tile buffer to C ---------------------------------------------------------
+// Row r, vector v of the tile is at buffer + (r * kQMaxVectors + v) * Lanes.
+constexpr size_t kQTileBufferLanes = kQMaxRows * kQMaxVectors * static_cast<size_t>(detail::kQPanelWidth);
+
+inline void FinishRequantize(const detail::QGemmTaskArgs& g, const QTile& t, const int32_t* HWY_RESTRICT buffer) {
+  const QTag di;
+  const hn::Rebind<uint8_t, QTag> du8;
+  const size_t lanes = hn::Lanes(di);
+  const auto zp = hn::Set(di, g.c_zero_point);
+  const auto lo = hn::Set(di, g.qmin - g.c_zero_point), hi = hn::Set(di, g.qmax - g.c_zero_point);
+  for (size_t r = 0; r < t.valid_rows; ++r) {
+    const int64_t row = t.row0 + static_cast<int64_t>(r);
+    const auto row_term = hn::Set(di, g.row_term ? g.row_term[row] : 0);
+    uint8_t* c_row = static_cast<uint8_t*>(g.c) + row * g.ldc;
+    for (size_t col = 0, v = 0; col < t.valid_cols; col += lanes, ++v) {
+      const size_t count = HWY_MIN(lanes, t.valid_cols - col);
+      const int64_t n = t.col0 + static_cast<int64_t>(col);
+      auto acc = hn::Load(di, buffer + (r * kQMaxVectors + v) * lanes);
+      acc = hn::Add(hn::Add(acc, hn::LoadU(di, g.col_term + n)), row_term);
+      const auto q = RequantizeVec(di, acc, hn::LoadU(di, g.multiplier + n), hn::LoadU(di, g.shift + n), zp, lo, hi);
+      hn::StoreN(hn::TruncateTo(du8, hn::BitCast(hn::RebindToUnsigned<QTag>(), q)), du8, c_row + n, count);
+    }
+  }
+}
+
+template <bool kBlocks>
+HWY_INLINE void FinishDequantize(const detail::QGemmTaskArgs& g, const QTile& t, const int32_t* HWY_RESTRICT buffer) {
+  const QTag di;
+  const hn::Rebind<float, QTag> df;
+  const size_t lanes = hn::Lanes(di);
+  for (size_t r = 0; r < t.valid_rows; ++r) {
+    const int64_t row = t.row0 + static_cast<int64_t>(r);
+    const int32_t za = g.a_zero_point[row];
+    const auto a_scale = hn::Set(df, g.a_scale[row]);
+    float* c_row = static_cast<float*>(g.c) + row * g.ldc;
+    for (size_t col = 0, v = 0; col < t.valid_cols; col += lanes, ++v) {
+      const size_t count = HWY_MIN(lanes, t.valid_cols - col);
+      const int64_t n = t.col0 + static_cast<int64_t>(col);
+      hn::Vec<decltype(df)> out;
+      if constexpr (kBlocks) {
+        // (sum over blocks - za * weighted column sum) * a_scale
+        const auto sums = hn::Load(df, reinterpret_cast<const float*>(buffer) + (r * kQMaxVectors + v) * lanes);
+        const auto correction = hn::Mul(hn::Set(df, static_cast<float>(za)), hn::LoadU(df, g.weighted_colsum + n));
+        out = hn::Mul(hn::Sub(sums, correction), a_scale);
+      } else {
+        // float(acc - za * column sum) * (a_scale * b_scale)
+        const auto acc = hn::Load(di, buffer + (r * kQMaxVectors + v) * lanes);
+        const auto exact = hn::Sub(acc, hn::Mul(hn::Set(di, za), hn::LoadU(di, g.colsum + n)));
+        out = hn::Mul(hn::ConvertTo(df, exact), hn::Mul(a_scale, hn::LoadU(df, g.b_scale + n)));
+      }
+      if (g.bias) out = hn::Add(out, hn::LoadN(df, g.bias + n, count));
+      if (g.clamp) out = hn::Min(hn::Max(out, hn::Set(df, g.clamp_min)), hn::Set(df, g.clamp_max));
+      hn::StoreN(out, df, c_row + n, count);
+    }
+  }
+}
+
+// ---- Tiles and tasks -------------------------------------------------------------------------------
+template <size_t kRows, size_t kVectors, bool kInt4, bool kBlocks, bool kDot>
+HWY_INLINE void RunQTileExact(const detail::QGemmTaskArgs& g, const QTile& t) {
+  HWY_ALIGN int32_t buffer[kQTileBufferLanes];
+  DotTile<kRows, kVectors, kInt4, kBlocks, kDot>(g, t, buffer);
+  if constexpr (kBlocks) {
+    FinishDequantize<true>(g, t, buffer);
+  } else if (g.output == detail::QOutput::kRequantize) {
+    FinishRequantize(g, t, buffer);
+  } else {
+    FinishDequantize<false>(g, t, buffer);
+  }
+}
+
+// Runs the micro-kernel with kRows = t.valid_rows (1..kMaxRows): edge tiles do no wasted work.
+template <size_t kMaxRows, size_t kVectors, bool kInt4, bool kBlocks, bool kDot>
+HWY_INLINE void RunQTile(const detail::QGemmTaskArgs& g, const QTile& t) {
+  if constexpr (kMaxRows > 1) {
+    if (t.valid_rows < kMaxRows) return RunQTile<kMaxRows - 1, kVectors, kInt4, kBlocks, kDot>(g, t);
+  }
+  RunQTileExact<kMaxRows, kVectors, kInt4, kBlocks, kDot>(g, t);
+}
+
+inline QTile MakeQTile(const detail::QGemmTaskArgs& g, int64_t row0, int64_t rows, int64_t col0, int64_t cols,
+                       size_t vectors) {
+  const QTag di;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(di));
+  QTile t;
+  for (size_t r = 0; r < kQMaxRows; ++r) {
+    t.a_rows[r] = g.a + (row0 + (static_cast<int64_t>(r) < rows ? static_cast<int64_t>(r) : 0)) * g.lda;
+  }
+  for (size_t v = 0; v < kQMaxVectors; ++v) {
+    int64_t col = col0 + static_cast<int64_t>(v) * lanes;
+    if (v >= vectors || col >= col0 + cols) col = col0;  // dead vectors read valid memory
+    t.b_vectors[v] = g.b + (col / detail::kQPanelWidth) * g.b_panel_bytes + (col % detail::kQPanelWidth) * 4;
+  }
+  t.valid_rows = static_cast<size_t>(rows);
+  t.valid_cols = static_cast<size_t>(cols);
+  t.row0 = row0;
+  t.col0 = col0;
+  return t;
+}
+
+// Task = row block [mc rows] x column block [nc columns] of C. Loops, outer to inner:
+//   column tiles:  kVectors vectors wide; B's K x tile-width sliver stays in L1/L2 across rows.
+//   row tiles:     kRows rows; each streams its rows of packed A (the row block stays in L2).
+template <size_t kRows, size_t kVectors, bool kInt4, bool kBlocks, bool kDot>
+HWY_INLINE void RunQTaskTiles(const detail::QGemmTaskArgs& g, size_t task) {
+  const QTag di;
+  const int64_t row_block = static_cast<int64_t>(task) / g.column_blocks;
+  const int64_t col_block = static_cast<int64_t>(task) % g.column_blocks;
+  const int64_t row_begin = row_block * g.mc, row_end = HWY_MIN(g.m, row_begin + g.mc);
+  const int64_t col_begin = col_block * g.nc, col_end = HWY_MIN(g.n, col_begin + g.nc);
+  const int64_t tile_cols = static_cast<int64_t>(kVectors * hn::Lanes(di));
+  for (int64_t col = col_begin; col < col_end; col += tile_cols) {
+    const int64_t cols = HWY_MIN(tile_cols, col_end - col);
+    for (int64_t row = row_begin; row < row_end; row += static_cast<int64_t>(kRows)) {
+      const int64_t rows = HWY_MIN(static_cast<int64_t>(kRows), row_end - row);
+      RunQTile<kRows, kVectors, kInt4, kBlocks, kDot>(g, MakeQTile(g, row, rows, col, cols, kVectors));
+    }
+  }
+}
+
+// Chooses the tile (decode: 1..2 rows, kQDecodeVectors wide) and the instantiation.
+template <bool kInt4, bool kBlocks, bool kDot>
+HWY_INLINE void RunQTaskFor(const detail::QGemmTaskArgs& g, size_t task) {
+  constexpr size_t kRows = kBlocks ? kQBlockTileRows : kQTileRows;
+  if (g.mc <= 2) return RunQTaskTiles<2, kQDecodeVectors, kInt4, kBlocks, kDot>(g, task);
+  RunQTaskTiles<kRows, kQTileVectors, kInt4, kBlocks, kDot>(g, task);
+}
+
+template <bool kDot>
+HWY_INLINE void RunQTaskLane(const detail::QGemmTaskArgs& g, size_t task) {
+  if (!g.b_int4) return RunQTaskFor<false, false, kDot>(g, task);
+  if (g.output == detail::QOutput::kBlocks) return RunQTaskFor<true, true, kDot>(g, task);
+  RunQTaskFor<true, false, kDot>(g, task);
+}
+
+inline void RunQGemmTask(const detail::QGemmTaskArgs& g, size_t task) {
+  if (kQDotInstruction && g.dot_lane) return RunQTaskLane<true>(g, task);
+  RunQTaskLane<false>(g, task);
+}
+
+// The dot-product lane this target runs ("widen" when it has no dot instruction).
+inline const char* QGemmDotLane() { return kQDotLaneName; }
+
+// Quantizes rows of f32 A to u8 (dynamic, per row; ek::DynamicRowParams), K padded with zeros
+// to kp. Rows [row_begin, row_end).
+inline void QuantizeRowsDynamic(const float* HWY_RESTRICT a, int64_t lda, int64_t k, int64_t kp, int64_t row_begin,
+                                int64_t row_end, uint8_t* HWY_RESTRICT out, int64_t ldo, float* HWY_RESTRICT scales,
+                                int32_t* HWY_RESTRICT zero_points) {
+  const hn::ScalableTag<float> df;
+  const size_t lanes = hn::Lanes(df);
+  for (int64_t row = row_begin; row < row_end; ++row) {
+    const float* HWY_RESTRICT in = a + row * lda;
+    auto lo = hn::Zero(df), hi = hn::Zero(df);  // the range always includes 0
+    size_t i = 0;
+    for (; i + lanes <= static_cast<size_t>(k); i += lanes) {
+      const auto x = hn::LoadU(df, in + i);
+      lo = hn::Min(lo, x);
+      hi = hn::Max(hi, x);
+    }
+    float row_min = hn::ReduceMin(df, lo), row_max = hn::ReduceMax(df, hi);
+    for (; i < static_cast<size_t>(k); ++i) {
+      row_min = HWY_MIN(row_min, in[i]);
+      row_max = HWY_MAX(row_max, in[i]);
+    }
+    const DynamicQuant q = DynamicRowParams(row_min, row_max);
+    detail::RowQuant rq;
+    rq.inverse_scale = ref::InverseScale(q.scale);
+    rq.zero_point = q.zero_point;
+    uint8_t* HWY_RESTRICT dst = out + row * ldo;
+    QuantizeContiguous<uint8_t>(in, dst, static_cast<size_t>(k), rq);
+    for (int64_t j = k; j < kp; ++j) dst[j] = 0;
+    scales[row] = q.scale;
+    zero_points[row] = q.zero_point;
+  }
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace ek
+HWY_AFTER_NAMESPACE();
+
+#endif  // EK_DETAIL_QGEMM_INL_H_

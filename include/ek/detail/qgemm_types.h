@@ -1,0 +1,92 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// Target-independent types shared by ek/qgemm.h (validation, packing, planning, threading) and
+// the per-target integer kernels in ek/detail/qgemm-inl.h. Layouts: docs/quantization.md.
+#ifndef EK_DETAIL_QGEMM_TYPES_H_
+#define EK_DETAIL_QGEMM_TYPES_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "ek/tensor.h"
+
+namespace ek {
+namespace detail {
+
+// Packed int8 / int4 weights (format "EKQB" v1): panels of kQPanelWidth columns; inside a panel,
+// k runs in groups of kQGroup: one group of one column is kQGroup consecutive bytes, and one
+// group of the whole panel is 64 bytes (what one vpdpbusd / sdot consumes per row of A).
+constexpr int64_t kQPanelWidth = 16;
+constexpr int64_t kQGroup = 4;
+// K is padded to a multiple of this (int4 packs two groups into one 64-byte row of nibbles).
+constexpr int64_t kQKAlign = 8;
+// Largest K for int8 weights and for int4 per-channel weights: |sum (a - za) * (w - zw)| <=
+// K * 255 * 255 stays below 2^30, so an int32 bias within +-2^30 never overflows the sum.
+constexpr int64_t kQMaxK = 16384;
+
+// What the epilogue makes of the int32 dot products.
+enum class QOutput : uint8_t {
+  kRequantize,  // int8 / uint8 C: + col_term (+ row_term), requantize, clamp
+  kDequantize,  // f32 C: (acc - za_m * colsum) * (a_scale_m * b_scale_n) + bias, clamp
+  kBlocks,      // f32 C, int4 per-block weights: sum over blocks of acc_block * block_scale
+};
+
+// One call after validation and staging (A quantized / shifted to u8 and packed by ek/qgemm.h).
+struct QGemmTaskArgs {
+  // A: u8, row-major, lda bytes per row, K padded with zeros to kp (a multiple of kQKAlign).
+  const uint8_t* a = nullptr;
+  int64_t lda = 0;
+
+  // B: packed panels of s8 (b_int4 = false) or of two's complement nibbles (b_int4 = true: the low
+  // nibbles of a 64-byte row are group 2g, the high nibbles group 2g + 1).
+  const uint8_t* b = nullptr;
+  int64_t b_panel_bytes = 0;
+  bool b_int4 = false;
+
+  QOutput output = QOutput::kRequantize;
+  void* c = nullptr;
+  DType c_type = DType::kF32;  // kRequantize: i8 or u8; otherwise f32
+  int64_t ldc = 0;
+
+  // kRequantize: q = clamp(Requantize(acc + col_term[n] + row_term[m]) with (multiplier[n],
+  // shift[n]) + c_zero_point). Arrays are padded to whole panels.
+  const int32_t* col_term = nullptr;
+  const int32_t* row_term = nullptr;  // null: zero
+  const int32_t* multiplier = nullptr;
+  const int32_t* shift = nullptr;
+  int32_t c_zero_point = 0;
+  int32_t qmin = 0, qmax = 0;
+
+  // kDequantize / kBlocks, per row of A (dynamic quantization): scale and zero point (u8 domain).
+  const float* a_scale = nullptr;
+  const int32_t* a_zero_point = nullptr;
+  // Per column (padded to whole panels): b_scale (kDequantize; 1/16 folded in for int4),
+  // colsum (kDequantize: sum over k of the stored weights), weighted_colsum (kBlocks: sum over
+  // blocks of block scale * block column sum, in f32), bias (f32 or null).
+  const float* b_scale = nullptr;
+  const int32_t* colsum = nullptr;
+  const float* weighted_colsum = nullptr;
+  const float* bias = nullptr;
+  bool clamp = false;
+  float clamp_min = 0.0f, clamp_max = 0.0f;
+  // kBlocks: block_k k per block (a multiple of kQKAlign); block scales of panel p, block j at
+  // block_scales + (p * blocks + j) * kQPanelWidth (1/16 folded in).
+  int64_t block_k = 0;
+  int64_t blocks = 0;
+  const float* block_scales = nullptr;
+
+  int64_t m = 0, n = 0, k = 0, kp = 0;
+
+  // Use the target's dot-product instruction (SumOfMulQuadAccumulate) if it has one; false runs
+  // the widening multiply-add form (the lane forced off).
+  bool dot_lane = true;
+
+  // Plan: tasks are (row block, column block) pairs, row block major.
+  int64_t mc = 0, nc = 0;
+  int64_t column_blocks = 1;
+};
+
+}  // namespace detail
+}  // namespace ek
+
+#endif  // EK_DETAIL_QGEMM_TYPES_H_

@@ -1,0 +1,711 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// Quantized GEMM and GEMV: C = A * B with int8 / uint8 / int4 weights, pre-packed.
+// Schemes, numerics and the packed format: docs/quantization.md.
+//
+//   ek::PackedQGemmWeightsSize(b, transpose_b, &bytes)
+//   ek::PackQGemmWeights(b, transpose_b, out, bytes)     B is [K x N] (or [N x K] if transposed)
+//   ek::UnpackQGemmWeights(packed, b, transpose_b)       the values and scales back, exactly
+//   ek::QGemmWorkspaceSize(a, packed, c, &bytes)
+//   ek::QGemm(a, packed, c, options, ctx, workspace, bytes)
+//   ek::QGemm(a, packed, c, options, ctx)                convenience: allocates its workspace
+//
+// The operand types select the kernel:
+//   A i8  (per tensor, zero point)   x B i8 (symmetric, per tensor or per column)  -> C i8
+//   A u8  (per tensor, zero point)   x B u8 (per tensor, zero point)               -> C u8
+//       C is requantized: ek/requantize.h (gemmlowp's fixed-point rule), bias int32 [N] with scale
+//       a_scale * b_scale and zero point 0, activation clamped in C's quantized domain.
+//   A f32 (quantized per row on the fly, uint8 with a zero point: ek::DynamicRowParams)
+//         x B i8 (symmetric, per tensor or per column) or i4 (symmetric, per column, or per
+//           block of 32 / 64 / 128 along K with f32 / f16 / bf16 scales)           -> C f32
+//       C = dequantized result + bias f32 [N], then the activation.
+// The int32 sums are exact. Integer outputs are bit-exact on every target and lane.
+#ifndef EK_QGEMM_H_
+#define EK_QGEMM_H_
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#include "ek/detail/qgemm_types.h"
+#include "ek/dispatch.h"
+#include "ek/gemm.h"
+#include "ek/parallel.h"
+#include "ek/requantize.h"
+#include "ek/status.h"
+#include "ek/tensor.h"
+#include "ek/tensor_validate.h"
+
+#include "ek/detail/compile_targets.h"  // all per-target code of ek, once per target
+
+namespace ek {
+
+struct QGemmOptions {
+  TensorView bias;  // rank 0: none; i32 [N] for an int8 / uint8 C, f32 [N] for an f32 C
+  Activation activation = Activation::kNone;
+  float clamp_min = 0.0f;  // Activation::kClamp only (real values)
+  float clamp_max = 0.0f;
+};
+
+namespace detail {
+
+constexpr uint32_t kPackedQGemmMagic = 0x42514B45u;  // "EKQB" little-endian
+constexpr uint32_t kPackedQGemmVersion = 1;
+constexpr int64_t kQMaxBlockK = int64_t{1} << 24;  // int4 per-block weights: any K up to this
+
+enum class QScaleKind : uint8_t { kPerTensor = 0, kPerChannel = 1, kPerBlock = 2 };
+
+// The 64-byte header of packed weights (docs/quantization.md, "Packed weights").
+struct PackedQGemmHeader {
+  uint32_t magic;
+  uint32_t version;
+  uint8_t weight_type;  // DType: i8, u8 or i4
+  uint8_t scale_kind;   // QScaleKind
+  uint8_t scale_type;   // DType of the block scales as given (f32, f16, bf16)
+  uint8_t panel_width;  // kQPanelWidth
+  int32_t zero_point;   // u8 weights: their zero point (as given, 0..255); otherwise 0
+  int64_t k, n;
+  int64_t block_size;          // per block: k per block; otherwise 0
+  uint64_t sums_offset;        // int32 column sums [panels * 16]
+  uint64_t scales_offset;      // f32 scales (see docs), then for blocks the weighted column sums
+  uint64_t total_bytes;
+};
+static_assert(sizeof(PackedQGemmHeader) == 64, "packed header is 64 bytes");
+
+inline int64_t CeilDivQ(int64_t a, int64_t b) { return (a + b - 1) / b; }
+inline int64_t RoundUpQ(int64_t a, int64_t b) { return CeilDivQ(a, b) * b; }
+
+// Sizes of the packed sections for B [K x N].
+struct QPackedLayout {
+  int64_t kp = 0;           // K padded to kQKAlign
+  int64_t panels = 0;
+  int64_t panel_bytes = 0;  // kp * 16 (s8) or kp * 8 (int4)
+  int64_t blocks = 0;       // per block only
+  uint64_t sums_offset = 0, scales_offset = 0, total_bytes = 0;
+};
+
+inline QPackedLayout LayoutFor(DType type, QScaleKind kind, int64_t k, int64_t n, int64_t block_size) {
+  QPackedLayout l;
+  l.kp = RoundUpQ(k, kQKAlign);
+  l.panels = CeilDivQ(n, kQPanelWidth);
+  l.panel_bytes = type == DType::kI4 ? l.kp * kQPanelWidth / 2 : l.kp * kQPanelWidth;
+  l.blocks = kind == QScaleKind::kPerBlock ? CeilDivQ(k, block_size) : 0;
+  const int64_t columns = l.panels * kQPanelWidth;
+  l.sums_offset = sizeof(PackedQGemmHeader) + static_cast<uint64_t>(l.panels * l.panel_bytes);
+  l.scales_offset = l.sums_offset + static_cast<uint64_t>(columns) * 4;
+  const int64_t scale_floats = kind == QScaleKind::kPerBlock ? l.panels * l.blocks * kQPanelWidth + columns : columns;
+  l.total_bytes = l.scales_offset + static_cast<uint64_t>(scale_floats) * 4;
+  return l;
+}
+
+// What B is, after validation.
+struct QWeights {
+  int64_t k = 0, n = 0;
+  QScaleKind kind = QScaleKind::kPerTensor;
+};
+
+inline Status ValidateQWeights(const TensorView& b, bool transpose_b, QWeights* w) {
+  const char* name = "b";
+  EK_RETURN_IF_ERROR(ValidateView(b, name));
+  EK_RETURN_IF_ERROR(RequireHostMemory(b, name));
+  if (b.rank != 2) return Status::Error(StatusCode::kInvalidArgument, "b: rank %d, expected 2", b.rank);
+  w->k = transpose_b ? b.shape[1] : b.shape[0];
+  w->n = transpose_b ? b.shape[0] : b.shape[1];
+  const int k_axis = transpose_b ? 1 : 0, n_axis = transpose_b ? 0 : 1;
+  if (w->k < 1 || w->n < 1) return InvalidArg(name, "K and N must be >= 1");
+  const QuantParams& q = b.quant;
+  switch (b.dtype) {
+    case DType::kI8:
+    case DType::kU8:
+    case DType::kI4:
+      break;
+    default:
+      return Status::Error(StatusCode::kInvalidArgument, "b: dtype is %s, expected i8, u8 or i4", DTypeName(b.dtype));
+  }
+  if (q.scheme == QuantScheme::kPerTensor) {
+    w->kind = QScaleKind::kPerTensor;
+    if (b.dtype == DType::kI4) return InvalidArg(name, "i4 weights must be quantized per axis (N) or per block (K)");
+    if (b.dtype == DType::kI8 && q.zero_point != 0) return InvalidArg(name, "i8 weights must be symmetric (zero point 0)");
+  } else if (q.scheme == QuantScheme::kPerAxis) {
+    w->kind = QScaleKind::kPerChannel;
+    if (b.dtype == DType::kU8) return InvalidArg(name, "u8 weights are quantized per tensor only");
+    if (q.axis != n_axis) {
+      return Status::Error(StatusCode::kInvalidArgument, "b: quant axis %d, expected the N axis (%d)", q.axis, n_axis);
+    }
+    if (q.zero_points) {
+      for (int64_t j = 0; j < w->n; ++j) {
+        if (q.zero_points[j] != 0) return InvalidArg(name, "per-axis weights must be symmetric (zero points 0)");
+      }
+    }
+  } else if (q.scheme == QuantScheme::kPerBlock) {
+    w->kind = QScaleKind::kPerBlock;
+    if (b.dtype != DType::kI4) return InvalidArg(name, "per-block weights must be i4");
+    if (q.axis != k_axis) {
+      return Status::Error(StatusCode::kInvalidArgument, "b: quant axis %d, expected the K axis (%d)", q.axis, k_axis);
+    }
+    if (q.block_size != 32 && q.block_size != 64 && q.block_size != 128) {
+      return Status::Error(StatusCode::kInvalidArgument, "b: quant block_size %lld, expected 32, 64 or 128",
+                           static_cast<long long>(q.block_size));
+    }
+    if (q.block_offset != BlockOffset::kNone) return InvalidArg(name, "per-block weights must be symmetric (no offsets)");
+  } else {
+    return InvalidArg(name, "weights need quant parameters (per tensor, per axis or per block)");
+  }
+  EK_RETURN_IF_ERROR(ValidateQuant(b, name));
+  const int64_t max_k = w->kind == QScaleKind::kPerBlock ? kQMaxBlockK : kQMaxK;
+  if (w->k > max_k) {
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "b: K = %lld exceeds %lld, the largest K whose int32 sums cannot overflow for these weights",
+                         static_cast<long long>(w->k), static_cast<long long>(max_k));
+  }
+  if (w->n > (int64_t{1} << 31)) return InvalidArg(name, "N exceeds 2^31");
+  return Status::Ok();
+}
+
+// The integer value of B at logical (k, j).
+inline int32_t WeightAt(const TensorView& b, bool transpose_b, int64_t k, int64_t j) {
+  const int64_t e = b.offset + (transpose_b ? j * b.strides[0] + k * b.strides[1] : k * b.strides[0] + j * b.strides[1]);
+  switch (b.dtype) {
+    case DType::kI8: return static_cast<const int8_t*>(b.memory.host)[e];
+    case DType::kU8: return static_cast<const uint8_t*>(b.memory.host)[e];
+    default: return GetI4(b.memory.host, e);
+  }
+}
+
+// The real scale of B at logical (k, j).
+inline float WeightScaleAt(const TensorView& b, bool transpose_b, int64_t k, int64_t j) {
+  const QuantParams& q = b.quant;
+  if (q.scheme == QuantScheme::kPerTensor) return q.scale;
+  if (q.scheme == QuantScheme::kPerAxis) return static_cast<const float*>(q.scales)[j];
+  // Per block: scales shaped like B with the K extent replaced by the block count.
+  const int64_t blocks = CeilDivQ(transpose_b ? b.shape[1] : b.shape[0], q.block_size);
+  const int64_t index = transpose_b ? j * blocks + k / q.block_size : (k / q.block_size) * b.shape[1] + j;
+  return LoadScale(q.scale_type, q.scales, index);
+}
+
+// Packs panels [begin, end): weights into the panel layout (s8: w, or w - 128 for u8 weights;
+// int4: two's complement nibbles), the column sums of the stored values (x16 for int4) and the
+// f32 scales (1/16 folded in for int4).
+inline void PackQPanels(const TensorView& b, bool transpose_b, const QWeights& w, const QPackedLayout& l, uint8_t* out,
+                        int64_t begin, int64_t end) {
+  const bool int4 = b.dtype == DType::kI4;
+  const int32_t shift = b.dtype == DType::kU8 ? 128 : 0;
+  const float scale_factor = int4 ? 1.0f / 16.0f : 1.0f;
+  int32_t* sums = reinterpret_cast<int32_t*>(out + l.sums_offset);
+  float* scales = reinterpret_cast<float*>(out + l.scales_offset);
+  const int64_t columns = l.panels * kQPanelWidth;
+  for (int64_t p = begin; p < end; ++p) {
+    uint8_t* panel = out + sizeof(PackedQGemmHeader) + p * l.panel_bytes;
+    std::memset(panel, 0, static_cast<size_t>(l.panel_bytes));
+    for (int64_t jj = 0; jj < kQPanelWidth; ++jj) {
+      const int64_t j = p * kQPanelWidth + jj;
+      int64_t sum = 0;
+      double weighted = 0.0;
+      int64_t block_sum = 0;
+      for (int64_t k = 0; k < w.k && j < w.n; ++k) {
+        const int32_t value = WeightAt(b, transpose_b, k, j) - shift;
+        sum += value;
+        block_sum += value;
+        if (int4) {
+          // Byte (k / 8) * 64 + jj * 4 + k % 4: low nibble for k % 8 < 4, high nibble otherwise.
+          uint8_t& byte = panel[(k / 8) * 64 + jj * 4 + k % 4];
+          const uint8_t nibble = static_cast<uint8_t>(value) & 0x0F;
+          byte = (k % 8) < 4 ? static_cast<uint8_t>((byte & 0xF0) | nibble) : static_cast<uint8_t>((byte & 0x0F) | (nibble << 4));
+        } else {
+          panel[(k / 4) * 64 + jj * 4 + k % 4] = static_cast<uint8_t>(static_cast<int8_t>(value));
+        }
+        if (w.kind == QScaleKind::kPerBlock) {
+          const int64_t block_size = b.quant.block_size;
+          const int64_t block = k / block_size;
+          if ((k + 1) % block_size == 0 || k + 1 == w.k) {
+            const float s = WeightScaleAt(b, transpose_b, k, j);
+            scales[(p * l.blocks + block) * kQPanelWidth + jj] = s * scale_factor;
+            weighted += static_cast<double>(s) * static_cast<double>(block_sum);
+            block_sum = 0;
+          }
+        }
+      }
+      sums[j] = static_cast<int32_t>(int4 ? sum * 16 : sum);
+      if (w.kind == QScaleKind::kPerBlock) {
+        scales[l.panels * l.blocks * kQPanelWidth + j] = static_cast<float>(weighted);
+        if (j >= w.n) {
+          for (int64_t block = 0; block < l.blocks; ++block) scales[(p * l.blocks + block) * kQPanelWidth + jj] = 0.0f;
+        }
+      } else {
+        scales[j] = j < w.n ? WeightScaleAt(b, transpose_b, 0, j) * scale_factor : 0.0f;
+      }
+    }
+  }
+  (void)columns;
+}
+
+inline Status ReadQHeader(const PackedWeights& packed, PackedQGemmHeader* h, QPackedLayout* l) {
+  const char* name = "packed_b";
+  if (packed.data == nullptr) return InvalidArg(name, "data is null");
+  if (reinterpret_cast<uintptr_t>(packed.data) % 4 != 0) return InvalidArg(name, "data must be 4-byte aligned");
+  if (packed.bytes < sizeof(PackedQGemmHeader)) {
+    return Status::Error(StatusCode::kInvalidArgument, "packed_b: %zu bytes, smaller than the 64-byte header",
+                         packed.bytes);
+  }
+  std::memcpy(h, packed.data, sizeof(*h));
+  if (h->magic != kPackedQGemmMagic) return InvalidArg(name, "not packed integer weights (bad magic)");
+  if (h->version != kPackedQGemmVersion) {
+    return Status::Error(StatusCode::kInvalidArgument, "packed_b: format version %u, this library reads %u",
+                         h->version, kPackedQGemmVersion);
+  }
+  const DType type = static_cast<DType>(h->weight_type);
+  const QScaleKind kind = static_cast<QScaleKind>(h->scale_kind);
+  const bool type_ok = type == DType::kI8 || type == DType::kU8 || type == DType::kI4;
+  const bool kind_ok = kind == QScaleKind::kPerTensor || kind == QScaleKind::kPerChannel ||
+                       (kind == QScaleKind::kPerBlock && type == DType::kI4 &&
+                        (h->block_size == 32 || h->block_size == 64 || h->block_size == 128));
+  const int64_t max_k = kind == QScaleKind::kPerBlock ? kQMaxBlockK : kQMaxK;
+  if (!type_ok || !kind_ok || h->panel_width != kQPanelWidth || h->k < 1 || h->k > max_k || h->n < 1 ||
+      h->n > (int64_t{1} << 31)) {
+    return InvalidArg(name, "corrupt header (type, scale kind, block size, K or N out of range)");
+  }
+  *l = LayoutFor(type, kind, h->k, h->n, h->block_size);
+  if (h->sums_offset != l->sums_offset || h->scales_offset != l->scales_offset || h->total_bytes != l->total_bytes) {
+    return InvalidArg(name, "corrupt header (section offsets do not match K and N)");
+  }
+  if (packed.bytes < l->total_bytes) {
+    return Status::Error(StatusCode::kInvalidArgument, "packed_b: %zu bytes, the header says %llu", packed.bytes,
+                         static_cast<unsigned long long>(l->total_bytes));
+  }
+  return Status::Ok();
+}
+
+}  // namespace detail
+
+// ---- Packing --------------------------------------------------------------------------------------
+
+inline Status PackedQGemmWeightsSize(const TensorView& b, bool transpose_b, size_t* bytes) {
+  if (bytes == nullptr) return detail::InvalidArg("bytes", "is null");
+  *bytes = 0;
+  detail::QWeights w;
+  EK_RETURN_IF_ERROR(detail::ValidateQWeights(b, transpose_b, &w));
+  *bytes = static_cast<size_t>(detail::LayoutFor(b.dtype, w.kind, w.k, w.n, b.quant.block_size).total_bytes);
+  return Status::Ok();
+}
+
+// Writes the packed form of B to `out` (4-byte aligned, `out_bytes` >= PackedQGemmWeightsSize).
+inline Status PackQGemmWeights(const TensorView& b, bool transpose_b, void* out, size_t out_bytes,
+                               const Context& ctx = Context()) {
+  detail::QWeights w;
+  EK_RETURN_IF_ERROR(detail::ValidateQWeights(b, transpose_b, &w));
+  const detail::QPackedLayout l = detail::LayoutFor(b.dtype, w.kind, w.k, w.n, b.quant.block_size);
+  if (out == nullptr) return detail::InvalidArg("out", "is null");
+  if (reinterpret_cast<uintptr_t>(out) % 4 != 0) return detail::InvalidArg("out", "must be 4-byte aligned");
+  if (out_bytes < l.total_bytes) {
+    return Status::Error(StatusCode::kInvalidArgument, "out: %zu bytes, packing needs %llu", out_bytes,
+                         static_cast<unsigned long long>(l.total_bytes));
+  }
+  EK_RETURN_IF_ERROR(detail::CheckNoOverlapBytes(b, "b", out, static_cast<size_t>(l.total_bytes), "out", false));
+  detail::PackedQGemmHeader h;
+  std::memset(&h, 0, sizeof(h));
+  h.magic = detail::kPackedQGemmMagic;
+  h.version = detail::kPackedQGemmVersion;
+  h.weight_type = static_cast<uint8_t>(b.dtype);
+  h.scale_kind = static_cast<uint8_t>(w.kind);
+  h.scale_type = static_cast<uint8_t>(w.kind == detail::QScaleKind::kPerBlock ? b.quant.scale_type : DType::kF32);
+  h.panel_width = static_cast<uint8_t>(detail::kQPanelWidth);
+  h.zero_point = b.dtype == DType::kU8 ? b.quant.zero_point : 0;
+  h.k = w.k;
+  h.n = w.n;
+  h.block_size = w.kind == detail::QScaleKind::kPerBlock ? b.quant.block_size : 0;
+  h.sums_offset = l.sums_offset;
+  h.scales_offset = l.scales_offset;
+  h.total_bytes = l.total_bytes;
+  uint8_t* dst = static_cast<uint8_t*>(out);
+  std::memcpy(dst, &h, sizeof(h));
+  const TaskPlan plan = PlanTasks(static_cast<size_t>(l.panels), static_cast<size_t>(detail::CeilDivQ(64 * 1024, w.k)), 64);
+  ParallelFor(ctx.threads, plan.num_tasks, [&](size_t task) {
+    detail::PackQPanels(b, transpose_b, w, l, dst, static_cast<int64_t>(plan.Begin(task)),
+                        static_cast<int64_t>(plan.End(task, static_cast<size_t>(l.panels))));
+  });
+  return Status::Ok();
+}
+
+// Writes the weights back into `b` (same dtype, shape and orientation as packed) and their scales
+// into b.quant's arrays (per axis: scales [N]; per block: scales in b.quant.scale_type; per
+// tensor: only checked): the exact values that were packed.
+inline Status UnpackQGemmWeights(const PackedWeights& packed, const TensorView& b, bool transpose_b) {
+  detail::PackedQGemmHeader h;
+  detail::QPackedLayout l;
+  EK_RETURN_IF_ERROR(detail::ReadQHeader(packed, &h, &l));
+  EK_RETURN_IF_ERROR(ValidateOutputView(b, "b"));
+  EK_RETURN_IF_ERROR(RequireHostMemory(b, "b"));
+  const DType type = static_cast<DType>(h.weight_type);
+  if (b.dtype != type) {
+    return Status::Error(StatusCode::kInvalidArgument, "b: dtype is %s, the packed weights are %s", DTypeName(b.dtype),
+                         DTypeName(type));
+  }
+  const int64_t k = transpose_b ? b.shape[1] : b.shape[0], n = transpose_b ? b.shape[0] : b.shape[1];
+  if (b.rank != 2 || k != h.k || n != h.n) return detail::InvalidArg("b", "shape does not match the packed K and N");
+  const auto kind = static_cast<detail::QScaleKind>(h.scale_kind);
+  const QuantParams& q = b.quant;
+  if ((kind == detail::QScaleKind::kPerChannel && (q.scheme != QuantScheme::kPerAxis || q.scales == nullptr ||
+                                                   q.axis != (transpose_b ? 0 : 1))) ||
+      (kind == detail::QScaleKind::kPerBlock &&
+       (q.scheme != QuantScheme::kPerBlock || q.scales == nullptr || q.block_size != h.block_size ||
+        q.scale_type != static_cast<DType>(h.scale_type) || q.axis != (transpose_b ? 1 : 0)))) {
+    return detail::InvalidArg("b", "quant parameters must have the packed scheme, with writable scale arrays");
+  }
+  const auto* base = static_cast<const uint8_t*>(packed.data);
+  const auto* scales = reinterpret_cast<const float*>(base + l.scales_offset);
+  const bool int4 = type == DType::kI4;
+  const float unscale = int4 ? 16.0f : 1.0f;
+  for (int64_t j = 0; j < n; ++j) {
+    const uint8_t* panel = base + sizeof(detail::PackedQGemmHeader) + (j / detail::kQPanelWidth) * l.panel_bytes;
+    const int64_t jj = j % detail::kQPanelWidth;
+    for (int64_t kk = 0; kk < k; ++kk) {
+      const int64_t e = b.offset + (transpose_b ? j * b.strides[0] + kk * b.strides[1] : kk * b.strides[0] + j * b.strides[1]);
+      if (int4) {
+        const uint8_t byte = panel[(kk / 8) * 64 + jj * 4 + kk % 4];
+        const int v = (kk % 8) < 4 ? (byte & 0x0F) : (byte >> 4);
+        SetI4(b.memory.host, e, v >= 8 ? v - 16 : v);
+      } else {
+        const int8_t stored = static_cast<int8_t>(panel[(kk / 4) * 64 + jj * 4 + kk % 4]);
+        if (type == DType::kU8) {
+          static_cast<uint8_t*>(b.memory.host)[e] = static_cast<uint8_t>(stored + 128);
+        } else {
+          static_cast<int8_t*>(b.memory.host)[e] = stored;
+        }
+      }
+    }
+    if (kind == detail::QScaleKind::kPerChannel) {
+      const_cast<float*>(static_cast<const float*>(q.scales))[j] = scales[j] * unscale;
+    } else if (kind == detail::QScaleKind::kPerBlock) {
+      for (int64_t block = 0; block < l.blocks; ++block) {
+        const float s = scales[((j / detail::kQPanelWidth) * l.blocks + block) * detail::kQPanelWidth + jj] * unscale;
+        const int64_t index = transpose_b ? j * l.blocks + block : block * n + j;
+        void* dst = const_cast<void*>(q.scales);
+        if (q.scale_type == DType::kF32) {
+          static_cast<float*>(dst)[index] = s;
+        } else if (q.scale_type == DType::kF16) {
+          static_cast<uint16_t*>(dst)[index] = ref::F32ToF16(s);
+        } else {
+          static_cast<uint16_t*>(dst)[index] = ref::F32ToBF16(s);
+        }
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+namespace {  // per-TU dispatch tables, unqualified names (see ek/dispatch.h)
+HWY_EXPORT(RunQGemmTask);
+HWY_EXPORT(QGemmDotLane);
+HWY_EXPORT(QuantizeRowsDynamic);
+HWY_EXPORT(RequantizeArray);
+
+// The dot-product lane QGemm runs on the selected target: "avx512vnni" (x86 vpdpbusd), "sve-udot",
+// or "widen" (16-bit multiply-adds: no dot-product instruction, or its lane forced off with
+// EK_DISABLE_LANES / DisableLane).
+inline const char* QGemmDotLane() {
+  if (!EnsureDispatchReady().ok()) return "none";
+  const char* lane = HWY_DYNAMIC_DISPATCH(QGemmDotLane)();
+  if (std::strcmp(lane, "avx512vnni") == 0 && !LaneEnabled(Lane::kAvx512Vnni)) return "widen";
+  if (std::strcmp(lane, "sve-udot") == 0 && !LaneEnabled(Lane::kDotProd)) return "widen";
+  return lane;
+}
+
+// The vector requantization of the selected target over `count` accumulators (tests prove it
+// equal to ek::Requantize).
+inline Status RequantizeWithKernel(const int32_t* acc, const int32_t* multiplier, const int32_t* shift,
+                                   int32_t zero_point, int32_t qmin, int32_t qmax, size_t count, int32_t* out) {
+  EK_RETURN_IF_ERROR(EnsureDispatchReady());
+  HWY_DYNAMIC_DISPATCH(RequantizeArray)(acc, multiplier, shift, zero_point, qmin, qmax, count, out);
+  return Status::Ok();
+}
+
+namespace qgemm_internal {
+
+// Everything QGemm derives from its operands, and where its workspace goes.
+struct QGemmCall {
+  detail::QGemmTaskArgs args;
+  detail::PackedQGemmHeader header;
+  detail::QPackedLayout layout;
+  size_t num_tasks = 0;
+  // Workspace sections (byte offsets): packed A, per-row and per-column terms.
+  size_t a_offset = 0, row_offset = 0, row2_offset = 0, col_offset = 0, mult_offset = 0, shift_offset = 0;
+  size_t workspace_bytes = 0;
+};
+
+inline size_t AlignWs(size_t x) { return (x + 63) & ~size_t{63}; }
+
+inline Status PrepareQGemm(const TensorView& a, const PackedWeights& packed, const TensorView& c,
+                           const QGemmOptions& o, QGemmCall& call) {
+  EK_RETURN_IF_ERROR(EnsureDispatchReady());
+  detail::PackedQGemmHeader& h = call.header;
+  EK_RETURN_IF_ERROR(detail::ReadQHeader(packed, &h, &call.layout));
+  const DType w_type = static_cast<DType>(h.weight_type);
+  const auto kind = static_cast<detail::QScaleKind>(h.scale_kind);
+  EK_RETURN_IF_ERROR(ValidateView(a, "a"));
+  EK_RETURN_IF_ERROR(RequireHostMemory(a, "a"));
+  if (a.rank != 2) return Status::Error(StatusCode::kInvalidArgument, "a: rank %d, expected 2", a.rank);
+  if (a.shape[1] != h.k) {
+    return Status::Error(StatusCode::kInvalidArgument, "a: has %lld columns, the packed weights have K = %lld",
+                         static_cast<long long>(a.shape[1]), static_cast<long long>(h.k));
+  }
+  EK_RETURN_IF_ERROR(ValidateOutputView(c, "c"));
+  EK_RETURN_IF_ERROR(RequireHostMemory(c, "c"));
+  if (c.rank != 2 || c.shape[0] != a.shape[0] || c.shape[1] != h.n) {
+    return Status::Error(StatusCode::kInvalidArgument, "c: expected shape [M, N] = [%lld, %lld]",
+                         static_cast<long long>(a.shape[0]), static_cast<long long>(h.n));
+  }
+  if (c.strides[1] != 1 && c.shape[1] > 1) return detail::InvalidArg("c", "column stride must be 1");
+  EK_RETURN_IF_ERROR(CheckNoOverlap(c, "c", a, "a"));
+  EK_RETURN_IF_ERROR(detail::CheckNoOverlapBytes(c, "c", packed.data, packed.bytes, "packed_b", true));
+
+  const bool dynamic = a.dtype == DType::kF32;
+  if (dynamic) {
+    if (w_type == DType::kU8) return detail::InvalidArg("a", "f32 (dynamic) activations need i8 or i4 weights");
+    if (c.dtype != DType::kF32) return Status::Error(StatusCode::kInvalidArgument, "c: dtype is %s, expected f32 for f32 a", DTypeName(c.dtype));
+  } else if (a.dtype == DType::kI8 || a.dtype == DType::kU8) {
+    if (a.quant.scheme != QuantScheme::kPerTensor) return detail::InvalidArg("a", "must be quantized per tensor");
+    EK_RETURN_IF_ERROR(ValidateQuant(a, "a"));
+    if ((a.dtype == DType::kI8) != (w_type == DType::kI8)) {
+      return Status::Error(StatusCode::kInvalidArgument, "a: %s activations need %s weights, packed weights are %s",
+                           DTypeName(a.dtype), a.dtype == DType::kI8 ? "i8" : "u8", DTypeName(w_type));
+    }
+    if (c.dtype != a.dtype) return Status::Error(StatusCode::kInvalidArgument, "c: dtype is %s, expected %s like a", DTypeName(c.dtype), DTypeName(a.dtype));
+    if (c.quant.scheme != QuantScheme::kPerTensor) return detail::InvalidArg("c", "must be quantized per tensor");
+    EK_RETURN_IF_ERROR(ValidateQuant(c, "c"));
+  } else {
+    return Status::Error(StatusCode::kInvalidArgument, "a: dtype is %s, expected i8, u8 or f32", DTypeName(a.dtype));
+  }
+  if (o.bias.rank != 0) {
+    const DType bias_type = dynamic ? DType::kF32 : DType::kI32;
+    EK_RETURN_IF_ERROR(ValidateView(o.bias, "options.bias"));
+    EK_RETURN_IF_ERROR(RequireHostMemory(o.bias, "options.bias"));
+    EK_RETURN_IF_ERROR(RequireDType(o.bias, "options.bias", bias_type));
+    if (o.bias.rank != 1 || o.bias.shape[0] != h.n || (o.bias.strides[0] != 1 && h.n > 1)) {
+      return Status::Error(StatusCode::kInvalidArgument, "options.bias: must be a contiguous %s vector of N elements",
+                           DTypeName(bias_type));
+    }
+    EK_RETURN_IF_ERROR(CheckNoOverlap(c, "c", o.bias, "options.bias"));
+  }
+  float act_lo = -HUGE_VALF, act_hi = HUGE_VALF;
+  switch (o.activation) {
+    case Activation::kNone: break;
+    case Activation::kRelu: act_lo = 0.0f; break;
+    case Activation::kRelu6: act_lo = 0.0f; act_hi = 6.0f; break;
+    case Activation::kClamp:
+      if (!(o.clamp_min <= o.clamp_max)) {
+        return detail::InvalidArg("options.clamp_min", "must be <= options.clamp_max (and neither NaN)");
+      }
+      act_lo = o.clamp_min;
+      act_hi = o.clamp_max;
+      break;
+    default:
+      return detail::InvalidArg("options.activation", "unknown activation");
+  }
+
+  // ---- Shapes, plan and workspace ----
+  detail::QGemmTaskArgs& g = call.args;
+  const detail::QPackedLayout& l = call.layout;
+  g.m = a.shape[0];
+  g.n = h.n;
+  g.k = h.k;
+  g.kp = l.kp;
+  g.lda = static_cast<int64_t>(AlignWs(static_cast<size_t>(l.kp)));
+  g.b = static_cast<const uint8_t*>(packed.data) + sizeof(detail::PackedQGemmHeader);
+  g.b_panel_bytes = l.panel_bytes;
+  g.b_int4 = w_type == DType::kI4;
+  g.c_type = c.dtype;
+  g.ldc = c.strides[0];
+  g.output = dynamic ? (kind == detail::QScaleKind::kPerBlock ? detail::QOutput::kBlocks : detail::QOutput::kDequantize)
+                     : detail::QOutput::kRequantize;
+  g.block_k = h.block_size;
+  g.blocks = l.blocks;
+  g.clamp = dynamic && o.activation != Activation::kNone;
+  g.clamp_min = act_lo;
+  g.clamp_max = act_hi;
+  if (!dynamic) {
+    const int32_t qmin = DTypeMin(c.dtype), qmax = DTypeMax(c.dtype);
+    QuantizedActivationRange(act_lo, act_hi, c.quant.scale, c.quant.zero_point, qmin, qmax, &g.qmin, &g.qmax);
+    g.c_zero_point = c.quant.zero_point;
+  }
+  const int64_t columns = l.panels * detail::kQPanelWidth;
+  size_t offset = 0;
+  call.a_offset = offset;
+  offset = AlignWs(offset + static_cast<size_t>(g.m * g.lda));
+  call.row_offset = offset;  // f32 scales (dynamic) or int32 row terms (u8 weights)
+  offset = AlignWs(offset + static_cast<size_t>(g.m) * 4);
+  call.row2_offset = offset;  // int32 zero points (dynamic)
+  offset = AlignWs(offset + static_cast<size_t>(g.m) * 4);
+  call.col_offset = offset;  // int32 column terms (requantize)
+  offset = AlignWs(offset + static_cast<size_t>(columns) * 4);
+  call.mult_offset = offset;
+  offset = AlignWs(offset + static_cast<size_t>(columns) * 4);
+  call.shift_offset = offset;
+  offset = AlignWs(offset + static_cast<size_t>(columns) * 4);
+  call.workspace_bytes = offset + 63;  // the sections start at the first 64-byte boundary
+
+  // Tasks: row blocks (multiples of 24 rows: every target's tile height divides it) x column
+  // blocks (multiples of 64 columns: every tile width divides it), about 8 M multiply-adds each,
+  // at most 64. Decode (M <= 2) keeps all rows in one block.
+  const int64_t macs = g.m * g.n * g.k;
+  const int64_t want_tasks = HWY_MAX(int64_t{1}, HWY_MIN(int64_t{64}, macs / (int64_t{8} << 20)));
+  const int64_t max_col_blocks = detail::CeilDivQ(g.n, 64);
+  const int64_t col_blocks = HWY_MIN(want_tasks, max_col_blocks);
+  const int64_t max_row_blocks = g.m <= 2 ? 1 : detail::CeilDivQ(g.m, 24);
+  const int64_t row_blocks = HWY_MIN(detail::CeilDivQ(want_tasks, col_blocks), max_row_blocks);
+  g.nc = detail::RoundUpQ(detail::CeilDivQ(g.n, col_blocks), 64);
+  g.mc = g.m <= 2 ? g.m : detail::RoundUpQ(detail::CeilDivQ(g.m, row_blocks), 24);
+  g.column_blocks = detail::CeilDivQ(g.n, g.nc);
+  call.num_tasks = static_cast<size_t>(g.column_blocks * detail::CeilDivQ(g.m, g.mc));
+  g.dot_lane = std::strcmp(QGemmDotLane(), "widen") != 0;
+  return Status::Ok();
+}
+
+
+// Stages A into the workspace (u8, rows padded to kp) and computes the per-row and per-column
+// terms of the epilogue.
+inline Status StageQGemm(const TensorView& a, const TensorView& c, const QGemmOptions& o, QGemmCall& call,
+                         uint8_t* ws) {
+  detail::QGemmTaskArgs& g = call.args;
+  const detail::PackedQGemmHeader& h = call.header;
+  const detail::QPackedLayout& l = call.layout;
+  const auto* packed_base = g.b - sizeof(detail::PackedQGemmHeader);
+  const auto* colsum = reinterpret_cast<const int32_t*>(packed_base + l.sums_offset);
+  const auto* scales = reinterpret_cast<const float*>(packed_base + l.scales_offset);
+  uint8_t* a_packed = ws + call.a_offset;
+  g.a = a_packed;
+  const int64_t columns = l.panels * detail::kQPanelWidth;
+  if (a.dtype == DType::kF32) {
+    auto* a_scale = reinterpret_cast<float*>(ws + call.row_offset);
+    auto* a_zero = reinterpret_cast<int32_t*>(ws + call.row2_offset);
+    if (a.strides[1] == 1 || g.k == 1) {
+      HWY_DYNAMIC_DISPATCH(QuantizeRowsDynamic)(a.HostData<const float>(), a.strides[0], g.k, g.kp, 0, g.m, a_packed,
+                                                g.lda, a_scale, a_zero);
+    } else {  // strided columns: the same rule, one element at a time
+      const float* base = a.HostData<const float>();
+      for (int64_t i = 0; i < g.m; ++i) {
+        float lo = 0.0f, hi = 0.0f;
+        for (int64_t kk = 0; kk < g.k; ++kk) {
+          const float x = base[i * a.strides[0] + kk * a.strides[1]];
+          lo = x < lo ? x : lo;
+          hi = x > hi ? x : hi;
+        }
+        const DynamicQuant q = DynamicRowParams(lo, hi);
+        const float inv = ref::InverseScale(q.scale);
+        for (int64_t kk = 0; kk < g.kp; ++kk) {
+          a_packed[i * g.lda + kk] = kk < g.k ? static_cast<uint8_t>(ref::QuantizeValue(
+                                                   base[i * a.strides[0] + kk * a.strides[1]], inv, q.zero_point, 0, 255))
+                                              : 0;
+        }
+        a_scale[i] = q.scale;
+        a_zero[i] = q.zero_point;
+      }
+    }
+    g.a_scale = a_scale;
+    g.a_zero_point = a_zero;
+    g.colsum = colsum;
+    if (g.output == detail::QOutput::kBlocks) {
+      g.block_scales = scales;
+      g.weighted_colsum = scales + l.panels * l.blocks * detail::kQPanelWidth;
+    } else {
+      g.b_scale = scales;
+    }
+    g.bias = o.bias.rank != 0 ? o.bias.HostData<const float>() : nullptr;
+    return Status::Ok();
+  }
+
+  // int8 / uint8 activations: stored as u8 (i8 + 128), and their row sums when the weights have
+  // a zero point.
+  const int32_t a_shift = a.dtype == DType::kI8 ? 128 : 0;
+  const int32_t za = a.quant.zero_point + a_shift;              // A's zero point, u8 domain
+  const int32_t zw = h.weight_type == static_cast<uint8_t>(DType::kU8) ? h.zero_point - 128 : 0;  // s8 domain
+  auto* row_term = reinterpret_cast<int32_t*>(ws + call.row_offset);
+  const uint8_t* a_bytes = a.HostData<const uint8_t>();
+  for (int64_t i = 0; i < g.m; ++i) {
+    uint8_t* dst = a_packed + i * g.lda;
+    int64_t row_sum = 0;
+    for (int64_t kk = 0; kk < g.k; ++kk) {
+      const uint8_t v = static_cast<uint8_t>(a_bytes[i * a.strides[0] + kk * a.strides[1]] ^ (a_shift ? 0x80 : 0));
+      dst[kk] = v;
+      row_sum += v;
+    }
+    for (int64_t kk = g.k; kk < g.kp; ++kk) dst[kk] = 0;
+    row_term[i] = static_cast<int32_t>(static_cast<uint32_t>(-static_cast<int64_t>(zw) * row_sum));
+  }
+  g.row_term = zw != 0 ? row_term : nullptr;
+  // Column terms: bias - za * colsum + K * za * zw, modulo 2^32 (docs/quantization.md).
+  auto* col_term = reinterpret_cast<int32_t*>(ws + call.col_offset);
+  auto* multiplier = reinterpret_cast<int32_t*>(ws + call.mult_offset);
+  auto* shift = reinterpret_cast<int32_t*>(ws + call.shift_offset);
+  const int32_t* bias = o.bias.rank != 0 ? o.bias.HostData<const int32_t>() : nullptr;
+  const bool per_channel = h.scale_kind == static_cast<uint8_t>(detail::QScaleKind::kPerChannel);
+  QuantizedMultiplier qm;
+  for (int64_t j = 0; j < columns; ++j) {
+    const int64_t term = (j < g.n && bias ? int64_t{bias[j]} : 0) - int64_t{za} * colsum[j] + g.k * int64_t{za} * zw;
+    col_term[j] = static_cast<int32_t>(static_cast<uint32_t>(term));
+    if (j == 0 || (per_channel && j < g.n)) {
+      const double real = static_cast<double>(a.quant.scale) * static_cast<double>(scales[j]) /
+                          static_cast<double>(c.quant.scale);
+      EK_RETURN_IF_ERROR(QuantizeMultiplier(real, &qm, "a.quant.scale * b scale / c.quant.scale"));
+    }
+    multiplier[j] = qm.multiplier;
+    shift[j] = qm.shift;
+  }
+  g.col_term = col_term;
+  g.multiplier = multiplier;
+  g.shift = shift;
+  return Status::Ok();
+}
+
+inline Status RunQGemm(const TensorView& a, const PackedWeights& packed, const TensorView& c, const QGemmOptions& o,
+                       const Context& ctx, void* workspace, size_t workspace_bytes) {
+  QGemmCall call;
+  EK_RETURN_IF_ERROR(PrepareQGemm(a, packed, c, o, call));
+  if (workspace_bytes < call.workspace_bytes || (call.workspace_bytes && workspace == nullptr)) {
+    return Status::Error(StatusCode::kInvalidArgument, "workspace: %zu bytes, this call needs %zu (QGemmWorkspaceSize)",
+                         workspace_bytes, call.workspace_bytes);
+  }
+  EK_RETURN_IF_ERROR(detail::CheckNoOverlapBytes(c, "c", workspace, call.workspace_bytes, "workspace", true));
+  EK_RETURN_IF_ERROR(detail::CheckNoOverlapBytes(a, "a", workspace, call.workspace_bytes, "workspace", false));
+  const uintptr_t aligned = (reinterpret_cast<uintptr_t>(workspace) + 63) & ~uintptr_t{63};
+  EK_RETURN_IF_ERROR(StageQGemm(a, c, o, call, reinterpret_cast<uint8_t*>(aligned)));
+  detail::QGemmTaskArgs& g = call.args;
+  g.c = c.HostData<void>();
+  auto* run = HWY_DYNAMIC_POINTER(RunQGemmTask);
+  ParallelFor(ctx.threads, call.num_tasks, [&](size_t task) { run(g, task); });
+  return Status::Ok();
+}
+
+}  // namespace qgemm_internal
+
+// Workspace bytes QGemm needs for these operands (any alignment).
+inline Status QGemmWorkspaceSize(const TensorView& a, const PackedWeights& packed_b, const TensorView& c,
+                                 const QGemmOptions& options, size_t* bytes) {
+  if (bytes == nullptr) return detail::InvalidArg("bytes", "is null");
+  *bytes = 0;
+  qgemm_internal::QGemmCall call;
+  EK_RETURN_IF_ERROR(qgemm_internal::PrepareQGemm(a, packed_b, c, options, call));
+  *bytes = call.workspace_bytes;
+  return Status::Ok();
+}
+
+inline Status QGemm(const TensorView& a, const PackedWeights& packed_b, const TensorView& c,
+                    const QGemmOptions& options, const Context& ctx, void* workspace, size_t workspace_bytes) {
+  return qgemm_internal::RunQGemm(a, packed_b, c, options, ctx, workspace, workspace_bytes);
+}
+
+// Convenience overload: allocates the workspace on the heap for this call.
+inline Status QGemm(const TensorView& a, const PackedWeights& packed_b, const TensorView& c,
+                    const QGemmOptions& options = QGemmOptions(), const Context& ctx = Context()) {
+  size_t bytes = 0;
+  EK_RETURN_IF_ERROR(QGemmWorkspaceSize(a, packed_b, c, options, &bytes));
+  gemm_internal::HeapWorkspace ws(bytes);  // ek/gemm.h
+  if (bytes && !ws.data) return Status::Error(StatusCode::kOutOfMemory, "workspace: cannot allocate %zu bytes", bytes);
+  return QGemm(a, packed_b, c, options, ctx, ws.data, bytes);
+}
+
+}  // namespace
+
+}  // namespace ek
+
+#endif  // EK_QGEMM_H_

@@ -1,0 +1,142 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// The requantization rule of ek's integer kernels, written once (docs/quantization.md):
+//
+//   q = clamp(MultiplyByQuantizedMultiplier(acc, multiplier, shift) + zero_point, qmin, qmax)
+//   MultiplyByQuantizedMultiplier(x, m, s) =
+//       RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(SaturatingShiftLeft(x, max(s, 0)), m),
+//                           max(-s, 0))
+//
+// These are gemmlowp's fixed-point primitives (fixedpoint.h) and its output stage
+// OutputStageScaleInt32ByFixedPointAndExponent(PC), as TFLite's int8 kernels use them, with one
+// documented difference: the left shift for multipliers >= 1 saturates where gemmlowp's
+// multiplies and overflows. Every SIMD lane (ek/detail/qgemm-inl.h) mirrors these functions
+// operation by operation, and tests/requantize_test.cc proves both equal, and equal to gemmlowp.
+//
+// This header is target-independent, free of floating-point arithmetic except in
+// QuantizeMultiplier (double, done once per scale, not per output).
+#ifndef EK_REQUANTIZE_H_
+#define EK_REQUANTIZE_H_
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "ek/ref/convert.h"
+#include "ek/status.h"
+
+namespace ek {
+
+// A real multiplier M in (0, 2^30) represented as multiplier * 2^(shift - 31), with multiplier in
+// [2^30, 2^31) (or 0 for M = 0 and for M < 2^-32, whose products round to 0 anyway).
+// shift > 0 means a left shift (M >= 1), shift <= 0 a rounding right shift of -shift (<= 31).
+struct QuantizedMultiplier {
+  int32_t multiplier = 0;
+  int32_t shift = 0;
+};
+
+// Rounds the product a * b * 2 / 2^32 to nearest, halves up; the one overflow case
+// (INT32_MIN * INT32_MIN) saturates to INT32_MAX. Same as Arm's SQRDMULH and gemmlowp.
+inline int32_t SaturatingRoundingDoublingHighMul(int32_t a, int32_t b) {
+  if (a == std::numeric_limits<int32_t>::min() && b == std::numeric_limits<int32_t>::min()) {
+    return std::numeric_limits<int32_t>::max();
+  }
+  // gemmlowp writes (ab + nudge) / 2^31 with a sign-dependent nudge and truncating division;
+  // both cases equal floor((ab + 2^30) / 2^31), which is what the SIMD lanes compute.
+  const int64_t ab = static_cast<int64_t>(a) * static_cast<int64_t>(b);
+  return static_cast<int32_t>((ab + (int64_t{1} << 30)) >> 31);
+}
+
+// x / 2^exponent rounded to nearest, halves away from zero; exponent in [0, 31].
+inline int32_t RoundingDivideByPOT(int32_t x, int exponent) {
+  const int32_t mask = static_cast<int32_t>((int64_t{1} << exponent) - 1);
+  const int32_t remainder = x & mask;
+  const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+// x * 2^shift, saturated to int32; shift in [0, 31].
+inline int32_t SaturatingShiftLeft(int32_t x, int shift) {
+  const int64_t shifted = static_cast<int64_t>(x) * (int64_t{1} << shift);
+  if (shifted > std::numeric_limits<int32_t>::max()) return std::numeric_limits<int32_t>::max();
+  if (shifted < std::numeric_limits<int32_t>::min()) return std::numeric_limits<int32_t>::min();
+  return static_cast<int32_t>(shifted);
+}
+
+inline int32_t MultiplyByQuantizedMultiplier(int32_t x, QuantizedMultiplier m) {
+  const int left_shift = m.shift > 0 ? m.shift : 0;
+  const int right_shift = m.shift > 0 ? 0 : -m.shift;
+  return RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(SaturatingShiftLeft(x, left_shift), m.multiplier),
+                             right_shift);
+}
+
+// The whole rule: an int32 accumulator (bias included) to an output in [qmin, qmax].
+inline int32_t Requantize(int32_t acc, QuantizedMultiplier m, int32_t zero_point, int32_t qmin, int32_t qmax) {
+  // The sum cannot overflow: |MultiplyByQuantizedMultiplier| <= 2^31 - 1 and |zero_point| <= 255
+  // would, so it is done in 64 bits.
+  const int64_t q = static_cast<int64_t>(MultiplyByQuantizedMultiplier(acc, m)) + zero_point;
+  return static_cast<int32_t>(q < qmin ? qmin : (q > qmax ? qmax : q));
+}
+
+// Largest real multiplier QuantizeMultiplier accepts (a left shift of at most 30 bits).
+constexpr double kMaxRealMultiplier = 1073741824.0;  // 2^30
+
+// Converts a real multiplier to (multiplier, shift): M = multiplier * 2^(shift - 31), with the
+// mantissa rounded to nearest (halves away from zero) in double. `what` names the argument in
+// errors. M must be finite and in [0, 2^30); M < 2^-32 gives {0, 0} (every product rounds to 0).
+inline Status QuantizeMultiplier(double real, QuantizedMultiplier* out, const char* what = "multiplier") {
+  *out = QuantizedMultiplier();
+  if (!(real >= 0.0) || !(real < kMaxRealMultiplier)) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s: real multiplier %g is not in [0, 2^30)", what, real);
+  }
+  if (real == 0.0) return Status::Ok();
+  int exponent = 0;
+  const double mantissa = std::frexp(real, &exponent);  // real = mantissa * 2^exponent, mantissa in [0.5, 1)
+  int64_t fixed = static_cast<int64_t>(std::round(mantissa * 2147483648.0));
+  if (fixed == (int64_t{1} << 31)) {  // mantissa rounded up to 1.0
+    fixed /= 2;
+    ++exponent;
+  }
+  if (exponent < -31) return Status::Ok();  // below 2^-32: {0, 0}
+  out->multiplier = static_cast<int32_t>(fixed);
+  out->shift = exponent;
+  return Status::Ok();
+}
+
+// ---- Dynamic per-row quantization of f32 activations (the "qd8" inputs of the LLM kernels) ----
+// The row's range is widened to include 0, mapped onto 0..255:
+//   scale = (max(row_max, 0) - min(row_min, 0)) / 255          (f32; 1 when the range is empty)
+//   zero_point = clamp(round_half_even(-min(row_min, 0) / scale), 0, 255)
+//   q = clamp(round_half_even(x * (1 / scale)) + zero_point, 0, 255)   (ek::Quantize's rule)
+// Stored as uint8 with that zero point; the int8 form used by other libraries is q - 128 with
+// zero point - 128 (same real values). A must be finite.
+struct DynamicQuant {
+  float scale = 1.0f;
+  int32_t zero_point = 128;  // uint8 domain
+};
+
+inline DynamicQuant DynamicRowParams(float row_min, float row_max) {
+  const float lo = row_min < 0.0f ? row_min : 0.0f;
+  const float hi = row_max > 0.0f ? row_max : 0.0f;
+  DynamicQuant q;
+  if (!(hi > lo)) return q;  // all zeros (or NaN): every value quantizes to the zero point
+  q.scale = (hi - lo) / 255.0f;
+  const float zp = ref::RoundHalfEven(-lo / q.scale);
+  q.zero_point = zp < 0.0f ? 0 : (zp > 255.0f ? 255 : static_cast<int32_t>(zp));
+  return q;
+}
+
+// ---- Fused activations on a quantized output ----------------------------------------------------
+// A real range [lo, hi] (ReLU: [0, inf), ReLU6: [0, 6], clamp) becomes the integer range
+// [max(qmin, Q(lo)), min(qmax, Q(hi))] with Q = ek::Quantize's rule for the output's scale and
+// zero point (TFLite's CalculateActivationRangeQuantized, with its rounding written down).
+inline void QuantizedActivationRange(float lo, float hi, float scale, int32_t zero_point, int32_t qmin, int32_t qmax,
+                                     int32_t* out_lo, int32_t* out_hi) {
+  const float inv = ref::InverseScale(scale);
+  *out_lo = std::isinf(lo) ? qmin : ref::QuantizeValue(lo, inv, zero_point, qmin, qmax);
+  *out_hi = std::isinf(hi) ? qmax : ref::QuantizeValue(hi, inv, zero_point, qmin, qmax);
+}
+
+}  // namespace ek
+
+#endif  // EK_REQUANTIZE_H_

@@ -1,0 +1,127 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// The requantization rule (ek/requantize.h): equal to gemmlowp's fixed-point primitives, the
+// multiplier conversion at its edges, and every target's vector form equal to the scalar rule.
+#include "ek/requantize.h"
+
+#include <gemmlowp/fixedpoint/fixedpoint.h>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "ek/qgemm.h"
+#include "test_util.h"
+
+namespace {
+
+constexpr int32_t kMin = std::numeric_limits<int32_t>::min();
+constexpr int32_t kMax = std::numeric_limits<int32_t>::max();
+
+std::vector<int32_t> EdgeValues(uint64_t seed, size_t random_count) {
+  std::vector<int32_t> v = {kMin, kMin + 1, -65536, -32769, -32768, -1025, -1024, -3, -2, -1, 0, 1, 2, 3,
+                            1023, 1024, 32767, 32768, 65535, 1 << 30, kMax - 1, kMax};
+  ek_test::Rng rng(seed);
+  for (size_t i = 0; i < random_count; ++i) {
+    const uint32_t r = rng.Next32();
+    // Mix full-range values with small ones (typical accumulators).
+    v.push_back(i % 2 ? static_cast<int32_t>(r) : static_cast<int32_t>(r % 2000001) - 1000000);
+  }
+  return v;
+}
+
+TEST_CASE("SaturatingRoundingDoublingHighMul and RoundingDivideByPOT equal gemmlowp's") {
+  const std::vector<int32_t> values = EdgeValues(1, 400);
+  std::vector<int32_t> multipliers = {kMin, kMin + 1, -1, 0, 1, 1 << 30, (1 << 30) + 1, 1518500250, kMax};
+  for (size_t i = 0; i < 40; ++i) multipliers.push_back(values[values.size() - 1 - i]);
+  size_t checked = 0;
+  for (const int32_t a : values) {
+    for (const int32_t b : multipliers) {
+      INFO("a = " << a << ", b = " << b);
+      REQUIRE(ek::SaturatingRoundingDoublingHighMul(a, b) == gemmlowp::SaturatingRoundingDoublingHighMul(a, b));
+      ++checked;
+    }
+    for (int exponent = 0; exponent <= 31; ++exponent) {
+      INFO("x = " << a << ", exponent = " << exponent);
+      REQUIRE(ek::RoundingDivideByPOT(a, exponent) == gemmlowp::RoundingDivideByPOT(a, exponent));
+      ++checked;
+    }
+  }
+  CHECK(checked > 10000);
+}
+
+TEST_CASE("MultiplyByQuantizedMultiplier saturates the left shift where gemmlowp would overflow") {
+  const ek::QuantizedMultiplier two{1 << 30, 2};  // 2^30 * 2^(2 - 31) = 2
+  CHECK(ek::MultiplyByQuantizedMultiplier(1000, two) == 2000);
+  CHECK(ek::MultiplyByQuantizedMultiplier(1 << 28, two) == 1 << 29);
+  // x * 4 saturates to INT32_MAX / INT32_MIN, then * 0.5 (gemmlowp's shift would overflow).
+  CHECK(ek::MultiplyByQuantizedMultiplier(kMax / 2, two) == 1 << 30);
+  CHECK(ek::MultiplyByQuantizedMultiplier(kMax, two) == 1 << 30);
+  CHECK(ek::MultiplyByQuantizedMultiplier(kMin, two) == -(1 << 30));
+}
+
+TEST_CASE("QuantizeMultiplier at its edges: 0, tiny, near 1, above 1, out of range") {
+  ek::QuantizedMultiplier q;
+  REQUIRE(ek::QuantizeMultiplier(0.0, &q).ok());
+  CHECK((q.multiplier == 0 && q.shift == 0));
+  REQUIRE(ek::QuantizeMultiplier(std::ldexp(1.0, -33), &q).ok());  // below 2^-32: every product rounds to 0
+  CHECK((q.multiplier == 0 && q.shift == 0));
+  REQUIRE(ek::QuantizeMultiplier(std::ldexp(1.0, -32), &q).ok());  // smallest representable: shift -31
+  CHECK((q.multiplier == 1 << 30 && q.shift == -31));
+  REQUIRE(ek::QuantizeMultiplier(1.0, &q).ok());
+  CHECK((q.multiplier == 1 << 30 && q.shift == 1));
+  REQUIRE(ek::QuantizeMultiplier(1.0 - std::ldexp(1.0, -40), &q).ok());  // mantissa rounds up to 1.0
+  CHECK((q.multiplier == 1 << 30 && q.shift == 1));
+  REQUIRE(ek::QuantizeMultiplier(0.5, &q).ok());
+  CHECK((q.multiplier == 1 << 30 && q.shift == 0));
+  REQUIRE(ek::QuantizeMultiplier(std::nextafter(1.0, 0.0), &q).ok());
+  CHECK((q.multiplier == 1 << 30 && q.shift == 1));
+  ek_test::Rng rng(7);
+  for (int i = 0; i < 2000; ++i) {
+    const double real = std::ldexp(0.5 + 0.5 * rng.Uniform(0.0f, 1.0f), rng.Int(-31, 30));
+    REQUIRE(ek::QuantizeMultiplier(real, &q).ok());
+    INFO("real " << real);
+    REQUIRE(q.multiplier >= (1 << 30));
+    const double represented = std::ldexp(static_cast<double>(q.multiplier), q.shift - 31);
+    REQUIRE(std::fabs(represented - real) <= std::ldexp(1.0, q.shift - 32));  // half a unit of the mantissa
+  }
+  ek_test::ExpectError(ek::QuantizeMultiplier(-0.25, &q, "scale"), ek::StatusCode::kInvalidArgument, "scale");
+  ek_test::ExpectError(ek::QuantizeMultiplier(std::ldexp(1.0, 30), &q), ek::StatusCode::kInvalidArgument, "2^30");
+  ek_test::ExpectError(ek::QuantizeMultiplier(NAN, &q), ek::StatusCode::kInvalidArgument, "multiplier");
+  ek_test::ExpectError(ek::QuantizeMultiplier(INFINITY, &q), ek::StatusCode::kInvalidArgument, "multiplier");
+}
+
+TEST_CASE("Every target's vector requantization equals the scalar rule, lane by lane") {
+  const std::vector<int32_t> values = EdgeValues(3, 300);
+  std::vector<int32_t> acc, multiplier, shift;
+  ek_test::Rng rng(11);
+  for (const int32_t v : values) {
+    for (int s = -31; s <= 30; s += 1) {
+      acc.push_back(v);
+      shift.push_back(s);
+      const uint32_t r = rng.Next32();
+      multiplier.push_back(r % 7 == 0 ? kMin : (r % 7 == 1 ? kMax : static_cast<int32_t>((1u << 30) | (r >> 2))));
+    }
+  }
+  const size_t count = acc.size() - 5;  // not a multiple of any vector length
+  struct Range {
+    int32_t zp, lo, hi;
+  };
+  const Range ranges[] = {{0, -128, 127}, {-7, -100, 127}, {128, 0, 255}, {255, 0, 255}};
+  const int targets = ek_test::ForEachTarget([&](int64_t target) {
+    for (const Range& r : ranges) {
+      std::vector<int32_t> got(count + 5, 12345);
+      REQUIRE(ek::RequantizeWithKernel(acc.data(), multiplier.data(), shift.data(), r.zp, r.lo, r.hi, count, got.data()).ok());
+      for (size_t i = 0; i < count; ++i) {
+        const int32_t want = ek::Requantize(acc[i], {multiplier[i], shift[i]}, r.zp, r.lo, r.hi);
+        INFO(ek::TargetName(target) << " acc " << acc[i] << " m " << multiplier[i] << " s " << shift[i] << " zp " << r.zp);
+        REQUIRE(got[i] == want);
+      }
+      REQUIRE(got[count] == 12345);  // nothing written past count
+    }
+  });
+  CHECK(targets >= 1);
+}
+
+}  // namespace
