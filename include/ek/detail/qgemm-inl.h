@@ -161,20 +161,28 @@ struct QTile {
   if constexpr (kVectors > 2) { X(R, 2) }  \
   if constexpr (kVectors > 3) { X(R, 3) }
 // One group of 4 k: broadcast the row's 4 bytes of A, one dot step per vector of B.
-#define EK_QTILE_DOT(R, V) acc_##R##_##V = DotQuad<kDot>(di, a_##R, b_##V, acc_##R##_##V);
+#define EK_QTILE_DOT(R, V)                                                             \
+  if constexpr (kSmall) {                                                              \
+    acc_##R##_##V = DotQuadSmall(di, a_##R, b_##V, acc_##R##_##V);                     \
+  } else {                                                                             \
+    acc_##R##_##V = DotQuad<kDot>(di, a_##R, b_##V, acc_##R##_##V);                    \
+  }
 #define EK_QTILE_STEP_ROW(R)                                                  \
   if constexpr (R < kRows) {                                                  \
     const VU8 a_##R = BroadcastGroup(du8, t.a_rows[R] + a_offset);            \
     EK_QTILE_FOR_VECTORS(R, EK_QTILE_DOT)                                     \
   }
-#define EK_QTILE_FOLD(R, V)                                                                           \
-  facc_##R##_##V = hn::Add(hn::Mul(hn::ConvertTo(df, acc_##R##_##V), scale_##V), facc_##R##_##V);     \
+#define EK_QTILE_FOLD(R, V)                                                                             \
+  if constexpr (kSmall) acc_##R##_##V = hn::ShiftLeft<4>(acc_##R##_##V); /* the x16 of the other lanes */ \
+  facc_##R##_##V = hn::Add(hn::Mul(hn::ConvertTo(df, acc_##R##_##V), scale_##V), facc_##R##_##V);       \
   acc_##R##_##V = hn::Zero(di);
 #define EK_QTILE_FOLD_ROW(R) \
   if constexpr (R < kRows) { EK_QTILE_FOR_VECTORS(R, EK_QTILE_FOLD) }
 #define EK_QTILE_STORE(R, V)                                                                  \
   if constexpr (kBlocks) {                                                                    \
     hn::Store(facc_##R##_##V, df, reinterpret_cast<float*>(buffer) + (R * kQMaxVectors + V) * lanes); \
+  } else if constexpr (kSmall) {                                                             \
+    hn::Store(hn::ShiftLeft<4>(acc_##R##_##V), di, buffer + (R * kQMaxVectors + V) * lanes);  \
   } else {                                                                                    \
     hn::Store(acc_##R##_##V, di, buffer + (R * kQMaxVectors + V) * lanes);                    \
   }
@@ -206,6 +214,37 @@ HWY_INLINE hn::Vec<DS8> HighNibblesTimes16(DS8 ds8, VU8 raw) {
   return hn::BitCast(ds8, hn::And(raw, hn::Set(du8, uint8_t{0xF0})));
 }
 
+// int4 on targets without a dot-product instruction: nibbles become their values -8..7 by one
+// table lookup (pshufb / tbl), and u8 x s4 pairs are multiplied and added by the saturating
+// pmaddubsw-style SatWidenMulPairwiseAdd, which cannot saturate here (|255 * 8 * 2| < 2^15),
+// then pairs of int16 by WidenMulPairwiseAdd with ones: 2 multiply-adds per 4 k instead of the
+// widening form's 2 + 4 shifts and masks. The sums are 1/16 of the other lanes' (which use
+// values x 16); the caller shifts them left by 4 before use, so every lane has the same integers.
+template <class DS8, class VU8>
+HWY_INLINE hn::Vec<DS8> NibbleValues(DS8 ds8, VU8 nibbles) {
+  const auto table = hn::Dup128VecFromValues(ds8, 0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1);
+  return hn::TableLookupBytes(table, hn::BitCast(ds8, nibbles));
+}
+template <class DS8, class VU8>
+HWY_INLINE hn::Vec<DS8> LowNibbleValues(DS8 ds8, VU8 raw) {
+  const hn::RebindToUnsigned<DS8> du8;
+  return NibbleValues(ds8, hn::And(raw, hn::Set(du8, uint8_t{0x0F})));
+}
+template <class DS8, class VU8>
+HWY_INLINE hn::Vec<DS8> HighNibbleValues(DS8 ds8, VU8 raw) {
+  const hn::RebindToUnsigned<DS8> du8;
+  const hn::Repartition<uint16_t, DS8> du16;
+  const auto shifted = hn::BitCast(du8, hn::ShiftRight<4>(hn::BitCast(du16, raw)));
+  return NibbleValues(ds8, hn::And(shifted, hn::Set(du8, uint8_t{0x0F})));
+}
+template <class DI>
+HWY_INLINE hn::Vec<DI> DotQuadSmall(DI di, hn::Vec<hn::Repartition<uint8_t, DI>> a,
+                                    hn::Vec<hn::Repartition<int8_t, DI>> b, hn::Vec<DI> acc) {
+  const hn::Repartition<int16_t, DI> di16;
+  const auto pairs = hn::SatWidenMulPairwiseAdd(di16, a, b);
+  return hn::Add(acc, hn::WidenMulPairwiseAdd(di, pairs, hn::Set(di16, int16_t{1})));
+}
+
 // The micro-kernel: the tile's int32 dot products over all of K (kBlocks: f32 sums over int4
 // blocks of block_k, each block's int32 sums scaled by its block scale and added).
 //   block loop (kBlocks only): the int32 accumulators restart at zero per block.
@@ -227,6 +266,8 @@ HWY_INLINE void DotTile(const detail::QGemmTaskArgs& g, const QTile& t, int32_t*
   const int64_t block_k = kBlocks ? g.block_k : g.kp;
   const int64_t blocks = kBlocks ? g.blocks : 1;
   const size_t step_k = kInt4 ? 8 : 4;  // k per 64-byte step of B
+  // int4 without a dot-product instruction: nibble values and DotQuadSmall; sums x 1/16.
+  constexpr bool kSmall = kInt4 && !(kDot && kQDotInstruction);
   const uint8_t* HWY_RESTRICT b0 = t.b_vectors[0];
   const uint8_t* HWY_RESTRICT b1 = t.b_vectors[1];
   const uint8_t* HWY_RESTRICT b2 = t.b_vectors[2];
@@ -241,10 +282,10 @@ HWY_INLINE void DotTile(const detail::QGemmTaskArgs& g, const QTile& t, int32_t*
         const VU8 raw_2 = kVectors > 2 ? hn::LoadU(du8, b2) : raw_0;
         const VU8 raw_3 = kVectors > 3 ? hn::LoadU(du8, b3) : raw_0;
         {  // low nibbles: k .. k + 3
-          const VS8 b_0 = LowNibblesTimes16(ds8, raw_0);
-          const VS8 b_1 = LowNibblesTimes16(ds8, raw_1);
-          const VS8 b_2 = LowNibblesTimes16(ds8, raw_2);
-          const VS8 b_3 = LowNibblesTimes16(ds8, raw_3);
+          const VS8 b_0 = kSmall ? LowNibbleValues(ds8, raw_0) : LowNibblesTimes16(ds8, raw_0);
+          const VS8 b_1 = kSmall ? LowNibbleValues(ds8, raw_1) : LowNibblesTimes16(ds8, raw_1);
+          const VS8 b_2 = kSmall ? LowNibbleValues(ds8, raw_2) : LowNibblesTimes16(ds8, raw_2);
+          const VS8 b_3 = kSmall ? LowNibbleValues(ds8, raw_3) : LowNibblesTimes16(ds8, raw_3);
           (void)b_1;
           (void)b_2;
           (void)b_3;
@@ -252,10 +293,10 @@ HWY_INLINE void DotTile(const detail::QGemmTaskArgs& g, const QTile& t, int32_t*
         }
         a_offset += 4;
         {  // high nibbles: k + 4 .. k + 7
-          const VS8 b_0 = HighNibblesTimes16(ds8, raw_0);
-          const VS8 b_1 = HighNibblesTimes16(ds8, raw_1);
-          const VS8 b_2 = HighNibblesTimes16(ds8, raw_2);
-          const VS8 b_3 = HighNibblesTimes16(ds8, raw_3);
+          const VS8 b_0 = kSmall ? HighNibbleValues(ds8, raw_0) : HighNibblesTimes16(ds8, raw_0);
+          const VS8 b_1 = kSmall ? HighNibbleValues(ds8, raw_1) : HighNibblesTimes16(ds8, raw_1);
+          const VS8 b_2 = kSmall ? HighNibbleValues(ds8, raw_2) : HighNibblesTimes16(ds8, raw_2);
+          const VS8 b_3 = kSmall ? HighNibbleValues(ds8, raw_3) : HighNibblesTimes16(ds8, raw_3);
           (void)b_1;
           (void)b_2;
           (void)b_3;
