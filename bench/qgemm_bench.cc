@@ -4,6 +4,7 @@
 //   qgemm/s8/<M>x<N>x<K>          int8 x int8 (per-channel) -> int8, requantized, with bias
 //   qgemm/qd8xs8/<M>x<N>x<K>      f32 activations quantized per row x int8 per-channel -> f32
 //   qgemm/qd8xs4/<M>x<N>x<K>/b32  the same with int4 weights in blocks of 32 (f16 scales)
+//   qgemm/q4_0/<M>x<N>x<K>, qgemm/q8_0/...   GGUF blocks, repacked once (ek/gguf.h), same kernels
 // Shapes: bench/gemm_shapes.txt (s8: the squares, MobileNetV2 and other shapes; the dynamic
 // kernels: the LLM shapes and the squares). Counters: GOPS (2 per multiply-add), pct_peak (of the
 // int8 dot-product peak of the selected target, measured at start-up) and, for M <= 16, GBps of
@@ -27,7 +28,7 @@ namespace {
 using ek::DType;
 using ek::TensorView;
 
-enum class QType { kS8, kQd8xS8, kQd8xS4 };
+enum class QType { kS8, kQd8xS8, kQd8xS4, kQ4_0, kQ8_0 };
 
 void RunQGemm(benchmark::State& state, const GemmShape& shape, QType type) {
   const int64_t m = shape.m, n = shape.n, k = shape.k;
@@ -44,7 +45,7 @@ void RunQGemm(benchmark::State& state, const GemmShape& shape, QType type) {
   std::vector<float> bias_f(static_cast<size_t>(n), 0.5f);
 
   // Packed weights: one copy, or enough copies to rotate past the LLC for M <= 16.
-  const bool int4 = type == QType::kQd8xS4;
+  const bool int4 = type == QType::kQd8xS4 || type == QType::kQ4_0;
   std::vector<uint8_t> raw(static_cast<size_t>(int4 ? (k * n + 1) / 2 : k * n));
   for (size_t i = 0; i < raw.size(); ++i) raw[i] = static_cast<uint8_t>(i * 13 + 5);
   TensorView b = TensorView::Matrix(int4 ? DType::kI4 : DType::kI8, raw.data(), k, n, n);
@@ -59,13 +60,28 @@ void RunQGemm(benchmark::State& state, const GemmShape& shape, QType type) {
   } else {
     b = b.WithQuant(ek::QuantParams::PerAxis(1, scales.data()));
   }
+  const bool gguf = type == QType::kQ4_0 || type == QType::kQ8_0;
+  const ek::GgufType gguf_type = type == QType::kQ4_0 ? ek::GgufType::kQ4_0 : ek::GgufType::kQ8_0;
+  std::vector<uint8_t> gguf_blocks;
+  if (gguf) {  // N rows of K / 32 blocks: scale 0.01 (f16), values from the pattern
+    const int64_t block_bytes = ek::GgufBlockBytes(gguf_type);
+    gguf_blocks.resize(static_cast<size_t>(n * (k / 32) * block_bytes));
+    for (size_t i = 0; i < gguf_blocks.size(); ++i) gguf_blocks[i] = static_cast<uint8_t>(i * 13 + 5);
+    const uint16_t d = ek::ref::F32ToF16(0.01f);
+    for (size_t i = 0; i < gguf_blocks.size(); i += static_cast<size_t>(block_bytes)) {
+      gguf_blocks[i] = static_cast<uint8_t>(d & 0xFF);
+      gguf_blocks[i + 1] = static_cast<uint8_t>(d >> 8);
+    }
+  }
   size_t packed_bytes = 0;
-  ek::Status s = ek::PackedQGemmWeightsSize(b, false, &packed_bytes);
+  ek::Status s = gguf ? ek::PackedGgufWeightsSize(gguf_type, n, k, &packed_bytes)
+                      : ek::PackedQGemmWeightsSize(b, false, &packed_bytes);
   if (!s.ok()) return state.SkipWithError(s.message());
   const size_t copies = ColdCopies(shape, packed_bytes);
   std::vector<std::vector<uint32_t>> packed(copies, std::vector<uint32_t>(packed_bytes / 4 + 1));
   for (auto& p : packed) {
-    s = ek::PackQGemmWeights(b, false, p.data(), packed_bytes);
+    s = gguf ? ek::PackGgufWeights(gguf_type, gguf_blocks.data(), n, k, p.data(), packed_bytes)
+             : ek::PackQGemmWeights(b, false, p.data(), packed_bytes);
     if (!s.ok()) return state.SkipWithError(s.message());
   }
 
@@ -97,7 +113,7 @@ void RunQGemm(benchmark::State& state, const GemmShape& shape, QType type) {
 }
 
 void Register(const GemmShape& shape, QType type) {
-  const char* names[] = {"s8", "qd8xs8", "qd8xs4"};
+  const char* names[] = {"s8", "qd8xs8", "qd8xs4", "q4_0", "q8_0"};
   const std::string name = std::string("qgemm/") + names[static_cast<int>(type)] + "/" + shape.Name() +
                            (type == QType::kQd8xS4 ? "/b32" : "");
   RegisterForTargets(name, [shape, type](benchmark::State& state) { RunQGemm(state, shape, type); });
@@ -112,6 +128,10 @@ void RegisterQGemmBenchmarks() {
     if (s.group == "llm" || s.group == "square") {
       Register(s, QType::kQd8xS8);
       Register(s, QType::kQd8xS4);
+    }
+    if (s.group == "llm" && s.m <= 64) {
+      Register(s, QType::kQ4_0);
+      Register(s, QType::kQ8_0);
     }
   }
   RegisterQGemmPeers(shapes);

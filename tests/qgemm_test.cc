@@ -276,6 +276,8 @@ TEST_CASE("QGemm schemes, epilogues and random shapes up to ~300, on every targe
           {5, 50, 200, DType::kF32, DType::kI4, kPB, 64, DType::kBF16, true, false, Activation::kNone},
           {33, 47, 300, DType::kF32, DType::kI4, kPB, 128, DType::kF32, false, true, Activation::kRelu6},
           {70, 33, 64, DType::kF32, DType::kI4, kPB, 32, DType::kF16, true, true, Activation::kClamp},
+          {1, 90, 288, DType::kF32, DType::kI8, kPB, 32, DType::kF16, true, true, Activation::kNone},   // GGUF Q8_0 shape
+          {9, 40, 200, DType::kF32, DType::kI8, kPB, 128, DType::kF32, false, false, Activation::kRelu},
       };
       uint64_t seed = 1000;
       for (const Case& cs : fixed) RunAndCheck(cs, seed++);
@@ -419,7 +421,8 @@ TEST_CASE("Packed integer weights unpack to the same values and scales, in eithe
                         {DType::kI4, ek::QuantScheme::kPerAxis, 0, DType::kF32},
                         {DType::kI4, ek::QuantScheme::kPerBlock, 32, DType::kF16},
                         {DType::kI4, ek::QuantScheme::kPerBlock, 64, DType::kBF16},
-                        {DType::kI4, ek::QuantScheme::kPerBlock, 128, DType::kF32}};
+                        {DType::kI4, ek::QuantScheme::kPerBlock, 128, DType::kF32},
+                        {DType::kI8, ek::QuantScheme::kPerBlock, 32, DType::kF16}};
   for (const Kind& kind : kinds) {
     for (const bool transpose : {false, true}) {
       const int64_t k = 150, n = 37;

@@ -23,5 +23,6 @@
 #include "ek/requantize.h"
 #include "ek/ref/qgemm.h"
 #include "ek/qgemm.h"
+#include "ek/gguf.h"
 
 #endif  // EK_EK_H_

@@ -16,8 +16,8 @@
 //       C is requantized: ek/requantize.h (gemmlowp's fixed-point rule), bias int32 [N] with scale
 //       a_scale * b_scale and zero point 0, activation clamped in C's quantized domain.
 //   A f32 (quantized per row on the fly, uint8 with a zero point: ek::DynamicRowParams)
-//         x B i8 (symmetric, per tensor or per column) or i4 (symmetric, per column, or per
-//           block of 32 / 64 / 128 along K with f32 / f16 / bf16 scales)           -> C f32
+//         x B i8 or i4 (symmetric; per tensor (i8), per column, or per block of 32 / 64 / 128
+//           along K with f32 / f16 / bf16 scales)                                 -> C f32
 //       C = dequantized result + bias f32 [N], then the activation.
 // The int32 sums are exact. Integer outputs are bit-exact on every target and lane.
 #ifndef EK_QGEMM_H_
@@ -140,7 +140,7 @@ inline Status ValidateQWeights(const TensorView& b, bool transpose_b, QWeights* 
     }
   } else if (q.scheme == QuantScheme::kPerBlock) {
     w->kind = QScaleKind::kPerBlock;
-    if (b.dtype != DType::kI4) return InvalidArg(name, "per-block weights must be i4");
+    if (b.dtype == DType::kU8) return InvalidArg(name, "per-block weights must be i8 or i4");
     if (q.axis != k_axis) {
       return Status::Error(StatusCode::kInvalidArgument, "b: quant axis %d, expected the K axis (%d)", q.axis, k_axis);
     }
@@ -240,6 +240,34 @@ inline void PackQPanels(const TensorView& b, bool transpose_b, const QWeights& w
   (void)columns;
 }
 
+// Writes the header and the panels of B (already validated, or built by ek itself: GGUF blocks
+// may carry negative or zero scales, which the kernels handle like any other).
+inline void PackQGemmUnchecked(const TensorView& b, bool transpose_b, const QWeights& w, const QPackedLayout& l,
+                               void* out, const Context& ctx) {
+  PackedQGemmHeader h;
+  std::memset(&h, 0, sizeof(h));
+  h.magic = kPackedQGemmMagic;
+  h.version = kPackedQGemmVersion;
+  h.weight_type = static_cast<uint8_t>(b.dtype);
+  h.scale_kind = static_cast<uint8_t>(w.kind);
+  h.scale_type = static_cast<uint8_t>(w.kind == QScaleKind::kPerBlock ? b.quant.scale_type : DType::kF32);
+  h.panel_width = static_cast<uint8_t>(kQPanelWidth);
+  h.zero_point = b.dtype == DType::kU8 ? b.quant.zero_point : 0;
+  h.k = w.k;
+  h.n = w.n;
+  h.block_size = w.kind == QScaleKind::kPerBlock ? b.quant.block_size : 0;
+  h.sums_offset = l.sums_offset;
+  h.scales_offset = l.scales_offset;
+  h.total_bytes = l.total_bytes;
+  uint8_t* dst = static_cast<uint8_t*>(out);
+  std::memcpy(dst, &h, sizeof(h));
+  const TaskPlan plan = PlanTasks(static_cast<size_t>(l.panels), static_cast<size_t>(CeilDivQ(64 * 1024, w.k)), 64);
+  ParallelFor(ctx.threads, plan.num_tasks, [&](size_t task) {
+    PackQPanels(b, transpose_b, w, l, dst, static_cast<int64_t>(plan.Begin(task)),
+                        static_cast<int64_t>(plan.End(task, static_cast<size_t>(l.panels))));
+  });
+}
+
 inline Status ReadQHeader(const PackedWeights& packed, PackedQGemmHeader* h, QPackedLayout* l) {
   const char* name = "packed_b";
   if (packed.data == nullptr) return InvalidArg(name, "data is null");
@@ -258,7 +286,7 @@ inline Status ReadQHeader(const PackedWeights& packed, PackedQGemmHeader* h, QPa
   const QScaleKind kind = static_cast<QScaleKind>(h->scale_kind);
   const bool type_ok = type == DType::kI8 || type == DType::kU8 || type == DType::kI4;
   const bool kind_ok = kind == QScaleKind::kPerTensor || kind == QScaleKind::kPerChannel ||
-                       (kind == QScaleKind::kPerBlock && type == DType::kI4 &&
+                       (kind == QScaleKind::kPerBlock && (type == DType::kI4 || type == DType::kI8) &&
                         (h->block_size == 32 || h->block_size == 64 || h->block_size == 128));
   const int64_t max_k = kind == QScaleKind::kPerBlock ? kQMaxBlockK : kQMaxK;
   if (!type_ok || !kind_ok || h->panel_width != kQPanelWidth || h->k < 1 || h->k > max_k || h->n < 1 ||
@@ -302,28 +330,7 @@ inline Status PackQGemmWeights(const TensorView& b, bool transpose_b, void* out,
                          static_cast<unsigned long long>(l.total_bytes));
   }
   EK_RETURN_IF_ERROR(detail::CheckNoOverlapBytes(b, "b", out, static_cast<size_t>(l.total_bytes), "out", false));
-  detail::PackedQGemmHeader h;
-  std::memset(&h, 0, sizeof(h));
-  h.magic = detail::kPackedQGemmMagic;
-  h.version = detail::kPackedQGemmVersion;
-  h.weight_type = static_cast<uint8_t>(b.dtype);
-  h.scale_kind = static_cast<uint8_t>(w.kind);
-  h.scale_type = static_cast<uint8_t>(w.kind == detail::QScaleKind::kPerBlock ? b.quant.scale_type : DType::kF32);
-  h.panel_width = static_cast<uint8_t>(detail::kQPanelWidth);
-  h.zero_point = b.dtype == DType::kU8 ? b.quant.zero_point : 0;
-  h.k = w.k;
-  h.n = w.n;
-  h.block_size = w.kind == detail::QScaleKind::kPerBlock ? b.quant.block_size : 0;
-  h.sums_offset = l.sums_offset;
-  h.scales_offset = l.scales_offset;
-  h.total_bytes = l.total_bytes;
-  uint8_t* dst = static_cast<uint8_t*>(out);
-  std::memcpy(dst, &h, sizeof(h));
-  const TaskPlan plan = PlanTasks(static_cast<size_t>(l.panels), static_cast<size_t>(detail::CeilDivQ(64 * 1024, w.k)), 64);
-  ParallelFor(ctx.threads, plan.num_tasks, [&](size_t task) {
-    detail::PackQPanels(b, transpose_b, w, l, dst, static_cast<int64_t>(plan.Begin(task)),
-                        static_cast<int64_t>(plan.End(task, static_cast<size_t>(l.panels))));
-  });
+  detail::PackQGemmUnchecked(b, transpose_b, w, l, out, ctx);
   return Status::Ok();
 }
 
@@ -334,7 +341,9 @@ inline Status UnpackQGemmWeights(const PackedWeights& packed, const TensorView& 
   detail::PackedQGemmHeader h;
   detail::QPackedLayout l;
   EK_RETURN_IF_ERROR(detail::ReadQHeader(packed, &h, &l));
-  EK_RETURN_IF_ERROR(ValidateOutputView(b, "b"));
+  TensorView values_only = b;  // the scale arrays are outputs here: their old contents do not matter
+  values_only.quant = QuantParams();
+  EK_RETURN_IF_ERROR(ValidateOutputView(values_only, "b"));
   EK_RETURN_IF_ERROR(RequireHostMemory(b, "b"));
   const DType type = static_cast<DType>(h.weight_type);
   if (b.dtype != type) {
@@ -466,6 +475,9 @@ inline Status PrepareQGemm(const TensorView& a, const PackedWeights& packed, con
   } else if (a.dtype == DType::kI8 || a.dtype == DType::kU8) {
     if (a.quant.scheme != QuantScheme::kPerTensor) return detail::InvalidArg("a", "must be quantized per tensor");
     EK_RETURN_IF_ERROR(ValidateQuant(a, "a"));
+    if (kind == detail::QScaleKind::kPerBlock) {
+      return detail::InvalidArg("a", "per-block weights need f32 activations (quantized per row on the fly)");
+    }
     if ((a.dtype == DType::kI8) != (w_type == DType::kI8)) {
       return Status::Error(StatusCode::kInvalidArgument, "a: %s activations need %s weights, packed weights are %s",
                            DTypeName(a.dtype), a.dtype == DType::kI8 ? "i8" : "u8", DTypeName(w_type));

@@ -480,7 +480,10 @@ HWY_INLINE void RunQTaskFor(const detail::QGemmTaskArgs& g, size_t task) {
 
 template <bool kDot>
 HWY_INLINE void RunQTaskLane(const detail::QGemmTaskArgs& g, size_t task) {
-  if (!g.b_int4) return RunQTaskFor<false, false, kDot>(g, task);
+  if (!g.b_int4) {
+    if (g.output == detail::QOutput::kBlocks) return RunQTaskFor<false, true, kDot>(g, task);
+    return RunQTaskFor<false, false, kDot>(g, task);
+  }
   if (g.output == detail::QOutput::kBlocks) return RunQTaskFor<true, true, kDot>(g, task);
   RunQTaskFor<true, false, kDot>(g, task);
 }
