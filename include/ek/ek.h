@@ -24,5 +24,6 @@
 #include "ek/ref/qgemm.h"
 #include "ek/qgemm.h"
 #include "ek/gguf.h"
+#include "ek/calibrate.h"
 
 #endif  // EK_EK_H_
