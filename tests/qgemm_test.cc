@@ -460,10 +460,13 @@ TEST_CASE("QGemm runs the dot-product lane the CPU has, and none when it is forc
     INFO("target " << ek::TargetName(target) << " lane " << lane);
     const bool vnni_target = target == HWY_AVX3_DL || target == HWY_AVX3_ZEN4 || target == HWY_AVX3_SPR;
     const bool sve_target = (target & HWY_ALL_SVE) != 0;
+    const bool neon_target = HWY_ARCH_ARM_A64 && (target & HWY_ALL_NEON) != 0;
     if (vnni_target) {
       CHECK(lane == (ek::LaneEnabled(ek::Lane::kAvx512Vnni) ? "avx512vnni" : "widen"));
     } else if (sve_target) {
       CHECK(lane == (ek::LaneEnabled(ek::Lane::kDotProd) ? "sve-udot" : "widen"));
+    } else if (neon_target) {
+      CHECK(lane == (ek::LaneEnabled(ek::Lane::kDotProd) ? "dotprod" : "widen"));
     } else {
       CHECK(lane == "widen");
     }

@@ -410,13 +410,15 @@ HWY_EXPORT(QuantizeRowsDynamic);
 HWY_EXPORT(RequantizeArray);
 
 // The dot-product lane QGemm runs on the selected target: "avx512vnni" (x86 vpdpbusd), "sve-udot",
-// or "widen" (16-bit multiply-adds: no dot-product instruction, or its lane forced off with
+// "dotprod" (Arm NEON sdot; int4 per-block weights run "widen" there), or "widen" (16-bit multiply-adds: no dot-product instruction, or its lane forced off with
 // EK_DISABLE_LANES / DisableLane).
 inline const char* QGemmDotLane() {
   if (!EnsureDispatchReady().ok()) return "none";
   const char* lane = HWY_DYNAMIC_DISPATCH(QGemmDotLane)();
   if (std::strcmp(lane, "avx512vnni") == 0 && !LaneEnabled(Lane::kAvx512Vnni)) return "widen";
-  if (std::strcmp(lane, "sve-udot") == 0 && !LaneEnabled(Lane::kDotProd)) return "widen";
+  if ((std::strcmp(lane, "sve-udot") == 0 || std::strcmp(lane, "dotprod") == 0) && !LaneEnabled(Lane::kDotProd)) {
+    return "widen";
+  }
   return lane;
 }
 
@@ -664,6 +666,7 @@ inline Status StageQGemm(const TensorView& a, const TensorView& c, const QGemmOp
     shift[j] = qm.shift;
   }
   g.col_term = col_term;
+  g.colsum = colsum;  // the sdot lane's correction
   g.multiplier = multiplier;
   g.shift = shift;
   return Status::Ok();

@@ -36,16 +36,30 @@ namespace hn = hwy::HWY_NAMESPACE;
 // VNNI vpdpbusd on AVX3_DL / AVX3_ZEN4 / AVX3_SPR) or a pair of SVE udot. Elsewhere, and when the
 // lane is forced off, DotQuad widens to 16 bits and uses pmaddwd-style pairwise multiply-adds
 // (no intermediate saturation, unlike pmaddubsw).
+#undef EK_QGEMM_NEON_SDOT  // set per target below (this file is compiled once per target)
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3_DL
 constexpr const char kQDotLaneName[] = "avx512vnni";
 constexpr bool kQDotInstruction = true;
 #elif HWY_TARGET & HWY_ALL_SVE
 constexpr const char kQDotLaneName[] = "sve-udot";
 constexpr bool kQDotInstruction = true;
+#elif HWY_ARCH_ARM_A64 && (HWY_TARGET & HWY_ALL_NEON)
+// Arm NEON with FEAT_DotProd (Cortex-A55 / A76 class): `sdot`, which Highway's NEON targets do
+// not emit; gated at run time by the dotprod hwcap (ek::Lane::kDotProd).
+#define EK_QGEMM_NEON_SDOT 1
+constexpr const char kQDotLaneName[] = "dotprod";
+constexpr bool kQDotInstruction = true;
 #else
 constexpr const char kQDotLaneName[] = "widen";
 constexpr bool kQDotInstruction = false;
 #endif
+#ifndef EK_QGEMM_NEON_SDOT
+#define EK_QGEMM_NEON_SDOT 0
+#endif
+// The sdot lane multiplies a - 128 (s8) by b: its sums lack 128 * (column sum of B), which the
+// tile adds from the packed column sums after its last k. Per-block sums are not stored, so
+// int4 per-block weights do not use this lane.
+constexpr bool kQDotNeedsColumnCorrection = EK_QGEMM_NEON_SDOT != 0;
 
 // ---- Register tile per target ---------------------------------------------------------------------
 // A tile is kRows rows x kVectors int32 vectors of C (each vector: Lanes columns x 4 k per step).
@@ -79,7 +93,27 @@ template <bool kDot, class DI>
 HWY_INLINE hn::Vec<DI> DotQuad(DI di, hn::Vec<hn::Repartition<uint8_t, DI>> a, hn::Vec<hn::Repartition<int8_t, DI>> b,
                                hn::Vec<DI> acc) {
   if constexpr (kDot && kQDotInstruction) {
+#if EK_QGEMM_NEON_SDOT
+    // acc += (a - 128) . b per group of 4: one sdot. The assembler is told about the extension
+    // here because Highway's NEON target does not enable it (the lane is checked at run time).
+    // GNU as accepts sdot only after an .arch that has it; the one given is a superset of every
+    // NEON target's (so the rest of the function still assembles), and gcc states the .arch of
+    // each function that differs from the previous one (SVE targets) itself.
+    const hn::Repartition<uint8_t, DI> du8;
+    const auto a_signed = hn::Xor(a, hn::Set(du8, uint8_t{0x80}));
+    auto sums = acc.raw;
+#if HWY_COMPILER_CLANG
+#define EK_QGEMM_DOTPROD_ARCH ".arch_extension dotprod\n\t"
+#else
+#define EK_QGEMM_DOTPROD_ARCH ".arch armv8.2-a+dotprod+crypto+fp16+bf16\n\t"
+#endif
+    asm(EK_QGEMM_DOTPROD_ARCH "sdot %0.4s, %1.16b, %2.16b" : "+w"(sums) : "w"(a_signed.raw), "w"(b.raw));
+#undef EK_QGEMM_DOTPROD_ARCH
+    (void)di;
+    return hn::Vec<DI>{sums};
+#else
     return hn::SumOfMulQuadAccumulate(di, a, b, acc);
+#endif
   } else {
     const hn::Repartition<int16_t, DI> di16;
     const hn::Repartition<uint16_t, DI> du16;
@@ -183,6 +217,8 @@ struct QTile {
     hn::Store(facc_##R##_##V, df, reinterpret_cast<float*>(buffer) + (R * kQMaxVectors + V) * lanes); \
   } else if constexpr (kSmall) {                                                             \
     hn::Store(hn::ShiftLeft<4>(acc_##R##_##V), di, buffer + (R * kQMaxVectors + V) * lanes);  \
+  } else if constexpr (kDot && kQDotNeedsColumnCorrection) {                                 \
+    hn::Store(hn::Add(acc_##R##_##V, correction_##V), di, buffer + (R * kQMaxVectors + V) * lanes); \
   } else {                                                                                    \
     hn::Store(acc_##R##_##V, di, buffer + (R * kQMaxVectors + V) * lanes);                    \
   }
@@ -337,6 +373,17 @@ HWY_INLINE void DotTile(const detail::QGemmTaskArgs& g, const QTile& t, int32_t*
       EK_QTILE_ROWS(EK_QTILE_FOLD_ROW)
     }
   }
+  // sdot lane: + 128 * column sum (padded to whole panels, so every vector's load is in bounds).
+  const auto correction_at = [&](size_t v) HWY_ATTR {
+    return hn::ShiftLeft<7>(hn::LoadU(di, g.colsum + t.col0 + static_cast<int64_t>(v * lanes)));
+  };
+  const VI correction_0 = kDot && kQDotNeedsColumnCorrection ? correction_at(0) : hn::Zero(di);
+  const VI correction_1 = kDot && kQDotNeedsColumnCorrection && kVectors > 1 ? correction_at(1) : correction_0;
+  const VI correction_2 = kDot && kQDotNeedsColumnCorrection && kVectors > 2 ? correction_at(2) : correction_0;
+  const VI correction_3 = kDot && kQDotNeedsColumnCorrection && kVectors > 3 ? correction_at(3) : correction_0;
+  (void)correction_1;
+  (void)correction_2;
+  (void)correction_3;
   EK_QTILE_ROWS(EK_QTILE_STORE_ROW)
 }
 
@@ -489,7 +536,9 @@ HWY_INLINE void RunQTaskLane(const detail::QGemmTaskArgs& g, size_t task) {
 }
 
 inline void RunQGemmTask(const detail::QGemmTaskArgs& g, size_t task) {
-  if (kQDotInstruction && g.dot_lane) return RunQTaskLane<true>(g, task);
+  const bool dot = kQDotInstruction && g.dot_lane &&
+                   !(kQDotNeedsColumnCorrection && g.output == detail::QOutput::kBlocks);
+  if (dot) return RunQTaskLane<true>(g, task);
   RunQTaskLane<false>(g, task);
 }
 
