@@ -357,8 +357,9 @@ HWY_INLINE void DotTile(const detail::QGemmTaskArgs& g, const QTile& t, int32_t*
     }
     if constexpr (kBlocks) {
       // Block scales of this block for each vector's columns (1/16 folded in).
+      // Vectors past the tile's valid columns read column col0's (their sums are never stored).
       const auto scales_at = [&](size_t v) HWY_ATTR {
-        const int64_t col = t.col0 + static_cast<int64_t>(v * lanes);
+        const int64_t col = t.col0 + (v * lanes < t.valid_cols ? static_cast<int64_t>(v * lanes) : 0);
         const int64_t panel = col / detail::kQPanelWidth;
         return hn::LoadU(df, g.block_scales + (panel * g.blocks + block) * detail::kQPanelWidth +
                                  col % detail::kQPanelWidth);
@@ -373,9 +374,11 @@ HWY_INLINE void DotTile(const detail::QGemmTaskArgs& g, const QTile& t, int32_t*
       EK_QTILE_ROWS(EK_QTILE_FOLD_ROW)
     }
   }
-  // sdot lane: + 128 * column sum (padded to whole panels, so every vector's load is in bounds).
+  // sdot lane: + 128 * column sum (padded to whole panels; vectors past the valid columns read
+  // column col0's, like their B loads).
   const auto correction_at = [&](size_t v) HWY_ATTR {
-    return hn::ShiftLeft<7>(hn::LoadU(di, g.colsum + t.col0 + static_cast<int64_t>(v * lanes)));
+    const int64_t col = t.col0 + (v * lanes < t.valid_cols ? static_cast<int64_t>(v * lanes) : 0);
+    return hn::ShiftLeft<7>(hn::LoadU(di, g.colsum + col));
   };
   const VI correction_0 = kDot && kQDotNeedsColumnCorrection ? correction_at(0) : hn::Zero(di);
   const VI correction_1 = kDot && kQDotNeedsColumnCorrection && kVectors > 1 ? correction_at(1) : correction_0;
