@@ -79,7 +79,7 @@ inline Status ValidateCalibration(const TensorView& w, bool transpose, const Ten
       return InvalidArg("q", "per-block scales must be along K, with a block size >= 1 and f32 / f16 / bf16 scales");
     }
     g->block = p.block_size;
-    g->blocks = CeilDivQ(g->k, p.block_size);
+    g->blocks = CeilDiv(g->k, p.block_size);
   } else {
     return InvalidArg("q", "quant scheme must be per axis (N) or per block (K)");
   }

@@ -73,8 +73,6 @@ struct PackedQGemmHeader {
 };
 static_assert(sizeof(PackedQGemmHeader) == 64, "packed header is 64 bytes");
 
-inline int64_t CeilDivQ(int64_t a, int64_t b) { return (a + b - 1) / b; }
-inline int64_t RoundUpQ(int64_t a, int64_t b) { return CeilDivQ(a, b) * b; }
 
 // Sizes of the packed sections for B [K x N].
 struct QPackedLayout {
@@ -87,10 +85,10 @@ struct QPackedLayout {
 
 inline QPackedLayout LayoutFor(DType type, QScaleKind kind, int64_t k, int64_t n, int64_t block_size) {
   QPackedLayout l;
-  l.kp = RoundUpQ(k, kQKAlign);
-  l.panels = CeilDivQ(n, kQPanelWidth);
+  l.kp = RoundUp(k, kQKAlign);
+  l.panels = CeilDiv(n, kQPanelWidth);
   l.panel_bytes = type == DType::kI4 ? l.kp * kQPanelWidth / 2 : l.kp * kQPanelWidth;
-  l.blocks = kind == QScaleKind::kPerBlock ? CeilDivQ(k, block_size) : 0;
+  l.blocks = kind == QScaleKind::kPerBlock ? CeilDiv(k, block_size) : 0;
   const int64_t columns = l.panels * kQPanelWidth;
   l.sums_offset = sizeof(PackedQGemmHeader) + static_cast<uint64_t>(l.panels * l.panel_bytes);
   l.scales_offset = l.sums_offset + static_cast<uint64_t>(columns) * 4;
@@ -179,7 +177,7 @@ inline float WeightScaleAt(const TensorView& b, bool transpose_b, int64_t k, int
   if (q.scheme == QuantScheme::kPerTensor) return q.scale;
   if (q.scheme == QuantScheme::kPerAxis) return static_cast<const float*>(q.scales)[j];
   // Per block: scales shaped like B with the K extent replaced by the block count.
-  const int64_t blocks = CeilDivQ(transpose_b ? b.shape[1] : b.shape[0], q.block_size);
+  const int64_t blocks = CeilDiv(transpose_b ? b.shape[1] : b.shape[0], q.block_size);
   const int64_t index = transpose_b ? j * blocks + k / q.block_size : (k / q.block_size) * b.shape[1] + j;
   return LoadScale(q.scale_type, q.scales, index);
 }
@@ -194,7 +192,6 @@ inline void PackQPanels(const TensorView& b, bool transpose_b, const QWeights& w
   const float scale_factor = int4 ? 1.0f / 16.0f : 1.0f;
   int32_t* sums = reinterpret_cast<int32_t*>(out + l.sums_offset);
   float* scales = reinterpret_cast<float*>(out + l.scales_offset);
-  const int64_t columns = l.panels * kQPanelWidth;
   for (int64_t p = begin; p < end; ++p) {
     uint8_t* panel = out + sizeof(PackedQGemmHeader) + p * l.panel_bytes;
     std::memset(panel, 0, static_cast<size_t>(l.panel_bytes));
@@ -237,7 +234,6 @@ inline void PackQPanels(const TensorView& b, bool transpose_b, const QWeights& w
       }
     }
   }
-  (void)columns;
 }
 
 // Writes the header and the panels of B (already validated, or built by ek itself: GGUF blocks
@@ -261,7 +257,7 @@ inline void PackQGemmUnchecked(const TensorView& b, bool transpose_b, const QWei
   h.total_bytes = l.total_bytes;
   uint8_t* dst = static_cast<uint8_t*>(out);
   std::memcpy(dst, &h, sizeof(h));
-  const TaskPlan plan = PlanTasks(static_cast<size_t>(l.panels), static_cast<size_t>(CeilDivQ(64 * 1024, w.k)), 64);
+  const TaskPlan plan = PlanTasks(static_cast<size_t>(l.panels), static_cast<size_t>(CeilDiv(64 * 1024, w.k)), 64);
   ParallelFor(ctx.threads, plan.num_tasks, [&](size_t task) {
     PackQPanels(b, transpose_b, w, l, dst, static_cast<int64_t>(plan.Begin(task)),
                         static_cast<int64_t>(plan.End(task, static_cast<size_t>(l.panels))));
@@ -563,14 +559,14 @@ inline Status PrepareQGemm(const TensorView& a, const PackedWeights& packed, con
   // at most 64. Decode (M <= 2) keeps all rows in one block.
   const int64_t macs = g.m * g.n * g.k;
   const int64_t want_tasks = HWY_MAX(int64_t{1}, HWY_MIN(int64_t{64}, macs / (int64_t{8} << 20)));
-  const int64_t max_col_blocks = detail::CeilDivQ(g.n, 64);
+  const int64_t max_col_blocks = detail::CeilDiv(g.n, 64);
   const int64_t col_blocks = HWY_MIN(want_tasks, max_col_blocks);
-  const int64_t max_row_blocks = g.m <= 2 ? 1 : detail::CeilDivQ(g.m, 24);
-  const int64_t row_blocks = HWY_MIN(detail::CeilDivQ(want_tasks, col_blocks), max_row_blocks);
-  g.nc = detail::RoundUpQ(detail::CeilDivQ(g.n, col_blocks), 64);
-  g.mc = g.m <= 2 ? g.m : detail::RoundUpQ(detail::CeilDivQ(g.m, row_blocks), 24);
-  g.column_blocks = detail::CeilDivQ(g.n, g.nc);
-  call.num_tasks = static_cast<size_t>(g.column_blocks * detail::CeilDivQ(g.m, g.mc));
+  const int64_t max_row_blocks = g.m <= 2 ? 1 : detail::CeilDiv(g.m, 24);
+  const int64_t row_blocks = HWY_MIN(detail::CeilDiv(want_tasks, col_blocks), max_row_blocks);
+  g.nc = detail::RoundUp(detail::CeilDiv(g.n, col_blocks), 64);
+  g.mc = g.m <= 2 ? g.m : detail::RoundUp(detail::CeilDiv(g.m, row_blocks), 24);
+  g.column_blocks = detail::CeilDiv(g.n, g.nc);
+  call.num_tasks = static_cast<size_t>(g.column_blocks * detail::CeilDiv(g.m, g.mc));
   g.dot_lane = std::strcmp(QGemmDotLane(), "widen") != 0;
   return Status::Ok();
 }
