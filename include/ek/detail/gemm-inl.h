@@ -306,8 +306,9 @@ HWY_INLINE TileOperands MakeTile(DF df, const detail::GemmTaskArgs& g, int64_t r
 //   K blocks of kc:    B's kc x tile-width sliver stays in L1 across the row tiles below.
 //   column tiles:      kGemmTileVectors vectors wide; one sliver of packed B each.
 //   row tiles:         kGemmTileRows rows; the row block's A (mc x kc) stays in L2.
+// Not inlined (nor is RunDecodeTask): one function per weight type keeps compile times linear.
 template <typename TW>
-HWY_INLINE void RunBlockedTask(const detail::GemmTaskArgs& g, size_t task) {
+HWY_NOINLINE void RunBlockedTask(const detail::GemmTaskArgs& g, size_t task) {
   const GemmTag df;
   const int64_t row_block = static_cast<int64_t>(task) / g.column_blocks;
   const int64_t col_block = static_cast<int64_t>(task) % g.column_blocks;
@@ -347,7 +348,7 @@ HWY_INLINE void RunDecodeTile(DF df, const detail::GemmTaskArgs& g, int64_t col,
 }
 
 template <typename TW>
-HWY_INLINE void RunDecodeTask(const detail::GemmTaskArgs& g, size_t task) {
+HWY_NOINLINE void RunDecodeTask(const detail::GemmTaskArgs& g, size_t task) {
   const GemmTag df;
   const int64_t col_begin = static_cast<int64_t>(task) * g.nc, col_end = HWY_MIN(g.n, col_begin + g.nc);
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));

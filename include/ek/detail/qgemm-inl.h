@@ -76,7 +76,8 @@ constexpr size_t kQTileRows = 6;
 constexpr size_t kQBlockTileRows = 4;
 #else
 // AVX2 / SSE, 16 registers, widening dot (two 16-bit halves of A and B per step): 4 x 2:
-// accumulators 8 + B halves 4 + A halves 2 + product 1 = 15. Blocks 2 x 2: 4 + 4 + 6 + 1 = 15.
+// accumulators 8 + B halves 4 + A halves 2 + product 1 = 15. Blocks 2 x 2: 4 + 4 + 6 + 1 = 15,
+// + 4 int16 partial sums in the int4 form (the f32 sums, touched once per block, may spill).
 constexpr size_t kQTileRows = 4;
 constexpr size_t kQBlockTileRows = 2;
 #endif
@@ -178,17 +179,24 @@ struct QTile {
 };
 
 // Accumulators are named variables (SVE vectors are sizeless and cannot be array elements):
-// acc_R_V is row R, vector V; facc_R_V its f32 sum over finished int4 blocks.
+// acc_R_V is row R, vector V; facc_R_V its f32 sum over finished int4 blocks; sacc_R_V its int16
+// partial sums in the int4 widen form (see NibbleValues), moved into acc_R_V every kSmallChunkK k.
 #define EK_QTILE_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 #define EK_QTILE_DECLARE_ROW(R)                                                                         \
   VI acc_##R##_0 = hn::Zero(di), acc_##R##_1 = hn::Zero(di), acc_##R##_2 = hn::Zero(di),                \
      acc_##R##_3 = hn::Zero(di);                                                                        \
   VF facc_##R##_0 = hn::Zero(df), facc_##R##_1 = hn::Zero(df), facc_##R##_2 = hn::Zero(df),             \
      facc_##R##_3 = hn::Zero(df);                                                                       \
+  VI16 sacc_##R##_0 = hn::Zero(di16), sacc_##R##_1 = hn::Zero(di16), sacc_##R##_2 = hn::Zero(di16),     \
+       sacc_##R##_3 = hn::Zero(di16);                                                                   \
   (void)facc_##R##_0;                                                                                   \
   (void)facc_##R##_1;                                                                                   \
   (void)facc_##R##_2;                                                                                   \
-  (void)facc_##R##_3;
+  (void)facc_##R##_3;                                                                                   \
+  (void)sacc_##R##_0;                                                                                   \
+  (void)sacc_##R##_1;                                                                                   \
+  (void)sacc_##R##_2;                                                                                   \
+  (void)sacc_##R##_3;
 #define EK_QTILE_FOR_VECTORS(R, X)         \
   X(R, 0)                                  \
   if constexpr (kVectors > 1) { X(R, 1) }  \
@@ -197,7 +205,7 @@ struct QTile {
 // One group of 4 k: broadcast the row's 4 bytes of A, one dot step per vector of B.
 #define EK_QTILE_DOT(R, V)                                                             \
   if constexpr (kSmall) {                                                              \
-    acc_##R##_##V = DotQuadSmall(di, a_##R, b_##V, acc_##R##_##V);                     \
+    sacc_##R##_##V = hn::Add(sacc_##R##_##V, hn::SatWidenMulPairwiseAdd(di16, a_##R, b_##V)); \
   } else {                                                                             \
     acc_##R##_##V = DotQuad<kDot>(di, a_##R, b_##V, acc_##R##_##V);                    \
   }
@@ -206,6 +214,11 @@ struct QTile {
     const VU8 a_##R = BroadcastGroup(du8, t.a_rows[R] + a_offset);            \
     EK_QTILE_FOR_VECTORS(R, EK_QTILE_DOT)                                     \
   }
+#define EK_QTILE_FLUSH(R, V)                                                                            \
+  acc_##R##_##V = hn::Add(acc_##R##_##V, hn::WidenMulPairwiseAdd(di, sacc_##R##_##V, ones16));          \
+  sacc_##R##_##V = hn::Zero(di16);
+#define EK_QTILE_FLUSH_ROW(R) \
+  if constexpr (R < kRows) { EK_QTILE_FOR_VECTORS(R, EK_QTILE_FLUSH) }
 #define EK_QTILE_FOLD(R, V)                                                                             \
   if constexpr (kSmall) acc_##R##_##V = hn::ShiftLeft<4>(acc_##R##_##V); /* the x16 of the other lanes */ \
   facc_##R##_##V = hn::Add(hn::Mul(hn::ConvertTo(df, acc_##R##_##V), scale_##V), facc_##R##_##V);       \
@@ -252,10 +265,13 @@ HWY_INLINE hn::Vec<DS8> HighNibblesTimes16(DS8 ds8, VU8 raw) {
 
 // int4 on targets without a dot-product instruction: nibbles become their values -8..7 by one
 // table lookup (pshufb / tbl), and u8 x s4 pairs are multiplied and added by the saturating
-// pmaddubsw-style SatWidenMulPairwiseAdd, which cannot saturate here (|255 * 8 * 2| < 2^15),
-// then pairs of int16 by WidenMulPairwiseAdd with ones: 2 multiply-adds per 4 k instead of the
-// widening form's 2 + 4 shifts and masks. The sums are 1/16 of the other lanes' (which use
-// values x 16); the caller shifts them left by 4 before use, so every lane has the same integers.
+// pmaddubsw-style SatWidenMulPairwiseAdd, which cannot saturate here: a pair is within
+// [-2 * 255 * 8, 2 * 255 * 7] = [-4080, 3570]. Those int16 pairs are summed in int16 over
+// kSmallChunkK k (8 steps of 4 k: within [-32640, 28560], no overflow) and only then widened to
+// int32 by WidenMulPairwiseAdd with ones: per 4 k one multiply-add and one add, instead of the
+// widening form's 2 multiply-adds + 4 shifts and masks. The sums are 1/16 of the other lanes'
+// (which use values x 16); the caller shifts them left by 4, so every lane has the same integers.
+constexpr int64_t kSmallChunkK = 32;
 template <class DS8, class VU8>
 HWY_INLINE hn::Vec<DS8> NibbleValues(DS8 ds8, VU8 nibbles) {
   const auto table = hn::Dup128VecFromValues(ds8, 0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1);
@@ -273,17 +289,12 @@ HWY_INLINE hn::Vec<DS8> HighNibbleValues(DS8 ds8, VU8 raw) {
   const auto shifted = hn::BitCast(du8, hn::ShiftRight<4>(hn::BitCast(du16, raw)));
   return NibbleValues(ds8, hn::And(shifted, hn::Set(du8, uint8_t{0x0F})));
 }
-template <class DI>
-HWY_INLINE hn::Vec<DI> DotQuadSmall(DI di, hn::Vec<hn::Repartition<uint8_t, DI>> a,
-                                    hn::Vec<hn::Repartition<int8_t, DI>> b, hn::Vec<DI> acc) {
-  const hn::Repartition<int16_t, DI> di16;
-  const auto pairs = hn::SatWidenMulPairwiseAdd(di16, a, b);
-  return hn::Add(acc, hn::WidenMulPairwiseAdd(di, pairs, hn::Set(di16, int16_t{1})));
-}
 
 // The micro-kernel: the tile's int32 dot products over all of K (kBlocks: f32 sums over int4
 // blocks of block_k, each block's int32 sums scaled by its block scale and added).
 //   block loop (kBlocks only): the int32 accumulators restart at zero per block.
+//   chunk loop: int4 in the widen form only: kSmallChunkK k summed in int16, then added to the
+//               int32 accumulators (elsewhere one chunk = the block).
 //   group loop: per 64-byte step of B (one group of 4 k for s8, two for int4), kVectors loads of
 //               B, then per row one 4-byte broadcast of A and kVectors dot steps.
 //   after:      accumulators go to `buffer` (int32, or f32 for kBlocks) for the epilogue.
@@ -297,13 +308,19 @@ HWY_INLINE void DotTile(const detail::QGemmTaskArgs& g, const QTile& t, int32_t*
   using VF = hn::Vec<decltype(df)>;
   using VU8 = hn::Vec<decltype(du8)>;
   using VS8 = hn::Vec<decltype(ds8)>;
+  const hn::Repartition<int16_t, QTag> di16;
+  using VI16 = hn::Vec<decltype(di16)>;
+  const VI16 ones16 = hn::Set(di16, int16_t{1});
+  (void)ones16;
   const size_t lanes = hn::Lanes(di);
   EK_QTILE_ROWS(EK_QTILE_DECLARE_ROW)
   const int64_t block_k = kBlocks ? g.block_k : g.kp;
   const int64_t blocks = kBlocks ? g.blocks : 1;
   const size_t step_k = kInt4 ? 8 : 4;  // k per 64-byte step of B
-  // int4 without a dot-product instruction: nibble values and DotQuadSmall; sums x 1/16.
+  // int4 without a dot-product instruction: nibble values, int16 sums over chunks of
+  // kSmallChunkK k; sums x 1/16.
   constexpr bool kSmall = kInt4 && !(kDot && kQDotInstruction);
+  const int64_t chunk_k = kSmall ? kSmallChunkK : block_k;
   const uint8_t* HWY_RESTRICT b0 = t.b_vectors[0];
   const uint8_t* HWY_RESTRICT b1 = t.b_vectors[1];
   const uint8_t* HWY_RESTRICT b2 = t.b_vectors[2];
@@ -311,49 +328,55 @@ HWY_INLINE void DotTile(const detail::QGemmTaskArgs& g, const QTile& t, int32_t*
   size_t a_offset = 0;
   for (int64_t block = 0; block < blocks; ++block) {
     const int64_t k_end = HWY_MIN(g.kp, (block + 1) * block_k);
-    for (int64_t k = block * block_k; k < k_end; k += static_cast<int64_t>(step_k)) {
-      if constexpr (kInt4) {
-        const VU8 raw_0 = hn::LoadU(du8, b0);
-        const VU8 raw_1 = kVectors > 1 ? hn::LoadU(du8, b1) : raw_0;
-        const VU8 raw_2 = kVectors > 2 ? hn::LoadU(du8, b2) : raw_0;
-        const VU8 raw_3 = kVectors > 3 ? hn::LoadU(du8, b3) : raw_0;
-        {  // low nibbles: k .. k + 3
-          const VS8 b_0 = kSmall ? LowNibbleValues(ds8, raw_0) : LowNibblesTimes16(ds8, raw_0);
-          const VS8 b_1 = kSmall ? LowNibbleValues(ds8, raw_1) : LowNibblesTimes16(ds8, raw_1);
-          const VS8 b_2 = kSmall ? LowNibbleValues(ds8, raw_2) : LowNibblesTimes16(ds8, raw_2);
-          const VS8 b_3 = kSmall ? LowNibbleValues(ds8, raw_3) : LowNibblesTimes16(ds8, raw_3);
+    for (int64_t chunk = block * block_k; chunk < k_end; chunk += chunk_k) {
+      const int64_t chunk_end = HWY_MIN(k_end, chunk + chunk_k);
+      for (int64_t k = chunk; k < chunk_end; k += static_cast<int64_t>(step_k)) {
+        if constexpr (kInt4) {
+          const VU8 raw_0 = hn::LoadU(du8, b0);
+          const VU8 raw_1 = kVectors > 1 ? hn::LoadU(du8, b1) : raw_0;
+          const VU8 raw_2 = kVectors > 2 ? hn::LoadU(du8, b2) : raw_0;
+          const VU8 raw_3 = kVectors > 3 ? hn::LoadU(du8, b3) : raw_0;
+          {  // low nibbles: k .. k + 3
+            const VS8 b_0 = kSmall ? LowNibbleValues(ds8, raw_0) : LowNibblesTimes16(ds8, raw_0);
+            const VS8 b_1 = kSmall ? LowNibbleValues(ds8, raw_1) : LowNibblesTimes16(ds8, raw_1);
+            const VS8 b_2 = kSmall ? LowNibbleValues(ds8, raw_2) : LowNibblesTimes16(ds8, raw_2);
+            const VS8 b_3 = kSmall ? LowNibbleValues(ds8, raw_3) : LowNibblesTimes16(ds8, raw_3);
+            (void)b_1;
+            (void)b_2;
+            (void)b_3;
+            EK_QTILE_ROWS(EK_QTILE_STEP_ROW)
+          }
+          a_offset += 4;
+          {  // high nibbles: k + 4 .. k + 7
+            const VS8 b_0 = kSmall ? HighNibbleValues(ds8, raw_0) : HighNibblesTimes16(ds8, raw_0);
+            const VS8 b_1 = kSmall ? HighNibbleValues(ds8, raw_1) : HighNibblesTimes16(ds8, raw_1);
+            const VS8 b_2 = kSmall ? HighNibbleValues(ds8, raw_2) : HighNibblesTimes16(ds8, raw_2);
+            const VS8 b_3 = kSmall ? HighNibbleValues(ds8, raw_3) : HighNibblesTimes16(ds8, raw_3);
+            (void)b_1;
+            (void)b_2;
+            (void)b_3;
+            EK_QTILE_ROWS(EK_QTILE_STEP_ROW)
+          }
+          a_offset += 4;
+        } else {
+          const VS8 b_0 = hn::LoadU(ds8, reinterpret_cast<const int8_t*>(b0));
+          const VS8 b_1 = kVectors > 1 ? hn::LoadU(ds8, reinterpret_cast<const int8_t*>(b1)) : b_0;
+          const VS8 b_2 = kVectors > 2 ? hn::LoadU(ds8, reinterpret_cast<const int8_t*>(b2)) : b_0;
+          const VS8 b_3 = kVectors > 3 ? hn::LoadU(ds8, reinterpret_cast<const int8_t*>(b3)) : b_0;
           (void)b_1;
           (void)b_2;
           (void)b_3;
           EK_QTILE_ROWS(EK_QTILE_STEP_ROW)
+          a_offset += 4;
         }
-        a_offset += 4;
-        {  // high nibbles: k + 4 .. k + 7
-          const VS8 b_0 = kSmall ? HighNibbleValues(ds8, raw_0) : HighNibblesTimes16(ds8, raw_0);
-          const VS8 b_1 = kSmall ? HighNibbleValues(ds8, raw_1) : HighNibblesTimes16(ds8, raw_1);
-          const VS8 b_2 = kSmall ? HighNibbleValues(ds8, raw_2) : HighNibblesTimes16(ds8, raw_2);
-          const VS8 b_3 = kSmall ? HighNibbleValues(ds8, raw_3) : HighNibblesTimes16(ds8, raw_3);
-          (void)b_1;
-          (void)b_2;
-          (void)b_3;
-          EK_QTILE_ROWS(EK_QTILE_STEP_ROW)
-        }
-        a_offset += 4;
-      } else {
-        const VS8 b_0 = hn::LoadU(ds8, reinterpret_cast<const int8_t*>(b0));
-        const VS8 b_1 = kVectors > 1 ? hn::LoadU(ds8, reinterpret_cast<const int8_t*>(b1)) : b_0;
-        const VS8 b_2 = kVectors > 2 ? hn::LoadU(ds8, reinterpret_cast<const int8_t*>(b2)) : b_0;
-        const VS8 b_3 = kVectors > 3 ? hn::LoadU(ds8, reinterpret_cast<const int8_t*>(b3)) : b_0;
-        (void)b_1;
-        (void)b_2;
-        (void)b_3;
-        EK_QTILE_ROWS(EK_QTILE_STEP_ROW)
-        a_offset += 4;
+        b0 += 64;
+        b1 += 64;
+        b2 += 64;
+        b3 += 64;
       }
-      b0 += 64;
-      b1 += 64;
-      b2 += 64;
-      b3 += 64;
+      if constexpr (kSmall) {
+        EK_QTILE_ROWS(EK_QTILE_FLUSH_ROW)
+      }
     }
     if constexpr (kBlocks) {
       // Block scales of this block for each vector's columns (1/16 folded in).
@@ -395,6 +418,8 @@ HWY_INLINE void DotTile(const detail::QGemmTaskArgs& g, const QTile& t, int32_t*
 #undef EK_QTILE_FOR_VECTORS
 #undef EK_QTILE_DOT
 #undef EK_QTILE_STEP_ROW
+#undef EK_QTILE_FLUSH
+#undef EK_QTILE_FLUSH_ROW
 #undef EK_QTILE_FOLD
 #undef EK_QTILE_FOLD_ROW
 #undef EK_QTILE_STORE
@@ -503,8 +528,10 @@ inline QTile MakeQTile(const detail::QGemmTaskArgs& g, int64_t row0, int64_t row
 // Task = row block [mc rows] x column block [nc columns] of C. Loops, outer to inner:
 //   column tiles:  kVectors vectors wide; B's K x tile-width sliver stays in L1/L2 across rows.
 //   row tiles:     kRows rows; each streams its rows of packed A (the row block stays in L2).
+// Not inlined: one function per instantiation keeps compile times linear (inlining every
+// instantiation into RunQGemmTask made one huge function per target).
 template <size_t kRows, size_t kVectors, bool kInt4, bool kBlocks, bool kDot>
-HWY_INLINE void RunQTaskTiles(const detail::QGemmTaskArgs& g, size_t task) {
+HWY_NOINLINE void RunQTaskTiles(const detail::QGemmTaskArgs& g, size_t task) {
   const QTag di;
   const int64_t row_block = static_cast<int64_t>(task) / g.column_blocks;
   const int64_t col_block = static_cast<int64_t>(task) % g.column_blocks;
