@@ -218,17 +218,26 @@ std::vector<uint8_t> RunAndCheck(const Case& cs, uint64_t seed, int threads = 1)
                  : got.bytes;
 }
 
-// Runs body() with the dot-product lane on, then forced off (when this target has one).
+// Runs body() with every lane of this target: the best one, then with it forced off (i8mm falls
+// back to dotprod), until "widen".
 template <typename Body>
 void ForEachDotLane(const Body& body) {
-  body();
-  const char* lane = ek::QGemmDotLane();
-  if (std::strcmp(lane, "widen") == 0) return;
-  const ek::Lane which = std::strcmp(lane, "avx512vnni") == 0 ? ek::Lane::kAvx512Vnni : ek::Lane::kDotProd;
-  ek::DisableLane(which);
-  CHECK(std::string(ek::QGemmDotLane()) == "widen");
-  body();
-  ek::EnableLane(which);
+  std::vector<ek::Lane> disabled;
+  for (;;) {
+    const std::string lane = ek::QGemmDotLane();
+    INFO("lane " << lane);
+    body();
+    if (lane == "widen") break;
+    const ek::Lane which = lane == "avx512vnni" ? ek::Lane::kAvx512Vnni
+                           : lane == "i8mm"     ? ek::Lane::kI8mm
+                                                : ek::Lane::kDotProd;
+    ek::DisableLane(which);
+    disabled.push_back(which);
+    const std::string next = ek::QGemmDotLane();
+    CHECK(next != lane);
+    if (next == lane) break;
+  }
+  for (const ek::Lane lane : disabled) ek::EnableLane(lane);
 }
 
 const int64_t kEdgeM[] = {1, 2, 3, 5, 7, 8, 9, 25};
@@ -466,7 +475,14 @@ TEST_CASE("QGemm runs the dot-product lane the CPU has, and none when it is forc
     } else if (sve_target) {
       CHECK(lane == (ek::LaneEnabled(ek::Lane::kDotProd) ? "sve-udot" : "widen"));
     } else if (neon_target) {
-      CHECK(lane == (ek::LaneEnabled(ek::Lane::kDotProd) ? "dotprod" : "widen"));
+      CHECK(lane == (ek::LaneEnabled(ek::Lane::kI8mm)      ? "i8mm"
+                     : ek::LaneEnabled(ek::Lane::kDotProd) ? "dotprod"
+                                                           : "widen"));
+      if (ek::LaneEnabled(ek::Lane::kI8mm)) {  // forced off: sdot next
+        ek::DisableLane(ek::Lane::kI8mm);
+        CHECK(std::string(ek::QGemmDotLane()) == (ek::LaneEnabled(ek::Lane::kDotProd) ? "dotprod" : "widen"));
+        ek::EnableLane(ek::Lane::kI8mm);
+      }
     } else {
       CHECK(lane == "widen");
     }

@@ -401,21 +401,25 @@ inline Status UnpackQGemmWeights(const PackedWeights& packed, const TensorView& 
 
 namespace {  // per-TU dispatch tables, unqualified names (see ek/dispatch.h)
 HWY_EXPORT(RunQGemmTask);
-HWY_EXPORT(QGemmDotLane);
+HWY_EXPORT(QGemmTargetLanes);
 HWY_EXPORT(QuantizeRowsDynamic);
 HWY_EXPORT(RequantizeArray);
 
-// The dot-product lane QGemm runs on the selected target: "avx512vnni" (x86 vpdpbusd), "sve-udot",
-// "dotprod" (Arm NEON sdot; int4 per-block weights run "widen" there), or "widen" (16-bit multiply-adds: no dot-product instruction, or its lane forced off with
-// EK_DISABLE_LANES / DisableLane).
+// The lane QGemm runs on the selected target: "i8mm" (Arm NEON usmmla, FEAT_I8MM), "avx512vnni"
+// (x86 vpdpbusd), "sve-udot", "dotprod" (Arm NEON sdot; int4 per-block weights run "widen"
+// there), or "widen" (16-bit multiply-adds: no such instruction, or its lane forced off with
+// EK_DISABLE_LANES / DisableLane; a target falls back from i8mm to its dot-product lane first).
 inline const char* QGemmDotLane() {
   if (!EnsureDispatchReady().ok()) return "none";
-  const char* lane = HWY_DYNAMIC_DISPATCH(QGemmDotLane)();
-  if (std::strcmp(lane, "avx512vnni") == 0 && !LaneEnabled(Lane::kAvx512Vnni)) return "widen";
-  if ((std::strcmp(lane, "sve-udot") == 0 || std::strcmp(lane, "dotprod") == 0) && !LaneEnabled(Lane::kDotProd)) {
+  const char* dot = "widen";
+  const char* matmul = nullptr;
+  HWY_DYNAMIC_DISPATCH(QGemmTargetLanes)(&dot, &matmul);
+  if (matmul != nullptr && LaneEnabled(Lane::kI8mm)) return matmul;
+  if (std::strcmp(dot, "avx512vnni") == 0 && !LaneEnabled(Lane::kAvx512Vnni)) return "widen";
+  if ((std::strcmp(dot, "sve-udot") == 0 || std::strcmp(dot, "dotprod") == 0) && !LaneEnabled(Lane::kDotProd)) {
     return "widen";
   }
-  return lane;
+  return dot;
 }
 
 // The vector requantization of the selected target over `count` accumulators (tests prove it
@@ -567,7 +571,10 @@ inline Status PrepareQGemm(const TensorView& a, const PackedWeights& packed, con
   g.mc = g.m <= 2 ? g.m : detail::RoundUp(detail::CeilDiv(g.m, row_blocks), 24);
   g.column_blocks = detail::CeilDiv(g.n, g.nc);
   call.num_tasks = static_cast<size_t>(g.column_blocks * detail::CeilDiv(g.m, g.mc));
-  g.dot_lane = std::strcmp(QGemmDotLane(), "widen") != 0;
+  const char* lane = QGemmDotLane();
+  g.lane = std::strcmp(lane, "widen") == 0  ? detail::QLane::kWiden
+           : std::strcmp(lane, "i8mm") == 0 ? detail::QLane::kMatmul
+                                            : detail::QLane::kDot;
   return Status::Ok();
 }
 

@@ -21,6 +21,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <type_traits>
+#include <utility>
+
 #include "ek/detail/qgemm_types.h"
 #include "ek/ref/convert.h"
 #include "ek/requantize.h"
@@ -56,6 +59,18 @@ constexpr bool kQDotInstruction = false;
 #ifndef EK_QGEMM_NEON_SDOT
 #define EK_QGEMM_NEON_SDOT 0
 #endif
+// kQMatmulInstruction: Arm NEON with FEAT_I8MM (Cortex-A510 / A710 / X2 and later; also the cores
+// whose SVE the OS leaves off): `usmmla`, gated at run time by the i8mm hwcap (ek::Lane::kI8mm)
+// and preferred to sdot. SVE targets keep sve-udot.
+#undef EK_QGEMM_NEON_I8MM
+#if HWY_ARCH_ARM_A64 && (HWY_TARGET & HWY_ALL_NEON)
+#define EK_QGEMM_NEON_I8MM 1
+constexpr const char* kQMatmulLaneName = "i8mm";
+#else
+#define EK_QGEMM_NEON_I8MM 0
+constexpr const char* kQMatmulLaneName = nullptr;
+#endif
+constexpr bool kQMatmulInstruction = EK_QGEMM_NEON_I8MM != 0;
 // The sdot lane multiplies a - 128 (s8) by b: its sums lack 128 * (column sum of B), which the
 // tile adds from the packed column sums after its last k. Per-block sums are not stored, so
 // int4 per-block weights do not use this lane.
@@ -81,6 +96,11 @@ constexpr size_t kQBlockTileRows = 4;
 constexpr size_t kQTileRows = 4;
 constexpr size_t kQBlockTileRows = 2;
 #endif
+// i8mm lane (NEON): 8 x 2 (8 rows = 4 row pairs x 8 columns = 4 column pairs): accumulators 16
+// (2 x 2 int32 each) + B column pairs 4 + the two groups they are zipped from 2 + A row pairs 4 =
+// 26. Blocks 4 x 2: 8 + f32 sums 8 + 6 + 2 + block scales 4 = 28.
+constexpr size_t kQMatmulTileRows = 8;
+constexpr size_t kQMatmulBlockTileRows = 4;
 constexpr size_t kQTileVectors = 2;
 constexpr size_t kQDecodeVectors = 4;  // tiles of 1 or 2 rows: 4 vectors wide (GEMV)
 constexpr size_t kQMaxRows = 8;
@@ -425,6 +445,144 @@ HWY_INLINE void DotTile(const detail::QGemmTaskArgs& g, const QTile& t, int32_t*
 #undef EK_QTILE_STORE
 #undef EK_QTILE_STORE_ROW
 
+// ---- The i8mm micro-kernel (NEON + FEAT_I8MM) ------------------------------------------------------
+// usmmla multiplies a 2 x 8 u8 matrix (two rows of A, 8 k each) by the transpose of a 2 x 8 s8
+// matrix (two columns of B, 8 k each) into a 2 x 2 int32 tile [r0 c0, r0 c1, r1 c0, r1 c1]: 32
+// multiply-adds per instruction (sdot: 16), u8 x s8 directly (no -128 offset, no column sums).
+// Packed B has 4 k per column in each 64-byte group; zip1 / zip2 of the 32-bit lanes of two
+// consecutive groups (s8) or of the low and high nibbles x 16 of one row (int4) give
+// [column j: k0..k7 | column j+1: k0..k7], one vector per column pair. The same integers as
+// every other lane: the sums are exact.
+#if EK_QGEMM_NEON_I8MM
+template <class DI>
+HWY_INLINE hn::Vec<DI> MatmulPairs(DI /*di*/, hn::Vec<hn::Repartition<uint8_t, DI>> a_rows,
+                                   hn::Vec<hn::Repartition<int8_t, DI>> b_columns, hn::Vec<DI> acc) {
+  auto sums = acc.raw;
+  // As for sdot (DotQuad): the assembler is told about the extension here.
+#if HWY_COMPILER_CLANG
+#define EK_QGEMM_I8MM_ARCH ".arch_extension i8mm\n\t"
+#else
+#define EK_QGEMM_I8MM_ARCH ".arch armv8.2-a+dotprod+crypto+fp16+bf16+i8mm\n\t"
+#endif
+  asm(EK_QGEMM_I8MM_ARCH "usmmla %0.4s, %1.16b, %2.16b" : "+w"(sums) : "w"(a_rows.raw), "w"(b_columns.raw));
+#undef EK_QGEMM_I8MM_ARCH
+  return hn::Vec<DI>{sums};
+}
+
+template <size_t... kIndex, class Func>
+HWY_INLINE void ForEachIndex(std::index_sequence<kIndex...>, const Func& func) {
+  (func(std::integral_constant<size_t, kIndex>()), ...);
+}
+
+// The tile's int32 dot products (kBlocks: f32 sums over int4 blocks), like DotTile, with row
+// pairs x column pairs of usmmla. An odd last row pairs with row 0 again (never stored).
+//   block loop (kBlocks only): the int32 accumulators restart at zero per block.
+//   step loop:  per 8 k, per vector of B (4 columns) its two column pairs, then per row pair
+//               two 8-byte loads of A and one usmmla per column pair.
+//   after:      uzp1 / uzp2 of the 64-bit halves turn column pairs back into rows of `buffer`.
+template <size_t kRows, size_t kVectors, bool kInt4, bool kBlocks>
+HWY_INLINE void MatmulTile(const detail::QGemmTaskArgs& g, const QTile& t, int32_t* HWY_RESTRICT buffer) {
+  constexpr size_t kPairs = (kRows + 1) / 2;
+  constexpr size_t kColumnPairs = 2 * kVectors;
+  const QTag di;
+  const hn::Rebind<float, QTag> df;
+  const hn::Repartition<uint8_t, QTag> du8;
+  const hn::Repartition<int8_t, QTag> ds8;
+  const hn::Repartition<uint32_t, QTag> du32;
+  const hn::Repartition<uint64_t, QTag> du64;
+  using VI = hn::Vec<QTag>;
+  using VF = hn::Vec<decltype(df)>;
+  using VS8 = hn::Vec<decltype(ds8)>;
+  static_assert(detail::kQPanelWidth % 4 == 0, "a vector of B is 4 columns of one panel");
+  const auto pairs = std::make_index_sequence<kPairs>();
+  const auto column_pairs = std::make_index_sequence<kColumnPairs>();
+  const auto vectors = std::make_index_sequence<kVectors>();
+
+  VI acc[kPairs][kColumnPairs];
+  VF facc[kPairs][kColumnPairs];
+  ForEachIndex(pairs, [&](auto p) HWY_ATTR {
+    ForEachIndex(column_pairs, [&](auto q) HWY_ATTR {
+      acc[p][q] = hn::Zero(di);
+      facc[p][q] = hn::Zero(df);
+    });
+  });
+  const uint8_t* HWY_RESTRICT b_at[kVectors];
+  ForEachIndex(vectors, [&](auto v) HWY_ATTR { b_at[v] = t.b_vectors[v]; });
+  const int64_t block_k = kBlocks ? g.block_k : g.kp;
+  const int64_t blocks = kBlocks ? g.blocks : 1;
+  size_t a_offset = 0;
+  for (int64_t block = 0; block < blocks; ++block) {
+    const int64_t k_end = HWY_MIN(g.kp, (block + 1) * block_k);
+    for (int64_t k = block * block_k; k < k_end; k += 8) {
+      VS8 b[kColumnPairs];
+      ForEachIndex(vectors, [&](auto v) HWY_ATTR {
+        VS8 k0_3, k4_7;
+        if constexpr (kInt4) {
+          const auto raw = hn::LoadU(du8, b_at[v]);
+          k0_3 = LowNibblesTimes16(ds8, raw);
+          k4_7 = HighNibblesTimes16(ds8, raw);
+          b_at[v] += 64;
+        } else {
+          k0_3 = hn::LoadU(ds8, reinterpret_cast<const int8_t*>(b_at[v]));
+          k4_7 = hn::LoadU(ds8, reinterpret_cast<const int8_t*>(b_at[v] + 64));
+          b_at[v] += 128;
+        }
+        b[2 * v] = hn::BitCast(ds8, hn::InterleaveLower(du32, hn::BitCast(du32, k0_3), hn::BitCast(du32, k4_7)));
+        b[2 * v + 1] = hn::BitCast(ds8, hn::InterleaveUpper(du32, hn::BitCast(du32, k0_3), hn::BitCast(du32, k4_7)));
+      });
+      ForEachIndex(pairs, [&](auto p) HWY_ATTR {
+        uint64_t row0, row1;
+        memcpy(&row0, t.a_rows[2 * p] + a_offset, 8);
+        memcpy(&row1, t.a_rows[2 * p + 1 < kRows ? 2 * p + 1 : 0] + a_offset, 8);
+        const auto a = hn::BitCast(du8, hn::Dup128VecFromValues(du64, row0, row1));
+        ForEachIndex(column_pairs, [&](auto q) HWY_ATTR { acc[p][q] = MatmulPairs(di, a, b[q], acc[p][q]); });
+      });
+      a_offset += 8;
+    }
+    if constexpr (kBlocks) {
+      // Block scales of column pair q: [s_j, s_j+1, s_j, s_j+1] (1/16 folded in). Vectors past the
+      // tile's valid columns read column col0's, as their B loads do.
+      ForEachIndex(column_pairs, [&](auto q) HWY_ATTR {
+        const size_t first = q * 2;
+        const int64_t col = t.col0 + (first - first % 4 < t.valid_cols ? static_cast<int64_t>(first) : 0);
+        const float* s = g.block_scales + ((col / detail::kQPanelWidth) * g.blocks + block) * detail::kQPanelWidth +
+                         col % detail::kQPanelWidth;
+        uint64_t two_scales;
+        memcpy(&two_scales, s, 8);
+        const VF scale = hn::BitCast(df, hn::Set(du64, two_scales));
+        ForEachIndex(pairs, [&](auto p) HWY_ATTR {
+          facc[p][q] = hn::Add(hn::Mul(hn::ConvertTo(df, acc[p][q]), scale), facc[p][q]);
+          acc[p][q] = hn::Zero(di);
+        });
+      });
+    }
+  }
+  const size_t lanes = hn::Lanes(di);
+  ForEachIndex(pairs, [&](auto p) HWY_ATTR {
+    ForEachIndex(vectors, [&](auto v) HWY_ATTR {
+      const size_t row = 2 * p;
+      const auto store_rows = [&](auto d, auto left, auto right, auto* out) HWY_ATTR {
+        const auto l64 = hn::BitCast(du64, left), r64 = hn::BitCast(du64, right);
+        hn::Store(hn::BitCast(d, hn::InterleaveLower(du64, l64, r64)), d, out + (row * kQMaxVectors + v) * lanes);
+        if (row + 1 < kRows) {
+          hn::Store(hn::BitCast(d, hn::InterleaveUpper(du64, l64, r64)), d, out + ((row + 1) * kQMaxVectors + v) * lanes);
+        }
+      };
+      if constexpr (kBlocks) {
+        store_rows(df, facc[p][2 * v], facc[p][2 * v + 1], reinterpret_cast<float*>(buffer));
+      } else {
+        store_rows(di, acc[p][2 * v], acc[p][2 * v + 1], buffer);
+      }
+    });
+  });
+}
+#else
+template <size_t kRows, size_t kVectors, bool kInt4, bool kBlocks>
+void MatmulTile(const detail::QGemmTaskArgs&, const QTile&, int32_t*) {
+  static_assert(kRows == 0, "the matmul lane exists on NEON targets only (kQMatmulInstruction)");
+}
+#endif
+
 // ---- Epilogues: from the tile buffer to C ---------------------------------------------------------
 // Row r, vector v of the tile is at buffer + (r * kQMaxVectors + v) * Lanes.
 constexpr size_t kQTileBufferLanes = kQMaxRows * kQMaxVectors * static_cast<size_t>(detail::kQPanelWidth);
@@ -483,10 +641,14 @@ HWY_INLINE void FinishDequantize(const detail::QGemmTaskArgs& g, const QTile& t,
 }
 
 // ---- Tiles and tasks -------------------------------------------------------------------------------
-template <size_t kRows, size_t kVectors, bool kInt4, bool kBlocks, bool kDot>
+template <size_t kRows, size_t kVectors, bool kInt4, bool kBlocks, detail::QLane kLane>
 HWY_INLINE void RunQTileExact(const detail::QGemmTaskArgs& g, const QTile& t) {
   HWY_ALIGN int32_t buffer[kQTileBufferLanes];
-  DotTile<kRows, kVectors, kInt4, kBlocks, kDot>(g, t, buffer);
+  if constexpr (kLane == detail::QLane::kMatmul) {
+    MatmulTile<kRows, kVectors, kInt4, kBlocks>(g, t, buffer);
+  } else {
+    DotTile<kRows, kVectors, kInt4, kBlocks, kLane == detail::QLane::kDot>(g, t, buffer);
+  }
   if constexpr (kBlocks) {
     FinishDequantize<true>(g, t, buffer);
   } else if (g.output == detail::QOutput::kRequantize) {
@@ -497,12 +659,12 @@ HWY_INLINE void RunQTileExact(const detail::QGemmTaskArgs& g, const QTile& t) {
 }
 
 // Runs the micro-kernel with kRows = t.valid_rows (1..kMaxRows): edge tiles do no wasted work.
-template <size_t kMaxRows, size_t kVectors, bool kInt4, bool kBlocks, bool kDot>
+template <size_t kMaxRows, size_t kVectors, bool kInt4, bool kBlocks, detail::QLane kLane>
 HWY_INLINE void RunQTile(const detail::QGemmTaskArgs& g, const QTile& t) {
   if constexpr (kMaxRows > 1) {
-    if (t.valid_rows < kMaxRows) return RunQTile<kMaxRows - 1, kVectors, kInt4, kBlocks, kDot>(g, t);
+    if (t.valid_rows < kMaxRows) return RunQTile<kMaxRows - 1, kVectors, kInt4, kBlocks, kLane>(g, t);
   }
-  RunQTileExact<kMaxRows, kVectors, kInt4, kBlocks, kDot>(g, t);
+  RunQTileExact<kMaxRows, kVectors, kInt4, kBlocks, kLane>(g, t);
 }
 
 inline QTile MakeQTile(const detail::QGemmTaskArgs& g, int64_t row0, int64_t rows, int64_t col0, int64_t cols,
@@ -530,7 +692,7 @@ inline QTile MakeQTile(const detail::QGemmTaskArgs& g, int64_t row0, int64_t row
 //   row tiles:     kRows rows; each streams its rows of packed A (the row block stays in L2).
 // Not inlined: one function per instantiation keeps compile times linear (inlining every
 // instantiation into RunQGemmTask made one huge function per target).
-template <size_t kRows, size_t kVectors, bool kInt4, bool kBlocks, bool kDot>
+template <size_t kRows, size_t kVectors, bool kInt4, bool kBlocks, detail::QLane kLane>
 HWY_NOINLINE void RunQTaskTiles(const detail::QGemmTaskArgs& g, size_t task) {
   const QTag di;
   const int64_t row_block = static_cast<int64_t>(task) / g.column_blocks;
@@ -542,38 +704,47 @@ HWY_NOINLINE void RunQTaskTiles(const detail::QGemmTaskArgs& g, size_t task) {
     const int64_t cols = HWY_MIN(tile_cols, col_end - col);
     for (int64_t row = row_begin; row < row_end; row += static_cast<int64_t>(kRows)) {
       const int64_t rows = HWY_MIN(static_cast<int64_t>(kRows), row_end - row);
-      RunQTile<kRows, kVectors, kInt4, kBlocks, kDot>(g, MakeQTile(g, row, rows, col, cols, kVectors));
+      RunQTile<kRows, kVectors, kInt4, kBlocks, kLane>(g, MakeQTile(g, row, rows, col, cols, kVectors));
     }
   }
 }
 
 // Chooses the tile (decode: 1..2 rows, kQDecodeVectors wide) and the instantiation.
-template <bool kInt4, bool kBlocks, bool kDot>
+template <bool kInt4, bool kBlocks, detail::QLane kLane>
 HWY_INLINE void RunQTaskFor(const detail::QGemmTaskArgs& g, size_t task) {
-  constexpr size_t kRows = kBlocks ? kQBlockTileRows : kQTileRows;
-  if (g.mc <= 2) return RunQTaskTiles<2, kQDecodeVectors, kInt4, kBlocks, kDot>(g, task);
-  RunQTaskTiles<kRows, kQTileVectors, kInt4, kBlocks, kDot>(g, task);
+  constexpr bool kMatmul = kLane == detail::QLane::kMatmul;
+  constexpr size_t kRows = kBlocks ? (kMatmul ? kQMatmulBlockTileRows : kQBlockTileRows)
+                                   : (kMatmul ? kQMatmulTileRows : kQTileRows);
+  if (g.mc <= 2) return RunQTaskTiles<2, kQDecodeVectors, kInt4, kBlocks, kLane>(g, task);
+  RunQTaskTiles<kRows, kQTileVectors, kInt4, kBlocks, kLane>(g, task);
 }
 
-template <bool kDot>
+template <detail::QLane kLane>
 HWY_INLINE void RunQTaskLane(const detail::QGemmTaskArgs& g, size_t task) {
   if (!g.b_int4) {
-    if (g.output == detail::QOutput::kBlocks) return RunQTaskFor<false, true, kDot>(g, task);
-    return RunQTaskFor<false, false, kDot>(g, task);
+    if (g.output == detail::QOutput::kBlocks) return RunQTaskFor<false, true, kLane>(g, task);
+    return RunQTaskFor<false, false, kLane>(g, task);
   }
-  if (g.output == detail::QOutput::kBlocks) return RunQTaskFor<true, true, kDot>(g, task);
-  RunQTaskFor<true, false, kDot>(g, task);
+  if (g.output == detail::QOutput::kBlocks) return RunQTaskFor<true, true, kLane>(g, task);
+  RunQTaskFor<true, false, kLane>(g, task);
 }
 
 inline void RunQGemmTask(const detail::QGemmTaskArgs& g, size_t task) {
-  const bool dot = kQDotInstruction && g.dot_lane &&
+  if constexpr (kQMatmulInstruction) {
+    if (g.lane == detail::QLane::kMatmul) return RunQTaskLane<detail::QLane::kMatmul>(g, task);
+  }
+  const bool dot = kQDotInstruction && g.lane != detail::QLane::kWiden &&
                    !(kQDotNeedsColumnCorrection && g.output == detail::QOutput::kBlocks);
-  if (dot) return RunQTaskLane<true>(g, task);
-  RunQTaskLane<false>(g, task);
+  if (dot) return RunQTaskLane<detail::QLane::kDot>(g, task);
+  RunQTaskLane<detail::QLane::kWiden>(g, task);
 }
 
-// The dot-product lane this target runs ("widen" when it has no dot instruction).
-inline const char* QGemmDotLane() { return kQDotLaneName; }
+// The lanes this target has: its dot-product lane ("widen" when it has no dot instruction) and
+// its matrix-multiply lane (null when none). ek::QGemmDotLane() picks by the enabled CPU lanes.
+inline void QGemmTargetLanes(const char** dot, const char** matmul) {
+  *dot = kQDotLaneName;
+  *matmul = kQMatmulLaneName;
+}
 
 // Quantizes rows of f32 A to u8 (dynamic, per row; ek::DynamicRowParams), K padded with zeros
 // to kp. Rows [row_begin, row_end).

@@ -24,6 +24,9 @@ constexpr int64_t kQKAlign = 8;
 // K * 255 * 255 stays below 2^30, so an int32 bias within +-2^30 never overflows the sum.
 constexpr int64_t kQMaxK = 16384;
 
+// Which instructions multiply A by B (ek::QGemmDotLane names the one that runs).
+enum class QLane : uint8_t { kWiden, kDot, kMatmul };
+
 // What the epilogue makes of the int32 dot products.
 enum class QOutput : uint8_t {
   kRequantize,  // int8 / uint8 C: + col_term (+ row_term), requantize, clamp
@@ -77,9 +80,9 @@ struct QGemmTaskArgs {
 
   int64_t m = 0, n = 0, k = 0, kp = 0;
 
-  // Use the target's dot-product instruction (SumOfMulQuadAccumulate) if it has one; false runs
-  // the widening multiply-add form (the lane forced off).
-  bool dot_lane = true;
+  // The multiply lane: kMatmul (Arm i8mm usmmla, NEON targets), kDot (the target's
+  // dot-product instruction), kWiden (16-bit multiply-adds: no instruction, or forced off).
+  QLane lane = QLane::kDot;
 
   // Plan: tasks are (row block, column block) pairs, row block major.
   int64_t mc = 0, nc = 0;
