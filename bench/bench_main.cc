@@ -73,6 +73,7 @@ namespace ek_bench {
 void RegisterConvertBenchmarks();
 void RegisterGemmBenchmarks();
 void RegisterQGemmBenchmarks();
+void RegisterClBenchmarks();
 }
 
 int main(int argc, char** argv) {
@@ -98,6 +99,7 @@ int main(int argc, char** argv) {
   ek_bench::RegisterConvertBenchmarks();
   ek_bench::RegisterGemmBenchmarks();
   ek_bench::RegisterQGemmBenchmarks();
+  ek_bench::RegisterClBenchmarks();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

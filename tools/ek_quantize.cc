@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "ek/calibrate.h"
+#include "ek/detail/hash.h"
 #include "ek/ek.h"
 
 namespace {
@@ -46,11 +47,7 @@ struct FileHeader {
 };
 static_assert(sizeof(FileHeader) == 64, "file header is 64 bytes");
 
-uint64_t Fnv1a(const uint8_t* p, size_t n) {
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
-  return h;
-}
+using ek::detail::Fnv1a;
 
 bool ReadFile(const char* path, std::vector<uint8_t>* data, std::string* error) {
   FILE* f = std::fopen(path, "rb");

@@ -31,6 +31,7 @@
 #include "ek/cpu_features.h"
 #include "ek/detail/gemm_types.h"
 #include "ek/dispatch.h"
+#include "ek/gemm_options.h"
 #include "ek/parallel.h"
 #include "ek/status.h"
 #include "ek/system_info.h"
@@ -40,31 +41,6 @@
 #include "ek/detail/compile_targets.h"  // all per-target code of ek, once per target
 
 namespace ek {
-
-enum class Activation : uint8_t { kNone, kRelu, kRelu6, kClamp };
-
-// Cache blocking of the blocked GEMM (M > 16). 0 = derived from the detected caches:
-// kc from L2 (a kc x tile-width sliver of B fills an eighth of it), mc from L2 (an mc x kc block
-// of A fills at most half of it), nc from the work per task. Blocking never changes results.
-struct GemmBlocking {
-  int64_t kc = 0;
-  int64_t mc = 0;
-  int64_t nc = 0;
-};
-
-struct GemmOptions {
-  bool transpose_b = false;  // B is given as [N x K] (e.g. a Linear layer's weight); not for packed B
-  bool accumulate = false;   // add to C's values instead of overwriting them
-  TensorView bias;           // rank 0 (default): no bias; else f32 [N]
-  Activation activation = Activation::kNone;
-  float clamp_min = 0.0f;  // Activation::kClamp only
-  float clamp_max = 0.0f;
-  GemmBlocking blocking;
-  // fp16 lane: when A, B and C are all f16, allow f16 arithmetic (f16 products summed in f16
-  // over blocks of 32 k, then in f32; looser bound, docs/gemm.md). Used only where
-  // GemmF16ArithmeticAvailable() (Arm FEAT_FP16 and a target with f16 vector arithmetic).
-  bool allow_f16_arithmetic = false;
-};
 
 // Pre-packed B: what PackGemmWeights wrote (header + panels), and its size in bytes.
 struct PackedWeights {

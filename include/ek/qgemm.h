@@ -31,6 +31,7 @@
 #include "ek/detail/qgemm_types.h"
 #include "ek/dispatch.h"
 #include "ek/gemm.h"
+#include "ek/gemm_options.h"
 #include "ek/parallel.h"
 #include "ek/requantize.h"
 #include "ek/status.h"
@@ -40,13 +41,6 @@
 #include "ek/detail/compile_targets.h"  // all per-target code of ek, once per target
 
 namespace ek {
-
-struct QGemmOptions {
-  TensorView bias;  // rank 0: none; i32 [N] for an int8 / uint8 C, f32 [N] for an f32 C
-  Activation activation = Activation::kNone;
-  float clamp_min = 0.0f;  // Activation::kClamp only (real values)
-  float clamp_max = 0.0f;
-};
 
 namespace detail {
 

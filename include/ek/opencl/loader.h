@@ -12,6 +12,10 @@
 #ifndef CL_TARGET_OPENCL_VERSION
 #define CL_TARGET_OPENCL_VERSION 300
 #endif
+// The baseline is OpenCL 1.2 (PoCL, older phone drivers): clCreateCommandQueue is used.
+#ifndef CL_USE_DEPRECATED_OPENCL_1_2_APIS
+#define CL_USE_DEPRECATED_OPENCL_1_2_APIS
+#endif
 #include <CL/cl.h>
 #include <dlfcn.h>
 
@@ -32,7 +36,36 @@ struct Api {
   X(clGetPlatformIDs)          \
   X(clGetPlatformInfo)         \
   X(clGetDeviceIDs)            \
-  X(clGetDeviceInfo)
+  X(clGetDeviceInfo)           \
+  X(clCreateContext)           \
+  X(clRetainContext)           \
+  X(clReleaseContext)          \
+  X(clGetContextInfo)          \
+  X(clCreateCommandQueue)      \
+  X(clRetainCommandQueue)      \
+  X(clReleaseCommandQueue)     \
+  X(clGetCommandQueueInfo)     \
+  X(clCreateBuffer)            \
+  X(clReleaseMemObject)        \
+  X(clGetMemObjectInfo)        \
+  X(clEnqueueWriteBuffer)      \
+  X(clEnqueueReadBuffer)       \
+  X(clCreateProgramWithSource) \
+  X(clCreateProgramWithBinary) \
+  X(clBuildProgram)            \
+  X(clGetProgramInfo)          \
+  X(clGetProgramBuildInfo)     \
+  X(clReleaseProgram)          \
+  X(clCreateKernel)            \
+  X(clReleaseKernel)           \
+  X(clSetKernelArg)            \
+  X(clGetKernelWorkGroupInfo)  \
+  X(clEnqueueNDRangeKernel)    \
+  X(clFlush)                   \
+  X(clFinish)                  \
+  X(clWaitForEvents)           \
+  X(clReleaseEvent)            \
+  X(clGetEventProfilingInfo)
 #define EK_OPENCL_DECLARE(name) decltype(&::name) name = nullptr;
   EK_OPENCL_FUNCTIONS(EK_OPENCL_DECLARE)
 #undef EK_OPENCL_DECLARE
@@ -63,18 +96,14 @@ inline Status ResolveSymbols(Api* api) {
   return Status::Ok();
 }
 
-// Loads libOpenCL. `path` may be null (search the default places).
-inline Status LoadApi(Api* api, const char* path = nullptr) {
+// Loads the first usable library of `candidates` (null-terminated).
+inline Status LoadApiFrom(Api* api, const char* const* candidates) {
   if (api == nullptr) return Status::Error(StatusCode::kInvalidArgument, "api: is null");
-  const char* candidates[16];
-  int n = 0;
-  if (path && *path) candidates[n++] = path;
-  if (const char* env = std::getenv("EK_OPENCL_LIBRARY")) {
-    if (*env) candidates[n++] = env;
-  }
-  for (const char* const* p = DefaultLibraryPaths(); *p && n < 15; ++p) candidates[n++] = *p;
+  if (candidates == nullptr) return Status::Error(StatusCode::kInvalidArgument, "candidates: is null");
+  *api = Api();
   const char* last_error = "no candidate";
-  for (int i = 0; i < n; ++i) {
+  char resolve_error[320] = {0};
+  for (int i = 0; candidates[i] != nullptr; ++i) {
     // RTLD_NODELETE: vendor drivers and ICD loaders keep state (and atexit handlers) that does
     // not survive being unmapped; UnloadApi drops our handle but leaves the code mapped.
     void* lib = dlopen(candidates[i], RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
@@ -87,11 +116,27 @@ inline Status LoadApi(Api* api, const char* path = nullptr) {
     std::snprintf(api->library_path, sizeof(api->library_path), "%s", candidates[i]);
     const Status s = ResolveSymbols(api);
     if (s.ok()) return s;
+    std::snprintf(resolve_error, sizeof(resolve_error), "%s", s.message());
+    last_error = resolve_error;
     dlclose(lib);
     api->library = nullptr;
   }
   return Status::Error(StatusCode::kUnavailable, "opencl: no usable OpenCL library found (last error: %s)",
                        last_error);
+}
+
+// Loads libOpenCL. `path` may be null (search the default places).
+inline Status LoadApi(Api* api, const char* path = nullptr) {
+  if (api == nullptr) return Status::Error(StatusCode::kInvalidArgument, "api: is null");
+  const char* candidates[17];
+  int n = 0;
+  if (path && *path) candidates[n++] = path;
+  if (const char* env = std::getenv("EK_OPENCL_LIBRARY")) {
+    if (*env) candidates[n++] = env;
+  }
+  for (const char* const* p = DefaultLibraryPaths(); *p && n < 16; ++p) candidates[n++] = *p;
+  candidates[n] = nullptr;
+  return LoadApiFrom(api, candidates);
 }
 
 inline void UnloadApi(Api* api) {

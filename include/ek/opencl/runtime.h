@@ -1,0 +1,340 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// The OpenCL host runtime: a device probe into a capability struct, and ek::opencl::Runtime, a
+// context + in-order profiling queue on one device, opened here (libOpenCL loaded at run time)
+// or borrowed from the caller's own context and queue. Buffers, transfers and event timing
+// helpers for tests and benchmarks. Programs and their on-disk cache: ek/opencl/program.h.
+//
+//   ek::opencl::Runtime rt;
+//   EK_RETURN_IF_ERROR(rt.Open());                 // kUnavailable (with the reason) if no OpenCL
+//   rt.caps().fp16, rt.caps().integer_dot_khr ...  // what the kernels may use
+#ifndef EK_OPENCL_RUNTIME_H_
+#define EK_OPENCL_RUNTIME_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+
+#include "ek/opencl/loader.h"
+#include "ek/status.h"
+
+namespace ek {
+namespace opencl {
+
+// What a device offers, as the kernels need it (ProbeDevice).
+struct DeviceCaps {
+  char platform[128] = {0};
+  char platform_version[128] = {0};
+  char name[128] = {0};
+  char vendor[128] = {0};
+  char driver_version[128] = {0};
+  char version[128] = {0};          // CL_DEVICE_VERSION, e.g. "OpenCL 3.0 PoCL ..."
+  int c_major = 1, c_minor = 0;     // OpenCL C version the compiler accepts
+  bool gpu = false;
+  bool fp16 = false;                // cl_khr_fp16: half arithmetic (half storage needs nothing)
+  bool subgroups = false;           // cl_khr_subgroups (or the Intel / Qualcomm forms)
+  bool integer_dot_khr = false;     // cl_khr_integer_dot_product
+  bool integer_dot_arm = false;     // cl_arm_integer_dot_product_int8
+  bool image_from_buffer = false;   // cl_khr_image2d_from_buffer
+  size_t max_work_group_size = 1;
+  size_t max_work_item_sizes[3] = {1, 1, 1};
+  cl_ulong local_memory_bytes = 0;
+  cl_ulong global_memory_bytes = 0;
+  cl_ulong max_alloc_bytes = 0;
+  cl_uint compute_units = 0;
+};
+
+// True if the space-separated extension list has `name` as a whole word.
+inline bool HasExtension(const char* extensions, const char* name) {
+  const size_t length = std::strlen(name);
+  for (const char* p = extensions; p != nullptr && *p != '\0';) {
+    while (*p == ' ') ++p;
+    const char* end = p;
+    while (*end != '\0' && *end != ' ') ++end;
+    if (static_cast<size_t>(end - p) == length && std::strncmp(p, name, length) == 0) return true;
+    p = end;
+  }
+  return false;
+}
+
+namespace detail {
+inline Status ClError(const char* what, cl_int err) {
+  return Status::Error(StatusCode::kInternal, "opencl: %s failed (error %d)", what, static_cast<int>(err));
+}
+#define EK_CL_RETURN_IF_ERROR(what, call)                 \
+  do {                                                    \
+    const cl_int ek_cl_err_ = (call);                     \
+    if (ek_cl_err_ != CL_SUCCESS) {                       \
+      return ::ek::opencl::detail::ClError(what, ek_cl_err_); \
+    }                                                     \
+  } while (0)
+}  // namespace detail
+
+inline Status ProbeDevice(const Api& api, cl_device_id device, DeviceCaps* caps) {
+  if (caps == nullptr) return Status::Error(StatusCode::kInvalidArgument, "caps: is null");
+  if (device == nullptr) return Status::Error(StatusCode::kInvalidArgument, "device: is null");
+  *caps = DeviceCaps();
+  cl_platform_id platform = nullptr;
+  EK_CL_RETURN_IF_ERROR("clGetDeviceInfo(CL_DEVICE_PLATFORM)",
+                        api.clGetDeviceInfo(device, CL_DEVICE_PLATFORM, sizeof(platform), &platform, nullptr));
+  const auto text = [&](cl_device_info what, char* out, size_t size) {
+    api.clGetDeviceInfo(device, what, size - 1, out, nullptr);
+  };
+  api.clGetPlatformInfo(platform, CL_PLATFORM_NAME, sizeof(caps->platform) - 1, caps->platform, nullptr);
+  api.clGetPlatformInfo(platform, CL_PLATFORM_VERSION, sizeof(caps->platform_version) - 1, caps->platform_version,
+                        nullptr);
+  text(CL_DEVICE_NAME, caps->name, sizeof(caps->name));
+  text(CL_DEVICE_VENDOR, caps->vendor, sizeof(caps->vendor));
+  text(CL_DRIVER_VERSION, caps->driver_version, sizeof(caps->driver_version));
+  text(CL_DEVICE_VERSION, caps->version, sizeof(caps->version));
+  char c_version[128] = {0};
+  text(CL_DEVICE_OPENCL_C_VERSION, c_version, sizeof(c_version));
+  if (std::sscanf(c_version, "OpenCL C %d.%d", &caps->c_major, &caps->c_minor) != 2) {
+    return Status::Error(StatusCode::kUnsupported, "opencl: device %s reports OpenCL C version '%s'", caps->name,
+                         c_version);
+  }
+  size_t extensions_size = 0;
+  api.clGetDeviceInfo(device, CL_DEVICE_EXTENSIONS, 0, nullptr, &extensions_size);
+  char extensions[8192] = {0};
+  if (extensions_size > 0 && extensions_size <= sizeof(extensions)) {
+    api.clGetDeviceInfo(device, CL_DEVICE_EXTENSIONS, extensions_size, extensions, nullptr);
+  }
+  caps->fp16 = HasExtension(extensions, "cl_khr_fp16");
+  caps->subgroups = HasExtension(extensions, "cl_khr_subgroups") || HasExtension(extensions, "cl_intel_subgroups") ||
+                    HasExtension(extensions, "cl_qcom_reqd_sub_group_size");
+  caps->integer_dot_khr = HasExtension(extensions, "cl_khr_integer_dot_product");
+  caps->integer_dot_arm = HasExtension(extensions, "cl_arm_integer_dot_product_int8");
+  caps->image_from_buffer = HasExtension(extensions, "cl_khr_image2d_from_buffer");
+  cl_device_type type = 0;
+  api.clGetDeviceInfo(device, CL_DEVICE_TYPE, sizeof(type), &type, nullptr);
+  caps->gpu = (type & CL_DEVICE_TYPE_GPU) != 0;
+  api.clGetDeviceInfo(device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof(caps->max_work_group_size),
+                      &caps->max_work_group_size, nullptr);
+  api.clGetDeviceInfo(device, CL_DEVICE_MAX_WORK_ITEM_SIZES, sizeof(caps->max_work_item_sizes),
+                      caps->max_work_item_sizes, nullptr);
+  api.clGetDeviceInfo(device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof(caps->local_memory_bytes), &caps->local_memory_bytes,
+                      nullptr);
+  api.clGetDeviceInfo(device, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof(caps->global_memory_bytes),
+                      &caps->global_memory_bytes, nullptr);
+  api.clGetDeviceInfo(device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof(caps->max_alloc_bytes), &caps->max_alloc_bytes,
+                      nullptr);
+  api.clGetDeviceInfo(device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof(caps->compute_units), &caps->compute_units,
+                      nullptr);
+  return Status::Ok();
+}
+
+struct RuntimeOptions {
+  const char* library_path = nullptr;    // tried first (then $EK_OPENCL_LIBRARY and the defaults)
+  int device_index = -1;                 // index over all platforms' devices; -1: first GPU, else first
+  const char* cache_directory = nullptr; // program binary cache (ek/opencl/program.h); null: none
+};
+
+// A context and an in-order queue (with profiling when the Runtime made it) on one device.
+class Runtime {
+ public:
+  Runtime() = default;
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+  ~Runtime() { Close(); }
+
+  // Loads libOpenCL, picks the device, creates a context and a profiling queue.
+  Status Open(const RuntimeOptions& options = RuntimeOptions()) {
+    Close();
+    EK_RETURN_IF_ERROR(LoadApi(&own_api_, options.library_path));
+    api_ = &own_api_;
+    cl_platform_id platforms[16];
+    cl_uint num_platforms = 0;
+    const cl_int err = api_->clGetPlatformIDs(16, platforms, &num_platforms);
+    if (err != CL_SUCCESS || num_platforms == 0) {
+      Close();
+      return Status::Error(StatusCode::kUnavailable, "opencl: %s has no platform (error %d)", own_api_.library_path,
+                           static_cast<int>(err));
+    }
+    cl_device_id chosen = nullptr, first = nullptr, first_gpu = nullptr;
+    int index = 0;
+    for (cl_uint p = 0; p < num_platforms && p < 16; ++p) {
+      cl_device_id devices[16];
+      cl_uint n = 0;
+      if (api_->clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, 16, devices, &n) != CL_SUCCESS) continue;
+      for (cl_uint d = 0; d < n && d < 16; ++d, ++index) {
+        if (index == options.device_index) chosen = devices[d];
+        if (first == nullptr) first = devices[d];
+        cl_device_type type = 0;
+        api_->clGetDeviceInfo(devices[d], CL_DEVICE_TYPE, sizeof(type), &type, nullptr);
+        if (first_gpu == nullptr && (type & CL_DEVICE_TYPE_GPU)) first_gpu = devices[d];
+      }
+    }
+    if (options.device_index >= 0 && chosen == nullptr) {
+      Close();
+      return Status::Error(StatusCode::kInvalidArgument, "options.device_index: %d, but there are %d devices",
+                           options.device_index, index);
+    }
+    if (chosen == nullptr) chosen = first_gpu != nullptr ? first_gpu : first;
+    if (chosen == nullptr) {
+      Close();
+      return Status::Error(StatusCode::kUnavailable, "opencl: %s offers no device", own_api_.library_path);
+    }
+    cl_int cerr = CL_SUCCESS;
+    context_ = api_->clCreateContext(nullptr, 1, &chosen, nullptr, nullptr, &cerr);
+    if (cerr != CL_SUCCESS) {
+      Close();
+      return detail::ClError("clCreateContext", cerr);
+    }
+    queue_ = api_->clCreateCommandQueue(context_, chosen, CL_QUEUE_PROFILING_ENABLE, &cerr);
+    if (cerr != CL_SUCCESS) {
+      Close();
+      return detail::ClError("clCreateCommandQueue", cerr);
+    }
+    device_ = chosen;
+    profiling_ = true;
+    SetCacheDirectory(options.cache_directory);
+    const Status probed = ProbeDevice(*api_, device_, &caps_);
+    if (!probed.ok()) Close();
+    return probed;
+  }
+
+  // Uses the caller's context and queue (retained here, released by Close). `api` must outlive
+  // this Runtime. Profiling is available if the caller's queue has it.
+  Status Wrap(const Api& api, cl_context context, cl_command_queue queue) {
+    Close();
+    if (api.library == nullptr) return Status::Error(StatusCode::kInvalidArgument, "api: not loaded");
+    if (context == nullptr) return Status::Error(StatusCode::kInvalidArgument, "context: is null");
+    if (queue == nullptr) return Status::Error(StatusCode::kInvalidArgument, "queue: is null");
+    cl_context queue_context = nullptr;
+    EK_CL_RETURN_IF_ERROR("clGetCommandQueueInfo(CL_QUEUE_CONTEXT)",
+                          api.clGetCommandQueueInfo(queue, CL_QUEUE_CONTEXT, sizeof(queue_context), &queue_context,
+                                                    nullptr));
+    if (queue_context != context) {
+      return Status::Error(StatusCode::kInvalidArgument, "queue: belongs to another context");
+    }
+    cl_device_id device = nullptr;
+    EK_CL_RETURN_IF_ERROR("clGetCommandQueueInfo(CL_QUEUE_DEVICE)",
+                          api.clGetCommandQueueInfo(queue, CL_QUEUE_DEVICE, sizeof(device), &device, nullptr));
+    cl_command_queue_properties properties = 0;
+    api.clGetCommandQueueInfo(queue, CL_QUEUE_PROPERTIES, sizeof(properties), &properties, nullptr);
+    EK_RETURN_IF_ERROR(ProbeDevice(api, device, &caps_));
+    api_ = &api;
+    api_->clRetainContext(context);
+    api_->clRetainCommandQueue(queue);
+    context_ = context;
+    queue_ = queue;
+    device_ = device;
+    profiling_ = (properties & CL_QUEUE_PROFILING_ENABLE) != 0;
+    return Status::Ok();
+  }
+
+  void Close() {
+    if (api_ != nullptr) {
+      for (KernelSlot& slot : kernel_slots_) {
+        if (slot.kernel != nullptr) api_->clReleaseKernel(slot.kernel);
+        if (slot.program != nullptr) api_->clReleaseProgram(slot.program);
+        slot = KernelSlot();
+      }
+      if (queue_ != nullptr) api_->clReleaseCommandQueue(queue_);
+      if (context_ != nullptr) api_->clReleaseContext(context_);
+    }
+    queue_ = nullptr;
+    context_ = nullptr;
+    device_ = nullptr;
+    api_ = nullptr;
+    profiling_ = false;
+    caps_ = DeviceCaps();
+    cache_directory_[0] = '\0';
+    if (own_api_.library != nullptr) UnloadApi(&own_api_);
+  }
+
+  bool ok() const { return queue_ != nullptr; }
+  const Api& api() const { return *api_; }
+  cl_context context() const { return context_; }
+  cl_command_queue queue() const { return queue_; }
+  cl_device_id device() const { return device_; }
+  const DeviceCaps& caps() const { return caps_; }
+  bool profiling() const { return profiling_; }
+
+  // The directory of the program binary cache (ek/opencl/program.h); null or "" turns it off.
+  void SetCacheDirectory(const char* directory) {
+    std::snprintf(cache_directory_, sizeof(cache_directory_), "%s", directory ? directory : "");
+  }
+  const char* cache_directory() const { return cache_directory_; }
+
+  // Kernels the entry points built, kept for later calls (ek/opencl/program.h, GetKernel).
+  // A Runtime, like its queue, is used by one thread at a time.
+  struct KernelSlot {
+    uint64_t key = 0;
+    cl_program program = nullptr;
+    cl_kernel kernel = nullptr;
+  };
+  static constexpr int kKernelSlots = 32;
+  KernelSlot* kernel_slots() { return kernel_slots_; }
+
+ private:
+  Api own_api_;
+  const Api* api_ = nullptr;
+  cl_context context_ = nullptr;
+  cl_command_queue queue_ = nullptr;
+  cl_device_id device_ = nullptr;
+  bool profiling_ = false;
+  DeviceCaps caps_;
+  char cache_directory_[512] = {0};
+  KernelSlot kernel_slots_[kKernelSlots];
+};
+
+// ---- Buffers and timing (tests, benchmarks, runtimes without their own helpers) ----------------
+inline Status CreateBuffer(const Runtime& rt, size_t bytes, cl_mem* buffer) {
+  if (buffer == nullptr) return Status::Error(StatusCode::kInvalidArgument, "buffer: is null");
+  *buffer = nullptr;
+  if (!rt.ok()) return Status::Error(StatusCode::kInvalidArgument, "runtime: not open");
+  if (bytes == 0) return Status::Error(StatusCode::kInvalidArgument, "bytes: is 0");
+  cl_int err = CL_SUCCESS;
+  *buffer = rt.api().clCreateBuffer(rt.context(), CL_MEM_READ_WRITE, bytes, nullptr, &err);
+  if (err != CL_SUCCESS) {
+    *buffer = nullptr;
+    return detail::ClError("clCreateBuffer", err);
+  }
+  return Status::Ok();
+}
+
+inline void ReleaseBuffer(const Runtime& rt, cl_mem buffer) {
+  if (buffer != nullptr && rt.ok()) rt.api().clReleaseMemObject(buffer);
+}
+
+// Blocking copies between host memory and a buffer.
+inline Status Upload(const Runtime& rt, cl_mem buffer, size_t offset, const void* data, size_t bytes) {
+  EK_CL_RETURN_IF_ERROR("clEnqueueWriteBuffer",
+                        rt.api().clEnqueueWriteBuffer(rt.queue(), buffer, CL_TRUE, offset, bytes, data, 0, nullptr,
+                                                      nullptr));
+  return Status::Ok();
+}
+inline Status Download(const Runtime& rt, cl_mem buffer, size_t offset, void* data, size_t bytes) {
+  EK_CL_RETURN_IF_ERROR("clEnqueueReadBuffer",
+                        rt.api().clEnqueueReadBuffer(rt.queue(), buffer, CL_TRUE, offset, bytes, data, 0, nullptr,
+                                                     nullptr));
+  return Status::Ok();
+}
+
+// Device time of a finished command in milliseconds (profiling queue), and releases the event.
+inline Status EventMilliseconds(const Runtime& rt, cl_event event, double* ms) {
+  if (event == nullptr || ms == nullptr) return Status::Error(StatusCode::kInvalidArgument, "event: is null");
+  if (!rt.profiling()) {
+    rt.api().clReleaseEvent(event);
+    return Status::Error(StatusCode::kUnsupported, "queue: has no CL_QUEUE_PROFILING_ENABLE");
+  }
+  cl_ulong start = 0, end = 0;
+  cl_int err = rt.api().clWaitForEvents(1, &event);
+  if (err == CL_SUCCESS) {
+    err = rt.api().clGetEventProfilingInfo(event, CL_PROFILING_COMMAND_START, sizeof(start), &start, nullptr);
+  }
+  if (err == CL_SUCCESS) {
+    err = rt.api().clGetEventProfilingInfo(event, CL_PROFILING_COMMAND_END, sizeof(end), &end, nullptr);
+  }
+  rt.api().clReleaseEvent(event);
+  if (err != CL_SUCCESS) return detail::ClError("clGetEventProfilingInfo", err);
+  *ms = static_cast<double>(end - start) * 1e-6;
+  return Status::Ok();
+}
+
+}  // namespace opencl
+}  // namespace ek
+
+#endif  // EK_OPENCL_RUNTIME_H_

@@ -1,0 +1,176 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// C = A * B (+ bias), tiled, one source for every type (OpenCL C 1.2, no extensions):
+//   -D EK_GEMM_F32   f32 A, B, C; f32 fused multiply-adds
+//   -D EK_GEMM_F16   f16 storage of A, B, C (vload_half / vstore_half_rte), f32 accumulation
+//   -D EK_GEMM_S8    i8 A (zero point) x i8 B (symmetric, per channel) -> i8 C, exact int32 sums
+//                    requantized with the CPU's rule (ek/requantize.h, written out below)
+// Tile parameters (host: ek/opencl/gemm.h, per-device defaults, tools/ek-cl-tune later):
+//   EK_TILE_M x EK_TILE_N outputs per work-group, EK_TILE_K k per step through local memory,
+//   EK_WPT_M x EK_WPT_N outputs per work-item (rows ty + i * EK_THREADS_M, columns tx + j * EK_THREADS_N,
+//   so neighbouring work-items touch neighbouring local-memory words).
+//   EK_TRANSPOSE_B: B is [N x K] (element (k, n) at n * ldb + k) instead of [K x N].
+// Loop levels: k tiles (cooperative, bounds-checked loads of A and B into local memory, padded
+// with zeros past M, N, K), then k within the tile (per work-item: EK_WPT_M values of A and
+// EK_WPT_N of B into private registers, EK_WPT_M x EK_WPT_N multiply-adds), then the epilogue.
+
+#ifndef EK_TILE_M
+#define EK_TILE_M 32
+#endif
+#ifndef EK_TILE_N
+#define EK_TILE_N 32
+#endif
+#ifndef EK_TILE_K
+#define EK_TILE_K 16
+#endif
+#ifndef EK_WPT_M
+#define EK_WPT_M 4
+#endif
+#ifndef EK_WPT_N
+#define EK_WPT_N 4
+#endif
+#define EK_THREADS_M (EK_TILE_M / EK_WPT_M)
+#define EK_THREADS_N (EK_TILE_N / EK_WPT_N)
+#define EK_THREADS (EK_THREADS_M * EK_THREADS_N)
+
+#if defined(EK_GEMM_F32)
+typedef float ek_in;
+typedef float ek_out;
+typedef float ek_acc;
+#define EK_LOAD(p, i) ((p)[i])
+#define EK_MAD(acc, a, b) fma((a), (b), (acc))
+#elif defined(EK_GEMM_F16)
+typedef half ek_in;
+typedef half ek_out;
+typedef float ek_acc;
+#define EK_LOAD(p, i) vload_half((i), (p))
+#define EK_MAD(acc, a, b) fma((a), (b), (acc))
+#elif defined(EK_GEMM_S8)
+typedef char ek_in;
+typedef char ek_out;
+typedef int ek_acc;
+#define EK_LOAD(p, i) ((int)(p)[i])
+#define EK_MAD(acc, a, b) ((acc) + (a) * (b))
+#else
+#error "define EK_GEMM_F32, EK_GEMM_F16 or EK_GEMM_S8"
+#endif
+
+#ifdef EK_TRANSPOSE_B
+#define EK_B_INDEX(kk, nn) ((nn) * ldb + (kk))
+#else
+#define EK_B_INDEX(kk, nn) ((kk) * ldb + (nn))
+#endif
+
+#if defined(EK_GEMM_S8)
+// ---- The requantization rule of ek/requantize.h, operation for operation --------------------
+int ek_saturating_rounding_doubling_high_mul(int a, int b) {
+  if (a == INT_MIN && b == INT_MIN) return INT_MAX;
+  const long ab = (long)a * (long)b;
+  return (int)((ab + (1L << 30)) >> 31);
+}
+int ek_rounding_divide_by_pot(int x, int exponent) {
+  const int mask = (int)((1L << exponent) - 1);
+  const int remainder = x & mask;
+  const int threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+int ek_saturating_shift_left(int x, int shift) {
+  const long shifted = (long)x * (1L << shift);
+  return (int)clamp(shifted, (long)INT_MIN, (long)INT_MAX);
+}
+int ek_requantize(int acc, int multiplier, int shift, int zero_point, int qmin, int qmax) {
+  const int left = shift > 0 ? shift : 0;
+  const int right = shift > 0 ? 0 : -shift;
+  const int scaled = ek_rounding_divide_by_pot(
+      ek_saturating_rounding_doubling_high_mul(ek_saturating_shift_left(acc, left), multiplier), right);
+  const long q = (long)scaled + zero_point;
+  return (int)clamp(q, (long)qmin, (long)qmax);
+}
+#endif
+
+// Global size: (ceil(N / EK_TILE_N) * EK_THREADS_N, ceil(M / EK_TILE_M) * EK_THREADS_M).
+// Offsets and leading dimensions are in elements. Float types: C = clamp(A * B (+ C if
+// accumulate) (+ bias), lo, hi). EK_GEMM_S8: C = requantize(bias + sum (a - a_zero_point) * b)
+// with multiplier[n], shift[n], c_zero_point, clamped to [qmin, qmax].
+__kernel __attribute__((reqd_work_group_size(EK_THREADS_N, EK_THREADS_M, 1)))
+void ek_gemm(const int m, const int n, const int k,
+             __global const ek_in* restrict a, const int a_offset, const int lda,
+             __global const ek_in* restrict b, const int b_offset, const int ldb,
+             __global ek_out* restrict c, const int c_offset, const int ldc,
+             __global const void* restrict bias, const int bias_offset, const int has_bias,
+             const int accumulate, const float lo, const float hi,
+             const int a_zero_point, __global const int* restrict multiplier, __global const int* restrict shift,
+             const int c_zero_point, const int qmin, const int qmax) {
+  __local ek_acc a_tile[EK_TILE_K][EK_TILE_M];
+  __local ek_acc b_tile[EK_TILE_K][EK_TILE_N];
+  const int tx = get_local_id(0), ty = get_local_id(1);
+  const int thread = ty * EK_THREADS_N + tx;
+  const int row0 = get_group_id(1) * EK_TILE_M, col0 = get_group_id(0) * EK_TILE_N;
+  a += a_offset;
+  b += b_offset;
+
+  ek_acc acc[EK_WPT_M][EK_WPT_N];
+  for (int i = 0; i < EK_WPT_M; ++i) {
+    for (int j = 0; j < EK_WPT_N; ++j) acc[i][j] = 0;
+  }
+
+  for (int k0 = 0; k0 < k; k0 += EK_TILE_K) {
+    // A tile: consecutive work-items read consecutive k of a row (rows of A are contiguous).
+    for (int e = thread; e < EK_TILE_M * EK_TILE_K; e += EK_THREADS) {
+      const int r = e / EK_TILE_K, kk = e % EK_TILE_K;
+      const int row = row0 + r, kg = k0 + kk;
+#if defined(EK_GEMM_S8)
+      a_tile[kk][r] = (row < m && kg < k) ? EK_LOAD(a, row * lda + kg) - a_zero_point : 0;
+#else
+      a_tile[kk][r] = (row < m && kg < k) ? EK_LOAD(a, row * lda + kg) : 0;
+#endif
+    }
+    // B tile: consecutive work-items read consecutive columns (or k when B is transposed).
+    for (int e = thread; e < EK_TILE_N * EK_TILE_K; e += EK_THREADS) {
+#ifdef EK_TRANSPOSE_B
+      const int cc = e / EK_TILE_K, kk = e % EK_TILE_K;
+#else
+      const int kk = e / EK_TILE_N, cc = e % EK_TILE_N;
+#endif
+      const int col = col0 + cc, kg = k0 + kk;
+      b_tile[kk][cc] = (col < n && kg < k) ? EK_LOAD(b, EK_B_INDEX(kg, col)) : 0;
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int kk = 0; kk < EK_TILE_K; ++kk) {
+      ek_acc a_reg[EK_WPT_M], b_reg[EK_WPT_N];
+      for (int i = 0; i < EK_WPT_M; ++i) a_reg[i] = a_tile[kk][ty + i * EK_THREADS_M];
+      for (int j = 0; j < EK_WPT_N; ++j) b_reg[j] = b_tile[kk][tx + j * EK_THREADS_N];
+      for (int i = 0; i < EK_WPT_M; ++i) {
+        for (int j = 0; j < EK_WPT_N; ++j) acc[i][j] = EK_MAD(acc[i][j], a_reg[i], b_reg[j]);
+      }
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+
+  // Epilogue.
+  for (int i = 0; i < EK_WPT_M; ++i) {
+    const int row = row0 + ty + i * EK_THREADS_M;
+    if (row >= m) continue;
+    for (int j = 0; j < EK_WPT_N; ++j) {
+      const int col = col0 + tx + j * EK_THREADS_N;
+      if (col >= n) continue;
+      const int index = c_offset + row * ldc + col;
+#if defined(EK_GEMM_S8)
+      // int32 with wrap-around, as the reference: bias + exact sum.
+      const uint total = (uint)(has_bias ? ((__global const int*)bias)[bias_offset + col] : 0) + (uint)acc[i][j];
+      const int q = ek_requantize(as_int(total), multiplier[col], shift[col], c_zero_point, qmin, qmax);
+      c[index] = (char)q;
+#else
+      float v = acc[i][j];
+      if (accumulate) v += EK_LOAD(c, index);
+      if (has_bias) v += ((__global const float*)bias)[bias_offset + col];
+      v = fmin(fmax(v, lo), hi);
+#if defined(EK_GEMM_F16)
+      vstore_half_rte(v, index, c);
+#else
+      c[index] = v;
+#endif
+#endif
+    }
+  }
+}

@@ -1,0 +1,298 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// OpenCL GEMM on the default device (PoCL in CI) against the CPU references: f32 and f16-storage
+// results within ek::ref::GemmErrorBound, int8 requantized results byte for byte equal to
+// ek::ref::QGemm; tile edges, offsets, strides, transposed B, every epilogue, several tiles;
+// every bad-input rule. Exit 77 (skipped) when there is no OpenCL library or device.
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "ek/opencl/gemm.h"
+#include "ek/ref/gemm.h"
+#include "ek/ref/qgemm.h"
+
+namespace {
+
+int g_failures = 0, g_passed = 0;
+
+void Check(bool ok, const char* what) {
+  if (ok) {
+    ++g_passed;
+  } else {
+    ++g_failures;
+    std::printf("FAIL %s\n", what);
+  }
+}
+
+uint64_t g_seed = 12345;
+uint32_t Next() {
+  g_seed = g_seed * 6364136223846793005ull + 1442695040888963407ull;
+  return static_cast<uint32_t>(g_seed >> 33);
+}
+float Uniform() { return static_cast<float>(Next() % 2001) / 1000.0f - 1.0f; }
+
+// A device buffer holding `host` at `byte_offset` (the bytes before it are filled with 0xAB).
+struct DeviceCopy {
+  ek::opencl::Runtime* rt = nullptr;
+  cl_mem mem = nullptr;
+  size_t bytes = 0;
+  DeviceCopy(ek::opencl::Runtime& runtime, const void* host, size_t host_bytes, size_t byte_offset) : rt(&runtime) {
+    bytes = byte_offset + host_bytes;
+    std::vector<uint8_t> image(byte_offset, 0xAB);
+    const auto* first = static_cast<const uint8_t*>(host);
+    image.insert(image.end(), first, first + host_bytes);
+    Check(ek::opencl::CreateBuffer(runtime, bytes, &mem).ok(), "buffer created");
+    Check(ek::opencl::Upload(runtime, mem, 0, image.data(), bytes).ok(), "buffer uploaded");
+  }
+  ~DeviceCopy() { ek::opencl::ReleaseBuffer(*rt, mem); }
+  std::vector<uint8_t> Read(size_t byte_offset, size_t n) {
+    std::vector<uint8_t> out(n);
+    Check(ek::opencl::Download(*rt, mem, byte_offset, out.data(), n).ok(), "buffer downloaded");
+    return out;
+  }
+};
+
+ek::TensorView DeviceMatrix(ek::DType type, const DeviceCopy& d, size_t byte_offset, int64_t rows, int64_t cols,
+                            int64_t ld) {
+  return ek::TensorView::OpenCL(type, d.mem, byte_offset, {rows, cols}).WithStrides({ld, 1});
+}
+
+struct Shape {
+  int64_t m, n, k;
+};
+const Shape kShapes[] = {{1, 1, 1},    {1, 64, 64},   {2, 17, 5},    {63, 65, 17},  {64, 64, 64},
+                         {65, 63, 33}, {130, 70, 129}, {7, 200, 3},  {33, 1, 100},  {97, 31, 257}};
+
+// f32 / f16 storage, one case: A [m x k] (lda = k + 3), B [k x n] or [n x k] (+ 5 padding),
+// C [m x n] (ldc = n + 2) at element offsets, against the double-precision reference.
+void RunFloatCase(ek::opencl::Runtime& rt, ek::DType type, const Shape& s, bool transpose, bool accumulate,
+                  bool bias, ek::Activation act, const ek::opencl::GemmTile* tile) {
+  const int64_t lda = s.k + 3, ldb = (transpose ? s.k : s.n) + 5, ldc = s.n + 2;
+  const int64_t b_rows = transpose ? s.n : s.k;
+  const size_t element = type == ek::DType::kF32 ? 4 : 2;
+  auto fill = [&](int64_t count) {
+    std::vector<uint8_t> bytes(static_cast<size_t>(count) * element);
+    for (int64_t i = 0; i < count; ++i) {
+      const float v = Uniform();
+      if (type == ek::DType::kF32) {
+        std::memcpy(bytes.data() + i * 4, &v, 4);
+      } else {
+        const uint16_t h = ek::ref::F32ToF16(v);
+        std::memcpy(bytes.data() + i * 2, &h, 2);
+      }
+    }
+    return bytes;
+  };
+  std::vector<uint8_t> a = fill(s.m * lda), b = fill(b_rows * ldb), c = fill(s.m * ldc);
+  std::vector<float> bias_values(static_cast<size_t>(s.n));
+  for (float& v : bias_values) v = Uniform();
+  const size_t offset = 3 * element;  // byte offsets of every view
+  DeviceCopy da(rt, a.data(), a.size(), offset), db(rt, b.data(), b.size(), offset), dc(rt, c.data(), c.size(), offset);
+  DeviceCopy dbias(rt, bias_values.data(), bias_values.size() * 4, 8);
+
+  ek::GemmOptions o;
+  o.transpose_b = transpose;
+  o.accumulate = accumulate;
+  o.activation = act;
+  o.clamp_min = -0.5f;
+  o.clamp_max = 0.75f;
+  if (bias) o.bias = ek::TensorView::OpenCL(ek::DType::kF32, dbias.mem, 8, {s.n});
+  const ek::Status st = ek::opencl::Gemm(rt, DeviceMatrix(type, da, offset, s.m, s.k, lda),
+                                         DeviceMatrix(type, db, offset, b_rows, transpose ? s.k : s.n, ldb),
+                                         DeviceMatrix(type, dc, offset, s.m, s.n, ldc), o, nullptr, tile);
+  Check(st.ok(), st.ok() ? "gemm ran" : st.message());
+  if (!st.ok()) return;
+  const std::vector<uint8_t> got = dc.Read(0, offset + c.size());
+
+  ek::GemmOptions ro = o;
+  ro.bias = bias ? ek::TensorView::Host(ek::DType::kF32, bias_values.data(), {s.n}) : ek::TensorView();
+  const ek::TensorView ha = ek::TensorView::Matrix(type, a.data(), s.m, s.k, lda);
+  const ek::TensorView hb = ek::TensorView::Matrix(type, b.data(), b_rows, transpose ? s.k : s.n, ldb);
+  const ek::TensorView hc = ek::TensorView::Matrix(type, c.data(), s.m, s.n, ldc);  // C's old values
+  int bad = 0;
+  for (int64_t i = 0; i < s.m; ++i) {
+    for (int64_t j = 0; j < ldc; ++j) {
+      const size_t at = offset + static_cast<size_t>(i * ldc + j) * element;
+      if (j >= s.n) {  // padding between rows: untouched
+        bad += std::memcmp(got.data() + at, c.data() + (i * ldc + j) * element, element) != 0;
+        continue;
+      }
+      double value = 0, magnitude = 0;
+      ek::ref::GemmElement(ha, hb, hc, ro, i, j, &value, &magnitude);
+      float v;
+      if (type == ek::DType::kF32) {
+        std::memcpy(&v, got.data() + at, 4);
+      } else {
+        uint16_t h;
+        std::memcpy(&h, got.data() + at, 2);
+        v = ek::ref::F16ToF32(h);
+      }
+      const double bound = ek::ref::GemmErrorBound(s.k, magnitude, value, type);
+      if (!(std::fabs(v - value) <= bound)) {
+        if (bad < 3) {
+          std::printf("  %s %lldx%lldx%lld t=%d acc=%d bias=%d act=%d: c[%lld][%lld] = %.9g, reference %.9g (bound %.3g)\n",
+                      ek::DTypeName(type), (long long)s.m, (long long)s.n, (long long)s.k, transpose, accumulate, bias,
+                      static_cast<int>(act), (long long)i, (long long)j, v, value, bound);
+        }
+        ++bad;
+      }
+    }
+  }
+  bad += std::memcmp(got.data(), std::vector<uint8_t>(offset, 0xAB).data(), offset) != 0;  // before the view
+  Check(bad == 0, "float gemm within the documented bound, padding untouched");
+}
+
+// int8: A i8 (zero point), B i8 per column (or per tensor), C i8, i32 bias; bytes equal to ref.
+void RunInt8Case(ek::opencl::Runtime& rt, const Shape& s, bool per_column, bool bias, ek::Activation act,
+                 const ek::opencl::GemmTile* tile) {
+  const int64_t lda = s.k + 1, ldb = s.n + 3, ldc = s.n + 1;
+  std::vector<int8_t> a(static_cast<size_t>(s.m * lda)), b(static_cast<size_t>(s.k * ldb)), c(static_cast<size_t>(s.m * ldc));
+  for (auto& v : a) v = static_cast<int8_t>(Next() % 256 - 128);
+  for (auto& v : b) v = static_cast<int8_t>(Next() % 255 - 127);
+  for (auto& v : c) v = static_cast<int8_t>(Next() % 256 - 128);
+  std::vector<int32_t> bias_values(static_cast<size_t>(s.n));
+  for (auto& v : bias_values) v = static_cast<int32_t>(Next() % 200001) - 100000;
+  std::vector<float> scales(static_cast<size_t>(s.n));
+  // Per-column scales spanning multipliers below and above 1 (left shifts).
+  for (size_t j = 0; j < scales.size(); ++j) scales[j] = 0.0004f * static_cast<float>(1 + (j * 37) % 200);
+  ek::QuantParams qa, qb, qc;
+  qa.scheme = ek::QuantScheme::kPerTensor;
+  qa.scale = 0.02f;
+  qa.zero_point = -7;
+  qc.scheme = ek::QuantScheme::kPerTensor;
+  qc.scale = 0.05f + 0.002f * static_cast<float>(s.k);
+  qc.zero_point = 5;
+  if (per_column) {
+    qb.scheme = ek::QuantScheme::kPerAxis;
+    qb.axis = 1;
+    qb.scales = scales.data();
+  } else {
+    qb.scheme = ek::QuantScheme::kPerTensor;
+    qb.scale = 0.011f;
+  }
+  DeviceCopy da(rt, a.data(), a.size(), 5), db(rt, b.data(), b.size(), 1), dc(rt, c.data(), c.size(), 2);
+  DeviceCopy dbias(rt, bias_values.data(), bias_values.size() * 4, 4);
+  ek::QGemmOptions o;
+  o.activation = act;
+  o.clamp_min = -1.0f;
+  o.clamp_max = 2.0f;
+  if (bias) o.bias = ek::TensorView::OpenCL(ek::DType::kI32, dbias.mem, 4, {s.n});
+  const ek::Status st =
+      ek::opencl::QGemm(rt, DeviceMatrix(ek::DType::kI8, da, 5, s.m, s.k, lda).WithQuant(qa),
+                        DeviceMatrix(ek::DType::kI8, db, 1, s.k, s.n, ldb).WithQuant(qb),
+                        DeviceMatrix(ek::DType::kI8, dc, 2, s.m, s.n, ldc).WithQuant(qc), o, nullptr, tile);
+  Check(st.ok(), st.ok() ? "qgemm ran" : st.message());
+  if (!st.ok()) return;
+  const std::vector<uint8_t> got = dc.Read(2, c.size());
+
+  std::vector<int8_t> want = c;
+  ek::QGemmOptions ro = o;
+  ro.bias = bias ? ek::TensorView::Host(ek::DType::kI32, bias_values.data(), {s.n}) : ek::TensorView();
+  ek::ref::QGemm(ek::TensorView::Matrix(ek::DType::kI8, a.data(), s.m, s.k, lda).WithQuant(qa),
+                 ek::TensorView::Matrix(ek::DType::kI8, b.data(), s.k, s.n, ldb).WithQuant(qb), false,
+                 ek::TensorView::Matrix(ek::DType::kI8, want.data(), s.m, s.n, ldc).WithQuant(qc), ro);
+  const bool equal = std::memcmp(got.data(), want.data(), want.size()) == 0;
+  if (!equal) {
+    for (size_t e = 0, shown = 0; e < want.size() && shown < 3; ++e) {
+      if (static_cast<int8_t>(got[e]) != want[e]) {
+        std::printf("  int8 %lldx%lldx%lld: element %zu = %d, reference %d\n", (long long)s.m, (long long)s.n,
+                    (long long)s.k, e, static_cast<int8_t>(got[e]), want[e]);
+        ++shown;
+      }
+    }
+  }
+  Check(equal, "int8 gemm bit-exact with ek::ref::QGemm (padding untouched)");
+}
+
+void CheckRejects(const ek::Status& s, const char* name) {
+  const bool ok = !s.ok() && std::strstr(s.message(), name) != nullptr;
+  if (!ok) std::printf("  expected an error naming '%s', got: %s\n", name, s.ok() ? "OK" : s.message());
+  Check(ok, "bad input rejected with its name");
+}
+
+void BadInputs(ek::opencl::Runtime& rt) {
+  std::vector<float> host(64, 1.0f);
+  DeviceCopy d(rt, host.data(), host.size() * 4, 0);  // 256 bytes
+  DeviceCopy e(rt, host.data(), host.size() * 4, 0);
+  const auto mat = [&](const DeviceCopy& buf, size_t off, int64_t r, int64_t cols) {
+    return DeviceMatrix(ek::DType::kF32, buf, off, r, cols, cols);
+  };
+  ek::opencl::Runtime closed;
+  CheckRejects(ek::opencl::Gemm(closed, mat(d, 0, 2, 2), mat(d, 0, 2, 2), mat(e, 0, 2, 2)), "runtime");
+  CheckRejects(ek::opencl::Gemm(rt, ek::TensorView::Matrix(ek::DType::kF32, host.data(), 2, 2, 2), mat(d, 0, 2, 2),
+                                mat(e, 0, 2, 2)),
+               "a: lives in host memory");
+  CheckRejects(ek::opencl::Gemm(rt, mat(d, 0, 2, 3), mat(d, 0, 2, 2), mat(e, 0, 2, 2)), "b");
+  CheckRejects(ek::opencl::Gemm(rt, mat(d, 0, 2, 2), mat(d, 0, 2, 2), mat(e, 0, 2, 3)), "c");
+  CheckRejects(ek::opencl::Gemm(rt, mat(d, 0, 2, 2), mat(d, 0, 2, 2), mat(e, 248, 2, 2)), "c: view ends at byte");
+  CheckRejects(ek::opencl::Gemm(rt, mat(d, 0, 2, 2), mat(d, 0, 2, 2), mat(d, 0, 2, 2)), "c: overlaps a");
+  CheckRejects(ek::opencl::Gemm(rt, mat(d, 2, 2, 2), mat(d, 0, 2, 2), mat(e, 0, 2, 2)), "a: byte_offset");
+  ek::GemmOptions clamp;
+  clamp.activation = ek::Activation::kClamp;
+  clamp.clamp_min = 1.0f;
+  clamp.clamp_max = 0.0f;
+  CheckRejects(ek::opencl::Gemm(rt, mat(d, 0, 2, 2), mat(d, 0, 2, 2), mat(e, 0, 2, 2), clamp), "options.clamp_min");
+  ek::GemmOptions bias;
+  bias.bias = ek::TensorView::OpenCL(ek::DType::kI32, e.mem, 128, {2});
+  CheckRejects(ek::opencl::Gemm(rt, mat(d, 0, 2, 2), mat(d, 0, 2, 2), mat(e, 0, 2, 2), bias), "options.bias");
+  ek::opencl::GemmTile tile;
+  tile.tile_m = 30;
+  tile.wpt_m = 4;
+  CheckRejects(ek::opencl::Gemm(rt, mat(d, 0, 2, 2), mat(d, 0, 2, 2), mat(e, 0, 2, 2), ek::GemmOptions(), nullptr, &tile),
+               "tile");
+  ek::QuantParams q;
+  q.scheme = ek::QuantScheme::kPerTensor;
+  q.scale = 0.1f;
+  const auto i8 = [&](const DeviceCopy& buf, size_t off, int64_t r, int64_t cols) {
+    return ek::TensorView::OpenCL(ek::DType::kI8, buf.mem, off, {r, cols}).WithQuant(q);
+  };
+  CheckRejects(ek::opencl::QGemm(rt, mat(d, 0, 2, 2), i8(d, 0, 2, 2), i8(e, 0, 2, 2)), "a: dtype");
+  CheckRejects(ek::opencl::QGemm(rt, i8(d, 0, 1, 20000), i8(d, 0, 20000, 1), i8(e, 0, 1, 1)), "K = 20000");
+  ek::QuantParams asym = q;
+  asym.zero_point = 3;
+  CheckRejects(ek::opencl::QGemm(rt, i8(d, 0, 2, 2), i8(d, 0, 2, 2).WithQuant(asym), i8(e, 0, 2, 2)), "b");
+}
+
+}  // namespace
+
+int main() {
+  ek::opencl::Runtime rt;
+  const ek::Status opened = rt.Open();
+  if (!opened.ok()) {
+    std::printf("skipped: %s\n", opened.message());
+    return opened.code() == ek::StatusCode::kUnavailable ? 77 : 1;
+  }
+  const ek::opencl::DeviceCaps& caps = rt.caps();
+  std::printf("device: %s (%s), OpenCL C %d.%d, fp16 %d, subgroups %d, int dot khr %d arm %d\n", caps.name,
+              caps.platform, caps.c_major, caps.c_minor, caps.fp16, caps.subgroups, caps.integer_dot_khr,
+              caps.integer_dot_arm);
+
+  const ek::opencl::GemmTile default_tile = ek::opencl::DefaultGemmTile(caps);
+  ek::opencl::GemmTile small;  // 32 x 32 x 16, 4 x 4 per item
+  ek::opencl::GemmTile odd;
+  odd.tile_m = 24;
+  odd.tile_n = 16;
+  odd.tile_k = 5;
+  odd.wpt_m = 3;
+  odd.wpt_n = 2;
+  const ek::opencl::GemmTile* tiles[] = {&default_tile, &small, &odd};
+  const ek::Activation acts[] = {ek::Activation::kNone, ek::Activation::kRelu, ek::Activation::kRelu6,
+                                 ek::Activation::kClamp};
+  int variant = 0;
+  for (const ek::opencl::GemmTile* tile : tiles) {
+    for (const Shape& s : kShapes) {
+      const bool transpose = variant % 2 == 1, accumulate = variant % 3 == 1, bias = variant % 4 != 2;
+      const ek::Activation act = acts[variant % 4];
+      RunFloatCase(rt, ek::DType::kF32, s, transpose, accumulate, bias, act, tile);
+      RunFloatCase(rt, ek::DType::kF16, s, !transpose, !accumulate, bias, acts[(variant + 1) % 4], tile);
+      RunInt8Case(rt, s, variant % 2 == 0, bias, act, tile);
+      ++variant;
+    }
+  }
+  BadInputs(rt);
+  std::printf("%d passed, %d failed\n", g_passed, g_failures);
+  return g_failures ? 1 : 0;
+}
