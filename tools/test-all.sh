@@ -3,7 +3,8 @@
 #
 #   host-gcc         gcc, Release, -Werror: all tests on every target this CPU supports, plus
 #                    the selected target / lanes checked against /proc/cpuinfo, EK_TARGETS=AVX2
-#                    forcing, and the OpenCL loader on PoCL
+#                    forcing, and the OpenCL tests on PoCL (loader, runtime + program cache,
+#                    ek-cl-tune, GEMM kernels): with CI set they must pass, not skip
 #   host-clang-asan  clang, ASan + UBSan, -Werror (AVX3_ZEN4, AVX2 and SSE2 compiled)
 #   host-restricted  a build that compiles only some Highway targets (binary size), asserting
 #                    exactly which ones were compiled and selected

@@ -87,3 +87,33 @@ awk '
              (f32[s] > 0) ? ops[k] / f32[s] : 0, (dram[k] >= 0) ? sprintf("%.0f%%", dram[k]) : "-")
     }
   }' "$RESULTS"
+
+# OpenCL on the default device (PoCL on a CPU-only machine): ek's GEMM kernels against CLBlast's
+# SGEMM on the same device and queue, and the program cache (cold build vs load from ek's cache).
+echo
+echo "OpenCL GEMM on the default device, medians of this run (GFLOP/s, GOP/s for s8; ratio = ek / CLBlast f32)"
+awk '
+  function counter(line, key) { if (match(line, key "=[0-9.]+")) return substr(line, RSTART + length(key) + 1, RLENGTH - length(key) - 1) + 0; return -1 }
+  /^(cl_gemm|peer\/clblast\/cl_gemm|cl_program)\// && /_median/ {
+    name = $1; sub(/\/real_time_median$/, "", name); sub(/\/iterations:[0-9]+/, "", name)
+    n = split(name, part, "/")
+    if (part[1] == "cl_gemm") {
+      g = counter($0, "GFLOPS"); if (g < 0) g = counter($0, "GOPS")
+      key = part[2] " " part[3]; if (!(key in ek)) { keys[++count] = key; shape[key] = part[3]; type[key] = part[2] }
+      ek[key] = g
+    } else if (part[1] == "peer") {
+      clblast[part[5]] = counter($0, "GFLOPS")
+    } else if (part[1] == "cl_program") {
+      ms[part[2]] = $2
+    }
+  }
+  END {
+    printf("%-24s %9s %9s %7s\n", "kernel M x N x K", "ek", "CLBlast", "ratio")
+    for (i = 1; i <= count; ++i) {
+      k = keys[i]; s = shape[k]
+      c = (type[k] == "f32" && s in clblast) ? clblast[s] : 0
+      printf("%-24s %9.2f %9s %7s\n", k, ek[k], c > 0 ? sprintf("%.2f", c) : "-", c > 0 ? sprintf("%.2f", ek[k] / c) : "-")
+    }
+    if ("build_cold" in ms && "build_cached" in ms && ms["build_cached"] > 0)
+      printf("program build: cold %.1f ms, from ek cache %.2f ms (%.0fx)\n", ms["build_cold"], ms["build_cached"], ms["build_cold"] / ms["build_cached"])
+  }' "$RESULTS"

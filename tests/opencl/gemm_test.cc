@@ -270,7 +270,7 @@ int main() {
               caps.platform, caps.c_major, caps.c_minor, caps.fp16, caps.subgroups, caps.integer_dot_khr,
               caps.integer_dot_arm);
 
-  const ek::opencl::GemmTile default_tile = ek::opencl::DefaultGemmTile(caps);
+  const ek::opencl::GemmTile default_tile = rt.gemm_tile(ek::opencl::GemmKernelType::kF32);
   ek::opencl::GemmTile small;  // 32 x 32 x 16, 4 x 4 per item
   ek::opencl::GemmTile odd;
   odd.tile_m = 24;

@@ -198,6 +198,44 @@ int main() {
   Check(ro == ek::opencl::CacheOutcome::kUnusable || (geteuid() == 0 && ro == ek::opencl::CacheOutcome::kMiss),
         "read-only directory: build ok, cache off");
 
+  // Tuning files: the device's line wins over its vendor's, a vendor line over the defaults; a
+  // missing file gives the defaults; a malformed line is an error naming the line.
+  {
+    const std::string path = std::string(dir) + "/tuning.txt";
+    WriteFile(path, std::string("# comment\n") + "vendor\t" + caps.vendor + "\tf32\t32 32 8 2 2\n" + "device\t" +
+                        caps.name + "\tf32\t16 16 4 2 2\n" + "vendor\t" + caps.vendor + "\ts8\t64 32 8 4 4\n" +
+                        "device\tsome other device\tf16\t8 8 8 1 1\n");
+    ek::opencl::GemmTile tiles[ek::opencl::kGemmKernelTypes];
+    const char* matched[ek::opencl::kGemmKernelTypes] = {};
+    const ek::Status s = ek::opencl::LoadGemmTuning(path.c_str(), caps, tiles, matched);
+    Check(s.ok() && std::strcmp(matched[0], "device") == 0 && tiles[0].tile_m == 16 && tiles[0].tile_k == 4,
+          "tuning: the device's line wins");
+    Check(s.ok() && std::strcmp(matched[2], "vendor") == 0 && tiles[2].tile_m == 64 && tiles[2].tile_n == 32,
+          "tuning: a vendor line when the device has none");
+    const ek::opencl::GemmTile d = ek::opencl::DefaultGemmTile(caps, ek::opencl::GemmKernelType::kF16);
+    Check(s.ok() && std::strcmp(matched[1], "default") == 0 && tiles[1].tile_m == d.tile_m && tiles[1].wpt_n == d.wpt_n,
+          "tuning: defaults for a type no line names for this device");
+    Check(ek::opencl::LoadGemmTuning((path + ".missing").c_str(), caps, tiles, matched).ok() &&
+              std::strcmp(matched[0], "default") == 0,
+          "tuning: a missing file gives the defaults");
+    WriteFile(path, "# ok\ndevice\tx\tf32\t1 2 3\n");
+    const ek::Status bad = ek::opencl::LoadGemmTuning(path.c_str(), caps, tiles, matched);
+    Check(!bad.ok() && std::strstr(bad.message(), "tuning.txt:2"), "tuning: a malformed line is named");
+    ek::opencl::RuntimeOptions o;
+    o.tuning_file = path.c_str();
+    ek::opencl::Runtime tuned;
+    Check(!tuned.Open(o).ok(), "Runtime::Open reports a malformed tuning file");
+    if (const char* written = std::getenv("EK_TEST_TUNING_FILE")) {  // written by ek-cl-tune (ctest fixture)
+      const ek::Status w = ek::opencl::LoadGemmTuning(written, caps, tiles, matched);
+      Check(w.ok() && std::strcmp(matched[0], "device") == 0 && std::strcmp(matched[1], "device") == 0 &&
+                std::strcmp(matched[2], "device") == 0,
+            "ek-cl-tune's file names this device for every type");
+      o.tuning_file = written;
+      Check(tuned.Open(o).ok() && tuned.gemm_tile(ek::opencl::GemmKernelType::kF32).tile_m == tiles[0].tile_m,
+            "Runtime::Open loads ek-cl-tune's file");
+    }
+  }
+
   // GetKernel keeps built kernels in the runtime.
   rt.SetCacheDirectory("");
   cl_kernel k1 = nullptr, k2 = nullptr;

@@ -34,35 +34,6 @@
 namespace ek {
 namespace opencl {
 
-// The work-group tile of opencl/gemm.cl: tile_m x tile_n outputs per work-group, tile_k k per
-// step through local memory, wpt_m x wpt_n outputs per work-item.
-struct GemmTile {
-  int tile_m = 32;
-  int tile_n = 32;
-  int tile_k = 16;
-  int wpt_m = 4;
-  int wpt_n = 4;
-};
-
-// Defaults per device class (measured on PoCL; phone GPUs want more work-items per group).
-inline GemmTile DefaultGemmTile(const DeviceCaps& caps) {
-  GemmTile t;
-  if (caps.gpu) {
-    t.tile_m = 64;
-    t.tile_n = 64;
-    t.tile_k = 16;
-    t.wpt_m = 4;
-    t.wpt_n = 4;
-  } else {
-    t.tile_m = 64;
-    t.tile_n = 64;
-    t.tile_k = 16;
-    t.wpt_m = 8;
-    t.wpt_n = 4;
-  }
-  return t;
-}
-
 inline Status ValidateGemmTile(const GemmTile& t, const DeviceCaps& caps, size_t element_bytes) {
   const int fields[] = {t.tile_m, t.tile_n, t.tile_k, t.wpt_m, t.wpt_n};
   for (int f : fields) {
@@ -232,7 +203,7 @@ inline Status Enqueue(Runtime& rt, const char* type_define, bool transpose_b, co
 }  // namespace detail
 
 // C = A * B (+ bias), then the activation. f32 or f16 (storage; f32 sums), all three the same.
-// `tile` null: DefaultGemmTile(rt.caps()).
+// `tile` null: rt.gemm_tile() (the tuning file's, else the defaults).
 inline Status Gemm(Runtime& rt, const TensorView& a, const TensorView& b, const TensorView& c,
                    const GemmOptions& options = GemmOptions(), cl_event* event = nullptr,
                    const GemmTile* tile = nullptr) {
@@ -269,7 +240,8 @@ inline Status Gemm(Runtime& rt, const TensorView& a, const TensorView& b, const 
   call.n = static_cast<int>(n);
   call.k = static_cast<int>(k);
   call.accumulate = options.accumulate ? 1 : 0;
-  const GemmTile t = tile != nullptr ? *tile : DefaultGemmTile(rt.caps());
+  const GemmKernelType type = a.dtype == DType::kF32 ? GemmKernelType::kF32 : GemmKernelType::kF16;
+  const GemmTile t = tile != nullptr ? *tile : rt.gemm_tile(type);
   const size_t element = a.dtype == DType::kF32 ? 4 : 2;
   return detail::Enqueue(rt, a.dtype == DType::kF32 ? "EK_GEMM_F32" : "EK_GEMM_F16", options.transpose_b, t, element,
                          call, event);
@@ -351,7 +323,7 @@ inline Status QGemm(Runtime& rt, const TensorView& a, const TensorView& b, const
     call.multiplier = multiplier;
     call.shift = shift;
     call.c_zero_point = c.quant.zero_point;
-    const GemmTile t = tile != nullptr ? *tile : DefaultGemmTile(rt.caps());
+    const GemmTile t = tile != nullptr ? *tile : rt.gemm_tile(GemmKernelType::kS8);
     s = detail::Enqueue(rt, "EK_GEMM_S8", false, t, 1, call, event);
   }
   // Released now, freed by the driver when the kernel that uses them has finished.

@@ -124,10 +124,103 @@ inline Status ProbeDevice(const Api& api, cl_device_id device, DeviceCaps* caps)
   return Status::Ok();
 }
 
+// ---- Kernel parameters per device -------------------------------------------------------------
+// The work-group tile of opencl/gemm.cl: tile_m x tile_n outputs per work-group, tile_k k per
+// step through local memory, wpt_m x wpt_n outputs per work-item.
+struct GemmTile {
+  int tile_m = 32;
+  int tile_n = 32;
+  int tile_k = 16;
+  int wpt_m = 4;
+  int wpt_n = 4;
+};
+
+// The GEMM kernel's types, each with its own tile.
+enum class GemmKernelType : uint8_t { kF32 = 0, kF16 = 1, kS8 = 2 };
+constexpr int kGemmKernelTypes = 3;
+inline const char* GemmKernelTypeName(GemmKernelType t) {
+  return t == GemmKernelType::kF32 ? "f32" : t == GemmKernelType::kF16 ? "f16" : "s8";
+}
+
+// Built-in defaults when no tuning file names the device or its vendor (tools/ek-cl-tune).
+inline GemmTile DefaultGemmTile(const DeviceCaps& caps, GemmKernelType /*type*/) {
+  GemmTile t;
+  if (caps.gpu) {  // phone GPUs: 256 work-items of 4 x 4
+    t.tile_m = 64;
+    t.tile_n = 64;
+    t.tile_k = 16;
+    t.wpt_m = 4;
+    t.wpt_n = 4;
+  } else {  // CPU devices (PoCL): the best f32 tile of ek-cl-tune at 512^3 on an AVX2 EPYC
+    t.tile_m = 128;
+    t.tile_n = 64;
+    t.tile_k = 16;
+    t.wpt_m = 8;
+    t.wpt_n = 8;
+  }
+  return t;
+}
+
+// Tuning file (written by tools/ek-cl-tune), one entry per line, '#' comments:
+//   device <TAB> <device name> <TAB> <type> <TAB> tile_m tile_n tile_k wpt_m wpt_n
+//   vendor <TAB> <vendor name> <TAB> <type> <TAB> tile_m tile_n tile_k wpt_m wpt_n
+// For each type the device's own line wins, then its vendor's, then DefaultGemmTile.
+// `matched` (optional) receives "device", "vendor" or "default" per type. A missing file is not
+// an error (defaults); a malformed line is, naming the line.
+inline Status LoadGemmTuning(const char* path, const DeviceCaps& caps, GemmTile tiles[kGemmKernelTypes],
+                             const char* matched[kGemmKernelTypes] = nullptr) {
+  int rank[kGemmKernelTypes];  // 0 default, 1 vendor, 2 device
+  for (int t = 0; t < kGemmKernelTypes; ++t) {
+    tiles[t] = DefaultGemmTile(caps, static_cast<GemmKernelType>(t));
+    rank[t] = 0;
+  }
+  FILE* f = path != nullptr && *path != '\0' ? std::fopen(path, "r") : nullptr;
+  int line_number = 0;
+  char line[512];
+  while (f != nullptr && std::fgets(line, sizeof(line), f) != nullptr) {
+    ++line_number;
+    if (line[0] == '#' || line[0] == '\n' || line[0] == '\0') continue;
+    char* fields[4] = {line, nullptr, nullptr, nullptr};
+    int count = 1;
+    for (char* p = line; *p != '\0' && count < 4; ++p) {
+      if (*p == '\t') {
+        *p = '\0';
+        fields[count++] = p + 1;
+      }
+    }
+    GemmTile tile;
+    int type = -1;
+    for (int t = 0; t < kGemmKernelTypes && count == 4; ++t) {
+      if (std::strcmp(fields[2], GemmKernelTypeName(static_cast<GemmKernelType>(t))) == 0) type = t;
+    }
+    const bool is_device = std::strcmp(fields[0], "device") == 0, is_vendor = std::strcmp(fields[0], "vendor") == 0;
+    if (count != 4 || type < 0 || !(is_device || is_vendor) ||
+        std::sscanf(fields[3], "%d %d %d %d %d", &tile.tile_m, &tile.tile_n, &tile.tile_k, &tile.wpt_m,
+                    &tile.wpt_n) != 5) {
+      std::fclose(f);
+      return Status::Error(StatusCode::kInvalidArgument,
+                           "%s:%d: expected 'device|vendor <TAB> name <TAB> f32|f16|s8 <TAB> 5 integers'", path,
+                           line_number);
+    }
+    const bool match = std::strcmp(fields[1], is_device ? caps.name : caps.vendor) == 0;
+    const int line_rank = is_device ? 2 : 1;
+    if (match && line_rank >= rank[type]) {
+      tiles[type] = tile;
+      rank[type] = line_rank;
+    }
+  }
+  if (f != nullptr) std::fclose(f);
+  for (int t = 0; matched != nullptr && t < kGemmKernelTypes; ++t) {
+    matched[t] = rank[t] == 2 ? "device" : rank[t] == 1 ? "vendor" : "default";
+  }
+  return Status::Ok();
+}
+
 struct RuntimeOptions {
   const char* library_path = nullptr;    // tried first (then $EK_OPENCL_LIBRARY and the defaults)
   int device_index = -1;                 // index over all platforms' devices; -1: first GPU, else first
   const char* cache_directory = nullptr; // program binary cache (ek/opencl/program.h); null: none
+  const char* tuning_file = nullptr;     // kernel parameters (LoadGemmTuning); null: defaults
 };
 
 // A context and an in-order queue (with profiling when the Runtime made it) on one device.
@@ -189,9 +282,10 @@ class Runtime {
     device_ = chosen;
     profiling_ = true;
     SetCacheDirectory(options.cache_directory);
-    const Status probed = ProbeDevice(*api_, device_, &caps_);
-    if (!probed.ok()) Close();
-    return probed;
+    Status s = ProbeDevice(*api_, device_, &caps_);
+    if (s.ok()) s = LoadGemmTuning(options.tuning_file, caps_, gemm_tiles_);
+    if (!s.ok()) Close();
+    return s;
   }
 
   // Uses the caller's context and queue (retained here, released by Close). `api` must outlive
@@ -214,6 +308,7 @@ class Runtime {
     cl_command_queue_properties properties = 0;
     api.clGetCommandQueueInfo(queue, CL_QUEUE_PROPERTIES, sizeof(properties), &properties, nullptr);
     EK_RETURN_IF_ERROR(ProbeDevice(api, device, &caps_));
+    EK_RETURN_IF_ERROR(LoadGemmTuning(nullptr, caps_, gemm_tiles_));
     api_ = &api;
     api_->clRetainContext(context);
     api_->clRetainCommandQueue(queue);
@@ -258,6 +353,10 @@ class Runtime {
   }
   const char* cache_directory() const { return cache_directory_; }
 
+  // The GEMM kernel's tile for `type` (tuning file, else defaults), and an override.
+  const GemmTile& gemm_tile(GemmKernelType type) const { return gemm_tiles_[static_cast<int>(type)]; }
+  void set_gemm_tile(GemmKernelType type, const GemmTile& tile) { gemm_tiles_[static_cast<int>(type)] = tile; }
+
   // Kernels the entry points built, kept for later calls (ek/opencl/program.h, GetKernel).
   // A Runtime, like its queue, is used by one thread at a time.
   struct KernelSlot {
@@ -278,6 +377,7 @@ class Runtime {
   DeviceCaps caps_;
   char cache_directory_[512] = {0};
   KernelSlot kernel_slots_[kKernelSlots];
+  GemmTile gemm_tiles_[kGemmKernelTypes];
 };
 
 // ---- Buffers and timing (tests, benchmarks, runtimes without their own helpers) ----------------

@@ -1,0 +1,213 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// ek-cl-tune: sweeps the tile parameters of the OpenCL GEMM kernel (opencl/gemm.cl) on the
+// current device and writes the fastest per type into a tuning file that ek::opencl::Runtime
+// loads (RuntimeOptions::tuning_file; format and fallback order: ek/opencl/runtime.h).
+//
+//   ek-cl-tune [--out FILE] [--size N] [--types f32,f16,s8] [--device I] [--quick]
+//
+// Each candidate is built, run once (warm-up), then timed by the queue's profiling events: the
+// best of 3 runs of an N x N x N GEMM. The file keeps other devices' lines; this device's line
+// for each tuned type is replaced, and a vendor line is added when the vendor has none. The file
+// is written to a temporary name and renamed.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "ek/opencl/gemm.h"
+
+namespace {
+
+struct Args {
+  std::string out = "ek-cl-tuning.txt";
+  int size = 512;
+  std::string types = "f32,f16,s8";
+  int device = -1;
+  bool quick = false;
+};
+
+int Usage(const char* message) {
+  std::fprintf(stderr, "ek-cl-tune: %s\nusage: ek-cl-tune [--out FILE] [--size N] [--types f32,f16,s8] [--device I] [--quick]\n",
+               message);
+  return 2;
+}
+
+std::vector<ek::opencl::GemmTile> Candidates(bool quick) {
+  std::vector<ek::opencl::GemmTile> out;
+  const int tiles[] = {32, 64, 128};
+  const int ks[] = {16, 32};
+  const int wpts[][2] = {{4, 4}, {4, 8}, {8, 4}, {8, 8}};
+  for (int tm : tiles) {
+    for (int tn : tiles) {
+      if (quick && (tm != tn || tm == 128)) continue;
+      for (int tk : ks) {
+        if (quick && tk != 16) continue;
+        for (const auto& w : wpts) {
+          if (quick && w[0] != w[1]) continue;
+          ek::opencl::GemmTile t;
+          t.tile_m = tm;
+          t.tile_n = tn;
+          t.tile_k = tk;
+          t.wpt_m = w[0];
+          t.wpt_n = w[1];
+          if (tm % w[0] == 0 && tn % w[1] == 0) out.push_back(t);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+// Best of 3 device times (ms) of one GEMM with `tile`, or a negative value if it cannot run.
+double TimeTile(ek::opencl::Runtime& rt, ek::opencl::GemmKernelType type, int size, const ek::opencl::GemmTile& tile,
+                cl_mem a, cl_mem b, cl_mem c) {
+  const ek::DType dtype = type == ek::opencl::GemmKernelType::kF32   ? ek::DType::kF32
+                          : type == ek::opencl::GemmKernelType::kF16 ? ek::DType::kF16
+                                                                     : ek::DType::kI8;
+  ek::QuantParams q;
+  q.scheme = ek::QuantScheme::kPerTensor;
+  q.scale = 0.01f;
+  const auto view = [&](cl_mem m) {
+    const ek::TensorView v = ek::TensorView::OpenCL(dtype, m, 0, {size, size});
+    return dtype == ek::DType::kI8 ? v.WithQuant(q) : v;
+  };
+  double best = -1.0;
+  for (int run = 0; run < 4; ++run) {
+    cl_event event = nullptr;
+    const ek::Status s = dtype == ek::DType::kI8
+                             ? ek::opencl::QGemm(rt, view(a), view(b), view(c), ek::QGemmOptions(), &event, &tile)
+                             : ek::opencl::Gemm(rt, view(a), view(b), view(c), ek::GemmOptions(), &event, &tile);
+    if (!s.ok()) return -1.0;
+    double ms = 0;
+    if (!ek::opencl::EventMilliseconds(rt, event, &ms).ok()) return -1.0;
+    if (run > 0 && (best < 0 || ms < best)) best = ms;  // run 0 warms up
+  }
+  return best;
+}
+
+bool WriteTuning(const std::string& path, const ek::opencl::DeviceCaps& caps,
+                 const std::vector<std::pair<std::string, ek::opencl::GemmTile>>& results) {
+  std::vector<std::string> kept;
+  if (FILE* f = std::fopen(path.c_str(), "r")) {
+    char line[512];
+    while (std::fgets(line, sizeof(line), f) != nullptr) kept.emplace_back(line);
+    std::fclose(f);
+  }
+  const auto line_for = [](const char* kind, const char* name, const std::string& type,
+                           const ek::opencl::GemmTile& t) {
+    char buf[512];
+    std::snprintf(buf, sizeof(buf), "%s\t%s\t%s\t%d %d %d %d %d\n", kind, name, type.c_str(), t.tile_m, t.tile_n,
+                  t.tile_k, t.wpt_m, t.wpt_n);
+    return std::string(buf);
+  };
+  const auto prefix = [](const char* kind, const char* name, const std::string& type) {
+    return std::string(kind) + "\t" + name + "\t" + type + "\t";
+  };
+  std::vector<std::string> lines;
+  if (kept.empty()) lines.push_back("# ek-cl-tune: OpenCL GEMM tiles (ek/opencl/runtime.h, LoadGemmTuning)\n");
+  for (const std::string& l : kept) {
+    bool replaced = false;
+    for (const auto& r : results) replaced = replaced || l.rfind(prefix("device", caps.name, r.first), 0) == 0;
+    if (!replaced) lines.push_back(l);
+  }
+  for (const auto& r : results) {
+    lines.push_back(line_for("device", caps.name, r.first, r.second));
+    bool vendor_known = false;
+    for (const std::string& l : kept) vendor_known = vendor_known || l.rfind(prefix("vendor", caps.vendor, r.first), 0) == 0;
+    if (!vendor_known) lines.push_back(line_for("vendor", caps.vendor, r.first, r.second));
+  }
+  const std::string temporary = path + ".tmp." + std::to_string(getpid());
+  FILE* f = std::fopen(temporary.c_str(), "w");
+  if (f == nullptr) return false;
+  bool ok = true;
+  for (const std::string& l : lines) ok = ok && std::fputs(l.c_str(), f) >= 0;
+  ok = (std::fclose(f) == 0) && ok;
+  ok = ok && std::rename(temporary.c_str(), path.c_str()) == 0;
+  if (!ok) std::remove(temporary.c_str());
+  return ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (a == "--quick") {
+      args.quick = true;
+    } else if (a == "--out" && has_value) {
+      args.out = argv[++i];
+    } else if (a == "--size" && has_value) {
+      args.size = std::atoi(argv[++i]);
+      if (args.size < 16 || args.size > 8192) return Usage("--size must be in 16..8192");
+    } else if (a == "--types" && has_value) {
+      args.types = argv[++i];
+    } else if (a == "--device" && has_value) {
+      args.device = std::atoi(argv[++i]);
+    } else {
+      return Usage(("unknown or incomplete option " + a).c_str());
+    }
+  }
+  ek::opencl::Runtime rt;
+  ek::opencl::RuntimeOptions options;
+  options.device_index = args.device;
+  const ek::Status opened = rt.Open(options);
+  if (!opened.ok()) {
+    std::fprintf(stderr, "ek-cl-tune: %s\n", opened.message());
+    return opened.code() == ek::StatusCode::kUnavailable ? 77 : 1;
+  }
+  const ek::opencl::DeviceCaps& caps = rt.caps();
+  std::printf("device: %s (%s, vendor %s), %d x %d x %d GEMM, best of 3 device times\n", caps.name, caps.platform,
+              caps.vendor, args.size, args.size, args.size);
+  const size_t bytes = static_cast<size_t>(args.size) * static_cast<size_t>(args.size) * 4;
+  std::vector<uint8_t> init(bytes);
+  for (size_t i = 0; i < bytes; ++i) init[i] = static_cast<uint8_t>(i % 2 ? 0x3c : 0x01);
+  cl_mem a = nullptr, b = nullptr, c = nullptr;
+  if (!ek::opencl::CreateBuffer(rt, bytes, &a).ok() || !ek::opencl::CreateBuffer(rt, bytes, &b).ok() ||
+      !ek::opencl::CreateBuffer(rt, bytes, &c).ok() || !ek::opencl::Upload(rt, a, 0, init.data(), bytes).ok() ||
+      !ek::opencl::Upload(rt, b, 0, init.data(), bytes).ok()) {
+    std::fprintf(stderr, "ek-cl-tune: cannot allocate %zu-byte buffers\n", bytes);
+    return 1;
+  }
+  std::vector<std::pair<std::string, ek::opencl::GemmTile>> results;
+  const double ops = 2.0 * args.size * static_cast<double>(args.size) * args.size;
+  for (int t = 0; t < ek::opencl::kGemmKernelTypes; ++t) {
+    const auto type = static_cast<ek::opencl::GemmKernelType>(t);
+    const std::string name = ek::opencl::GemmKernelTypeName(type);
+    if (("," + args.types + ",").find("," + name + ",") == std::string::npos) continue;
+    double best_ms = -1.0;
+    ek::opencl::GemmTile best;
+    for (const ek::opencl::GemmTile& tile : Candidates(args.quick)) {
+      const double ms = TimeTile(rt, type, args.size, tile, a, b, c);
+      if (ms <= 0) continue;  // not valid on this device (work-group or local memory limits)
+      std::printf("  %s tile %3d x %3d x %2d, %d x %d per item: %8.3f ms  %7.2f G/s\n", name.c_str(), tile.tile_m,
+                  tile.tile_n, tile.tile_k, tile.wpt_m, tile.wpt_n, ms, ops / ms * 1e-6);
+      if (best_ms < 0 || ms < best_ms) {
+        best_ms = ms;
+        best = tile;
+      }
+    }
+    if (best_ms < 0) {
+      std::fprintf(stderr, "ek-cl-tune: no %s candidate ran on this device\n", name.c_str());
+      return 1;
+    }
+    std::printf("best %s: %d %d %d %d %d (%.2f G/s)\n", name.c_str(), best.tile_m, best.tile_n, best.tile_k,
+                best.wpt_m, best.wpt_n, ops / best_ms * 1e-6);
+    results.emplace_back(name, best);
+  }
+  ek::opencl::ReleaseBuffer(rt, a);
+  ek::opencl::ReleaseBuffer(rt, b);
+  ek::opencl::ReleaseBuffer(rt, c);
+  if (results.empty()) return Usage("--types names no known type (f32, f16, s8)");
+  if (!WriteTuning(args.out, caps, results)) {
+    std::fprintf(stderr, "ek-cl-tune: cannot write %s\n", args.out.c_str());
+    return 1;
+  }
+  std::printf("wrote %s\n", args.out.c_str());
+  return 0;
+}
