@@ -55,6 +55,13 @@ typedef int ek_acc;
 #error "define EK_GEMM_F32, EK_GEMM_F16 or EK_GEMM_S8"
 #endif
 
+// EK_EXACT_TILES: M, N and K are multiples of the tile (the host checks): no bounds checks.
+#ifdef EK_EXACT_TILES
+#define EK_IN_BOUNDS(cond) 1
+#else
+#define EK_IN_BOUNDS(cond) (cond)
+#endif
+
 #ifdef EK_TRANSPOSE_B
 #define EK_B_INDEX(kk, nn) ((nn) * ldb + (kk))
 #else
@@ -120,9 +127,9 @@ void ek_gemm(const int m, const int n, const int k,
       const int r = e / EK_TILE_K, kk = e % EK_TILE_K;
       const int row = row0 + r, kg = k0 + kk;
 #if defined(EK_GEMM_S8)
-      a_tile[kk][r] = (row < m && kg < k) ? EK_LOAD(a, row * lda + kg) - a_zero_point : 0;
+      a_tile[kk][r] = EK_IN_BOUNDS(row < m && kg < k) ? EK_LOAD(a, row * lda + kg) - a_zero_point : 0;
 #else
-      a_tile[kk][r] = (row < m && kg < k) ? EK_LOAD(a, row * lda + kg) : 0;
+      a_tile[kk][r] = EK_IN_BOUNDS(row < m && kg < k) ? EK_LOAD(a, row * lda + kg) : 0;
 #endif
     }
     // B tile: consecutive work-items read consecutive columns (or k when B is transposed).
@@ -133,7 +140,7 @@ void ek_gemm(const int m, const int n, const int k,
       const int kk = e / EK_TILE_N, cc = e % EK_TILE_N;
 #endif
       const int col = col0 + cc, kg = k0 + kk;
-      b_tile[kk][cc] = (col < n && kg < k) ? EK_LOAD(b, EK_B_INDEX(kg, col)) : 0;
+      b_tile[kk][cc] = EK_IN_BOUNDS(col < n && kg < k) ? EK_LOAD(b, EK_B_INDEX(kg, col)) : 0;
     }
     barrier(CLK_LOCAL_MEM_FENCE);
     for (int kk = 0; kk < EK_TILE_K; ++kk) {
@@ -150,10 +157,10 @@ void ek_gemm(const int m, const int n, const int k,
   // Epilogue.
   for (int i = 0; i < EK_WPT_M; ++i) {
     const int row = row0 + ty + i * EK_THREADS_M;
-    if (row >= m) continue;
+    if (!EK_IN_BOUNDS(row < m)) continue;
     for (int j = 0; j < EK_WPT_N; ++j) {
       const int col = col0 + tx + j * EK_THREADS_N;
-      if (col >= n) continue;
+      if (!EK_IN_BOUNDS(col < n)) continue;
       const int index = c_offset + row * ldc + col;
 #if defined(EK_GEMM_S8)
       // int32 with wrap-around, as the reference: bias + exact sum.

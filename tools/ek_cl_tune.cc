@@ -5,6 +5,7 @@
 // loads (RuntimeOptions::tuning_file; format and fallback order: ek/opencl/runtime.h).
 //
 //   ek-cl-tune [--out FILE] [--size N] [--types f32,f16,s8] [--device I] [--quick]
+//              [--tile M,N,K,WM,WN ...]   (time these tiles instead of the sweep)
 //
 // Each candidate is built, run once (warm-up), then timed by the queue's profiling events: the
 // best of 3 runs of an N x N x N GEMM. The file keeps other devices' lines; this device's line
@@ -28,10 +29,11 @@ struct Args {
   std::string types = "f32,f16,s8";
   int device = -1;
   bool quick = false;
+  std::vector<ek::opencl::GemmTile> tiles;  // --tile: time these instead of the sweep
 };
 
 int Usage(const char* message) {
-  std::fprintf(stderr, "ek-cl-tune: %s\nusage: ek-cl-tune [--out FILE] [--size N] [--types f32,f16,s8] [--device I] [--quick]\n",
+  std::fprintf(stderr, "ek-cl-tune: %s\nusage: ek-cl-tune [--out FILE] [--size N] [--types f32,f16,s8] [--device I] [--quick] [--tile M,N,K,WM,WN ...]\n",
                message);
   return 2;
 }
@@ -147,6 +149,12 @@ int main(int argc, char** argv) {
       if (args.size < 16 || args.size > 8192) return Usage("--size must be in 16..8192");
     } else if (a == "--types" && has_value) {
       args.types = argv[++i];
+    } else if (a == "--tile" && has_value) {
+      ek::opencl::GemmTile t;
+      if (std::sscanf(argv[++i], "%d,%d,%d,%d,%d", &t.tile_m, &t.tile_n, &t.tile_k, &t.wpt_m, &t.wpt_n) != 5) {
+        return Usage("--tile takes tile_m,tile_n,tile_k,wpt_m,wpt_n");
+      }
+      args.tiles.push_back(t);
     } else if (a == "--device" && has_value) {
       args.device = std::atoi(argv[++i]);
     } else {
@@ -182,7 +190,7 @@ int main(int argc, char** argv) {
     if (("," + args.types + ",").find("," + name + ",") == std::string::npos) continue;
     double best_ms = -1.0;
     ek::opencl::GemmTile best;
-    for (const ek::opencl::GemmTile& tile : Candidates(args.quick)) {
+    for (const ek::opencl::GemmTile& tile : args.tiles.empty() ? Candidates(args.quick) : args.tiles) {
       const double ms = TimeTile(rt, type, args.size, tile, a, b, c);
       if (ms <= 0) continue;  // not valid on this device (work-group or local memory limits)
       std::printf("  %s tile %3d x %3d x %2d, %d x %d per item: %8.3f ms  %7.2f G/s\n", name.c_str(), tile.tile_m,

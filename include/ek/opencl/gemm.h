@@ -156,11 +156,13 @@ struct GemmCall {
 inline Status Enqueue(Runtime& rt, const char* type_define, bool transpose_b, const GemmTile& tile, size_t element,
                       const GemmCall& call, cl_event* event) {
   EK_RETURN_IF_ERROR(ValidateGemmTile(tile, rt.caps(), element));
+  // Shapes that are whole tiles run the variant without bounds checks.
+  const bool exact = call.m % tile.tile_m == 0 && call.n % tile.tile_n == 0 && call.k % tile.tile_k == 0;
   char options[256];
   std::snprintf(options, sizeof(options),
-                "-cl-std=CL1.2 -D %s -D EK_TILE_M=%d -D EK_TILE_N=%d -D EK_TILE_K=%d -D EK_WPT_M=%d -D EK_WPT_N=%d%s",
+                "-cl-std=CL1.2 -D %s -D EK_TILE_M=%d -D EK_TILE_N=%d -D EK_TILE_K=%d -D EK_WPT_M=%d -D EK_WPT_N=%d%s%s",
                 type_define, tile.tile_m, tile.tile_n, tile.tile_k, tile.wpt_m, tile.wpt_n,
-                transpose_b ? " -D EK_TRANSPOSE_B" : "");
+                transpose_b ? " -D EK_TRANSPOSE_B" : "", exact ? " -D EK_EXACT_TILES" : "");
   cl_kernel kernel = nullptr;
   EK_RETURN_IF_ERROR(GetKernel(rt, sources::kGemm, options, "ek_gemm", &kernel));
   const Api& api = rt.api();

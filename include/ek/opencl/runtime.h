@@ -151,9 +151,10 @@ inline GemmTile DefaultGemmTile(const DeviceCaps& caps, GemmKernelType /*type*/)
     t.tile_k = 16;
     t.wpt_m = 4;
     t.wpt_n = 4;
-  } else {  // CPU devices (PoCL): the best f32 tile of ek-cl-tune at 512^3 on an AVX2 EPYC
-    t.tile_m = 128;
-    t.tile_n = 64;
+  } else {  // CPU devices (PoCL): ek-cl-tune's best f32 and s8 tile at 512^3 and 1024^3 on an
+            // AVX2 EPYC (16 work-items of 8 x 8: PoCL turns work-items into SIMD lanes)
+    t.tile_m = 32;
+    t.tile_n = 32;
     t.tile_k = 16;
     t.wpt_m = 8;
     t.wpt_n = 8;
