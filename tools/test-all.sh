@@ -109,7 +109,9 @@ lane_host_clang_asan() {
   # runs every target.
   configure_and_build "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
     -DEK_SANITIZE=ON -DEK_BUILD_BENCHMARKS=OFF "-DEK_HWY_DISABLED_TARGETS=HWY_AVX3_SPR|HWY_AVX3|HWY_SSE4|HWY_SSSE3" || return 1
+  # LSan: PoCL and its LLVM leak when they compile kernels (tests/lsan_suppressions.txt).
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    LSAN_OPTIONS="suppressions=$ROOT/tests/lsan_suppressions.txt:print_suppressions=0" \
     run_ctest host-clang-asan "$dir"
 }
 
