@@ -254,19 +254,8 @@ inline Status ValidateGemm(const TensorView& a, int64_t k, int64_t n, const Tens
     }
     EK_RETURN_IF_ERROR(CheckNoOverlap(c, "c", o.bias, "options.bias"));
   }
-  switch (o.activation) {
-    case Activation::kNone:
-    case Activation::kRelu:
-    case Activation::kRelu6:
-      break;
-    case Activation::kClamp:
-      if (!(o.clamp_min <= o.clamp_max)) {
-        return InvalidArg("options.clamp_min", "must be <= options.clamp_max (and neither NaN)");
-      }
-      break;
-    default:
-      return InvalidArg("options.activation", "unknown activation");
-  }
+  float act_lo = 0.0f, act_hi = 0.0f;  // the range is filled in by PrepareGemm
+  EK_RETURN_IF_ERROR(ActivationBounds(o.activation, o.clamp_min, o.clamp_max, &act_lo, &act_hi));
   if (o.blocking.kc < 0 || o.blocking.mc < 0 || o.blocking.nc < 0) {
     return InvalidArg("options.blocking", "kc, mc and nc must be >= 0 (0: automatic)");
   }
@@ -377,10 +366,8 @@ inline Status PrepareGemm(const TensorView& a, const TensorView* b, const Packed
   g.ldc = c.strides[0];
   g.accumulate = o.accumulate;
   g.clamp = o.activation != Activation::kNone;
-  g.clamp_min = o.activation == Activation::kClamp ? o.clamp_min : 0.0f;
-  g.clamp_max = o.activation == Activation::kClamp ? o.clamp_max
-                : o.activation == Activation::kRelu6 ? 6.0f
-                                                     : HUGE_VALF;
+  // Validated by ValidateGemm above: only fills in the range here.
+  EK_RETURN_IF_ERROR(ActivationBounds(o.activation, o.clamp_min, o.clamp_max, &g.clamp_min, &g.clamp_max));
   g.f16_arithmetic = o.allow_f16_arithmetic && a.dtype == DType::kF16 && b_type == DType::kF16 &&
                      c.dtype == DType::kF16 && (a.strides[1] == 1 || k == 1) && GemmF16ArithmeticAvailable();
   PlanGemm(call, o);

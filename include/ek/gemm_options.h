@@ -6,9 +6,12 @@
 #ifndef EK_GEMM_OPTIONS_H_
 #define EK_GEMM_OPTIONS_H_
 
+#include <cmath>
 #include <cstdint>
 
+#include "ek/status.h"
 #include "ek/tensor.h"
+#include "ek/tensor_validate.h"
 
 namespace ek {
 
@@ -36,6 +39,27 @@ struct GemmOptions {
   // GemmF16ArithmeticAvailable() (Arm FEAT_FP16 and a target with f16 vector arithmetic).
   bool allow_f16_arithmetic = false;
 };
+
+// The real range [*lo, *hi] an activation clamps to (kNone: (-inf, inf); ReLU: [0, inf); ReLU6:
+// [0, 6]; clamp: [clamp_min, clamp_max]), or the error naming the bad option. Every GEMM entry
+// point validates its activation with this.
+inline Status ActivationBounds(Activation activation, float clamp_min, float clamp_max, float* lo, float* hi) {
+  *lo = -HUGE_VALF;
+  *hi = HUGE_VALF;
+  switch (activation) {
+    case Activation::kNone: return Status::Ok();
+    case Activation::kRelu: *lo = 0.0f; return Status::Ok();
+    case Activation::kRelu6: *lo = 0.0f; *hi = 6.0f; return Status::Ok();
+    case Activation::kClamp:
+      if (!(clamp_min <= clamp_max)) {
+        return detail::InvalidArg("options.clamp_min", "must be <= options.clamp_max (and neither NaN)");
+      }
+      *lo = clamp_min;
+      *hi = clamp_max;
+      return Status::Ok();
+  }
+  return detail::InvalidArg("options.activation", "unknown activation");
+}
 
 // Options of the quantized GEMM (ek::QGemm, ek::opencl::QGemm).
 struct QGemmOptions {

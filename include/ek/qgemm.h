@@ -495,21 +495,8 @@ inline Status PrepareQGemm(const TensorView& a, const PackedWeights& packed, con
     }
     EK_RETURN_IF_ERROR(CheckNoOverlap(c, "c", o.bias, "options.bias"));
   }
-  float act_lo = -HUGE_VALF, act_hi = HUGE_VALF;
-  switch (o.activation) {
-    case Activation::kNone: break;
-    case Activation::kRelu: act_lo = 0.0f; break;
-    case Activation::kRelu6: act_lo = 0.0f; act_hi = 6.0f; break;
-    case Activation::kClamp:
-      if (!(o.clamp_min <= o.clamp_max)) {
-        return detail::InvalidArg("options.clamp_min", "must be <= options.clamp_max (and neither NaN)");
-      }
-      act_lo = o.clamp_min;
-      act_hi = o.clamp_max;
-      break;
-    default:
-      return detail::InvalidArg("options.activation", "unknown activation");
-  }
+  float act_lo = 0.0f, act_hi = 0.0f;
+  EK_RETURN_IF_ERROR(ActivationBounds(o.activation, o.clamp_min, o.clamp_max, &act_lo, &act_hi));
 
   // ---- Shapes, plan and workspace ----
   detail::QGemmTaskArgs& g = call.args;

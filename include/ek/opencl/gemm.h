@@ -105,24 +105,6 @@ inline Status ClOperand(const Runtime& rt, const TensorView& v, const char* name
   return Status::Ok();
 }
 
-inline Status ActivationBounds(const Activation activation, float clamp_min, float clamp_max, float* lo, float* hi) {
-  *lo = -HUGE_VALF;
-  *hi = HUGE_VALF;
-  switch (activation) {
-    case Activation::kNone: return Status::Ok();
-    case Activation::kRelu: *lo = 0.0f; return Status::Ok();
-    case Activation::kRelu6: *lo = 0.0f; *hi = 6.0f; return Status::Ok();
-    case Activation::kClamp:
-      if (!(clamp_min <= clamp_max)) {
-        return ek::detail::InvalidArg("options.clamp_min", "must be <= options.clamp_max (and neither NaN)");
-      }
-      *lo = clamp_min;
-      *hi = clamp_max;
-      return Status::Ok();
-  }
-  return ek::detail::InvalidArg("options.activation", "unknown activation");
-}
-
 inline Status BiasOperand(const Runtime& rt, const TensorView& bias, DType type, int64_t n, const TensorView& c,
                           ClMatrix* out) {
   if (bias.rank == 0) return Status::Ok();
@@ -237,7 +219,7 @@ inline Status Gemm(Runtime& rt, const TensorView& a, const TensorView& b, const 
   EK_RETURN_IF_ERROR(CheckNoOverlap(c, "c", b, "b"));
   EK_RETURN_IF_ERROR(detail::BiasOperand(rt, options.bias, DType::kF32, n, c, &call.bias));
   EK_RETURN_IF_ERROR(
-      detail::ActivationBounds(options.activation, options.clamp_min, options.clamp_max, &call.lo, &call.hi));
+      ActivationBounds(options.activation, options.clamp_min, options.clamp_max, &call.lo, &call.hi));
   call.m = static_cast<int>(m);
   call.n = static_cast<int>(n);
   call.k = static_cast<int>(k);
@@ -291,7 +273,7 @@ inline Status QGemm(Runtime& rt, const TensorView& a, const TensorView& b, const
   EK_RETURN_IF_ERROR(CheckNoOverlap(c, "c", b, "b"));
   EK_RETURN_IF_ERROR(detail::BiasOperand(rt, options.bias, DType::kI32, n, c, &call.bias));
   float lo = 0.0f, hi = 0.0f;
-  EK_RETURN_IF_ERROR(detail::ActivationBounds(options.activation, options.clamp_min, options.clamp_max, &lo, &hi));
+  EK_RETURN_IF_ERROR(ActivationBounds(options.activation, options.clamp_min, options.clamp_max, &lo, &hi));
   QuantizedActivationRange(lo, hi, c.quant.scale, c.quant.zero_point, -128, 127, &call.qmin, &call.qmax);
 
   // Per-column (multiplier, shift), exactly as the CPU derives them, uploaded for this call.

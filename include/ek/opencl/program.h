@@ -111,7 +111,7 @@ inline Status BuildFromSource(const Runtime& rt, const char* source, const char*
   return Status::Ok();
 }
 
-// Reads a whole small file; false with errno-style note on failure.
+// Reads a whole small file into malloc'd memory (the caller frees it); false on any failure.
 inline bool ReadWholeFile(const char* path, uint8_t** data, size_t* bytes) {
   *data = nullptr;
   *bytes = 0;
