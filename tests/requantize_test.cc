@@ -86,13 +86,42 @@ TEST_CASE("QuantizeMultiplier at its edges: 0, tiny, near 1, above 1, out of ran
     const double represented = std::ldexp(static_cast<double>(q.multiplier), q.shift - 31);
     REQUIRE(std::fabs(represented - real) <= std::ldexp(1.0, q.shift - 32));  // half a unit of the mantissa
   }
+  // The bit-level conversion equals the frexp / round formulation (gemmlowp's and TFLite's
+  // QuantizeMultiplier) on reals spread over the whole range, ties and the rounding-up edge included.
+  const auto by_frexp = [](double real) {
+    ek::QuantizedMultiplier r;
+    if (real == 0.0) return r;
+    int exponent = 0;
+    const double mantissa = std::frexp(real, &exponent);
+    int64_t fixed = static_cast<int64_t>(std::round(mantissa * 2147483648.0));
+    if (fixed == (int64_t{1} << 31)) {
+      fixed /= 2;
+      ++exponent;
+    }
+    if (exponent < -31) return r;
+    r.multiplier = static_cast<int32_t>(fixed);
+    r.shift = exponent;
+    return r;
+  };
+  for (int i = 0; i < 20000; ++i) {
+    double real = std::ldexp(0.5 + 0.5 * static_cast<double>(rng.Next32()) / 4294967296.0, rng.Int(-40, 29));
+    if (i % 4 == 1) real = std::ldexp(std::ldexp(static_cast<double>((1u << 30) + rng.Next32() % (1u << 30)) + 0.5, -31), rng.Int(-33, 29));  // a tie
+    if (i % 4 == 2) real = std::nextafter(std::ldexp(1.0, rng.Int(-33, 29)), 0.0);  // rounds up to a power of 2
+    REQUIRE(ek::QuantizeMultiplier(real, &q).ok());
+    const ek::QuantizedMultiplier want = by_frexp(real);
+    if (q.multiplier != want.multiplier || q.shift != want.shift) {
+      INFO("real " << real);
+      CHECK(q.multiplier == want.multiplier);
+      CHECK(q.shift == want.shift);
+    }
+  }
   ek_test::ExpectError(ek::QuantizeMultiplier(-0.25, &q, "scale"), ek::StatusCode::kInvalidArgument, "scale");
   ek_test::ExpectError(ek::QuantizeMultiplier(std::ldexp(1.0, 30), &q), ek::StatusCode::kInvalidArgument, "2^30");
   ek_test::ExpectError(ek::QuantizeMultiplier(NAN, &q), ek::StatusCode::kInvalidArgument, "multiplier");
   ek_test::ExpectError(ek::QuantizeMultiplier(INFINITY, &q), ek::StatusCode::kInvalidArgument, "multiplier");
 }
 
-TEST_CASE("Every target's vector requantization equals the scalar rule, lane by lane") {
+TEST_CASE("Every target's vector requantization equals the scalar rule, lane by lane, in every form") {
   const std::vector<int32_t> values = EdgeValues(3, 300);
   std::vector<int32_t> acc, multiplier, shift;
   ek_test::Rng rng(11);
@@ -104,21 +133,40 @@ TEST_CASE("Every target's vector requantization equals the scalar rule, lane by 
       multiplier.push_back(r % 7 == 0 ? kMin : (r % 7 == 1 ? kMax : static_cast<int32_t>((1u << 30) | (r >> 2))));
     }
   }
+  // The same inputs moved into each form's domain: multipliers in [0, 2^31), then shifts <= 0.
+  std::vector<int32_t> positive = multiplier, right_only = shift;
+  for (int32_t& m : positive) m = m == kMin ? 0 : (m < 0 ? -m : m);
+  for (int32_t& s : right_only) s = s > 0 ? -s : s;
+  struct Form {
+    ek::RequantizeForm form;
+    const std::vector<int32_t>* multipliers;
+    const std::vector<int32_t>* shifts;
+  };
+  const Form forms[] = {{ek::RequantizeForm::kGeneral, &multiplier, &shift},
+                        {ek::RequantizeForm::kQuantizedMultipliers, &positive, &shift},
+                        {ek::RequantizeForm::kRightShiftsOnly, &positive, &right_only}};
   const size_t count = acc.size() - 5;  // not a multiple of any vector length
   struct Range {
     int32_t zp, lo, hi;
   };
   const Range ranges[] = {{0, -128, 127}, {-7, -100, 127}, {128, 0, 255}, {255, 0, 255}};
   const int targets = ek_test::ForEachTarget([&](int64_t target) {
-    for (const Range& r : ranges) {
-      std::vector<int32_t> got(count + 5, 12345);
-      REQUIRE(ek::RequantizeWithKernel(acc.data(), multiplier.data(), shift.data(), r.zp, r.lo, r.hi, count, got.data()).ok());
-      for (size_t i = 0; i < count; ++i) {
-        const int32_t want = ek::Requantize(acc[i], {multiplier[i], shift[i]}, r.zp, r.lo, r.hi);
-        INFO(ek::TargetName(target) << " acc " << acc[i] << " m " << multiplier[i] << " s " << shift[i] << " zp " << r.zp);
-        REQUIRE(got[i] == want);
+    for (const Form& f : forms) {
+      for (const Range& r : ranges) {
+        std::vector<int32_t> got(count + 5, 12345);
+        REQUIRE(ek::RequantizeWithKernel(acc.data(), f.multipliers->data(), f.shifts->data(), r.zp, r.lo, r.hi, count,
+                                         got.data(), f.form)
+                    .ok());
+        for (size_t i = 0; i < count; ++i) {
+          const int32_t want = ek::Requantize(acc[i], {(*f.multipliers)[i], (*f.shifts)[i]}, r.zp, r.lo, r.hi);
+          if (got[i] != want) {
+            INFO(ek::TargetName(target) << " form " << static_cast<int>(f.form) << " acc " << acc[i] << " m "
+                                        << (*f.multipliers)[i] << " s " << (*f.shifts)[i] << " zp " << r.zp);
+            REQUIRE(got[i] == want);
+          }
+        }
+        REQUIRE(got[count] == 12345);  // nothing written past count
       }
-      REQUIRE(got[count] == 12345);  // nothing written past count
     }
   });
   CHECK(targets >= 1);

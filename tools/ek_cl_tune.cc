@@ -1,11 +1,13 @@
 // Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
 //
-// ek-cl-tune: sweeps the tile parameters of the OpenCL GEMM kernel (opencl/gemm.cl) on the
-// current device and writes the fastest per type into a tuning file that ek::opencl::Runtime
-// loads (RuntimeOptions::tuning_file; format and fallback order: ek/opencl/runtime.h).
+// ek-cl-tune: sweeps the kernels and tile parameters of the OpenCL GEMM (opencl/gemm.cl: the
+// tiled ek_gemm and, for f32 / f16, the vector ek_gemm_vec) on the current device and writes the
+// fastest per type into a tuning file that ek::opencl::Runtime loads
+// (RuntimeOptions::tuning_file; format and fallback order: ek/opencl/runtime.h).
 //
 //   ek-cl-tune [--out FILE] [--size N] [--types f32,f16,s8] [--device I] [--quick]
-//              [--tile M,N,K,WM,WN ...]   (time these tiles instead of the sweep)
+//              [--tile M,N,K,WM,WN[,KERNEL] ...]   (time these tiles instead of the sweep;
+//                                                  KERNEL 0 tiled, 1 vector)
 //
 // Each candidate is built, run once (warm-up), then timed by the queue's profiling events: the
 // best of 3 runs of an N x N x N GEMM. The file keeps other devices' lines; this device's line
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "ek/opencl/gemm.h"
+#include "ek/opencl/qgemm.h"
 
 namespace {
 
@@ -33,12 +36,12 @@ struct Args {
 };
 
 int Usage(const char* message) {
-  std::fprintf(stderr, "ek-cl-tune: %s\nusage: ek-cl-tune [--out FILE] [--size N] [--types f32,f16,s8] [--device I] [--quick] [--tile M,N,K,WM,WN ...]\n",
+  std::fprintf(stderr, "ek-cl-tune: %s\nusage: ek-cl-tune [--out FILE] [--size N] [--types f32,f16,s8] [--device I] [--quick] [--tile M,N,K,WM,WN[,KERNEL] ...]\n",
                message);
   return 2;
 }
 
-std::vector<ek::opencl::GemmTile> Candidates(bool quick) {
+std::vector<ek::opencl::GemmTile> Candidates(ek::opencl::GemmKernelType type, bool quick) {
   std::vector<ek::opencl::GemmTile> out;
   const int tiles[] = {32, 64, 128};
   const int ks[] = {16, 32};
@@ -58,6 +61,26 @@ std::vector<ek::opencl::GemmTile> Candidates(bool quick) {
           t.wpt_n = w[1];
           if (tm % w[0] == 0 && tn % w[1] == 0) out.push_back(t);
         }
+      }
+    }
+  }
+  if (type == ek::opencl::GemmKernelType::kS8) return out;  // the vector kernel is f32 / f16 only
+  // The vector kernel: rows per item x vector width, items per group in y (sharing B) and x.
+  const int rows[] = {4, 6, 8};
+  const int widths[] = {8, 16};
+  const int groups[][2] = {{1, 1}, {1, 4}, {1, 16}, {2, 8}};
+  for (int r : rows) {
+    for (int w : widths) {
+      for (const auto& g : groups) {
+        if (quick && (r != 8 || g[1] != 16)) continue;
+        ek::opencl::GemmTile t;
+        t.kernel = ek::opencl::GemmKernel::kVector;
+        t.wpt_m = r;
+        t.wpt_n = w;
+        t.tile_m = r * g[1];
+        t.tile_n = w * g[0];
+        t.tile_k = 1;
+        out.push_back(t);
       }
     }
   }
@@ -102,8 +125,8 @@ bool WriteTuning(const std::string& path, const ek::opencl::DeviceCaps& caps,
   const auto line_for = [](const char* kind, const char* name, const std::string& type,
                            const ek::opencl::GemmTile& t) {
     char buf[512];
-    std::snprintf(buf, sizeof(buf), "%s\t%s\t%s\t%d %d %d %d %d\n", kind, name, type.c_str(), t.tile_m, t.tile_n,
-                  t.tile_k, t.wpt_m, t.wpt_n);
+    std::snprintf(buf, sizeof(buf), "%s\t%s\t%s\t%d %d %d %d %d %d\n", kind, name, type.c_str(), t.tile_m, t.tile_n,
+                  t.tile_k, t.wpt_m, t.wpt_n, static_cast<int>(t.kernel));
     return std::string(buf);
   };
   const auto prefix = [](const char* kind, const char* name, const std::string& type) {
@@ -151,9 +174,12 @@ int main(int argc, char** argv) {
       args.types = argv[++i];
     } else if (a == "--tile" && has_value) {
       ek::opencl::GemmTile t;
-      if (std::sscanf(argv[++i], "%d,%d,%d,%d,%d", &t.tile_m, &t.tile_n, &t.tile_k, &t.wpt_m, &t.wpt_n) != 5) {
-        return Usage("--tile takes tile_m,tile_n,tile_k,wpt_m,wpt_n");
+      int kernel = 0;
+      if (std::sscanf(argv[++i], "%d,%d,%d,%d,%d,%d", &t.tile_m, &t.tile_n, &t.tile_k, &t.wpt_m, &t.wpt_n, &kernel) < 5 ||
+          kernel < 0 || kernel > 1) {
+        return Usage("--tile takes tile_m,tile_n,tile_k,wpt_m,wpt_n[,kernel 0|1]");
       }
+      t.kernel = static_cast<ek::opencl::GemmKernel>(kernel);
       args.tiles.push_back(t);
     } else if (a == "--device" && has_value) {
       args.device = std::atoi(argv[++i]);
@@ -190,11 +216,12 @@ int main(int argc, char** argv) {
     if (("," + args.types + ",").find("," + name + ",") == std::string::npos) continue;
     double best_ms = -1.0;
     ek::opencl::GemmTile best;
-    for (const ek::opencl::GemmTile& tile : args.tiles.empty() ? Candidates(args.quick) : args.tiles) {
+    for (const ek::opencl::GemmTile& tile : args.tiles.empty() ? Candidates(type, args.quick) : args.tiles) {
       const double ms = TimeTile(rt, type, args.size, tile, a, b, c);
       if (ms <= 0) continue;  // not valid on this device (work-group or local memory limits)
-      std::printf("  %s tile %3d x %3d x %2d, %d x %d per item: %8.3f ms  %7.2f G/s\n", name.c_str(), tile.tile_m,
-                  tile.tile_n, tile.tile_k, tile.wpt_m, tile.wpt_n, ms, ops / ms * 1e-6);
+      std::printf("  %s %-6s tile %3d x %3d x %2d, %2d x %2d per item: %8.3f ms  %7.2f G/s\n", name.c_str(),
+                  tile.kernel == ek::opencl::GemmKernel::kVector ? "vector" : "tiled", tile.tile_m, tile.tile_n,
+                  tile.tile_k, tile.wpt_m, tile.wpt_n, ms, ops / ms * 1e-6);
       if (best_ms < 0 || ms < best_ms) {
         best_ms = ms;
         best = tile;
@@ -204,8 +231,8 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "ek-cl-tune: no %s candidate ran on this device\n", name.c_str());
       return 1;
     }
-    std::printf("best %s: %d %d %d %d %d (%.2f G/s)\n", name.c_str(), best.tile_m, best.tile_n, best.tile_k,
-                best.wpt_m, best.wpt_n, ops / best_ms * 1e-6);
+    std::printf("best %s: %d %d %d %d %d %d (%.2f G/s)\n", name.c_str(), best.tile_m, best.tile_n, best.tile_k,
+                best.wpt_m, best.wpt_n, static_cast<int>(best.kernel), ops / best_ms * 1e-6);
     results.emplace_back(name, best);
   }
   ek::opencl::ReleaseBuffer(rt, a);

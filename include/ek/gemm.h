@@ -30,6 +30,7 @@
 #include "ek/convert.h"
 #include "ek/cpu_features.h"
 #include "ek/detail/gemm_types.h"
+#include "ek/detail/int_math.h"
 #include "ek/dispatch.h"
 #include "ek/gemm_options.h"
 #include "ek/parallel.h"
@@ -78,8 +79,6 @@ constexpr int64_t kMaxBlockedTasks = 32;
 constexpr size_t kWorkspaceAlign = 64;
 constexpr uintptr_t kPackedAlign = 4;  // packed weights: aligned for every element type
 
-inline int64_t RoundUp(int64_t x, int64_t multiple) { return (x + multiple - 1) / multiple * multiple; }
-inline int64_t CeilDiv(int64_t x, int64_t y) { return (x + y - 1) / y; }
 inline size_t AlignBytes(size_t x) { return (x + kWorkspaceAlign - 1) / kWorkspaceAlign * kWorkspaceAlign; }
 
 inline bool IsWeightType(DType t) { return t == DType::kF32 || t == DType::kF16 || t == DType::kBF16; }
@@ -143,17 +142,44 @@ void PackPanels(const TensorView& b, bool transpose_b, int64_t k, int64_t n, uin
   const int64_t k_stride = transpose_b ? b.strides[1] : b.strides[0];
   const int64_t n_stride = transpose_b ? b.strides[0] : b.strides[1];
   const int64_t panel_stride = PanelStrideBytes(k, b.dtype);
-  for (int64_t p = panel_begin; p < panel_end; ++p) {
+  const int64_t row_bytes = kPanelWidth * static_cast<int64_t>(sizeof(Bits));
+  const int64_t written = k * row_bytes;  // then zeros to the panel stride
+  int64_t p = panel_begin;
+  if (n_stride == 1) {
+    // Row-major B, panels of 16 valid columns: k outer, so B is read row after row (sequential
+    // reads; every write is one whole 64-byte row of a panel).
+    const int64_t full_end = panel_end < n / kPanelWidth ? panel_end : n / kPanelWidth;
+    for (int64_t kk = 0; kk < k; ++kk) {
+      const Bits* row = src + kk * k_stride;
+      for (int64_t q = p; q < full_end; ++q) {
+        std::memcpy(payload + q * panel_stride + kk * row_bytes, row + q * kPanelWidth, static_cast<size_t>(row_bytes));
+      }
+    }
+    for (int64_t q = p; q < full_end; ++q) {
+      std::memset(payload + q * panel_stride + written, 0, static_cast<size_t>(panel_stride - written));
+    }
+    if (full_end > p) p = full_end;
+  }
+  for (; p < panel_end; ++p) {
     uint8_t* dst = payload + p * panel_stride;
     const int64_t col0 = p * kPanelWidth;
     const int64_t cols = n - col0 < kPanelWidth ? n - col0 : kPanelWidth;
-    for (int64_t kk = 0; kk < k; ++kk) {
-      Bits row[kPanelWidth] = {};
-      const Bits* s = src + kk * k_stride + col0 * n_stride;
-      for (int64_t j = 0; j < cols; ++j) row[j] = s[j * n_stride];
-      std::memcpy(dst + kk * kPanelWidth * static_cast<int64_t>(sizeof(Bits)), row, sizeof(row));
+    Bits* rows = reinterpret_cast<Bits*>(dst);  // 4-byte aligned (kPackedAlign): fits every Bits
+    if (k_stride == 1 && k > 1) {
+      // Transposed B ([N x K], rows contiguous along K): each column read in order.
+      if (cols < kPanelWidth) std::memset(dst, 0, static_cast<size_t>(written));
+      for (int64_t j = 0; j < cols; ++j) {
+        const Bits* column = src + (col0 + j) * n_stride;
+        for (int64_t kk = 0; kk < k; ++kk) rows[kk * kPanelWidth + j] = column[kk];
+      }
+    } else {  // any strides; also the last, partial panel of a row-major B
+      for (int64_t kk = 0; kk < k; ++kk) {
+        Bits row[kPanelWidth] = {};
+        const Bits* s = src + kk * k_stride + col0 * n_stride;
+        for (int64_t j = 0; j < cols; ++j) row[j] = s[j * n_stride];
+        std::memcpy(rows + kk * kPanelWidth, row, sizeof(row));
+      }
     }
-    const int64_t written = k * kPanelWidth * static_cast<int64_t>(sizeof(Bits));
     std::memset(dst + written, 0, static_cast<size_t>(panel_stride - written));
   }
 }
@@ -317,12 +343,18 @@ inline void PlanGemm(detail::GemmCall* call, const GemmOptions& o) {
   }
   if (g.kc > g.k) g.kc = g.k;
   // Tasks: enough for dynamic balancing on uneven cores, each worth at least
-  // kMinBlockedFlopsPerTask; as square as possible (A block reused across the column tiles of a
-  // task from L2, B sliver across its row tiles from L1).
+  // kMinBlockedFlopsPerTask. Every row block streams all of B once and every column block all
+  // of A, so the split minimizes row_blocks * |B| + column_blocks * |A|: row blocks
+  // = sqrt(tasks * |A| / |B|) (square problems: sqrt(tasks); a small M against large weights,
+  // e.g. 64 x 4096 x 4096: one row block, B read from memory once).
   int64_t tasks = flops / kMinBlockedFlopsPerTask;
   tasks = tasks < 1 ? 1 : tasks > kMaxBlockedTasks ? kMaxBlockedTasks : tasks;
-  int64_t row_blocks = 1;
-  while (row_blocks * row_blocks < tasks) ++row_blocks;
+  const double a_bytes = static_cast<double>(g.m) * static_cast<double>(g.k) * 4.0;
+  const double b_bytes = static_cast<double>(g.k) * static_cast<double>(g.n) * static_cast<double>(weight_bytes);
+  int64_t row_blocks = static_cast<int64_t>(std::lround(std::sqrt(static_cast<double>(tasks) * a_bytes / b_bytes)));
+  const int64_t max_row_blocks = CeilDiv(g.m, tile_rows);
+  row_blocks = row_blocks < 1 ? 1 : row_blocks > tasks ? tasks : row_blocks;
+  if (row_blocks > max_row_blocks) row_blocks = max_row_blocks;
   const int64_t l2_rows = (l2 / 2 / (g.kc * 4)) / tile_rows * tile_rows;
   int64_t mc = o.blocking.mc > 0 ? o.blocking.mc : RoundUp(CeilDiv(g.m, row_blocks), tile_rows);
   if (o.blocking.mc == 0 && l2_rows >= tile_rows && mc > l2_rows) mc = l2_rows;

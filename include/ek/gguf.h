@@ -147,7 +147,7 @@ inline Status PackedGgufWeightsSize(GgufType type, int64_t n, int64_t k, size_t*
   static const uint8_t kNonNull = 0;
   EK_RETURN_IF_ERROR(detail::CheckGgufShape(type, n, k, &kNonNull));
   *bytes = static_cast<size_t>(detail::LayoutFor(type == GgufType::kQ4_0 ? DType::kI4 : DType::kI8,
-                                                 detail::QScaleKind::kPerBlock, k, n, kGgufBlockValues)
+                                                 detail::QScaleKind::kPerBlock, k, n, kGgufBlockValues, DType::kF16)
                                    .total_bytes);
   return Status::Ok();
 }
@@ -175,7 +175,7 @@ inline Status PackGgufWeights(GgufType type, const void* blocks, int64_t n, int6
   w.k = k;
   w.n = n;
   w.kind = detail::QScaleKind::kPerBlock;
-  const detail::QPackedLayout l = detail::LayoutFor(v.view.dtype, w.kind, k, n, kGgufBlockValues);
+  const detail::QPackedLayout l = detail::LayoutFor(v.view.dtype, w.kind, k, n, kGgufBlockValues, DType::kF16);
   detail::PackQGemmUnchecked(v.view, /*transpose_b=*/true, w, l, out, ctx);
   return Status::Ok();
 }

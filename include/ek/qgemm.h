@@ -29,6 +29,7 @@
 #include <cstring>
 
 #include "ek/detail/qgemm_types.h"
+#include "ek/detail/qweights.h"
 #include "ek/dispatch.h"
 #include "ek/gemm.h"
 #include "ek/gemm_options.h"
@@ -45,24 +46,23 @@ namespace ek {
 namespace detail {
 
 constexpr uint32_t kPackedQGemmMagic = 0x42514B45u;  // "EKQB" little-endian
-constexpr uint32_t kPackedQGemmVersion = 1;
-constexpr int64_t kQMaxBlockK = int64_t{1} << 24;  // int4 per-block weights: any K up to this
-
-enum class QScaleKind : uint8_t { kPerTensor = 0, kPerChannel = 1, kPerBlock = 2 };
-
+// Version 2: per-block scales are stored in their given type (f16 / bf16 / f32), unscaled; version 1
+// stored them as f32 with 1/16 folded in for int4 (25% more bytes than the weights at block 32).
+constexpr uint32_t kPackedQGemmVersion = 2;
 // The 64-byte header of packed weights (docs/quantization.md, "Packed weights").
 struct PackedQGemmHeader {
   uint32_t magic;
   uint32_t version;
   uint8_t weight_type;  // DType: i8, u8 or i4
   uint8_t scale_kind;   // QScaleKind
-  uint8_t scale_type;   // DType of the block scales as given (f32, f16, bf16)
+  uint8_t scale_type;   // DType of the block scales, as given and as stored (f32, f16, bf16)
   uint8_t panel_width;  // kQPanelWidth
   int32_t zero_point;   // u8 weights: their zero point (as given, 0..255); otherwise 0
   int64_t k, n;
   int64_t block_size;          // per block: k per block; otherwise 0
   uint64_t sums_offset;        // int32 column sums [panels * 16]
-  uint64_t scales_offset;      // f32 scales (see docs), then for blocks the weighted column sums
+  uint64_t scales_offset;      // per tensor / channel: f32 scales [panels * 16]; per block: block
+                               // scales [panels][blocks][16] of scale_type, then f32 weighted sums
   uint64_t total_bytes;
 };
 static_assert(sizeof(PackedQGemmHeader) == 64, "packed header is 64 bytes");
@@ -74,10 +74,10 @@ struct QPackedLayout {
   int64_t panels = 0;
   int64_t panel_bytes = 0;  // kp * 16 (s8) or kp * 8 (int4)
   int64_t blocks = 0;       // per block only
-  uint64_t sums_offset = 0, scales_offset = 0, total_bytes = 0;
+  uint64_t sums_offset = 0, scales_offset = 0, weighted_offset = 0, total_bytes = 0;
 };
 
-inline QPackedLayout LayoutFor(DType type, QScaleKind kind, int64_t k, int64_t n, int64_t block_size) {
+inline QPackedLayout LayoutFor(DType type, QScaleKind kind, int64_t k, int64_t n, int64_t block_size, DType scale_type) {
   QPackedLayout l;
   l.kp = RoundUp(k, kQKAlign);
   l.panels = CeilDiv(n, kQPanelWidth);
@@ -86,106 +86,30 @@ inline QPackedLayout LayoutFor(DType type, QScaleKind kind, int64_t k, int64_t n
   const int64_t columns = l.panels * kQPanelWidth;
   l.sums_offset = sizeof(PackedQGemmHeader) + static_cast<uint64_t>(l.panels * l.panel_bytes);
   l.scales_offset = l.sums_offset + static_cast<uint64_t>(columns) * 4;
-  const int64_t scale_floats = kind == QScaleKind::kPerBlock ? l.panels * l.blocks * kQPanelWidth + columns : columns;
-  l.total_bytes = l.scales_offset + static_cast<uint64_t>(scale_floats) * 4;
+  if (kind == QScaleKind::kPerBlock) {  // 16 scales of 2 or 4 bytes per panel and block: 4-byte aligned
+    const int64_t scale_bytes = scale_type == DType::kF32 ? 4 : 2;
+    l.weighted_offset = l.scales_offset + static_cast<uint64_t>(l.panels * l.blocks * kQPanelWidth * scale_bytes);
+    l.total_bytes = l.weighted_offset + static_cast<uint64_t>(columns) * 4;
+  } else {
+    l.total_bytes = l.scales_offset + static_cast<uint64_t>(columns) * 4;
+  }
   return l;
 }
 
-// What B is, after validation.
-struct QWeights {
-  int64_t k = 0, n = 0;
-  QScaleKind kind = QScaleKind::kPerTensor;
-};
-
-inline Status ValidateQWeights(const TensorView& b, bool transpose_b, QWeights* w) {
-  const char* name = "b";
-  EK_RETURN_IF_ERROR(ValidateView(b, name));
-  EK_RETURN_IF_ERROR(RequireHostMemory(b, name));
-  if (b.rank != 2) return Status::Error(StatusCode::kInvalidArgument, "b: rank %d, expected 2", b.rank);
-  w->k = transpose_b ? b.shape[1] : b.shape[0];
-  w->n = transpose_b ? b.shape[0] : b.shape[1];
-  const int k_axis = transpose_b ? 1 : 0, n_axis = transpose_b ? 0 : 1;
-  if (w->k < 1 || w->n < 1) return InvalidArg(name, "K and N must be >= 1");
-  const QuantParams& q = b.quant;
-  switch (b.dtype) {
-    case DType::kI8:
-    case DType::kU8:
-    case DType::kI4:
-      break;
-    default:
-      return Status::Error(StatusCode::kInvalidArgument, "b: dtype is %s, expected i8, u8 or i4", DTypeName(b.dtype));
-  }
-  if (q.scheme == QuantScheme::kPerTensor) {
-    w->kind = QScaleKind::kPerTensor;
-    if (b.dtype == DType::kI4) return InvalidArg(name, "i4 weights must be quantized per axis (N) or per block (K)");
-    if (b.dtype == DType::kI8 && q.zero_point != 0) return InvalidArg(name, "i8 weights must be symmetric (zero point 0)");
-  } else if (q.scheme == QuantScheme::kPerAxis) {
-    w->kind = QScaleKind::kPerChannel;
-    if (b.dtype == DType::kU8) return InvalidArg(name, "u8 weights are quantized per tensor only");
-    if (q.axis != n_axis) {
-      return Status::Error(StatusCode::kInvalidArgument, "b: quant axis %d, expected the N axis (%d)", q.axis, n_axis);
-    }
-    if (q.zero_points) {
-      for (int64_t j = 0; j < w->n; ++j) {
-        if (q.zero_points[j] != 0) return InvalidArg(name, "per-axis weights must be symmetric (zero points 0)");
-      }
-    }
-  } else if (q.scheme == QuantScheme::kPerBlock) {
-    w->kind = QScaleKind::kPerBlock;
-    if (b.dtype == DType::kU8) return InvalidArg(name, "per-block weights must be i8 or i4");
-    if (q.axis != k_axis) {
-      return Status::Error(StatusCode::kInvalidArgument, "b: quant axis %d, expected the K axis (%d)", q.axis, k_axis);
-    }
-    if (q.block_size != 32 && q.block_size != 64 && q.block_size != 128) {
-      return Status::Error(StatusCode::kInvalidArgument, "b: quant block_size %lld, expected 32, 64 or 128",
-                           static_cast<long long>(q.block_size));
-    }
-    if (q.block_offset != BlockOffset::kNone) return InvalidArg(name, "per-block weights must be symmetric (no offsets)");
-  } else {
-    return InvalidArg(name, "weights need quant parameters (per tensor, per axis or per block)");
-  }
-  EK_RETURN_IF_ERROR(ValidateQuant(b, name));
-  const int64_t max_k = w->kind == QScaleKind::kPerBlock ? kQMaxBlockK : kQMaxK;
-  if (w->k > max_k) {
-    return Status::Error(StatusCode::kInvalidArgument,
-                         "b: K = %lld exceeds %lld, the largest K whose int32 sums cannot overflow for these weights",
-                         static_cast<long long>(w->k), static_cast<long long>(max_k));
-  }
-  if (w->n > (int64_t{1} << 31)) return InvalidArg(name, "N exceeds 2^31");
-  return Status::Ok();
-}
-
-// The integer value of B at logical (k, j).
-inline int32_t WeightAt(const TensorView& b, bool transpose_b, int64_t k, int64_t j) {
-  const int64_t e = b.offset + (transpose_b ? j * b.strides[0] + k * b.strides[1] : k * b.strides[0] + j * b.strides[1]);
-  switch (b.dtype) {
-    case DType::kI8: return static_cast<const int8_t*>(b.memory.host)[e];
-    case DType::kU8: return static_cast<const uint8_t*>(b.memory.host)[e];
-    default: return GetI4(b.memory.host, e);
-  }
-}
-
-// The real scale of B at logical (k, j).
-inline float WeightScaleAt(const TensorView& b, bool transpose_b, int64_t k, int64_t j) {
-  const QuantParams& q = b.quant;
-  if (q.scheme == QuantScheme::kPerTensor) return q.scale;
-  if (q.scheme == QuantScheme::kPerAxis) return static_cast<const float*>(q.scales)[j];
-  // Per block: scales shaped like B with the K extent replaced by the block count.
-  const int64_t blocks = CeilDiv(transpose_b ? b.shape[1] : b.shape[0], q.block_size);
-  const int64_t index = transpose_b ? j * blocks + k / q.block_size : (k / q.block_size) * b.shape[1] + j;
-  return LoadScale(q.scale_type, q.scales, index);
-}
-
 // Packs panels [begin, end): weights into the panel layout (s8: w, or w - 128 for u8 weights;
-// int4: two's complement nibbles), the column sums of the stored values (x16 for int4) and the
-// f32 scales (1/16 folded in for int4).
+// int4: two's complement nibbles), the column sums of the stored values (x16 for int4), and the
+// scales: per tensor / channel f32 (1/16 folded in for int4, whose sums are x16); per block the
+// given bits (the kernels shift int4 block sums down by 4 instead) and the f32 weighted sums.
 inline void PackQPanels(const TensorView& b, bool transpose_b, const QWeights& w, const QPackedLayout& l, uint8_t* out,
                         int64_t begin, int64_t end) {
   const bool int4 = b.dtype == DType::kI4;
   const int32_t shift = b.dtype == DType::kU8 ? 128 : 0;
   const float scale_factor = int4 ? 1.0f / 16.0f : 1.0f;
   int32_t* sums = reinterpret_cast<int32_t*>(out + l.sums_offset);
-  float* scales = reinterpret_cast<float*>(out + l.scales_offset);
+  float* scales = reinterpret_cast<float*>(out + l.scales_offset);  // per tensor / channel
+  uint8_t* block_scales = out + l.scales_offset;                    // per block
+  float* weighted_sums = reinterpret_cast<float*>(out + l.weighted_offset);
+  const size_t scale_bytes = b.quant.scale_type == DType::kF32 ? 4 : 2;
   for (int64_t p = begin; p < end; ++p) {
     uint8_t* panel = out + sizeof(PackedQGemmHeader) + p * l.panel_bytes;
     std::memset(panel, 0, static_cast<size_t>(l.panel_bytes));
@@ -211,7 +135,8 @@ inline void PackQPanels(const TensorView& b, bool transpose_b, const QWeights& w
           const int64_t block = k / block_size;
           if ((k + 1) % block_size == 0 || k + 1 == w.k) {
             const float s = WeightScaleAt(b, transpose_b, k, j);
-            scales[(p * l.blocks + block) * kQPanelWidth + jj] = s * scale_factor;
+            std::memcpy(block_scales + ((p * l.blocks + block) * kQPanelWidth + jj) * static_cast<int64_t>(scale_bytes),
+                        WeightScaleBitsAt(b, transpose_b, k, j), scale_bytes);
             weighted += static_cast<double>(s) * static_cast<double>(block_sum);
             block_sum = 0;
           }
@@ -219,9 +144,12 @@ inline void PackQPanels(const TensorView& b, bool transpose_b, const QWeights& w
       }
       sums[j] = static_cast<int32_t>(int4 ? sum * 16 : sum);
       if (w.kind == QScaleKind::kPerBlock) {
-        scales[l.panels * l.blocks * kQPanelWidth + j] = static_cast<float>(weighted);
-        if (j >= w.n) {
-          for (int64_t block = 0; block < l.blocks; ++block) scales[(p * l.blocks + block) * kQPanelWidth + jj] = 0.0f;
+        weighted_sums[j] = static_cast<float>(weighted);
+        if (j >= w.n) {  // padding columns: zero scales (all-zero bits in every type)
+          for (int64_t block = 0; block < l.blocks; ++block) {
+            std::memset(block_scales + ((p * l.blocks + block) * kQPanelWidth + jj) * static_cast<int64_t>(scale_bytes), 0,
+                        scale_bytes);
+          }
         }
       } else {
         scales[j] = j < w.n ? WeightScaleAt(b, transpose_b, 0, j) * scale_factor : 0.0f;
@@ -277,13 +205,16 @@ inline Status ReadQHeader(const PackedWeights& packed, PackedQGemmHeader* h, QPa
   const bool type_ok = type == DType::kI8 || type == DType::kU8 || type == DType::kI4;
   const bool kind_ok = kind == QScaleKind::kPerTensor || kind == QScaleKind::kPerChannel ||
                        (kind == QScaleKind::kPerBlock && (type == DType::kI4 || type == DType::kI8) &&
-                        (h->block_size == 32 || h->block_size == 64 || h->block_size == 128));
+                        (h->block_size == 32 || h->block_size == 64 || h->block_size == 128) &&
+                        (h->scale_type == static_cast<uint8_t>(DType::kF32) ||
+                         h->scale_type == static_cast<uint8_t>(DType::kF16) ||
+                         h->scale_type == static_cast<uint8_t>(DType::kBF16)));
   const int64_t max_k = kind == QScaleKind::kPerBlock ? kQMaxBlockK : kQMaxK;
   if (!type_ok || !kind_ok || h->panel_width != kQPanelWidth || h->k < 1 || h->k > max_k || h->n < 1 ||
       h->n > (int64_t{1} << 31)) {
     return InvalidArg(name, "corrupt header (type, scale kind, block size, K or N out of range)");
   }
-  *l = LayoutFor(type, kind, h->k, h->n, h->block_size);
+  *l = LayoutFor(type, kind, h->k, h->n, h->block_size, static_cast<DType>(h->scale_type));
   if (h->sums_offset != l->sums_offset || h->scales_offset != l->scales_offset || h->total_bytes != l->total_bytes) {
     return InvalidArg(name, "corrupt header (section offsets do not match K and N)");
   }
@@ -303,7 +234,8 @@ inline Status PackedQGemmWeightsSize(const TensorView& b, bool transpose_b, size
   *bytes = 0;
   detail::QWeights w;
   EK_RETURN_IF_ERROR(detail::ValidateQWeights(b, transpose_b, &w));
-  *bytes = static_cast<size_t>(detail::LayoutFor(b.dtype, w.kind, w.k, w.n, b.quant.block_size).total_bytes);
+  *bytes = static_cast<size_t>(
+      detail::LayoutFor(b.dtype, w.kind, w.k, w.n, b.quant.block_size, b.quant.scale_type).total_bytes);
   return Status::Ok();
 }
 
@@ -312,7 +244,7 @@ inline Status PackQGemmWeights(const TensorView& b, bool transpose_b, void* out,
                                const Context& ctx = Context()) {
   detail::QWeights w;
   EK_RETURN_IF_ERROR(detail::ValidateQWeights(b, transpose_b, &w));
-  const detail::QPackedLayout l = detail::LayoutFor(b.dtype, w.kind, w.k, w.n, b.quant.block_size);
+  const detail::QPackedLayout l = detail::LayoutFor(b.dtype, w.kind, w.k, w.n, b.quant.block_size, b.quant.scale_type);
   if (out == nullptr) return detail::InvalidArg("out", "is null");
   if (reinterpret_cast<uintptr_t>(out) % 4 != 0) return detail::InvalidArg("out", "must be 4-byte aligned");
   if (out_bytes < l.total_bytes) {
@@ -375,18 +307,14 @@ inline Status UnpackQGemmWeights(const PackedWeights& packed, const TensorView& 
     }
     if (kind == detail::QScaleKind::kPerChannel) {
       const_cast<float*>(static_cast<const float*>(q.scales))[j] = scales[j] * unscale;
-    } else if (kind == detail::QScaleKind::kPerBlock) {
+    } else if (kind == detail::QScaleKind::kPerBlock) {  // the stored bits, in the given type
+      const size_t scale_bytes = q.scale_type == DType::kF32 ? 4 : 2;
+      const uint8_t* block_scales = base + l.scales_offset;
       for (int64_t block = 0; block < l.blocks; ++block) {
-        const float s = scales[((j / detail::kQPanelWidth) * l.blocks + block) * detail::kQPanelWidth + jj] * unscale;
+        const int64_t stored = ((j / detail::kQPanelWidth) * l.blocks + block) * detail::kQPanelWidth + jj;
         const int64_t index = transpose_b ? j * l.blocks + block : block * n + j;
-        void* dst = const_cast<void*>(q.scales);
-        if (q.scale_type == DType::kF32) {
-          static_cast<float*>(dst)[index] = s;
-        } else if (q.scale_type == DType::kF16) {
-          static_cast<uint16_t*>(dst)[index] = ref::F32ToF16(s);
-        } else {
-          static_cast<uint16_t*>(dst)[index] = ref::F32ToBF16(s);
-        }
+        std::memcpy(static_cast<uint8_t*>(const_cast<void*>(q.scales)) + index * static_cast<int64_t>(scale_bytes),
+                    block_scales + stored * static_cast<int64_t>(scale_bytes), scale_bytes);
       }
     }
   }
@@ -397,6 +325,7 @@ namespace {  // per-TU dispatch tables, unqualified names (see ek/dispatch.h)
 HWY_EXPORT(RunQGemmTask);
 HWY_EXPORT(QGemmTargetLanes);
 HWY_EXPORT(QuantizeRowsDynamic);
+HWY_EXPORT(StageRowsU8);
 HWY_EXPORT(RequantizeArray);
 
 // The lane QGemm runs on the selected target: "i8mm" (Arm NEON usmmla, FEAT_I8MM), "avx512vnni"
@@ -416,12 +345,13 @@ inline const char* QGemmDotLane() {
   return dot;
 }
 
-// The vector requantization of the selected target over `count` accumulators (tests prove it
-// equal to ek::Requantize).
+// The vector requantization of the selected target over `count` accumulators, in `form` (the
+// inputs must lie in its domain; tests prove every form equal to ek::Requantize there).
 inline Status RequantizeWithKernel(const int32_t* acc, const int32_t* multiplier, const int32_t* shift,
-                                   int32_t zero_point, int32_t qmin, int32_t qmax, size_t count, int32_t* out) {
+                                   int32_t zero_point, int32_t qmin, int32_t qmax, size_t count, int32_t* out,
+                                   RequantizeForm form = RequantizeForm::kGeneral) {
   EK_RETURN_IF_ERROR(EnsureDispatchReady());
-  HWY_DYNAMIC_DISPATCH(RequantizeArray)(acc, multiplier, shift, zero_point, qmin, qmax, count, out);
+  HWY_DYNAMIC_DISPATCH(RequantizeArray)(acc, multiplier, shift, zero_point, qmin, qmax, count, form, out);
   return Status::Ok();
 }
 
@@ -603,8 +533,9 @@ inline Status StageQGemm(const TensorView& a, const TensorView& c, const QGemmOp
     g.a_zero_point = a_zero;
     g.colsum = colsum;
     if (g.output == detail::QOutput::kBlocks) {
-      g.block_scales = scales;
-      g.weighted_colsum = scales + l.panels * l.blocks * detail::kQPanelWidth;
+      g.block_scales = packed_base + l.scales_offset;
+      g.block_scale_type = static_cast<DType>(h.scale_type);
+      g.weighted_colsum = reinterpret_cast<const float*>(packed_base + l.weighted_offset);
     } else {
       g.b_scale = scales;
     }
@@ -619,15 +550,24 @@ inline Status StageQGemm(const TensorView& a, const TensorView& c, const QGemmOp
   const int32_t zw = h.weight_type == static_cast<uint8_t>(DType::kU8) ? h.zero_point - 128 : 0;  // s8 domain
   auto* row_term = reinterpret_cast<int32_t*>(ws + call.row_offset);
   const uint8_t* a_bytes = a.HostData<const uint8_t>();
-  for (int64_t i = 0; i < g.m; ++i) {
-    uint8_t* dst = a_packed + i * g.lda;
-    int64_t row_sum = 0;
-    for (int64_t kk = 0; kk < g.k; ++kk) {
-      const uint8_t v = static_cast<uint8_t>(a_bytes[i * a.strides[0] + kk * a.strides[1]] ^ (a_shift ? 0x80 : 0));
-      dst[kk] = v;
-      row_sum += v;
+  const uint8_t flip = a_shift ? 0x80 : 0;
+  const int64_t m = g.m, k = g.k, kp = g.kp, lda = g.lda, a_row_stride = a.strides[0], a_col_stride = a.strides[1];
+  auto* row_sums = reinterpret_cast<uint32_t*>(row_term);  // K <= kQMaxK: a row's sum fits 32 bits
+  if (a_col_stride == 1 || k == 1) {
+    HWY_DYNAMIC_DISPATCH(StageRowsU8)(a_bytes, a_row_stride, k, kp, m, flip, a_packed, lda, row_sums);
+  } else {  // strided columns: one element at a time
+    for (int64_t i = 0; i < m; ++i) {
+      uint8_t* dst = a_packed + i * lda;
+      uint32_t sum = 0;
+      for (int64_t kk = 0; kk < kp; ++kk) {
+        dst[kk] = kk < k ? static_cast<uint8_t>(a_bytes[i * a_row_stride + kk * a_col_stride] ^ flip) : 0;
+        sum += dst[kk];
+      }
+      row_sums[i] = sum;
     }
-    for (int64_t kk = g.k; kk < g.kp; ++kk) dst[kk] = 0;
+  }
+  for (int64_t i = 0; i < m; ++i) {
+    const uint32_t row_sum = row_sums[i];
     row_term[i] = static_cast<int32_t>(static_cast<uint32_t>(-static_cast<int64_t>(zw) * row_sum));
   }
   g.row_term = zw != 0 ? row_term : nullptr;
@@ -648,6 +588,7 @@ inline Status StageQGemm(const TensorView& a, const TensorView& c, const QGemmOp
     }
     multiplier[j] = qm.multiplier;
     shift[j] = qm.shift;
+    g.any_left_shift = g.any_left_shift || qm.shift > 0;
   }
   g.col_term = col_term;
   g.colsum = colsum;  // the sdot lane's correction

@@ -20,6 +20,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 
 #include "ek/ref/convert.h"
@@ -78,6 +79,14 @@ inline int32_t Requantize(int32_t acc, QuantizedMultiplier m, int32_t zero_point
   return static_cast<int32_t>(q < qmin ? qmin : (q > qmax ? qmax : q));
 }
 
+// The domains the vector kernels specialize the rule for (ek/detail/qgemm-inl.h, RequantizeVec):
+// the same results as Requantize on every input of the domain.
+enum class RequantizeForm : uint8_t {
+  kGeneral,               // any multiplier and shift in [-31, 31]
+  kQuantizedMultipliers,  // multipliers in [0, 2^31) (QuantizeMultiplier's), any shift
+  kRightShiftsOnly,       // multipliers in [0, 2^31) and shifts <= 0 (real multipliers < 1)
+};
+
 // Largest real multiplier QuantizeMultiplier accepts (a left shift of at most 30 bits).
 constexpr double kMaxRealMultiplier = 1073741824.0;  // 2^30
 
@@ -89,15 +98,20 @@ inline Status QuantizeMultiplier(double real, QuantizedMultiplier* out, const ch
   if (!(real >= 0.0) || !(real < kMaxRealMultiplier)) {
     return Status::Error(StatusCode::kInvalidArgument, "%s: real multiplier %g is not in [0, 2^30)", what, real);
   }
-  if (real == 0.0) return Status::Ok();
-  int exponent = 0;
-  const double mantissa = std::frexp(real, &exponent);  // real = mantissa * 2^exponent, mantissa in [0.5, 1)
-  int64_t fixed = static_cast<int64_t>(std::round(mantissa * 2147483648.0));
+  if (real < 2.2250738585072014e-308) return Status::Ok();  // zero or subnormal (< 2^-1022): {0, 0}
+  // real = mantissa * 2^exponent with mantissa in [0.5, 1), read from the double's bits (what
+  // std::frexp returns; real is normal here): mantissa * 2^31 = m53 / 2^22 for the 53-bit
+  // significand m53, rounded half up (the value is positive: half away from zero).
+  uint64_t bits;
+  std::memcpy(&bits, &real, sizeof(bits));
+  int exponent = static_cast<int>((bits >> 52) & 0x7FF) - 1022;
+  const uint64_t m53 = (bits & ((uint64_t{1} << 52) - 1)) | (uint64_t{1} << 52);
+  int64_t fixed = static_cast<int64_t>((m53 + (uint64_t{1} << 21)) >> 22);
   if (fixed == (int64_t{1} << 31)) {  // mantissa rounded up to 1.0
     fixed /= 2;
     ++exponent;
   }
-  if (exponent < -31) return Status::Ok();  // below 2^-32: {0, 0}
+  if (exponent < -31) return Status::Ok();  // below 2^-32 after rounding: {0, 0}
   out->multiplier = static_cast<int32_t>(fixed);
   out->shift = exponent;
   return Status::Ok();

@@ -2,63 +2,26 @@
 //
 // OpenCL GEMM on the default device (PoCL in CI) against the CPU references: f32 and f16-storage
 // results within ek::ref::GemmErrorBound, int8 requantized results byte for byte equal to
-// ek::ref::QGemm; tile edges, offsets, strides, transposed B, every epilogue, several tiles;
-// every bad-input rule; shapes that are whole tiles (64^3) run the variant without bounds checks. Exit 77 (skipped) when there is no OpenCL library or device.
+// ek::ref::QGemm; tile edges, offsets, strides, transposed B, every epilogue, several tiles of
+// both kernels (tiled and vector; calls the vector kernel does not take fall back to the tiled
+// one), f16 arithmetic allowed (it runs where the device has cl_khr_fp16, with its own bound);
+// every bad-input rule; shapes that are whole tiles (64^3) run the variant without bounds checks.
+// Exit 77 (skipped) when there is no OpenCL library or device.
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <vector>
 
+#include "cl_test_util.h"
 #include "ek/opencl/gemm.h"
+#include "ek/opencl/qgemm.h"
 #include "ek/ref/gemm.h"
 #include "ek/ref/qgemm.h"
 
 namespace {
 
-int g_failures = 0, g_passed = 0;
-
-void Check(bool ok, const char* what) {
-  if (ok) {
-    ++g_passed;
-  } else {
-    ++g_failures;
-    std::printf("FAIL %s\n", what);
-  }
-}
-
-uint64_t g_seed = 12345;
-uint32_t Next() {
-  g_seed = g_seed * 6364136223846793005ull + 1442695040888963407ull;
-  return static_cast<uint32_t>(g_seed >> 33);
-}
-float Uniform() { return static_cast<float>(Next() % 2001) / 1000.0f - 1.0f; }
-
-// A device buffer holding `host` at `byte_offset` (the bytes before it are filled with 0xAB).
-struct DeviceCopy {
-  ek::opencl::Runtime* rt = nullptr;
-  cl_mem mem = nullptr;
-  size_t bytes = 0;
-  DeviceCopy(ek::opencl::Runtime& runtime, const void* host, size_t host_bytes, size_t byte_offset) : rt(&runtime) {
-    bytes = byte_offset + host_bytes;
-    std::vector<uint8_t> image(byte_offset, 0xAB);
-    const auto* first = static_cast<const uint8_t*>(host);
-    image.insert(image.end(), first, first + host_bytes);
-    Check(ek::opencl::CreateBuffer(runtime, bytes, &mem).ok(), "buffer created");
-    Check(ek::opencl::Upload(runtime, mem, 0, image.data(), bytes).ok(), "buffer uploaded");
-  }
-  ~DeviceCopy() { ek::opencl::ReleaseBuffer(*rt, mem); }
-  std::vector<uint8_t> Read(size_t byte_offset, size_t n) {
-    std::vector<uint8_t> out(n);
-    Check(ek::opencl::Download(*rt, mem, byte_offset, out.data(), n).ok(), "buffer downloaded");
-    return out;
-  }
-};
-
-ek::TensorView DeviceMatrix(ek::DType type, const DeviceCopy& d, size_t byte_offset, int64_t rows, int64_t cols,
-                            int64_t ld) {
-  return ek::TensorView::OpenCL(type, d.mem, byte_offset, {rows, cols}).WithStrides({ld, 1});
-}
+using namespace ek_cl_test;
 
 struct Shape {
   int64_t m, n, k;
@@ -69,7 +32,7 @@ const Shape kShapes[] = {{1, 1, 1},    {1, 64, 64},   {2, 17, 5},    {63, 65, 17
 // f32 / f16 storage, one case: A [m x k] (lda = k + 3), B [k x n] or [n x k] (+ 5 padding),
 // C [m x n] (ldc = n + 2) at element offsets, against the double-precision reference.
 void RunFloatCase(ek::opencl::Runtime& rt, ek::DType type, const Shape& s, bool transpose, bool accumulate,
-                  bool bias, ek::Activation act, const ek::opencl::GemmTile* tile) {
+                  bool bias, ek::Activation act, const ek::opencl::GemmTile* tile, bool allow_f16_arithmetic = false) {
   const int64_t lda = s.k + 3, ldb = (transpose ? s.k : s.n) + 5, ldc = s.n + 2;
   const int64_t b_rows = transpose ? s.n : s.k;
   const size_t element = type == ek::DType::kF32 ? 4 : 2;
@@ -99,6 +62,7 @@ void RunFloatCase(ek::opencl::Runtime& rt, ek::DType type, const Shape& s, bool 
   o.activation = act;
   o.clamp_min = -0.5f;
   o.clamp_max = 0.75f;
+  o.allow_f16_arithmetic = allow_f16_arithmetic;
   if (bias) o.bias = ek::TensorView::OpenCL(ek::DType::kF32, dbias.mem, 8, {s.n});
   const ek::Status st = ek::opencl::Gemm(rt, DeviceMatrix(type, da, offset, s.m, s.k, lda),
                                          DeviceMatrix(type, db, offset, b_rows, transpose ? s.k : s.n, ldb),
@@ -130,7 +94,9 @@ void RunFloatCase(ek::opencl::Runtime& rt, ek::DType type, const Shape& s, bool 
         std::memcpy(&h, got.data() + at, 2);
         v = ek::ref::F16ToF32(h);
       }
-      const double bound = ek::ref::GemmErrorBound(s.k, magnitude, value, type);
+      const bool f16_sums = allow_f16_arithmetic && type == ek::DType::kF16 && rt.caps().fp16;
+      const double bound = f16_sums ? ek::ref::GemmF16ArithmeticErrorBound(s.k, magnitude, value)
+                                    : ek::ref::GemmErrorBound(s.k, magnitude, value, type);
       if (!(std::fabs(v - value) <= bound)) {
         if (bad < 3) {
           std::printf("  %s %lldx%lldx%lld t=%d acc=%d bias=%d act=%d: c[%lld][%lld] = %.9g, reference %.9g (bound %.3g)\n",
@@ -207,12 +173,6 @@ void RunInt8Case(ek::opencl::Runtime& rt, const Shape& s, bool per_column, bool 
   Check(equal, "int8 gemm bit-exact with ek::ref::QGemm (padding untouched)");
 }
 
-void CheckRejects(const ek::Status& s, const char* name) {
-  const bool ok = !s.ok() && std::strstr(s.message(), name) != nullptr;
-  if (!ok) std::printf("  expected an error naming '%s', got: %s\n", name, s.ok() ? "OK" : s.message());
-  Check(ok, "bad input rejected with its name");
-}
-
 void BadInputs(ek::opencl::Runtime& rt) {
   std::vector<float> host(64, 1.0f);
   DeviceCopy d(rt, host.data(), host.size() * 4, 0);  // 256 bytes
@@ -260,11 +220,8 @@ void BadInputs(ek::opencl::Runtime& rt) {
 
 int main() {
   ek::opencl::Runtime rt;
-  const ek::Status opened = rt.Open();
-  if (!opened.ok()) {
-    std::printf("skipped: %s\n", opened.message());
-    return opened.code() == ek::StatusCode::kUnavailable ? 77 : 1;
-  }
+  int skip = 0;
+  if (!OpenOrSkip(rt, &skip)) return skip;
   const ek::opencl::DeviceCaps& caps = rt.caps();
   std::printf("device: %s (%s), OpenCL C %d.%d, fp16 %d, subgroups %d, int dot khr %d arm %d\n", caps.name,
               caps.platform, caps.c_major, caps.c_minor, caps.fp16, caps.subgroups, caps.integer_dot_khr,
@@ -281,7 +238,18 @@ int main() {
   odd.tile_k = 5;
   odd.wpt_m = 3;
   odd.wpt_n = 2;
-  const ek::opencl::GemmTile* tiles[] = {&default_tile, &small, &odd};
+  ek::opencl::GemmTile vec4;  // the vector kernel, 4 wide, 2 x 2 items of 3 rows
+  vec4.kernel = ek::opencl::GemmKernel::kVector;
+  vec4.wpt_m = 3;
+  vec4.wpt_n = 4;
+  vec4.tile_m = 6;
+  vec4.tile_n = 8;
+  ek::opencl::GemmTile vec8 = vec4;  // 8 wide, one item of 5 rows
+  vec8.wpt_m = 5;
+  vec8.wpt_n = 8;
+  vec8.tile_m = 5;
+  vec8.tile_n = 8;
+  const ek::opencl::GemmTile* tiles[] = {&default_tile, &small, &odd, &vec4, &vec8};
   const ek::Activation acts[] = {ek::Activation::kNone, ek::Activation::kRelu, ek::Activation::kRelu6,
                                  ek::Activation::kClamp};
   int variant = 0;
@@ -290,12 +258,12 @@ int main() {
       const bool transpose = variant % 2 == 1, accumulate = variant % 3 == 1, bias = variant % 4 != 2;
       const ek::Activation act = acts[variant % 4];
       RunFloatCase(rt, ek::DType::kF32, s, transpose, accumulate, bias, act, tile);
-      RunFloatCase(rt, ek::DType::kF16, s, !transpose, !accumulate, bias, acts[(variant + 1) % 4], tile);
+      RunFloatCase(rt, ek::DType::kF16, s, !transpose, !accumulate, bias, acts[(variant + 1) % 4], tile,
+                   variant % 2 == 0);
       RunInt8Case(rt, s, variant % 2 == 0, bias, act, tile);
       ++variant;
     }
   }
   BadInputs(rt);
-  std::printf("%d passed, %d failed\n", g_passed, g_failures);
-  return g_failures ? 1 : 0;
+  return Finish();
 }

@@ -149,42 +149,60 @@ HWY_INLINE hn::Vec<DI> DotQuad(DI di, hn::Vec<hn::Repartition<uint8_t, DI>> a, h
 // ---- Requantization, the vector form of ek/requantize.h ----------------------------------------
 // Same operations in the same order: saturating left shift (clamp, then shift), doubling high
 // multiply with rounding (64-bit products of even and odd lanes, + 2^30, >> 31; the one overflow
-// case INT32_MIN * INT32_MIN selected to INT32_MAX), rounding divide by a power of two, clamp
-// (done as clamp(x, qmin - zp, qmax - zp) + zp, which equals the rule's 64-bit clamp(x + zp)).
-template <class DI, class VI = hn::Vec<DI>>
+// case INT32_MIN * INT32_MIN selected to INT32_MAX), rounding divide by a power of two (x >> e,
+// + 1 where the remainder exceeds half of 2^e, or half minus one for negative x), clamp (done as
+// clamp(x, qmin - zp, qmax - zp) + zp, which equals the rule's 64-bit clamp(x + zp)).
+// The form drops the steps that cannot change the result in its domain (RequantizeForm):
+//   kLeftShifts false: every shift <= 0, so the saturating left shift is the identity;
+//   kMinMultiplier false: no multiplier is INT32_MIN (QuantizeMultiplier's are in [0, 2^31)),
+//   so the overflow case cannot occur.
+template <bool kLeftShifts, bool kMinMultiplier, class DI, class VI = hn::Vec<DI>>
 HWY_INLINE VI RequantizeVec(DI di, VI acc, VI multiplier, VI shift, VI zero_point, VI lo, VI hi) {
   const hn::RepartitionToWide<DI> di64;
   const VI zero = hn::Zero(di), one = hn::Set(di, 1);
   const VI int_min = hn::Set(di, INT32_MIN), int_max = hn::Set(di, INT32_MAX);
-  const VI left = hn::Max(shift, zero);
-  const VI right = hn::Max(hn::Neg(shift), zero);
-  const VI x = hn::Shl(hn::Min(hn::Max(acc, hn::Shr(int_min, left)), hn::Shr(int_max, left)), left);
+  VI x = acc, right;
+  if constexpr (kLeftShifts) {
+    const VI left = hn::Max(shift, zero);
+    right = hn::Max(hn::Neg(shift), zero);
+    x = hn::Shl(hn::Min(hn::Max(acc, hn::Shr(int_min, left)), hn::Shr(int_max, left)), left);
+  } else {
+    right = hn::Neg(shift);
+  }
 
   const auto nudge = hn::Set(di64, int64_t{1} << 30);
   const auto even = hn::ShiftRight<31>(hn::Add(hn::MulEven(x, multiplier), nudge));
   const auto odd = hn::ShiftRight<31>(hn::Add(hn::MulOdd(x, multiplier), nudge));
   VI high = hn::OddEven(hn::BitCast(di, hn::ShiftLeft<32>(odd)), hn::BitCast(di, even));
-  high = hn::IfThenElse(hn::And(hn::Eq(x, int_min), hn::Eq(multiplier, int_min)), int_max, high);
+  if constexpr (kMinMultiplier) {
+    high = hn::IfThenElse(hn::And(hn::Eq(x, int_min), hn::Eq(multiplier, int_min)), int_max, high);
+  }
+  (void)int_min;
+  (void)int_max;
 
   const VI mask = hn::Sub(hn::Shl(one, right), one);
   const VI remainder = hn::And(high, mask);
-  const VI threshold = hn::Add(hn::ShiftRight<1>(mask), hn::IfThenElseZero(hn::Lt(high, zero), one));
-  const VI divided = hn::Add(hn::Shr(high, right), hn::IfThenElseZero(hn::Gt(remainder, threshold), one));
+  const VI threshold = hn::Sub(hn::ShiftRight<1>(mask), hn::ShiftRight<31>(high));  // + 1 for negative high
+  const VI shifted = hn::Shr(high, right);
+  const VI divided = hn::MaskedAddOr(shifted, hn::Gt(remainder, threshold), shifted, one);
   return hn::Add(hn::Min(hn::Max(divided, lo), hi), zero_point);
 }
 
-// Requantizes `count` int32 values (tests compare this with ek::Requantize lane by lane).
+// Requantizes `count` int32 values in the given form (tests compare every form with
+// ek::Requantize lane by lane, over that form's domain).
 inline void RequantizeArray(const int32_t* HWY_RESTRICT acc, const int32_t* HWY_RESTRICT multiplier,
                             const int32_t* HWY_RESTRICT shift, int32_t zero_point, int32_t qmin, int32_t qmax,
-                            size_t count, int32_t* HWY_RESTRICT out) {
+                            size_t count, RequantizeForm form, int32_t* HWY_RESTRICT out) {
   const QTag di;
   const size_t lanes = hn::Lanes(di);
   const auto zp = hn::Set(di, zero_point);
   const auto lo = hn::Set(di, qmin - zero_point), hi = hn::Set(di, qmax - zero_point);
   for (size_t i = 0; i < count; i += lanes) {
     const size_t n = HWY_MIN(lanes, count - i);
-    const auto q = RequantizeVec(di, hn::LoadN(di, acc + i, n), hn::LoadN(di, multiplier + i, n),
-                                 hn::LoadN(di, shift + i, n), zp, lo, hi);
+    const auto a = hn::LoadN(di, acc + i, n), m = hn::LoadN(di, multiplier + i, n), s = hn::LoadN(di, shift + i, n);
+    const auto q = form == RequantizeForm::kGeneral            ? RequantizeVec<true, true>(di, a, m, s, zp, lo, hi)
+                   : form == RequantizeForm::kQuantizedMultipliers ? RequantizeVec<true, false>(di, a, m, s, zp, lo, hi)
+                                                                   : RequantizeVec<false, false>(di, a, m, s, zp, lo, hi);
     hn::StoreN(q, di, out + i, n);
   }
 }
@@ -239,8 +257,10 @@ struct QTile {
   sacc_##R##_##V = hn::Zero(di16);
 #define EK_QTILE_FLUSH_ROW(R) \
   if constexpr (R < kRows) { EK_QTILE_FOR_VECTORS(R, EK_QTILE_FLUSH) }
+// Block sums of int4 are x16 on the dot lanes (values x 16: shifted down exactly), true values in
+// the widen form; block scales are stored unscaled.
 #define EK_QTILE_FOLD(R, V)                                                                             \
-  if constexpr (kSmall) acc_##R##_##V = hn::ShiftLeft<4>(acc_##R##_##V); /* the x16 of the other lanes */ \
+  if constexpr (kInt4 && !kSmall) acc_##R##_##V = hn::ShiftRight<4>(acc_##R##_##V);                    \
   facc_##R##_##V = hn::Add(hn::Mul(hn::ConvertTo(df, acc_##R##_##V), scale_##V), facc_##R##_##V);       \
   acc_##R##_##V = hn::Zero(di);
 #define EK_QTILE_FOLD_ROW(R) \
@@ -308,6 +328,26 @@ HWY_INLINE hn::Vec<DS8> HighNibbleValues(DS8 ds8, VU8 raw) {
   const hn::Repartition<uint16_t, DS8> du16;
   const auto shifted = hn::BitCast(du8, hn::ShiftRight<4>(hn::BitCast(du16, raw)));
   return NibbleValues(ds8, hn::And(shifted, hn::Set(du8, uint8_t{0x0F})));
+}
+
+// Block scale `index` of g.block_scales as f32 (exact for every type), and Lanes(df) of them.
+HWY_INLINE float BlockScaleAt(const detail::QGemmTaskArgs& g, int64_t index) {
+  const auto* bits16 = static_cast<const uint16_t*>(g.block_scales);
+  if (g.block_scale_type == DType::kF16) return ref::F16ToF32(bits16[index]);
+  if (g.block_scale_type == DType::kBF16) return ref::BF16ToF32(bits16[index]);
+  return static_cast<const float*>(g.block_scales)[index];
+}
+template <class DF>
+HWY_INLINE hn::Vec<DF> LoadBlockScales(DF df, const detail::QGemmTaskArgs& g, int64_t index) {
+  if (g.block_scale_type == DType::kF16) {
+    const hn::Rebind<hwy::float16_t, DF> dh;
+    return hn::PromoteTo(df, hn::LoadU(dh, static_cast<const hwy::float16_t*>(g.block_scales) + index));
+  }
+  if (g.block_scale_type == DType::kBF16) {
+    const hn::Rebind<hwy::bfloat16_t, DF> dh;
+    return hn::PromoteTo(df, hn::LoadU(dh, static_cast<const hwy::bfloat16_t*>(g.block_scales) + index));
+  }
+  return hn::LoadU(df, static_cast<const float*>(g.block_scales) + index);
 }
 
 // The micro-kernel: the tile's int32 dot products over all of K (kBlocks: f32 sums over int4
@@ -399,13 +439,12 @@ HWY_INLINE void DotTile(const detail::QGemmTaskArgs& g, const QTile& t, int32_t*
       }
     }
     if constexpr (kBlocks) {
-      // Block scales of this block for each vector's columns (1/16 folded in).
-      // Vectors past the tile's valid columns read column col0's (their sums are never stored).
+      // Block scales of this block for each vector's columns. Vectors past the tile's valid
+      // columns read column col0's (their sums are never stored).
       const auto scales_at = [&](size_t v) HWY_ATTR {
         const int64_t col = t.col0 + (v * lanes < t.valid_cols ? static_cast<int64_t>(v * lanes) : 0);
         const int64_t panel = col / detail::kQPanelWidth;
-        return hn::LoadU(df, g.block_scales + (panel * g.blocks + block) * detail::kQPanelWidth +
-                                 col % detail::kQPanelWidth);
+        return LoadBlockScales(df, g, (panel * g.blocks + block) * detail::kQPanelWidth + col % detail::kQPanelWidth);
       };
       const VF scale_0 = scales_at(0);
       const VF scale_1 = kVectors > 1 ? scales_at(1) : scale_0;
@@ -545,13 +584,13 @@ HWY_INLINE void MatmulTile(const detail::QGemmTaskArgs& g, const QTile& t, int32
       ForEachIndex(column_pairs, [&](auto q) HWY_ATTR {
         const size_t first = q * 2;
         const int64_t col = t.col0 + (first - first % 4 < t.valid_cols ? static_cast<int64_t>(first) : 0);
-        const float* s = g.block_scales + ((col / detail::kQPanelWidth) * g.blocks + block) * detail::kQPanelWidth +
-                         col % detail::kQPanelWidth;
-        uint64_t two_scales;
-        memcpy(&two_scales, s, 8);
-        const VF scale = hn::BitCast(df, hn::Set(du64, two_scales));
+        const int64_t at = ((col / detail::kQPanelWidth) * g.blocks + block) * detail::kQPanelWidth + col % detail::kQPanelWidth;
+        const float s0 = BlockScaleAt(g, at), s1 = BlockScaleAt(g, at + 1);
+        const VF scale = hn::Dup128VecFromValues(df, s0, s1, s0, s1);
         ForEachIndex(pairs, [&](auto p) HWY_ATTR {
-          facc[p][q] = hn::Add(hn::Mul(hn::ConvertTo(df, acc[p][q]), scale), facc[p][q]);
+          // int4 sums are x16 (values x 16): shifted down exactly.
+          const VI sums = kInt4 ? hn::ShiftRight<4>(acc[p][q]) : acc[p][q];
+          facc[p][q] = hn::Add(hn::Mul(hn::ConvertTo(df, sums), scale), facc[p][q]);
           acc[p][q] = hn::Zero(di);
         });
       });
@@ -587,7 +626,9 @@ void MatmulTile(const detail::QGemmTaskArgs&, const QTile&, int32_t*) {
 // Row r, vector v of the tile is at buffer + (r * kQMaxVectors + v) * Lanes.
 constexpr size_t kQTileBufferLanes = kQMaxRows * kQMaxVectors * static_cast<size_t>(detail::kQPanelWidth);
 
-inline void FinishRequantize(const detail::QGemmTaskArgs& g, const QTile& t, const int32_t* HWY_RESTRICT buffer) {
+// kLeftShifts: some column's real multiplier is >= 1 (g.any_left_shift).
+template <bool kLeftShifts>
+HWY_INLINE void FinishRequantize(const detail::QGemmTaskArgs& g, const QTile& t, const int32_t* HWY_RESTRICT buffer) {
   const QTag di;
   const hn::Rebind<uint8_t, QTag> du8;
   const size_t lanes = hn::Lanes(di);
@@ -595,14 +636,15 @@ inline void FinishRequantize(const detail::QGemmTaskArgs& g, const QTile& t, con
   const auto lo = hn::Set(di, g.qmin - g.c_zero_point), hi = hn::Set(di, g.qmax - g.c_zero_point);
   for (size_t r = 0; r < t.valid_rows; ++r) {
     const int64_t row = t.row0 + static_cast<int64_t>(r);
-    const auto row_term = hn::Set(di, g.row_term ? g.row_term[row] : 0);
     uint8_t* c_row = static_cast<uint8_t*>(g.c) + row * g.ldc;
     for (size_t col = 0, v = 0; col < t.valid_cols; col += lanes, ++v) {
       const size_t count = HWY_MIN(lanes, t.valid_cols - col);
       const int64_t n = t.col0 + static_cast<int64_t>(col);
-      auto acc = hn::Load(di, buffer + (r * kQMaxVectors + v) * lanes);
-      acc = hn::Add(hn::Add(acc, hn::LoadU(di, g.col_term + n)), row_term);
-      const auto q = RequantizeVec(di, acc, hn::LoadU(di, g.multiplier + n), hn::LoadU(di, g.shift + n), zp, lo, hi);
+      auto acc = hn::Add(hn::Load(di, buffer + (r * kQMaxVectors + v) * lanes), hn::LoadU(di, g.col_term + n));
+      if (g.row_term) acc = hn::Add(acc, hn::Set(di, g.row_term[row]));
+      // Multipliers from QuantizeMultiplier: never INT32_MIN.
+      const auto q = RequantizeVec<kLeftShifts, false>(di, acc, hn::LoadU(di, g.multiplier + n),
+                                                       hn::LoadU(di, g.shift + n), zp, lo, hi);
       hn::StoreN(hn::TruncateTo(du8, hn::BitCast(hn::RebindToUnsigned<QTag>(), q)), du8, c_row + n, count);
     }
   }
@@ -652,7 +694,11 @@ HWY_INLINE void RunQTileExact(const detail::QGemmTaskArgs& g, const QTile& t) {
   if constexpr (kBlocks) {
     FinishDequantize<true>(g, t, buffer);
   } else if (g.output == detail::QOutput::kRequantize) {
-    FinishRequantize(g, t, buffer);
+    if (g.any_left_shift) {
+      FinishRequantize<true>(g, t, buffer);
+    } else {
+      FinishRequantize<false>(g, t, buffer);
+    }
   } else {
     FinishDequantize<false>(g, t, buffer);
   }
@@ -744,6 +790,29 @@ inline void RunQGemmTask(const detail::QGemmTaskArgs& g, size_t task) {
 inline void QGemmTargetLanes(const char** dot, const char** matmul) {
   *dot = kQDotLaneName;
   *matmul = kQMatmulLaneName;
+}
+
+// Stages rows of int8 / uint8 A as u8 (each byte XOR `flip`: 0x80 turns i8 into i8 + 128),
+// K padded with zeros to kp, and the sum of each staged row. Rows [0, rows), contiguous bytes.
+inline void StageRowsU8(const uint8_t* HWY_RESTRICT a, int64_t lda, int64_t k, int64_t kp, int64_t rows, uint8_t flip,
+                        uint8_t* HWY_RESTRICT out, int64_t ldo, uint32_t* HWY_RESTRICT row_sums) {
+  const hn::ScalableTag<uint8_t> du8;
+  const hn::Repartition<uint64_t, decltype(du8)> du64;
+  const size_t lanes = hn::Lanes(du8);
+  const auto flip_bits = hn::Set(du8, flip);
+  for (int64_t row = 0; row < rows; ++row) {
+    const uint8_t* HWY_RESTRICT in = a + row * lda;
+    uint8_t* HWY_RESTRICT dst = out + row * ldo;
+    auto sums = hn::Zero(du64);
+    for (size_t i = 0; i < static_cast<size_t>(kp); i += lanes) {
+      const size_t valid = i < static_cast<size_t>(k) ? HWY_MIN(lanes, static_cast<size_t>(k) - i) : 0;
+      // Lanes past K stay zero (LoadN zeroes them, and are not flipped).
+      const auto staged = hn::IfThenElseZero(hn::FirstN(du8, valid), hn::Xor(hn::LoadN(du8, in + i, valid), flip_bits));
+      sums = hn::Add(sums, hn::SumsOf8(staged));
+      hn::StoreN(staged, du8, dst + i, HWY_MIN(lanes, static_cast<size_t>(kp) - i));
+    }
+    row_sums[row] = static_cast<uint32_t>(hn::ReduceSum(du64, sums));
+  }
 }
 
 // Quantizes rows of f32 A to u8 (dynamic, per row; ek::DynamicRowParams), K padded with zeros

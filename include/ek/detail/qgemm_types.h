@@ -57,6 +57,7 @@ struct QGemmTaskArgs {
   const int32_t* row_term = nullptr;  // null: zero
   const int32_t* multiplier = nullptr;
   const int32_t* shift = nullptr;
+  bool any_left_shift = false;  // some shift > 0 (a real multiplier >= 1)
   int32_t c_zero_point = 0;
   int32_t qmin = 0, qmax = 0;
 
@@ -73,10 +74,11 @@ struct QGemmTaskArgs {
   bool clamp = false;
   float clamp_min = 0.0f, clamp_max = 0.0f;
   // kBlocks: block_k k per block (a multiple of kQKAlign); block scales of panel p, block j at
-  // block_scales + (p * blocks + j) * kQPanelWidth (1/16 folded in).
+  // element (p * blocks + j) * kQPanelWidth of block_scales, of block_scale_type (as given).
   int64_t block_k = 0;
   int64_t blocks = 0;
-  const float* block_scales = nullptr;
+  const void* block_scales = nullptr;
+  DType block_scale_type = DType::kF32;
 
   int64_t m = 0, n = 0, k = 0, kp = 0;
 

@@ -34,6 +34,8 @@ struct DeviceCaps {
   bool gpu = false;
   bool fp16 = false;                // cl_khr_fp16: half arithmetic (half storage needs nothing)
   bool subgroups = false;           // cl_khr_subgroups (or the Intel / Qualcomm forms)
+  bool subgroups_khr = false;       // cl_khr_subgroups itself (sub_group_reduce_*: opencl/quantize.cl)
+  bool correctly_rounded_divide = false;  // CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT (f32): IEEE a / b
   bool integer_dot_khr = false;     // cl_khr_integer_dot_product
   bool integer_dot_arm = false;     // cl_arm_integer_dot_product_int8
   bool image_from_buffer = false;   // cl_khr_image2d_from_buffer
@@ -103,9 +105,13 @@ inline Status ProbeDevice(const Api& api, cl_device_id device, DeviceCaps* caps)
   caps->fp16 = HasExtension(extensions, "cl_khr_fp16");
   caps->subgroups = HasExtension(extensions, "cl_khr_subgroups") || HasExtension(extensions, "cl_intel_subgroups") ||
                     HasExtension(extensions, "cl_qcom_reqd_sub_group_size");
+  caps->subgroups_khr = HasExtension(extensions, "cl_khr_subgroups");
   caps->integer_dot_khr = HasExtension(extensions, "cl_khr_integer_dot_product");
   caps->integer_dot_arm = HasExtension(extensions, "cl_arm_integer_dot_product_int8");
   caps->image_from_buffer = HasExtension(extensions, "cl_khr_image2d_from_buffer");
+  cl_device_fp_config fp_config = 0;
+  api.clGetDeviceInfo(device, CL_DEVICE_SINGLE_FP_CONFIG, sizeof(fp_config), &fp_config, nullptr);
+  caps->correctly_rounded_divide = (fp_config & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0;
   cl_device_type type = 0;
   api.clGetDeviceInfo(device, CL_DEVICE_TYPE, sizeof(type), &type, nullptr);
   caps->gpu = (type & CL_DEVICE_TYPE_GPU) != 0;
@@ -125,14 +131,21 @@ inline Status ProbeDevice(const Api& api, cl_device_id device, DeviceCaps* caps)
 }
 
 // ---- Kernel parameters per device -------------------------------------------------------------
-// The work-group tile of opencl/gemm.cl: tile_m x tile_n outputs per work-group, tile_k k per
-// step through local memory, wpt_m x wpt_n outputs per work-item.
+// Which kernel of opencl/gemm.cl runs, and its tile.
+//   kTiled (ek_gemm): tile_m x tile_n outputs per work-group, tile_k k per step through local
+//     memory, wpt_m x wpt_n outputs per work-item.
+//   kVector (ek_gemm_vec, f32 and f16 storage with B not transposed): wpt_m rows x wpt_n columns
+//     per work-item, wpt_n the float vector width (4, 8 or 16); tile_m x tile_n per work-group;
+//     tile_k unused. Other calls fall back to the tiled kernel with DefaultGemmTile's tiled tile.
+enum class GemmKernel : uint8_t { kTiled = 0, kVector = 1 };
+
 struct GemmTile {
   int tile_m = 32;
   int tile_n = 32;
   int tile_k = 16;
   int wpt_m = 4;
   int wpt_n = 4;
+  GemmKernel kernel = GemmKernel::kTiled;
 };
 
 // The GEMM kernel's types, each with its own tile.
@@ -142,29 +155,37 @@ inline const char* GemmKernelTypeName(GemmKernelType t) {
   return t == GemmKernelType::kF32 ? "f32" : t == GemmKernelType::kF16 ? "f16" : "s8";
 }
 
-// Built-in defaults when no tuning file names the device or its vendor (tools/ek-cl-tune).
-inline GemmTile DefaultGemmTile(const DeviceCaps& caps, GemmKernelType /*type*/) {
+// The tiled kernel's default tile (GPUs: 256 work-items of 4 x 4; CPU devices: 16 work-items of
+// 8 x 8, which PoCL turns into SIMD lanes: ek-cl-tune's best s8 tile at 512^3 and 1024^3).
+inline GemmTile DefaultTiledGemmTile(const DeviceCaps& caps) {
   GemmTile t;
-  if (caps.gpu) {  // phone GPUs: 256 work-items of 4 x 4
-    t.tile_m = 64;
-    t.tile_n = 64;
-    t.tile_k = 16;
-    t.wpt_m = 4;
-    t.wpt_n = 4;
-  } else {  // CPU devices (PoCL): ek-cl-tune's best f32 and s8 tile at 512^3 and 1024^3 on an
-            // AVX2 EPYC (16 work-items of 8 x 8: PoCL turns work-items into SIMD lanes)
-    t.tile_m = 32;
-    t.tile_n = 32;
-    t.tile_k = 16;
-    t.wpt_m = 8;
-    t.wpt_n = 8;
-  }
+  t.tile_m = caps.gpu ? 64 : 32;
+  t.tile_n = caps.gpu ? 64 : 32;
+  t.tile_k = 16;
+  t.wpt_m = caps.gpu ? 4 : 8;
+  t.wpt_n = caps.gpu ? 4 : 8;
+  return t;
+}
+
+// Built-in defaults when no tuning file names the device or its vendor (tools/ek-cl-tune).
+// CPU devices run f32 and f16 on the vector kernel: 8 rows x 16 floats per work-item (8 zmm /
+// 16 ymm accumulators), 16 items in y sharing a sliver of B (ek-cl-tune on PoCL, AVX-512 Zen 4).
+inline GemmTile DefaultGemmTile(const DeviceCaps& caps, GemmKernelType type) {
+  if (caps.gpu || type == GemmKernelType::kS8) return DefaultTiledGemmTile(caps);
+  GemmTile t;
+  t.kernel = GemmKernel::kVector;
+  t.wpt_m = 8;
+  t.wpt_n = 16;
+  t.tile_m = 8 * 16;
+  t.tile_n = 16;
+  t.tile_k = 1;
   return t;
 }
 
 // Tuning file (written by tools/ek-cl-tune), one entry per line, '#' comments:
-//   device <TAB> <device name> <TAB> <type> <TAB> tile_m tile_n tile_k wpt_m wpt_n
-//   vendor <TAB> <vendor name> <TAB> <type> <TAB> tile_m tile_n tile_k wpt_m wpt_n
+//   device <TAB> <device name> <TAB> <type> <TAB> tile_m tile_n tile_k wpt_m wpt_n [kernel]
+//   vendor <TAB> <vendor name> <TAB> <type> <TAB> tile_m tile_n tile_k wpt_m wpt_n [kernel]
+// kernel: 0 tiled (the default when absent), 1 vector.
 // For each type the device's own line wins, then its vendor's, then DefaultGemmTile.
 // `matched` (optional) receives "device", "vendor" or "default" per type. A missing file is not
 // an error (defaults); a malformed line is, naming the line.
@@ -190,19 +211,21 @@ inline Status LoadGemmTuning(const char* path, const DeviceCaps& caps, GemmTile 
       }
     }
     GemmTile tile;
-    int type = -1;
+    int type = -1, kernel = 0;
     for (int t = 0; t < kGemmKernelTypes && count == 4; ++t) {
       if (std::strcmp(fields[2], GemmKernelTypeName(static_cast<GemmKernelType>(t))) == 0) type = t;
     }
     const bool is_device = std::strcmp(fields[0], "device") == 0, is_vendor = std::strcmp(fields[0], "vendor") == 0;
     if (count != 4 || type < 0 || !(is_device || is_vendor) ||
-        std::sscanf(fields[3], "%d %d %d %d %d", &tile.tile_m, &tile.tile_n, &tile.tile_k, &tile.wpt_m,
-                    &tile.wpt_n) != 5) {
+        std::sscanf(fields[3], "%d %d %d %d %d %d", &tile.tile_m, &tile.tile_n, &tile.tile_k, &tile.wpt_m,
+                    &tile.wpt_n, &kernel) < 5 ||
+        kernel < 0 || kernel > 1) {
       std::fclose(f);
       return Status::Error(StatusCode::kInvalidArgument,
-                           "%s:%d: expected 'device|vendor <TAB> name <TAB> f32|f16|s8 <TAB> 5 integers'", path,
-                           line_number);
+                           "%s:%d: expected 'device|vendor <TAB> name <TAB> f32|f16|s8 <TAB> 5 integers [kernel 0|1]'",
+                           path, line_number);
     }
+    tile.kernel = static_cast<GemmKernel>(kernel);
     const bool match = std::strcmp(fields[1], is_device ? caps.name : caps.vendor) == 0;
     const int line_rank = is_device ? 2 : 1;
     if (match && line_rank >= rank[type]) {

@@ -21,7 +21,8 @@
 #include <cmath>
 #include <cstdint>
 
-#include "ek/gemm.h"
+#include "ek/detail/gemm_types.h"
+#include "ek/gemm_options.h"
 #include "ek/ref/convert.h"
 #include "ek/tensor.h"
 

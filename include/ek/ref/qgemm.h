@@ -19,7 +19,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "ek/qgemm.h"
+#include "ek/detail/qweights.h"
+#include "ek/gemm_options.h"
 #include "ek/ref/convert.h"
 #include "ek/requantize.h"
 #include "ek/tensor.h"
