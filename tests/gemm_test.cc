@@ -226,6 +226,10 @@ TEST_CASE("Gemm results are bitwise identical: packed or not, any K blocking, 1 
     INFO("target " << ek::TargetName(target));
     const Case cases[] = {
         {1, 300, 257},                                            // GEMV
+        // GEMV on a row-major B, rows streamed: two column blocks, a tail of 4 columns, K not a
+        // multiple of the 8-row groups, f16 weights, strided, bias, accumulate, clamp.
+        {2, 2100, 19, DType::kF32, DType::kF16, DType::kF32, false, true, true, true, Activation::kClamp},
+        {1, 4100, 600},                                           // and two K blocks of the decode tiles (variants)
         {7, 129, 100, DType::kF32, DType::kF16, DType::kF32},     // decode, f16 weights
         {16, 70, 300, DType::kF32, DType::kF32, DType::kF32, true, true, true, true},  // decode, row-major tail
         {67, 101, 257, DType::kF32, DType::kBF16, DType::kF32, false, true, true, true, Activation::kRelu},

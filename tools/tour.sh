@@ -89,18 +89,22 @@ awk '
   }' "$RESULTS"
 
 # OpenCL on the default device (PoCL on a CPU-only machine): ek's GEMM kernels against CLBlast's
-# SGEMM on the same device and queue, and the program cache (cold build vs load from ek's cache).
+# SGEMM on the same device and queue, the LLM path (dynamic int8 x int8 / int4), quantization,
+# and the program cache (cold build vs load from ek's cache).
 echo
-echo "OpenCL GEMM on the default device, medians of this run (GFLOP/s, GOP/s for s8; ratio = ek / CLBlast f32)"
+echo "OpenCL on the default device, medians of this run (ratio = ek / CLBlast f32 on the same device)"
 awk '
   function counter(line, key) { if (match(line, key "=[0-9.]+")) return substr(line, RSTART + length(key) + 1, RLENGTH - length(key) - 1) + 0; return -1 }
-  /^(cl_gemm|peer\/clblast\/cl_gemm|cl_program)\// && /_median/ {
+  /^(cl_gemm|cl_qgemm|cl_quantize|peer\/clblast\/cl_gemm|cl_program)\// && /_median/ {
     name = $1; sub(/\/real_time_median$/, "", name); sub(/\/iterations:[0-9]+/, "", name)
     n = split(name, part, "/")
-    if (part[1] == "cl_gemm") {
-      g = counter($0, "GFLOPS"); if (g < 0) g = counter($0, "GOPS")
-      key = part[2] " " part[3]; if (!(key in ek)) { keys[++count] = key; shape[key] = part[3]; type[key] = part[2] }
-      ek[key] = g
+    if (part[1] == "cl_gemm" || part[1] == "cl_qgemm" || part[1] == "cl_quantize") {
+      unit = "GFLOP/s"; g = counter($0, "GFLOPS")
+      if (g < 0) { unit = "GOP/s"; g = counter($0, "GOPS") }
+      if (g < 0) { unit = "GB/s"; g = counter($0, "GBps") }
+      key = part[1] " " part[2] (n >= 4 ? "/" part[4] : "") " " part[3]
+      if (!(key in ek)) { keys[++count] = key; shape[key] = part[3]; type[key] = part[1] "/" part[2] }
+      ek[key] = g; units[key] = unit; gbps[key] = (part[1] == "cl_qgemm") ? counter($0, "GBps") : -1
     } else if (part[1] == "peer") {
       clblast[part[5]] = counter($0, "GFLOPS")
     } else if (part[1] == "cl_program") {
@@ -108,11 +112,12 @@ awk '
     }
   }
   END {
-    printf("%-24s %9s %9s %7s\n", "kernel M x N x K", "ek", "CLBlast", "ratio")
+    printf("%-40s %9s %-8s %9s %7s %9s\n", "kernel M x N x K", "ek", "", "CLBlast", "ratio", "weights")
     for (i = 1; i <= count; ++i) {
       k = keys[i]; s = shape[k]
-      c = (type[k] == "f32" && s in clblast) ? clblast[s] : 0
-      printf("%-24s %9.2f %9s %7s\n", k, ek[k], c > 0 ? sprintf("%.2f", c) : "-", c > 0 ? sprintf("%.2f", ek[k] / c) : "-")
+      c = (type[k] == "cl_gemm/f32" && s in clblast) ? clblast[s] : 0
+      printf("%-40s %9.2f %-8s %9s %7s %9s\n", k, ek[k], units[k], c > 0 ? sprintf("%.2f", c) : "-",
+             c > 0 ? sprintf("%.2f", ek[k] / c) : "-", gbps[k] >= 0 ? sprintf("%.2f GB/s", gbps[k]) : "-")
     }
     if ("build_cold" in ms && "build_cached" in ms && ms["build_cached"] > 0)
       printf("program build: cold %.1f ms, from ek cache %.2f ms (%.0fx)\n", ms["build_cold"], ms["build_cached"], ms["build_cold"] / ms["build_cached"])

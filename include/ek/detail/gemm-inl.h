@@ -332,17 +332,21 @@ HWY_NOINLINE void RunBlockedTask(const detail::GemmTaskArgs& g, size_t task) {
 
 // ---- Decode (m <= 16) ---------------------------------------------------------------------------
 // Task = column block [nc columns] of C, all rows. Loops, outer to inner:
+//   K blocks:       packed B: one block (all of K: B is not reused enough to pay). Row-major B
+//                   (not packed, f32 C): blocks of g.kc rows (ek/gemm.h: 512), so that the
+//                   pages of a block's rows (one or more pages apart) stay in the second-level
+//                   data TLB while every column tile of the task visits them (16 x 4096 x 4096:
+//                   41 -> 17 ms); partial sums go through C as in the blocked GEMM.
 //   column tiles:   4 vectors wide for 1-2 rows (GEMV), else the GEMM tile's width.
 //   row groups:     up to kGemmTileRows rows; the column tile's B (k x tile width) is read from
 //                   memory by the first group and from L2 by the others.
-//   k:              the whole of K in one pass (no blocking: B is not reused enough to pay).
-// B is packed or, without packing, row-major; row-major columns that do not fill a vector run
-// the same kernel one lane wide.
+// Row-major columns that do not fill a vector run the same kernel one lane wide.
 template <class DF, size_t kMaxRows, size_t kVectors, typename TW>
-HWY_INLINE void RunDecodeTile(DF df, const detail::GemmTaskArgs& g, int64_t col, int64_t cols) {
+HWY_INLINE void RunDecodeTile(DF df, const detail::GemmTaskArgs& g, int64_t col, int64_t cols, int64_t k0,
+                              int64_t k_count) {
   for (int64_t row = 0; row < g.m; row += static_cast<int64_t>(kMaxRows)) {
     const int64_t rows = HWY_MIN(static_cast<int64_t>(kMaxRows), g.m - row);
-    const TileOperands t = MakeTile<TW>(df, g, row, rows, col, cols, kVectors, 0, g.k);
+    const TileOperands t = MakeTile<TW>(df, g, row, rows, col, cols, kVectors, k0, k_count);
     RunTile<kMaxRows, kVectors, DF, TW>(df, g, t);
   }
 }
@@ -356,18 +360,91 @@ HWY_NOINLINE void RunDecodeTask(const detail::GemmTaskArgs& g, size_t task) {
   const int64_t tile_cols = static_cast<int64_t>(vectors) * lanes;
   // Row-major B: whole vectors only; the rest of the columns one lane at a time.
   const int64_t vector_end = g.b_panel_stride != 0 ? col_end : col_begin + (col_end - col_begin) / lanes * lanes;
-  for (int64_t col = col_begin; col < vector_end; col += tile_cols) {
-    const int64_t cols = HWY_MIN(tile_cols, vector_end - col);
-    if (g.m <= 2) {
-      RunDecodeTile<GemmTag, 2, kDecodeTileVectors, TW>(df, g, col, cols);
-    } else {
-      RunDecodeTile<GemmTag, kGemmTileRows, kGemmTileVectors, TW>(df, g, col, cols);
+  const GemmTailTag d1;
+  for (int64_t k0 = 0; k0 < g.k || k0 == 0; k0 += g.kc) {
+    const int64_t k_count = HWY_MIN(g.kc, g.k - k0);
+    for (int64_t col = col_begin; col < vector_end; col += tile_cols) {
+      const int64_t cols = HWY_MIN(tile_cols, vector_end - col);
+      if (g.m <= 2) {
+        RunDecodeTile<GemmTag, 2, kDecodeTileVectors, TW>(df, g, col, cols, k0, k_count);
+      } else {
+        RunDecodeTile<GemmTag, kGemmTileRows, kGemmTileVectors, TW>(df, g, col, cols, k0, k_count);
+      }
+    }
+    // Row-major B's last columns (fewer than a vector): one element per tile, one lane wide.
+    for (int64_t col = vector_end; col < col_end; ++col) {
+      for (int64_t row = 0; row < g.m; ++row) {
+        RunTile<1, 1, GemmTailTag, TW>(d1, g, MakeTile<TW>(d1, g, row, 1, col, 1, 1, k0, k_count));
+      }
+    }
+    if (g.k == 0) break;
+  }
+}
+
+// ---- Row-streaming GEMV (m <= 2, row-major B not packed, f32 C) -----------------------------------
+// A row-major B's rows are read front to back, kRowStreamRows rows at a time (what DRAM and the
+// prefetchers stream best: the column tiles above visit each row for only a tile's width, and one
+// row at a time restarts the prefetchers at every page). C's row segment of the task is the
+// accumulator, in L1: per group of rows, per vector of the task's columns, kRowStreamRows loads
+// of B, then per row of A a load of C, kRowStreamRows FMAs in k order, a store. Each output is the
+// same FMA chain as in the tiles (k increasing, from 0 or from C_old), so the results are the
+// same bits. Then bias and clamp in place. Registers: 8 B vectors + 2 C sums + 16 A broadcasts.
+// Task = column block [nc columns] (ek/gemm.h keeps nc wide: long runs of each row).
+constexpr int64_t kRowStreamRows = 8;
+
+template <typename TW, class DF>
+HWY_INLINE void RowStreamColumns(DF df, const detail::GemmTaskArgs& g, int64_t col_begin, int64_t col_end, int64_t k,
+                                 int64_t rows) {
+  using VF = hn::Vec<DF>;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
+  const TW* HWY_RESTRICT b_rows[kRowStreamRows];
+  VF a0[kRowStreamRows], a1[kRowStreamRows];
+  for (int64_t i = 0; i < kRowStreamRows; ++i) {
+    const int64_t kk = k + (i < rows ? i : 0);  // rows past the group repeat row k; never used
+    b_rows[i] = static_cast<const TW*>(g.b) + kk * g.ldb;
+    a0[i] = hn::Set(df, g.a[kk]);
+    a1[i] = hn::Set(df, g.m > 1 ? g.a[g.lda + kk] : 0.0f);
+  }
+  float* HWY_RESTRICT c0 = static_cast<float*>(g.c);
+  float* HWY_RESTRICT c1 = c0 + g.ldc;
+  const bool start = k == 0 && !g.accumulate;
+  for (int64_t col = col_begin; col + lanes <= col_end; col += lanes) {
+    VF b[kRowStreamRows];
+    for (int64_t i = 0; i < kRowStreamRows; ++i) b[i] = LoadAsF32(df, b_rows[i] + col);
+    VF s0 = start ? hn::Zero(df) : hn::LoadU(df, c0 + col);
+    for (int64_t i = 0; i < rows; ++i) s0 = hn::MulAdd(a0[i], b[i], s0);
+    hn::StoreU(s0, df, c0 + col);
+    if (g.m > 1) {
+      VF s1 = start ? hn::Zero(df) : hn::LoadU(df, c1 + col);
+      for (int64_t i = 0; i < rows; ++i) s1 = hn::MulAdd(a1[i], b[i], s1);
+      hn::StoreU(s1, df, c1 + col);
     }
   }
-  // Row-major B's last columns (fewer than a vector): one element per tile, one lane wide.
+}
+
+template <typename TW>
+HWY_NOINLINE void RunRowStreamTask(const detail::GemmTaskArgs& g, size_t task) {
+  const GemmTag df;
   const GemmTailTag d1;
-  for (int64_t col = vector_end; col < col_end; ++col) {
-    for (int64_t row = 0; row < g.m; ++row) RunTile<1, 1, GemmTailTag, TW>(d1, g, MakeTile<TW>(d1, g, row, 1, col, 1, 1, 0, g.k));
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
+  const int64_t col_begin = static_cast<int64_t>(task) * g.nc, col_end = HWY_MIN(g.n, col_begin + g.nc);
+  const int64_t vector_end = col_begin + (col_end - col_begin) / lanes * lanes;
+  for (int64_t k = 0; k < g.k; k += kRowStreamRows) {
+    const int64_t rows = HWY_MIN(kRowStreamRows, g.k - k);
+    RowStreamColumns<TW>(df, g, col_begin, vector_end, k, rows);
+    RowStreamColumns<TW>(d1, g, vector_end, col_end, k, rows);  // the last columns, one lane wide
+  }
+  // Epilogue, as FinishTile: + bias, clamp.
+  for (int64_t row = 0; row < g.m; ++row) {
+    float* HWY_RESTRICT c = static_cast<float*>(g.c) + row * g.ldc;
+    for (int64_t col = col_begin; col < col_end; col += lanes) {
+      const size_t count = static_cast<size_t>(HWY_MIN(lanes, col_end - col));
+      auto acc = hn::LoadN(df, c + col, count);
+      if (g.k == 0 && !g.accumulate) acc = hn::Zero(df);
+      if (g.bias) acc = hn::Add(acc, hn::LoadN(df, g.bias + col, count));
+      if (g.clamp) acc = hn::Min(hn::Max(acc, hn::Set(df, g.clamp_min)), hn::Set(df, g.clamp_max));
+      hn::StoreN(acc, df, c + col, count);
+    }
   }
 }
 
@@ -486,7 +563,9 @@ inline void GemmTileShape(detail::TileShape* shape) {
 
 template <typename TW>
 HWY_INLINE void RunGemmTaskFor(const detail::GemmTaskArgs& g, size_t task) {
-  if (g.decode) {
+  if (g.row_stream) {
+    RunRowStreamTask<TW>(g, task);
+  } else if (g.decode) {
     RunDecodeTask<TW>(g, task);
   } else {
     RunBlockedTask<TW>(g, task);
