@@ -385,54 +385,71 @@ HWY_NOINLINE void RunDecodeTask(const detail::GemmTaskArgs& g, size_t task) {
 // A row-major B's rows are read front to back, kRowStreamRows rows at a time (what DRAM and the
 // prefetchers stream best: the column tiles above visit each row for only a tile's width, and one
 // row at a time restarts the prefetchers at every page). C's row segment of the task is the
-// accumulator, in L1: per group of rows, per vector of the task's columns, kRowStreamRows loads
-// of B, then per row of A a load of C, kRowStreamRows FMAs in k order, a store. Each output is the
-// same FMA chain as in the tiles (k increasing, from 0 or from C_old), so the results are the
-// same bits. Then bias and clamp in place. Registers: 8 B vectors + 2 C sums + 16 A broadcasts.
+// accumulator, in L1: per group of rows, per vector of the task's columns, a load of C per row of
+// A, then per row of the group a load of B and one FMA per row of A (k increasing), a store. Each
+// output is the same FMA chain as in the tiles (k increasing, from 0 or from C_old), so the
+// results are the same bits. Then bias and clamp in place. Registers: 2 C sums + 1 B vector + up
+// to 16 A broadcasts (hoisted out of the column loop when the group is full: kGroupRows = 8; 0 =
+// a shorter last group, `rows` at run time). No arrays of vectors: SVE vectors are sizeless.
 // Task = column block [nc columns] (ek/gemm.h keeps nc wide: long runs of each row).
 constexpr int64_t kRowStreamRows = 8;
 
-template <typename TW, class DF>
+template <typename TW, bool kTwoRows, int64_t kGroupRows, class DF>
 HWY_INLINE void RowStreamColumns(DF df, const detail::GemmTaskArgs& g, int64_t col_begin, int64_t col_end, int64_t k,
                                  int64_t rows) {
-  using VF = hn::Vec<DF>;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
+  const int64_t group_rows = kGroupRows != 0 ? kGroupRows : rows;
   const TW* HWY_RESTRICT b_rows[kRowStreamRows];
-  VF a0[kRowStreamRows], a1[kRowStreamRows];
+  float a_row0[kRowStreamRows], a_row1[kRowStreamRows];
   for (int64_t i = 0; i < kRowStreamRows; ++i) {
-    const int64_t kk = k + (i < rows ? i : 0);  // rows past the group repeat row k; never used
+    const int64_t kk = k + (i < group_rows ? i : 0);  // rows past the group repeat row k; never used
     b_rows[i] = static_cast<const TW*>(g.b) + kk * g.ldb;
-    a0[i] = hn::Set(df, g.a[kk]);
-    a1[i] = hn::Set(df, g.m > 1 ? g.a[g.lda + kk] : 0.0f);
+    a_row0[i] = g.a[kk];
+    a_row1[i] = kTwoRows ? g.a[g.lda + kk] : 0.0f;
   }
   float* HWY_RESTRICT c0 = static_cast<float*>(g.c);
   float* HWY_RESTRICT c1 = c0 + g.ldc;
   const bool start = k == 0 && !g.accumulate;
   for (int64_t col = col_begin; col + lanes <= col_end; col += lanes) {
-    VF b[kRowStreamRows];
-    for (int64_t i = 0; i < kRowStreamRows; ++i) b[i] = LoadAsF32(df, b_rows[i] + col);
-    VF s0 = start ? hn::Zero(df) : hn::LoadU(df, c0 + col);
-    for (int64_t i = 0; i < rows; ++i) s0 = hn::MulAdd(a0[i], b[i], s0);
-    hn::StoreU(s0, df, c0 + col);
-    if (g.m > 1) {
-      VF s1 = start ? hn::Zero(df) : hn::LoadU(df, c1 + col);
-      for (int64_t i = 0; i < rows; ++i) s1 = hn::MulAdd(a1[i], b[i], s1);
-      hn::StoreU(s1, df, c1 + col);
+    auto s0 = start ? hn::Zero(df) : hn::LoadU(df, c0 + col);
+    auto s1 = (start || !kTwoRows) ? hn::Zero(df) : hn::LoadU(df, c1 + col);
+    for (int64_t i = 0; i < group_rows; ++i) {
+      const auto b = LoadAsF32(df, b_rows[i] + col);
+      s0 = hn::MulAdd(hn::Set(df, a_row0[i]), b, s0);
+      if constexpr (kTwoRows) s1 = hn::MulAdd(hn::Set(df, a_row1[i]), b, s1);
     }
+    hn::StoreU(s0, df, c0 + col);
+    if constexpr (kTwoRows) hn::StoreU(s1, df, c1 + col);
   }
+}
+
+// One group of B's rows over the task's columns: whole vectors, then the last columns one lane wide.
+template <typename TW, bool kTwoRows>
+HWY_INLINE void RowStreamGroup(const detail::GemmTaskArgs& g, int64_t col_begin, int64_t vector_end, int64_t col_end,
+                               int64_t k, int64_t rows) {
+  const GemmTag df;
+  const GemmTailTag d1;
+  if (rows == kRowStreamRows) {
+    RowStreamColumns<TW, kTwoRows, kRowStreamRows>(df, g, col_begin, vector_end, k, rows);
+  } else {
+    RowStreamColumns<TW, kTwoRows, 0>(df, g, col_begin, vector_end, k, rows);
+  }
+  RowStreamColumns<TW, kTwoRows, 0>(d1, g, vector_end, col_end, k, rows);
 }
 
 template <typename TW>
 HWY_NOINLINE void RunRowStreamTask(const detail::GemmTaskArgs& g, size_t task) {
   const GemmTag df;
-  const GemmTailTag d1;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
   const int64_t col_begin = static_cast<int64_t>(task) * g.nc, col_end = HWY_MIN(g.n, col_begin + g.nc);
   const int64_t vector_end = col_begin + (col_end - col_begin) / lanes * lanes;
   for (int64_t k = 0; k < g.k; k += kRowStreamRows) {
     const int64_t rows = HWY_MIN(kRowStreamRows, g.k - k);
-    RowStreamColumns<TW>(df, g, col_begin, vector_end, k, rows);
-    RowStreamColumns<TW>(d1, g, vector_end, col_end, k, rows);  // the last columns, one lane wide
+    if (g.m > 1) {
+      RowStreamGroup<TW, true>(g, col_begin, vector_end, col_end, k, rows);
+    } else {
+      RowStreamGroup<TW, false>(g, col_begin, vector_end, col_end, k, rows);
+    }
   }
   // Epilogue, as FinishTile: + bias, clamp.
   for (int64_t row = 0; row < g.m; ++row) {

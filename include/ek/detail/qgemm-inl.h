@@ -156,23 +156,43 @@ HWY_INLINE hn::Vec<DI> DotQuad(DI di, hn::Vec<hn::Repartition<uint8_t, DI>> a, h
 //   kLeftShifts false: every shift <= 0, so the saturating left shift is the identity;
 //   kMinMultiplier false: no multiplier is INT32_MIN (QuantizeMultiplier's are in [0, 2^31)),
 //   so the overflow case cannot occur.
-template <bool kLeftShifts, bool kMinMultiplier, class DI, class VI = hn::Vec<DI>>
-HWY_INLINE VI RequantizeVec(DI di, VI acc, VI multiplier, VI shift, VI zero_point, VI lo, VI hi) {
-  const hn::RepartitionToWide<DI> di64;
+// The rule is split in two: RequantizeColumnTerms computes what depends only on the column's
+// multiplier and shift (once per column vector of a tile), RequantizeWith the rest (per output).
+template <bool kLeftShifts, class DI, class VI = hn::Vec<DI>>
+HWY_INLINE void RequantizeColumnTerms(DI di, VI multiplier, VI shift, VI& multiplier_odd, VI& left, VI& right,
+                                      VI& mask, VI& half_mask) {
+  const hn::Repartition<uint64_t, DI> du64;
   const VI zero = hn::Zero(di), one = hn::Set(di, 1);
-  const VI int_min = hn::Set(di, INT32_MIN), int_max = hn::Set(di, INT32_MAX);
-  VI x = acc, right;
+  // The odd lanes' multipliers moved to the even lanes (what MulOdd does to both operands).
+  multiplier_odd = hn::BitCast(di, hn::ShiftRight<32>(hn::BitCast(du64, multiplier)));
   if constexpr (kLeftShifts) {
-    const VI left = hn::Max(shift, zero);
+    left = hn::Max(shift, zero);
     right = hn::Max(hn::Neg(shift), zero);
-    x = hn::Shl(hn::Min(hn::Max(acc, hn::Shr(int_min, left)), hn::Shr(int_max, left)), left);
   } else {
+    left = zero;
     right = hn::Neg(shift);
   }
+  mask = hn::Sub(hn::Shl(one, right), one);
+  half_mask = hn::ShiftRight<1>(mask);
+}
+
+template <bool kLeftShifts, bool kMinMultiplier, class DI, class VI = hn::Vec<DI>>
+HWY_INLINE VI RequantizeWith(DI di, VI acc, VI multiplier, VI multiplier_odd, VI left, VI right, VI mask,
+                             VI half_mask, VI zero_point, VI lo, VI hi) {
+  const hn::RepartitionToWide<DI> di64;
+  const hn::Repartition<uint64_t, DI> du64;
+  const VI one = hn::Set(di, 1);
+  const VI int_min = hn::Set(di, INT32_MIN), int_max = hn::Set(di, INT32_MAX);
+  VI x = acc;
+  if constexpr (kLeftShifts) {
+    x = hn::Shl(hn::Min(hn::Max(acc, hn::Shr(int_min, left)), hn::Shr(int_max, left)), left);
+  }
+  (void)left;
 
   const auto nudge = hn::Set(di64, int64_t{1} << 30);
+  const VI x_odd = hn::BitCast(di, hn::ShiftRight<32>(hn::BitCast(du64, x)));
   const auto even = hn::ShiftRight<31>(hn::Add(hn::MulEven(x, multiplier), nudge));
-  const auto odd = hn::ShiftRight<31>(hn::Add(hn::MulOdd(x, multiplier), nudge));
+  const auto odd = hn::ShiftRight<31>(hn::Add(hn::MulEven(x_odd, multiplier_odd), nudge));
   VI high = hn::OddEven(hn::BitCast(di, hn::ShiftLeft<32>(odd)), hn::BitCast(di, even));
   if constexpr (kMinMultiplier) {
     high = hn::IfThenElse(hn::And(hn::Eq(x, int_min), hn::Eq(multiplier, int_min)), int_max, high);
@@ -180,12 +200,19 @@ HWY_INLINE VI RequantizeVec(DI di, VI acc, VI multiplier, VI shift, VI zero_poin
   (void)int_min;
   (void)int_max;
 
-  const VI mask = hn::Sub(hn::Shl(one, right), one);
   const VI remainder = hn::And(high, mask);
-  const VI threshold = hn::Sub(hn::ShiftRight<1>(mask), hn::ShiftRight<31>(high));  // + 1 for negative high
+  const VI threshold = hn::Sub(half_mask, hn::ShiftRight<31>(high));  // + 1 for negative high
   const VI shifted = hn::Shr(high, right);
   const VI divided = hn::MaskedAddOr(shifted, hn::Gt(remainder, threshold), shifted, one);
   return hn::Add(hn::Min(hn::Max(divided, lo), hi), zero_point);
+}
+
+template <bool kLeftShifts, bool kMinMultiplier, class DI, class VI = hn::Vec<DI>>
+HWY_INLINE VI RequantizeVec(DI di, VI acc, VI multiplier, VI shift, VI zero_point, VI lo, VI hi) {
+  VI multiplier_odd, left, right, mask, half_mask;
+  RequantizeColumnTerms<kLeftShifts>(di, multiplier, shift, multiplier_odd, left, right, mask, half_mask);
+  return RequantizeWith<kLeftShifts, kMinMultiplier>(di, acc, multiplier, multiplier_odd, left, right, mask,
+                                                     half_mask, zero_point, lo, hi);
 }
 
 // Requantizes `count` int32 values in the given form (tests compare every form with
@@ -634,17 +661,22 @@ HWY_INLINE void FinishRequantize(const detail::QGemmTaskArgs& g, const QTile& t,
   const size_t lanes = hn::Lanes(di);
   const auto zp = hn::Set(di, g.c_zero_point);
   const auto lo = hn::Set(di, g.qmin - g.c_zero_point), hi = hn::Set(di, g.qmax - g.c_zero_point);
-  for (size_t r = 0; r < t.valid_rows; ++r) {
-    const int64_t row = t.row0 + static_cast<int64_t>(r);
-    uint8_t* c_row = static_cast<uint8_t*>(g.c) + row * g.ldc;
-    for (size_t col = 0, v = 0; col < t.valid_cols; col += lanes, ++v) {
-      const size_t count = HWY_MIN(lanes, t.valid_cols - col);
-      const int64_t n = t.col0 + static_cast<int64_t>(col);
-      auto acc = hn::Add(hn::Load(di, buffer + (r * kQMaxVectors + v) * lanes), hn::LoadU(di, g.col_term + n));
+  // Column vectors outer: the column's terms (multiplier, shift, correction) once per tile column.
+  for (size_t col = 0, v = 0; col < t.valid_cols; col += lanes, ++v) {
+    const size_t count = HWY_MIN(lanes, t.valid_cols - col);
+    const int64_t n = t.col0 + static_cast<int64_t>(col);
+    const auto multiplier = hn::LoadU(di, g.multiplier + n), col_term = hn::LoadU(di, g.col_term + n);
+    hn::Vec<QTag> multiplier_odd, left, right, mask, half_mask;
+    RequantizeColumnTerms<kLeftShifts>(di, multiplier, hn::LoadU(di, g.shift + n), multiplier_odd, left, right, mask,
+                                       half_mask);
+    for (size_t r = 0; r < t.valid_rows; ++r) {
+      const int64_t row = t.row0 + static_cast<int64_t>(r);
+      auto acc = hn::Add(hn::Load(di, buffer + (r * kQMaxVectors + v) * lanes), col_term);
       if (g.row_term) acc = hn::Add(acc, hn::Set(di, g.row_term[row]));
       // Multipliers from QuantizeMultiplier: never INT32_MIN.
-      const auto q = RequantizeVec<kLeftShifts, false>(di, acc, hn::LoadU(di, g.multiplier + n),
-                                                       hn::LoadU(di, g.shift + n), zp, lo, hi);
+      const auto q = RequantizeWith<kLeftShifts, false>(di, acc, multiplier, multiplier_odd, left, right, mask,
+                                                        half_mask, zp, lo, hi);
+      uint8_t* c_row = static_cast<uint8_t*>(g.c) + row * g.ldc;
       hn::StoreN(hn::TruncateTo(du8, hn::BitCast(hn::RebindToUnsigned<QTag>(), q)), du8, c_row + n, count);
     }
   }
