@@ -148,13 +148,19 @@ void PackPanels(const TensorView& b, bool transpose_b, int64_t k, int64_t n, uin
   const int64_t written = k * row_bytes;  // then zeros to the panel stride
   int64_t p = panel_begin;
   if (n_stride == 1) {
-    // Row-major B, panels of 16 valid columns: k outer, so B is read row after row (sequential
-    // reads; every write is one whole 64-byte row of a panel).
+    // Row-major B, panels of 16 valid columns: groups of kPackRows rows of B (read in order;
+    // the group stays in L2), each panel's part of the group written as one contiguous run
+    // (kPackRows x 64 bytes) before the next panel's: row by row, every row of B wrote 64 bytes
+    // to each of N / 16 panels a panel stride apart (64 x 4096 x 4096 unpacked: see docs/gemm.md).
+    constexpr int64_t kPackRows = 32;
     const int64_t full_end = panel_end < n / kPanelWidth ? panel_end : n / kPanelWidth;
-    for (int64_t kk = 0; kk < k; ++kk) {
-      const Bits* row = src + kk * k_stride;
+    for (int64_t k0 = 0; k0 < k; k0 += kPackRows) {
+      const int64_t k1 = k - k0 < kPackRows ? k : k0 + kPackRows;
       for (int64_t q = p; q < full_end; ++q) {
-        std::memcpy(payload + q * panel_stride + kk * row_bytes, row + q * kPanelWidth, static_cast<size_t>(row_bytes));
+        uint8_t* dst = payload + q * panel_stride;
+        for (int64_t kk = k0; kk < k1; ++kk) {
+          std::memcpy(dst + kk * row_bytes, src + kk * k_stride + q * kPanelWidth, static_cast<size_t>(row_bytes));
+        }
       }
     }
     for (int64_t q = p; q < full_end; ++q) {
