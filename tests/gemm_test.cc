@@ -230,6 +230,11 @@ TEST_CASE("Gemm results are bitwise identical: packed or not, any K blocking, 1 
         // multiple of the 8-row groups, f16 weights, strided, bias, accumulate, clamp.
         {2, 2100, 19, DType::kF32, DType::kF16, DType::kF32, false, true, true, true, Activation::kClamp},
         {1, 4100, 600},                                           // and two K blocks of the decode tiles (variants)
+        // Rows streamed for 3..16 rows: two column blocks (4096 + 104: 8 columns one lane wide
+        // on 16-lane targets), K = 2 groups of 8 + 5; and a block with a 3-column tail, K = 75
+        // groups, two K blocks of the tiles in the variants.
+        {16, 4200, 21, DType::kF32, DType::kF16, DType::kF32, false, true, true, true, Activation::kRelu},
+        {5, 4099, 600},
         {7, 129, 100, DType::kF32, DType::kF16, DType::kF32},     // decode, f16 weights
         {16, 70, 300, DType::kF32, DType::kF32, DType::kF32, true, true, true, true},  // decode, row-major tail
         {67, 101, 257, DType::kF32, DType::kBF16, DType::kF32, false, true, true, true, Activation::kRelu},

@@ -333,7 +333,8 @@ HWY_NOINLINE void RunBlockedTask(const detail::GemmTaskArgs& g, size_t task) {
 // ---- Decode (m <= 16) ---------------------------------------------------------------------------
 // Task = column block [nc columns] of C, all rows. Loops, outer to inner:
 //   K blocks:       packed B: one block (all of K: B is not reused enough to pay). Row-major B
-//                   (not packed, f32 C): blocks of g.kc rows (ek/gemm.h: 512), so that the
+//                   (not packed, f32 C; only when the caller set nc, otherwise the row
+//                   streaming below runs): blocks of g.kc rows (ek/gemm.h: 512), so that the
 //                   pages of a block's rows (one or more pages apart) stay in the second-level
 //                   data TLB while every column tile of the task visits them (16 x 4096 x 4096:
 //                   41 -> 17 ms); partial sums go through C as in the blocked GEMM.
@@ -381,19 +382,20 @@ HWY_NOINLINE void RunDecodeTask(const detail::GemmTaskArgs& g, size_t task) {
   }
 }
 
-// ---- Row-streaming GEMV (m <= 2, row-major B not packed, f32 C) -----------------------------------
+// ---- Row streaming (decode on a row-major B not packed, f32 C) ----------------------------------
 // A row-major B's rows are read front to back, kRowStreamRows rows at a time (what DRAM and the
 // prefetchers stream best: the column tiles above visit each row for only a tile's width, and one
-// row at a time restarts the prefetchers at every page). C's row segment of the task is the
-// accumulator, in L1: per group of rows, per vector of the task's columns, a load of C per row of
-// A, then per row of the group a load of B and one FMA per row of A (k increasing), a store. Each
-// output is the same FMA chain as in the tiles (k increasing, from 0 or from C_old), so the
-// results are the same bits. Then bias and clamp in place. Registers: 2 C sums + 1 B vector + up
-// to 16 A broadcasts (hoisted out of the column loop when the group is full: kGroupRows = 8; 0 =
-// a shorter last group, `rows` at run time). No arrays of vectors: SVE vectors are sizeless.
-// Task = column block [nc columns] (ek/gemm.h keeps nc wide: long runs of each row).
+// row at a time restarts the prefetchers at every page). C's rows of the task's column block are
+// the accumulators (L1 / L2): per group of B's rows, per vector of the task's columns, per row of
+// A: a load of C, one FMA per row of the group (k increasing), a store. Each output is the same
+// FMA chain as in the tiles (k increasing, from 0 or from C_old), so the results are the same
+// bits; bias and clamp follow in place. kGroupRows = 8 is a whole group, 0 a shorter last group
+// (`rows` at run time). No arrays of vectors: SVE vectors are sizeless.
+// Task = column block [nc columns] (ek/gemm.h keeps nc wide: long runs of each row of B).
 constexpr int64_t kRowStreamRows = 8;
 
+// m = 1 or 2 (kTwoRows): registers 2 C sums + 1 B vector + up to 16 A broadcasts, hoisted out of
+// the column loop.
 template <typename TW, bool kTwoRows, int64_t kGroupRows, class DF>
 HWY_INLINE void RowStreamColumns(DF df, const detail::GemmTaskArgs& g, int64_t col_begin, int64_t col_end, int64_t k,
                                  int64_t rows) {
@@ -423,18 +425,78 @@ HWY_INLINE void RowStreamColumns(DF df, const detail::GemmTaskArgs& g, int64_t c
   }
 }
 
-// One group of B's rows over the task's columns: whole vectors, then the last columns one lane wide.
-template <typename TW, bool kTwoRows>
+// m = 3..16: per column vector the group's 8 B vectors are loaded (and widened) once and stay in
+// registers while every row of A runs its 8 FMAs on its C vector: 8 B + 1 C sum + A broadcasts
+// (from memory, per row). A shorter last group (kGroupRows = 0) reloads B per row of A. (Rows of A
+// outer, B reloaded from L2 per row, measured slower: 16 x 4096 x 4096 40 -> 33 GFLOP/s.)
+#define EK_ROW_STREAM_GROUP(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+#define EK_ROW_STREAM_LOAD_B(I) const auto b_##I = LoadAsF32(df, b_rows[I] + col);
+#define EK_ROW_STREAM_FMA(I) sum = hn::MulAdd(hn::Set(df, a[I]), b_##I, sum);
+template <typename TW, int64_t kGroupRows, class DF>
+HWY_INLINE void RowStreamColumnsManyRows(DF df, const detail::GemmTaskArgs& g, int64_t col_begin, int64_t col_end,
+                                         int64_t k, int64_t rows) {
+  static_assert(kGroupRows == 0 || kGroupRows == kRowStreamRows, "whole groups of 8 rows, or a tail");
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
+  const TW* HWY_RESTRICT b_rows[kRowStreamRows];
+  for (int64_t i = 0; i < kRowStreamRows; ++i) {
+    b_rows[i] = static_cast<const TW*>(g.b) + (k + (i < rows ? i : 0)) * g.ldb;  // past the group: never used
+  }
+  const bool start = k == 0 && !g.accumulate;
+  // The next group's rows, prefetched a vector at a time as this group's are read: runs of B's
+  // rows are a page or a few long, and the hardware prefetchers stop at page boundaries.
+  const bool prefetch_next = k + 2 * kRowStreamRows <= g.k;
+  const TW* HWY_RESTRICT next_rows = prefetch_next ? b_rows[0] + kRowStreamRows * g.ldb : b_rows[0];
+  for (int64_t col = col_begin; col + lanes <= col_end; col += lanes) {
+    if constexpr (kGroupRows == kRowStreamRows) {
+      if (prefetch_next) {
+        for (int64_t i = 0; i < kRowStreamRows; ++i) hwy::Prefetch(next_rows + i * g.ldb + col);
+      }
+      EK_ROW_STREAM_GROUP(EK_ROW_STREAM_LOAD_B)
+      for (int64_t row = 0; row < g.m; ++row) {
+        const float* HWY_RESTRICT a = g.a + row * g.lda + k;
+        float* HWY_RESTRICT c = static_cast<float*>(g.c) + row * g.ldc + col;
+        auto sum = start ? hn::Zero(df) : hn::LoadU(df, c);
+        EK_ROW_STREAM_GROUP(EK_ROW_STREAM_FMA)
+        hn::StoreU(sum, df, c);
+      }
+    } else {
+      for (int64_t row = 0; row < g.m; ++row) {
+        const float* HWY_RESTRICT a = g.a + row * g.lda + k;
+        float* HWY_RESTRICT c = static_cast<float*>(g.c) + row * g.ldc + col;
+        auto sum = start ? hn::Zero(df) : hn::LoadU(df, c);
+        for (int64_t i = 0; i < rows; ++i) sum = hn::MulAdd(hn::Set(df, a[i]), LoadAsF32(df, b_rows[i] + col), sum);
+        hn::StoreU(sum, df, c);
+      }
+    }
+  }
+}
+#undef EK_ROW_STREAM_GROUP
+#undef EK_ROW_STREAM_LOAD_B
+#undef EK_ROW_STREAM_FMA
+
+// One group of B's rows over the task's columns: whole vectors, then the last columns one lane
+// wide. kRowsA: 1 or 2 rows of A, or 0 for 3..16.
+template <typename TW, int kRowsA>
 HWY_INLINE void RowStreamGroup(const detail::GemmTaskArgs& g, int64_t col_begin, int64_t vector_end, int64_t col_end,
                                int64_t k, int64_t rows) {
   const GemmTag df;
   const GemmTailTag d1;
-  if (rows == kRowStreamRows) {
-    RowStreamColumns<TW, kTwoRows, kRowStreamRows>(df, g, col_begin, vector_end, k, rows);
+  if constexpr (kRowsA == 0) {
+    if (rows == kRowStreamRows) {
+      RowStreamColumnsManyRows<TW, kRowStreamRows>(df, g, col_begin, vector_end, k, rows);
+    } else {
+      RowStreamColumnsManyRows<TW, 0>(df, g, col_begin, vector_end, k, rows);
+    }
+    RowStreamColumnsManyRows<TW, 0>(d1, g, vector_end, col_end, k, rows);
   } else {
-    RowStreamColumns<TW, kTwoRows, 0>(df, g, col_begin, vector_end, k, rows);
+    constexpr bool kTwoRows = kRowsA == 2;
+    if (rows == kRowStreamRows) {
+      RowStreamColumns<TW, kTwoRows, kRowStreamRows>(df, g, col_begin, vector_end, k, rows);
+    } else {
+      RowStreamColumns<TW, kTwoRows, 0>(df, g, col_begin, vector_end, k, rows);
+    }
+    RowStreamColumns<TW, kTwoRows, 0>(d1, g, vector_end, col_end, k, rows);
   }
-  RowStreamColumns<TW, kTwoRows, 0>(d1, g, vector_end, col_end, k, rows);
 }
 
 template <typename TW>
@@ -445,10 +507,12 @@ HWY_NOINLINE void RunRowStreamTask(const detail::GemmTaskArgs& g, size_t task) {
   const int64_t vector_end = col_begin + (col_end - col_begin) / lanes * lanes;
   for (int64_t k = 0; k < g.k; k += kRowStreamRows) {
     const int64_t rows = HWY_MIN(kRowStreamRows, g.k - k);
-    if (g.m > 1) {
-      RowStreamGroup<TW, true>(g, col_begin, vector_end, col_end, k, rows);
+    if (g.m > 2) {
+      RowStreamGroup<TW, 0>(g, col_begin, vector_end, col_end, k, rows);
+    } else if (g.m == 2) {
+      RowStreamGroup<TW, 2>(g, col_begin, vector_end, col_end, k, rows);
     } else {
-      RowStreamGroup<TW, false>(g, col_begin, vector_end, col_end, k, rows);
+      RowStreamGroup<TW, 1>(g, col_begin, vector_end, col_end, k, rows);
     }
   }
   // Epilogue, as FinishTile: + bias, clamp.

@@ -63,7 +63,7 @@ struct GemmTaskArgs {
 
   // Plan (ek/gemm.h, PlanGemm): tasks are (row block, column block) pairs, row block major.
   bool decode = false;    // small m: one pass over B per column tile, no K blocking
-  bool row_stream = false;  // m <= 2, row-major B, f32 C: rows of B streamed, C accumulated in place
+  bool row_stream = false;  // decode, row-major B not packed, f32 C: rows of B streamed, C accumulated in place
   int64_t kc = 0;         // K block (blocked GEMM; K blocking never changes results, see gemm-inl.h)
   int64_t mc = 0;         // rows per row block
   int64_t nc = 0;         // columns per column block
