@@ -430,22 +430,24 @@ inline Status PrepareGemm(const TensorView& a, const TensorView* b, const Packed
   call->staged_a_bytes = call->stage_a ? AlignBytes(static_cast<size_t>(g.m * k) * 4) : 0;
   const bool b_row_major = b && !o.transpose_b && (b->strides[1] == 1 || n == 1);
   call->pack_b = !packed && !(g.decode && b_row_major);
-  // Decode on a row-major B (its rows a page or more apart): K blocks of kDecodeRowMajorKc rows,
-  // so that the pages one block visits stay in the data TLB (gemm-inl.h, RunDecodeTask). Partial
-  // sums go through C, so only for an f32 C; the results do not change.
+  // Decode on a row-major B (its rows a page or more apart), f32 C (partial sums go through C;
+  // the results do not change):
   if (g.decode && !packed && b_row_major && g.c_type == DType::kF32) {
-    const int64_t kc = o.blocking.kc > 0 ? o.blocking.kc : kDecodeRowMajorKc;
-    g.kc = g.k < kc ? g.k : kc;
-    // Unless the caller set nc: B's rows streamed (gemm-inl.h, RunRowStreamTask), column blocks
-    // of at least kRowStreamMinColumns (runs of 8 KiB of each f32 row: 1x4096x4096 7.2 -> 4.1 ms),
-    // twice that above 2 rows (C's block, at most 16 x 4096 floats = 256 KiB, stays in L2; longer
-    // runs measured faster: 16x4096x4096 at 1024 / 2048 / 4096 columns 30 / 37 / 40 GFLOP/s).
     if (o.blocking.nc == 0) {
+      // B's rows streamed (gemm-inl.h, RunRowStreamTask), column blocks of at least
+      // kRowStreamMinColumns (runs of 8 KiB of each f32 row: 1x4096x4096 7.2 -> 4.1 ms), twice
+      // that above 2 rows (C's block, at most 16 x 4096 floats = 256 KiB, stays in L2; longer
+      // runs measured faster: 16x4096x4096 at 1024 / 2048 / 4096 columns 30 / 37 / 40 GFLOP/s).
       g.row_stream = true;
       const int64_t min_columns = g.m <= 2 ? kRowStreamMinColumns : 2 * kRowStreamMinColumns;
       if (g.nc < min_columns) g.nc = min_columns;
       g.column_blocks = CeilDiv(g.n, g.nc);
       call->num_tasks = static_cast<size_t>(g.column_blocks);
+    } else {
+      // The caller's column blocks: the decode tiles, K in blocks of kDecodeRowMajorKc rows, so
+      // that the pages one block visits stay in the data TLB (gemm-inl.h, RunDecodeTask).
+      const int64_t kc = o.blocking.kc > 0 ? o.blocking.kc : kDecodeRowMajorKc;
+      g.kc = g.k < kc ? g.k : kc;
     }
   }
   call->packed_b_bytes =

@@ -152,6 +152,16 @@ HWY_NOINLINE void LoadTileStart(DF df, const detail::GemmTaskArgs& g, const Tile
 }
 
 // Epilogue: on the last K block + bias, clamp, convert to C's type; before it, f32 partial sums.
+// The epilogue on one vector of f32 sums: + bias (bias points at the vector's columns, or is
+// null), then the clamp. Shared by the tiles and the row streaming.
+template <class DF>
+HWY_INLINE hn::Vec<DF> AddBiasAndClamp(DF df, const detail::GemmTaskArgs& g, hn::Vec<DF> acc,
+                                       const float* HWY_RESTRICT bias, size_t count) {
+  if (bias) acc = hn::Add(acc, hn::LoadN(df, bias, count));
+  if (g.clamp) acc = hn::Min(hn::Max(acc, hn::Set(df, g.clamp_min)), hn::Set(df, g.clamp_max));
+  return acc;
+}
+
 template <class DF>
 HWY_NOINLINE void FinishTile(DF df, const detail::GemmTaskArgs& g, const TileOperands& t,
                              const float* HWY_RESTRICT buffer) {
@@ -161,10 +171,7 @@ HWY_NOINLINE void FinishTile(DF df, const detail::GemmTaskArgs& g, const TileOpe
     for (size_t col = 0, v = 0; col < t.valid_cols; col += lanes, ++v) {
       const size_t count = HWY_MIN(lanes, t.valid_cols - col);
       auto acc = hn::Load(df, buffer + (r * kMaxTileVectors + v) * lanes);
-      if (t.finish) {
-        if (t.bias) acc = hn::Add(acc, hn::LoadN(df, t.bias + col, count));
-        if (g.clamp) acc = hn::Min(hn::Max(acc, hn::Set(df, g.clamp_min)), hn::Set(df, g.clamp_max));
-      }
+      if (t.finish) acc = AddBiasAndClamp(df, g, acc, t.bias ? t.bias + col : nullptr, count);
       StoreOutput(df, acc, t.c + r * t.c_row_bytes + col * t.c_element_bytes, type, count);
     }
   }
@@ -394,20 +401,18 @@ HWY_NOINLINE void RunDecodeTask(const detail::GemmTaskArgs& g, size_t task) {
 // Task = column block [nc columns] (ek/gemm.h keeps nc wide: long runs of each row of B).
 constexpr int64_t kRowStreamRows = 8;
 
-// m = 1 or 2 (kTwoRows): registers 2 C sums + 1 B vector + up to 16 A broadcasts, hoisted out of
-// the column loop.
-template <typename TW, bool kTwoRows, int64_t kGroupRows, class DF>
-HWY_INLINE void RowStreamColumns(DF df, const detail::GemmTaskArgs& g, int64_t col_begin, int64_t col_end, int64_t k,
-                                 int64_t rows) {
+// m = 1 or 2 (kTwoRows), a whole group of 8 rows: registers 2 C sums + 1 B vector + 16 A
+// broadcasts, hoisted out of the column loop.
+template <typename TW, bool kTwoRows, class DF>
+HWY_INLINE void RowStreamColumnsFewRows(DF df, const detail::GemmTaskArgs& g, int64_t col_begin, int64_t col_end,
+                                        int64_t k) {
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
-  const int64_t group_rows = kGroupRows != 0 ? kGroupRows : rows;
   const TW* HWY_RESTRICT b_rows[kRowStreamRows];
   float a_row0[kRowStreamRows], a_row1[kRowStreamRows];
   for (int64_t i = 0; i < kRowStreamRows; ++i) {
-    const int64_t kk = k + (i < group_rows ? i : 0);  // rows past the group repeat row k; never used
-    b_rows[i] = static_cast<const TW*>(g.b) + kk * g.ldb;
-    a_row0[i] = g.a[kk];
-    a_row1[i] = kTwoRows ? g.a[g.lda + kk] : 0.0f;
+    b_rows[i] = static_cast<const TW*>(g.b) + (k + i) * g.ldb;
+    a_row0[i] = g.a[k + i];
+    a_row1[i] = kTwoRows ? g.a[g.lda + k + i] : 0.0f;
   }
   float* HWY_RESTRICT c0 = static_cast<float*>(g.c);
   float* HWY_RESTRICT c1 = c0 + g.ldc;
@@ -415,7 +420,7 @@ HWY_INLINE void RowStreamColumns(DF df, const detail::GemmTaskArgs& g, int64_t c
   for (int64_t col = col_begin; col + lanes <= col_end; col += lanes) {
     auto s0 = start ? hn::Zero(df) : hn::LoadU(df, c0 + col);
     auto s1 = (start || !kTwoRows) ? hn::Zero(df) : hn::LoadU(df, c1 + col);
-    for (int64_t i = 0; i < group_rows; ++i) {
+    for (int64_t i = 0; i < kRowStreamRows; ++i) {
       const auto b = LoadAsF32(df, b_rows[i] + col);
       s0 = hn::MulAdd(hn::Set(df, a_row0[i]), b, s0);
       if constexpr (kTwoRows) s1 = hn::MulAdd(hn::Set(df, a_row1[i]), b, s1);
@@ -425,9 +430,10 @@ HWY_INLINE void RowStreamColumns(DF df, const detail::GemmTaskArgs& g, int64_t c
   }
 }
 
-// m = 3..16: per column vector the group's 8 B vectors are loaded (and widened) once and stay in
-// registers while every row of A runs its 8 FMAs on its C vector: 8 B + 1 C sum + A broadcasts
-// (from memory, per row). A shorter last group (kGroupRows = 0) reloads B per row of A. (Rows of A
+// Any m (3..16 for whole groups): per column vector the group's 8 B vectors are loaded (and
+// widened) once and stay in registers while every row of A runs its 8 FMAs on its C vector: 8 B +
+// 1 C sum + A broadcasts (from memory, per row). kGroupRows = 0 (a shorter last group, the
+// columns one lane wide, and m <= 2 outside whole groups) reloads B per row of A. (Rows of A
 // outer, B reloaded from L2 per row, measured slower: 16 x 4096 x 4096 40 -> 33 GFLOP/s.)
 #define EK_ROW_STREAM_GROUP(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 #define EK_ROW_STREAM_LOAD_B(I) const auto b_##I = LoadAsF32(df, b_rows[I] + col);
@@ -475,28 +481,22 @@ HWY_INLINE void RowStreamColumnsManyRows(DF df, const detail::GemmTaskArgs& g, i
 #undef EK_ROW_STREAM_FMA
 
 // One group of B's rows over the task's columns: whole vectors, then the last columns one lane
-// wide. kRowsA: 1 or 2 rows of A, or 0 for 3..16.
-template <typename TW, int kRowsA>
+// wide (every path runs each output's FMAs in k order, so they give the same bits).
+template <typename TW>
 HWY_INLINE void RowStreamGroup(const detail::GemmTaskArgs& g, int64_t col_begin, int64_t vector_end, int64_t col_end,
                                int64_t k, int64_t rows) {
   const GemmTag df;
   const GemmTailTag d1;
-  if constexpr (kRowsA == 0) {
-    if (rows == kRowStreamRows) {
-      RowStreamColumnsManyRows<TW, kRowStreamRows>(df, g, col_begin, vector_end, k, rows);
-    } else {
-      RowStreamColumnsManyRows<TW, 0>(df, g, col_begin, vector_end, k, rows);
-    }
-    RowStreamColumnsManyRows<TW, 0>(d1, g, vector_end, col_end, k, rows);
+  if (rows != kRowStreamRows) {
+    RowStreamColumnsManyRows<TW, 0>(df, g, col_begin, vector_end, k, rows);
+  } else if (g.m == 1) {
+    RowStreamColumnsFewRows<TW, false>(df, g, col_begin, vector_end, k);
+  } else if (g.m == 2) {
+    RowStreamColumnsFewRows<TW, true>(df, g, col_begin, vector_end, k);
   } else {
-    constexpr bool kTwoRows = kRowsA == 2;
-    if (rows == kRowStreamRows) {
-      RowStreamColumns<TW, kTwoRows, kRowStreamRows>(df, g, col_begin, vector_end, k, rows);
-    } else {
-      RowStreamColumns<TW, kTwoRows, 0>(df, g, col_begin, vector_end, k, rows);
-    }
-    RowStreamColumns<TW, kTwoRows, 0>(d1, g, vector_end, col_end, k, rows);
+    RowStreamColumnsManyRows<TW, kRowStreamRows>(df, g, col_begin, vector_end, k, rows);
   }
+  RowStreamColumnsManyRows<TW, 0>(d1, g, vector_end, col_end, k, rows);
 }
 
 template <typename TW>
@@ -506,14 +506,7 @@ HWY_NOINLINE void RunRowStreamTask(const detail::GemmTaskArgs& g, size_t task) {
   const int64_t col_begin = static_cast<int64_t>(task) * g.nc, col_end = HWY_MIN(g.n, col_begin + g.nc);
   const int64_t vector_end = col_begin + (col_end - col_begin) / lanes * lanes;
   for (int64_t k = 0; k < g.k; k += kRowStreamRows) {
-    const int64_t rows = HWY_MIN(kRowStreamRows, g.k - k);
-    if (g.m > 2) {
-      RowStreamGroup<TW, 0>(g, col_begin, vector_end, col_end, k, rows);
-    } else if (g.m == 2) {
-      RowStreamGroup<TW, 2>(g, col_begin, vector_end, col_end, k, rows);
-    } else {
-      RowStreamGroup<TW, 1>(g, col_begin, vector_end, col_end, k, rows);
-    }
+    RowStreamGroup<TW>(g, col_begin, vector_end, col_end, k, HWY_MIN(kRowStreamRows, g.k - k));
   }
   // Epilogue, as FinishTile: + bias, clamp.
   for (int64_t row = 0; row < g.m; ++row) {
@@ -522,9 +515,7 @@ HWY_NOINLINE void RunRowStreamTask(const detail::GemmTaskArgs& g, size_t task) {
       const size_t count = static_cast<size_t>(HWY_MIN(lanes, col_end - col));
       auto acc = hn::LoadN(df, c + col, count);
       if (g.k == 0 && !g.accumulate) acc = hn::Zero(df);
-      if (g.bias) acc = hn::Add(acc, hn::LoadN(df, g.bias + col, count));
-      if (g.clamp) acc = hn::Min(hn::Max(acc, hn::Set(df, g.clamp_min)), hn::Set(df, g.clamp_max));
-      hn::StoreN(acc, df, c + col, count);
+      hn::StoreN(AddBiasAndClamp(df, g, acc, g.bias ? g.bias + col : nullptr, count), df, c + col, count);
     }
   }
 }
