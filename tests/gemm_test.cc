@@ -240,6 +240,14 @@ TEST_CASE("Gemm results are bitwise identical: packed or not, any K blocking, 1 
         {67, 101, 257, DType::kF32, DType::kBF16, DType::kF32, false, true, true, true, Activation::kRelu},
         {70, 96, 130, DType::kF16, DType::kF16, DType::kF16, true},
         {131, 150, 97},
+        // A view of B larger than a task's slot, packed on the fly by tasks that are column
+        // blocks over all rows. Few rows (short K blocks, wide tasks, the next chunk
+        // prefetched): two K blocks (256 + 45), chunks of 256 columns and a last partial panel,
+        // B transposed (4 x 4 transposes and k % 4 one at a time) with strides.
+        {20, 1100, 301, DType::kF32, DType::kF32, DType::kF32, true, true, true, true, Activation::kRelu6},
+        {20, 1100, 301, DType::kF32, DType::kF32, DType::kF32, false, true},
+        // More rows: K blocks from L2, narrower chunks; bf16 weights.
+        {70, 300, 1100, DType::kF32, DType::kBF16, DType::kF32, false, false, true},
     };
     for (const Case& cs : cases) {
       INFO(Describe(cs));
@@ -259,6 +267,28 @@ TEST_CASE("Gemm results are bitwise identical: packed or not, any K blocking, 1 
       CHECK(RunVariant(cs, true, {}, 4) == base);
     }
   });
+}
+
+// A view of B is packed on the fly, a K block x column chunk at a time, into one slot per task:
+// the workspace stays far smaller than B (it used to hold all of B packed).
+TEST_CASE("Gemm on a large view of B needs a workspace far smaller than B") {
+  const int64_t k = 2048, n = 2048;
+  std::vector<float> b(static_cast<size_t>(k * n)), a(static_cast<size_t>(64 * k)), c(static_cast<size_t>(64 * n));
+  const size_t b_bytes = b.size() * sizeof(float);
+  for (int64_t m : {16, 64}) {
+    for (bool transpose : {false, true}) {
+      INFO("M = " << m << (transpose ? " transposed" : ""));
+      GemmOptions o;
+      o.transpose_b = transpose;
+      size_t bytes = 0;
+      REQUIRE(ek::GemmWorkspaceSize(TensorView::Host(DType::kF32, a.data(), {m, k}),
+                                    TensorView::Host(DType::kF32, b.data(), {k, n}),
+                                    TensorView::Host(DType::kF32, c.data(), {m, n}), o, &bytes)
+                  .ok());
+      CHECK(bytes > 0);
+      CHECK(bytes <= b_bytes / 8);
+    }
+  }
 }
 
 // The fp16 lane runs wherever GemmF16ArithmeticAvailable() (Arm FEAT_FP16 with an SVE / SVE2 /

@@ -16,9 +16,10 @@
 //   ek::Gemm(a, packed, c, options, ctx, workspace, bytes)
 //   ek::Gemm(a, b_or_packed, c, options, ctx)            convenience: allocates its workspace
 //
-// M <= 16 runs the decode kernels (one pass over B, no packing needed for a row-major B); larger
-// M runs the cache-blocked GEMM on packed B (an unpacked B is packed into the workspace first,
-// so pre-pack weights that are used more than once). Packed layout: docs/gemm.md, version 1.
+// M <= 16 runs the decode tasks (column blocks, all rows), larger M the cache-blocked GEMM; both
+// read pre-packed B, or a view of B that each task packs on the fly, a K block x column chunk at
+// a time, into its own small slot of the workspace (GEMV on a row-major B streams its rows
+// instead). Pre-pack weights that are used more than once. Packed layout: docs/gemm.md, version 1.
 #ifndef EK_GEMM_H_
 #define EK_GEMM_H_
 
@@ -72,8 +73,17 @@ constexpr uint32_t kPackedGemmMagic = 0x42474B45u;  // "EKGB" in memory order
 constexpr uint16_t kPackedGemmVersion = 1;
 
 constexpr int64_t kDecodeMaxRows = 16;           // M at or below: decode kernels
-constexpr int64_t kDecodeRowMajorKc = 512;        // decode on a row-major B: rows per K block
-constexpr int64_t kRowStreamMinColumns = 2048;   // decode on a row-major B: columns per task, at least
+constexpr int64_t kRowStreamMinColumns = 2048;   // GEMV on a row-major B: columns per task, at least
+// A view of B packed on the fly: columns per chunk at most (a multiple of every tile width), and
+// bytes of a task's slot at most (then the chunk narrows, down to one tile width).
+constexpr int64_t kPackChunkColumns = 256;
+constexpr int64_t kPackSlotMaxBytes = 256 * 1024;
+constexpr int64_t kPackChunkMinColumns = 64;
+// A view of B with at most kStreamBMaxRows rows of A (PlanGemm): K blocks of kStreamBKc rows,
+// column blocks of at least kStreamBMinColumns.
+constexpr int64_t kStreamBMaxRows = 64;
+constexpr int64_t kStreamBKc = 256;
+constexpr int64_t kStreamBMinColumns = 1024;
 constexpr int64_t kMinDecodeFlopsPerTask = int64_t{1} << 21;
 constexpr int64_t kMinBlockedFlopsPerTask = int64_t{1} << 24;
 constexpr int64_t kMaxDecodeTasks = 64;
@@ -246,8 +256,9 @@ struct GemmCall {
   GemmTaskArgs args;
   size_t num_tasks = 0;
   bool stage_a = false;    // A is f16 or has a column stride != 1: converted into the workspace
-  bool pack_b = false;     // B is packed into the workspace first
+  bool pack_b = false;     // B is packed into the workspace first (the fp16 lane only)
   size_t packed_b_bytes = 0;
+  size_t pack_slot_bytes = 0;  // per task: a view of B packed on the fly (gemm-inl.h, PackBChunk)
   size_t staged_a_bytes = 0;
   size_t workspace_bytes = 0;
 };
@@ -312,36 +323,33 @@ inline bool GemmF16ArithmeticAvailable() {
 
 namespace gemm_internal {
 
-// The plan: decode or blocked, block sizes and tasks. Depends on the problem, the options, the
-// caches and the selected target's tile; never on the thread count.
-inline void PlanGemm(detail::GemmCall* call, const GemmOptions& o) {
+// The plan: decode or blocked, block sizes, tasks and, for a view of B, the chunks each task
+// packs. Depends on the problem, the options, the caches and the selected target's tile; never
+// on the thread count.
+inline void PlanGemm(detail::GemmCall* call, const GemmOptions& o, bool b_view) {
   using namespace detail;
   GemmTaskArgs& g = call->args;
   TileShape tile;
   HWY_DYNAMIC_DISPATCH(GemmTileShape)(&tile);
   const int64_t flops = 2 * g.m * g.n * g.k;
   const int64_t lanes = static_cast<int64_t>(tile.lanes);
-  g.decode = g.m <= kDecodeMaxRows;
-  if (g.decode) {
-    const int64_t tile_cols = static_cast<int64_t>(g.m <= 2 ? tile.decode_vectors : tile.vectors) * lanes;
-    int64_t tasks = flops / kMinDecodeFlopsPerTask;
-    tasks = tasks < 1 ? 1 : tasks > kMaxDecodeTasks ? kMaxDecodeTasks : tasks;
-    g.nc = o.blocking.nc > 0 ? o.blocking.nc : RoundUp(CeilDiv(g.n, tasks), tile_cols);
-    g.column_blocks = CeilDiv(g.n, g.nc);
-    g.mc = g.m;
-    g.kc = g.k;
-    call->num_tasks = static_cast<size_t>(g.column_blocks);
-    return;
-  }
   const SystemInfo& sys = GetSystemInfo();
   const int64_t l2 = sys.DataCacheBytes(2) > 0 ? sys.DataCacheBytes(2) : 512 * 1024;
   const int64_t tile_rows = static_cast<int64_t>(tile.rows);
   const int64_t tile_cols = static_cast<int64_t>(tile.vectors) * lanes;
   const int64_t weight_bytes = DTypeBits(g.b_type) / 8;
-  if (g.c_type != DType::kF32) {
-    g.kc = g.k;  // partial sums are kept in C, which needs f32 (gemm-inl.h)
+  g.decode = g.m <= kDecodeMaxRows;
+  bool view_tasks_by_column = false;
+  // A view of B with few rows of A: reading B (rows of B a page or more apart) costs as much as
+  // the FMAs, so K blocks are short and tasks wide: each chunk a task packs is kc rows x 1 KiB
+  // runs, and the next chunk's runs are the continuation of the same rows.
+  const bool stream_b = b_view && g.m <= kStreamBMaxRows;
+  if (g.c_type != DType::kF32 || (g.decode && g.m <= 2 && !b_view && o.blocking.kc == 0)) {
+    g.kc = g.k;  // partial sums are kept in C, which needs f32 (gemm-inl.h); GEMV reads B once
   } else if (o.blocking.kc > 0) {
     g.kc = o.blocking.kc;
+  } else if (stream_b) {
+    g.kc = kStreamBKc;
   } else {
     // A K block of B (kc x tile width) in an eighth of L2: long enough that the per-tile
     // prologue / epilogue is noise (measured: kc 192 -> 1024 took 1024^3 from 125 to 150 GFLOP/s
@@ -350,28 +358,62 @@ inline void PlanGemm(detail::GemmCall* call, const GemmOptions& o) {
     g.kc = kc < 128 ? 128 : kc > 1024 ? 1024 : kc;
   }
   if (g.kc > g.k) g.kc = g.k;
-  // Tasks: enough for dynamic balancing on uneven cores, each worth at least
-  // kMinBlockedFlopsPerTask. Every row block streams all of B once and every column block all
-  // of A, so the split minimizes row_blocks * |B| + column_blocks * |A|: row blocks
-  // = sqrt(tasks * |A| / |B|) (square problems: sqrt(tasks); a small M against large weights,
-  // e.g. 64 x 4096 x 4096: one row block, B read from memory once).
-  int64_t tasks = flops / kMinBlockedFlopsPerTask;
-  tasks = tasks < 1 ? 1 : tasks > kMaxBlockedTasks ? kMaxBlockedTasks : tasks;
-  const double a_bytes = static_cast<double>(g.m) * static_cast<double>(g.k) * 4.0;
-  const double b_bytes = static_cast<double>(g.k) * static_cast<double>(g.n) * static_cast<double>(weight_bytes);
-  int64_t row_blocks = static_cast<int64_t>(std::lround(std::sqrt(static_cast<double>(tasks) * a_bytes / b_bytes)));
-  const int64_t max_row_blocks = CeilDiv(g.m, tile_rows);
-  row_blocks = row_blocks < 1 ? 1 : row_blocks > tasks ? tasks : row_blocks;
-  if (row_blocks > max_row_blocks) row_blocks = max_row_blocks;
-  const int64_t l2_rows = (l2 / 2 / (g.kc * 4)) / tile_rows * tile_rows;
-  int64_t mc = o.blocking.mc > 0 ? o.blocking.mc : RoundUp(CeilDiv(g.m, row_blocks), tile_rows);
-  if (o.blocking.mc == 0 && l2_rows >= tile_rows && mc > l2_rows) mc = l2_rows;
-  g.mc = mc;
-  row_blocks = CeilDiv(g.m, g.mc);
-  const int64_t column_blocks = CeilDiv(tasks, row_blocks);
-  g.nc = o.blocking.nc > 0 ? o.blocking.nc : RoundUp(CeilDiv(g.n, column_blocks), tile_cols);
+  if (g.decode) {
+    const int64_t decode_cols = static_cast<int64_t>(g.m <= 2 ? tile.decode_vectors : tile.vectors) * lanes;
+    int64_t tasks = flops / kMinDecodeFlopsPerTask;
+    tasks = tasks < 1 ? 1 : tasks > kMaxDecodeTasks ? kMaxDecodeTasks : tasks;
+    g.nc = RoundUp(CeilDiv(g.n, tasks), decode_cols);
+    if (stream_b && g.nc < kStreamBMinColumns) g.nc = RoundUp(kStreamBMinColumns, decode_cols);
+    g.mc = g.m;
+  } else {
+    // Tasks: enough for dynamic balancing on uneven cores, each worth at least
+    // kMinBlockedFlopsPerTask. Every row block streams all of B once and every column block all
+    // of A, so the split minimizes row_blocks * |B| + column_blocks * |A|: row blocks
+    // = sqrt(tasks * |A| / |B|) (square problems: sqrt(tasks); a small M against large weights,
+    // e.g. 64 x 4096 x 4096: one row block, B read from memory once). A view of B: tasks are
+    // column blocks over all rows, so that each part of B is packed once.
+    int64_t tasks = flops / kMinBlockedFlopsPerTask;
+    tasks = tasks < 1 ? 1 : tasks > kMaxBlockedTasks ? kMaxBlockedTasks : tasks;
+    const double a_bytes = static_cast<double>(g.m) * static_cast<double>(g.k) * 4.0;
+    const double b_bytes = static_cast<double>(g.k) * static_cast<double>(g.n) * static_cast<double>(weight_bytes);
+    // Tasks over a view of B larger than a slot are column blocks over all rows (each part of B
+    // packed once); a smaller B is packed by every task of its columns, as cheap as reading it.
+    view_tasks_by_column = b_view && b_bytes > static_cast<double>(kPackSlotMaxBytes);
+    int64_t row_blocks =
+        view_tasks_by_column ? 1 : static_cast<int64_t>(std::lround(std::sqrt(static_cast<double>(tasks) * a_bytes / b_bytes)));
+    const int64_t max_row_blocks = CeilDiv(g.m, tile_rows);
+    row_blocks = row_blocks < 1 ? 1 : row_blocks > tasks ? tasks : row_blocks;
+    if (row_blocks > max_row_blocks) row_blocks = max_row_blocks;
+    const int64_t task_rows = CeilDiv(g.m, row_blocks);
+    // The row block's A (mc x kc) in at most half of L2: more row blocks where it would not fit,
+    // as even as the tile height allows.
+    const int64_t l2_rows = l2 / 2 / (g.kc * 4);
+    int64_t l2_blocks = 1;
+    if (l2_rows >= tile_rows && task_rows > l2_rows) l2_blocks = CeilDiv(task_rows, l2_rows);
+    g.mc = o.blocking.mc > 0 ? o.blocking.mc : RoundUp(CeilDiv(task_rows, l2_blocks), tile_rows);
+    if (!view_tasks_by_column) row_blocks = CeilDiv(g.m, g.mc);
+    g.nc = RoundUp(CeilDiv(g.n, CeilDiv(tasks, row_blocks)), tile_cols);
+    if (view_tasks_by_column && g.nc < (stream_b ? kStreamBMinColumns : kPackChunkMinColumns)) {
+      g.nc = RoundUp(stream_b ? kStreamBMinColumns : kPackChunkMinColumns, tile_cols);
+    }
+  }
+  if (o.blocking.nc > 0) g.nc = o.blocking.nc;
   g.column_blocks = CeilDiv(g.n, g.nc);
-  call->num_tasks = static_cast<size_t>(row_blocks * g.column_blocks);
+  g.row_block_rows = g.decode || view_tasks_by_column ? g.m : g.mc;
+  call->num_tasks = static_cast<size_t>(CeilDiv(g.m, g.row_block_rows) * g.column_blocks);
+  if (b_view) {
+    // The chunk a task packs at a time: at most kPackChunkColumns columns and kPackSlotMaxBytes
+    // (in L2 with the row block's A), a multiple of every tile width.
+    int64_t columns = g.nc < kPackChunkColumns ? RoundUp(g.nc, kPanelWidth) : kPackChunkColumns;
+    const int64_t fit = kPackSlotMaxBytes / (g.kc * weight_bytes) / kPackChunkMinColumns * kPackChunkMinColumns;
+    if (columns > fit) columns = fit < kPackChunkMinColumns ? kPackChunkMinColumns : fit;
+    if (columns > RoundUp(g.nc, kPanelWidth)) columns = RoundUp(g.nc, kPanelWidth);
+    g.pack_columns = columns;
+    // With few rows of A the FMAs over a chunk last about as long as reading the next chunk from
+    // memory: the tiles prefetch it (more rows: the lines would be evicted before use).
+    g.prefetch_next_chunk = stream_b;
+    call->pack_slot_bytes = AlignBytes(static_cast<size_t>(g.kc * columns * weight_bytes));
+  }
 }
 
 // Fills `call` for B given as a view (packed == nullptr) or packed.
@@ -410,7 +452,7 @@ inline Status PrepareGemm(const TensorView& a, const TensorView* b, const Packed
   EK_RETURN_IF_ERROR(ActivationBounds(o.activation, o.clamp_min, o.clamp_max, &g.clamp_min, &g.clamp_max));
   g.f16_arithmetic = o.allow_f16_arithmetic && a.dtype == DType::kF16 && b_type == DType::kF16 &&
                      c.dtype == DType::kF16 && (a.strides[1] == 1 || k == 1) && GemmF16ArithmeticAvailable();
-  PlanGemm(call, o);
+  PlanGemm(call, o, b != nullptr);
   if (g.f16_arithmetic) {
     // Reads A as it is and B packed; tasks are column blocks (multiples of a panel), all rows.
     int64_t tasks = 2 * g.m * g.n * g.k / kMinDecodeFlopsPerTask;
@@ -419,6 +461,7 @@ inline Status PrepareGemm(const TensorView& a, const TensorView* b, const Packed
     g.column_blocks = CeilDiv(g.n, g.nc);
     call->num_tasks = static_cast<size_t>(g.column_blocks);
     call->stage_a = false;
+    call->pack_slot_bytes = 0;
     call->pack_b = !packed;
     call->packed_b_bytes = call->pack_b ? AlignBytes(sizeof(PackedGemmHeader) +
                                                      static_cast<size_t>(PackedPayloadBytes(k, n, b_type)))
@@ -428,35 +471,26 @@ inline Status PrepareGemm(const TensorView& a, const TensorView* b, const Packed
   }
   call->stage_a = a.dtype != DType::kF32 || (a.strides[1] != 1 && k > 1);
   call->staged_a_bytes = call->stage_a ? AlignBytes(static_cast<size_t>(g.m * k) * 4) : 0;
+  call->pack_b = false;
+  call->packed_b_bytes = 0;
   const bool b_row_major = b && !o.transpose_b && (b->strides[1] == 1 || n == 1);
-  call->pack_b = !packed && !(g.decode && b_row_major);
-  // Decode on a row-major B (its rows a page or more apart), f32 C (partial sums go through C;
-  // the results do not change):
-  if (g.decode && !packed && b_row_major && g.c_type == DType::kF32) {
-    if (o.blocking.nc == 0) {
-      // B's rows streamed (gemm-inl.h, RunRowStreamTask), column blocks of at least
-      // kRowStreamMinColumns (runs of 8 KiB of each f32 row: 1x4096x4096 7.2 -> 4.1 ms), twice
-      // that above 2 rows (C's block, at most 16 x 4096 floats = 256 KiB, stays in L2; longer
-      // runs measured faster: 16x4096x4096 at 1024 / 2048 / 4096 columns 30 / 37 / 40 GFLOP/s).
-      g.row_stream = true;
-      const int64_t min_columns = g.m <= 2 ? kRowStreamMinColumns : 2 * kRowStreamMinColumns;
-      if (g.nc < min_columns) g.nc = min_columns;
-      g.column_blocks = CeilDiv(g.n, g.nc);
-      call->num_tasks = static_cast<size_t>(g.column_blocks);
-    } else {
-      // The caller's column blocks: the decode tiles, K in blocks of kDecodeRowMajorKc rows, so
-      // that the pages one block visits stay in the data TLB (gemm-inl.h, RunDecodeTask).
-      const int64_t kc = o.blocking.kc > 0 ? o.blocking.kc : kDecodeRowMajorKc;
-      g.kc = g.k < kc ? g.k : kc;
-    }
+  if (g.decode && g.m <= 2 && b_row_major && g.c_type == DType::kF32 && o.blocking.nc == 0) {
+    // GEMV on a row-major B: its rows streamed (gemm-inl.h, RunRowStreamTask), column blocks of
+    // at least kRowStreamMinColumns (runs of 8 KiB of each f32 row: 1x4096x4096 7.2 -> 4.1 ms).
+    g.row_stream = true;
+    g.kc = g.k;
+    if (g.nc < kRowStreamMinColumns) g.nc = kRowStreamMinColumns;
+    g.column_blocks = CeilDiv(g.n, g.nc);
+    call->num_tasks = static_cast<size_t>(g.column_blocks);
+    call->pack_slot_bytes = 0;
+    g.pack_columns = 0;
   }
-  call->packed_b_bytes =
-      call->pack_b ? AlignBytes(sizeof(PackedGemmHeader) + static_cast<size_t>(PackedPayloadBytes(k, n, b_type))) : 0;
-  call->workspace_bytes = call->packed_b_bytes + call->staged_a_bytes;
+  call->workspace_bytes = call->staged_a_bytes + call->num_tasks * call->pack_slot_bytes +
+                          (call->pack_slot_bytes > 0 ? kWorkspaceAlign : 0);
   return Status::Ok();
 }
 
-// Stages A and B into the workspace as planned, then runs the tasks.
+// Stages A (and, for the fp16 lane, B) into the workspace as planned, then runs the tasks.
 inline Status RunGemm(const TensorView& a, const TensorView* b, const PackedWeights* packed, const TensorView& c,
                       const GemmOptions& o, const Context& ctx, void* workspace, size_t workspace_bytes) {
   using namespace detail;
@@ -481,7 +515,8 @@ inline Status RunGemm(const TensorView& a, const TensorView* b, const PackedWeig
     g.b_panel_stride = PanelStrideBytes(g.k, g.b_type) / (DTypeBits(g.b_type) / 8);
   } else {
     g.b = b->HostByteOf(b->offset);
-    g.ldb = b->strides[0];
+    g.b_k_stride = o.transpose_b ? b->strides[1] : b->strides[0];
+    g.b_n_stride = o.transpose_b ? b->strides[0] : b->strides[1];
   }
   if (call.stage_a) {
     float* staged = reinterpret_cast<float*>(ws + call.packed_b_bytes);
@@ -499,6 +534,11 @@ inline Status RunGemm(const TensorView& a, const TensorView* b, const PackedWeig
   } else {
     g.a = a.HostData<float>();
     g.lda = a.strides[0];
+  }
+  if (call.pack_slot_bytes > 0) {
+    const uintptr_t slots = reinterpret_cast<uintptr_t>(ws + call.packed_b_bytes + call.staged_a_bytes);
+    g.pack_slots = reinterpret_cast<uint8_t*>((slots + kWorkspaceAlign - 1) / kWorkspaceAlign * kWorkspaceAlign);
+    g.pack_slot_bytes = call.pack_slot_bytes;
   }
   if (g.f16_arithmetic) {
     g.a_f16 = a.HostByteOf(a.offset);

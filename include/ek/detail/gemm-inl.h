@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <cstring>
 
 #include "ek/detail/gemm_types.h"
 #include "hwy/cache_control.h"
@@ -60,7 +61,6 @@ constexpr size_t kGemmTileVectors = 2;
 // independent chains per row (8 + 4 + 1 registers at most).
 constexpr size_t kDecodeTileVectors = 4;
 constexpr size_t kMaxTileVectors = 4;  // the pointer arrays below hold this many
-constexpr size_t kPrefetchRows = 16;   // B rows ahead
 static_assert(kGemmTileRows <= 8 && kGemmTileVectors <= kMaxTileVectors, "MultiplyTile names 8 x 4 accumulators");
 
 // Vectors of at most one panel (16 floats): a vector never straddles panels of packed B.
@@ -109,29 +109,45 @@ HWY_INLINE void StoreOutput(DF df, hn::Vec<DF> v, void* p, DType type, size_t co
   }
 }
 
+// The part of B the tiles will read next (the next column tile's sliver of pre-packed B, or the
+// next column chunk of a view of B before it is packed): rows of `line_count` cache lines, `row_stride`
+// bytes apart. Every tile over the current sliver or chunk prefetches its share of those lines, one
+// line every `every` k steps of its micro-kernel, so that memory streams B while the FMAs run
+// instead of the first row tile waiting for it (and the hardware prefetchers, which stop at page
+// boundaries, need not follow the jumps between panels or rows).
+struct PrefetchShare {
+  const uint8_t* line = nullptr;      // the first line of this tile's share
+  const uint8_t* row_end = nullptr;   // the end of that line's row
+  int64_t row_stride = 0;             // bytes from one row to the next
+  int64_t row_bytes = 0;              // bytes of lines per row
+  int64_t lines = 0;                  // lines in this tile's share
+  int64_t every_mask = 0;             // prefetch when (k & every_mask) == 0
+};
+
 // Where one tile's operands are. A rows and B columns past the valid ones point at valid data
 // (row 0 / vector 0), so the micro-kernel never branches; their results are not stored.
 struct TileOperands {
   const float* a_rows[8];                  // row r of A at column k0
   const void* b_vectors[kMaxTileVectors];  // vector v of B at row k0 (of the weight type)
-  size_t b_k_stride = 0;                 // elements from row k to row k + 1 of B
+  size_t b_k_stride = 0;                   // elements from row k to row k + 1 of B
   int64_t k_count = 0;
-  uint8_t* c = nullptr;                  // C at (row0, col0)
+  uint8_t* c = nullptr;                    // C at (row0, col0)
   size_t c_row_bytes = 0;
   size_t c_element_bytes = 4;
-  const float* bias = nullptr;           // at col0, or null
+  const float* bias = nullptr;             // at col0, or null
   size_t valid_rows = 0;
   size_t valid_cols = 0;
   int64_t k_begin = 0;
   bool load_c = false;  // start from C (accumulate, or a later K block)
   bool finish = false;  // last K block: add bias, clamp, store in C's type; else store f32 partial sums
+  PrefetchShare prefetch;  // this tile's share of the next B sliver or chunk (PrefetchPlan)
 };
 
-// Accumulators pass through a buffer on the stack between the micro-kernel and the prologue /
-// epilogue below (row r, vector v at (r * kMaxTileVectors + v) * Lanes): the micro-kernel stays a
-// tight loop instantiated per tile shape, while the code that converts, adds bias, clamps and
-// handles the edges exists once per target. Cost: one extra store and load per accumulator per
-// K block, against kc FMAs each.
+// Tiles whose columns are all valid, with an f32 C, keep C in the accumulators directly: loaded
+// from C when continuing, bias and clamp in registers, stored to C. Other tiles (the last
+// columns of C, an f16 C) pass their accumulators through a buffer on the stack (row r, vector v
+// at (r * kMaxTileVectors + v) * Lanes), converted and stored by code that exists once per
+// target (LoadTileStart, FinishTile) instead of once per tile shape.
 constexpr size_t kTileBufferFloats = 8 * kMaxTileVectors * static_cast<size_t>(detail::kPanelWidth);
 
 // Prologue: the tile's starting values from C (f32 partial sums, or C_old when accumulating).
@@ -151,17 +167,18 @@ HWY_NOINLINE void LoadTileStart(DF df, const detail::GemmTaskArgs& g, const Tile
   }
 }
 
-// Epilogue: on the last K block + bias, clamp, convert to C's type; before it, f32 partial sums.
 // The epilogue on one vector of f32 sums: + bias (bias points at the vector's columns, or is
 // null), then the clamp. Shared by the tiles and the row streaming.
 template <class DF>
 HWY_INLINE hn::Vec<DF> AddBiasAndClamp(DF df, const detail::GemmTaskArgs& g, hn::Vec<DF> acc,
                                        const float* HWY_RESTRICT bias, size_t count) {
-  if (bias) acc = hn::Add(acc, hn::LoadN(df, bias, count));
+  if (bias) acc = hn::Add(acc, count == hn::Lanes(df) ? hn::LoadU(df, bias) : hn::LoadN(df, bias, count));
   if (g.clamp) acc = hn::Min(hn::Max(acc, hn::Set(df, g.clamp_min)), hn::Set(df, g.clamp_max));
   return acc;
 }
 
+// Epilogue of a buffered tile: on the last K block + bias, clamp, convert to C's type; before
+// it, f32 partial sums.
 template <class DF>
 HWY_NOINLINE void FinishTile(DF df, const detail::GemmTaskArgs& g, const TileOperands& t,
                              const float* HWY_RESTRICT buffer) {
@@ -188,26 +205,33 @@ HWY_NOINLINE void FinishTile(DF df, const detail::GemmTaskArgs& g, const TileOpe
   if constexpr (kVectors > 1) { X(R, 1) }  \
   if constexpr (kVectors > 2) { X(R, 2) }  \
   if constexpr (kVectors > 3) { X(R, 3) }
-#define EK_TILE_LOAD_C(R, V) acc_##R##_##V = hn::Load(df, buffer + (R * kMaxTileVectors + V) * lanes);
+#define EK_TILE_LOAD(R, V) acc_##R##_##V = hn::LoadU(df, io + R * io_stride + V * lanes);
 #define EK_TILE_LOAD_ROW(R) \
-  if constexpr (R < kRows) { EK_TILE_FOR_VECTORS(R, EK_TILE_LOAD_C) }
+  if constexpr (R < kRows) { EK_TILE_FOR_VECTORS(R, EK_TILE_LOAD) }
 #define EK_TILE_FMA(R, V) acc_##R##_##V = hn::MulAdd(a_##R, b_##V, acc_##R##_##V);
 #define EK_TILE_STEP_ROW(R)                            \
   if constexpr (R < kRows) {                           \
     const VF a_##R = hn::Set(df, t.a_rows[R][k]);      \
     EK_TILE_FOR_VECTORS(R, EK_TILE_FMA)                \
   }
-#define EK_TILE_STORE(R, V) hn::Store(acc_##R##_##V, df, buffer + (R * kMaxTileVectors + V) * lanes);
+#define EK_TILE_EPILOGUE(R, V) \
+  acc_##R##_##V = AddBiasAndClamp(df, g, acc_##R##_##V, t.bias ? t.bias + V * lanes : nullptr, lanes);
+#define EK_TILE_EPILOGUE_ROW(R) \
+  if constexpr (R < kRows) { EK_TILE_FOR_VECTORS(R, EK_TILE_EPILOGUE) }
+#define EK_TILE_STORE(R, V) hn::StoreU(acc_##R##_##V, df, io + R * io_stride + V * lanes);
 #define EK_TILE_STORE_ROW(R) \
   if constexpr (R < kRows) { EK_TILE_FOR_VECTORS(R, EK_TILE_STORE) }
 
 // The micro-kernel: C tile [kRows x kVectors * Lanes(df)] for k in [k0, k0 + k_count).
-//   before:    accumulators start at zero, or from the buffer (LoadTileStart).
-//   k loop:    kVectors loads of B (one row of the tile's B sliver, from L1), then per row one
-//              broadcast of A and kVectors FMAs. Nothing else runs in the loop.
-//   after:     accumulators go to the buffer (FinishTile takes them from there).
+//   before:    accumulators start at zero, or (t.load_c) from io: C itself (row stride io_stride
+//              floats) or the tile's buffer.
+//   k loop:    kVectors loads of B (one row of the tile's B sliver, from L1 / L2), then per row
+//              one broadcast of A and kVectors FMAs. Nothing else runs in the loop.
+//   after:     on C's last K block, when writing C directly (epilogue), + bias and the clamp in
+//              registers; the accumulators are stored to io.
 template <size_t kRows, size_t kVectors, class DF, typename TW>
-HWY_INLINE void MultiplyTile(DF df, const TileOperands& t, float* HWY_RESTRICT buffer) {
+HWY_INLINE void MultiplyTile(DF df, const detail::GemmTaskArgs& g, const TileOperands& t, float* HWY_RESTRICT io,
+                             size_t io_stride, bool epilogue) {
   using VF = hn::Vec<DF>;
   const size_t lanes = hn::Lanes(df);
   EK_TILE_ROWS(EK_TILE_DECLARE_ROW)
@@ -220,23 +244,41 @@ HWY_INLINE void MultiplyTile(DF df, const TileOperands& t, float* HWY_RESTRICT b
   const TW* HWY_RESTRICT b2 = static_cast<const TW*>(t.b_vectors[2]);
   const TW* HWY_RESTRICT b3 = static_cast<const TW*>(t.b_vectors[3]);
   const size_t stride = t.b_k_stride;
-  for (int64_t k = 0; k < t.k_count; ++k) {
-    const VF b_0 = LoadAsF32(df, b0);
-    const VF b_1 = LoadAsF32(df, b1);
-    const VF b_2 = LoadAsF32(df, b2);
-    const VF b_3 = LoadAsF32(df, b3);
-    (void)b_1;
-    (void)b_2;
-    (void)b_3;
-    hwy::Prefetch(b0 + kPrefetchRows * stride);
-    if (kVectors > 1) hwy::Prefetch(b1 + kPrefetchRows * stride);
-    if (kVectors > 2) hwy::Prefetch(b2 + kPrefetchRows * stride);
-    if (kVectors > 3) hwy::Prefetch(b3 + kPrefetchRows * stride);
-    b0 += stride;
-    b1 += stride;
-    b2 += stride;
-    b3 += stride;
-    EK_TILE_ROWS(EK_TILE_STEP_ROW)
+  // Runs of k steps with nothing but loads and FMAs, each after one prefetch of this tile's share
+  // (PrefetchShare: a line every 2^n steps); once the share is done, one run to the end.
+  const uint8_t* prefetch = t.prefetch.line;
+  const uint8_t* prefetch_row_end = t.prefetch.row_end;
+  int64_t prefetch_left = t.prefetch.lines;
+  const int64_t every = t.prefetch.every_mask + 1;
+  for (int64_t k = 0; k < t.k_count;) {
+    int64_t run_end = t.k_count;
+    if (prefetch_left > 0) {
+      hwy::Prefetch(prefetch);
+      prefetch += 64;
+      --prefetch_left;
+      if (prefetch == prefetch_row_end) {
+        prefetch += t.prefetch.row_stride - t.prefetch.row_bytes;
+        prefetch_row_end += t.prefetch.row_stride;
+      }
+      run_end = HWY_MIN(t.k_count, k + every);
+    }
+    for (; k < run_end; ++k) {
+      const VF b_0 = LoadAsF32(df, b0);
+      const VF b_1 = LoadAsF32(df, b1);
+      const VF b_2 = LoadAsF32(df, b2);
+      const VF b_3 = LoadAsF32(df, b3);
+      (void)b_1;
+      (void)b_2;
+      (void)b_3;
+      b0 += stride;
+      b1 += stride;
+      b2 += stride;
+      b3 += stride;
+      EK_TILE_ROWS(EK_TILE_STEP_ROW)
+    }
+  }
+  if (epilogue) {
+    EK_TILE_ROWS(EK_TILE_EPILOGUE_ROW)
   }
   EK_TILE_ROWS(EK_TILE_STORE_ROW)
 }
@@ -244,55 +286,72 @@ HWY_INLINE void MultiplyTile(DF df, const TileOperands& t, float* HWY_RESTRICT b
 #undef EK_TILE_ROWS
 #undef EK_TILE_DECLARE_ROW
 #undef EK_TILE_FOR_VECTORS
-#undef EK_TILE_LOAD_C
+#undef EK_TILE_LOAD
 #undef EK_TILE_LOAD_ROW
 #undef EK_TILE_FMA
 #undef EK_TILE_STEP_ROW
+#undef EK_TILE_EPILOGUE
+#undef EK_TILE_EPILOGUE_ROW
 #undef EK_TILE_STORE
 #undef EK_TILE_STORE_ROW
 
 // Runs MultiplyTile with kRows = t.valid_rows (1..kMaxRows): an exact row count, so edge tiles
 // do no wasted work.
 template <size_t kMaxRows, size_t kVectors, class DF, typename TW>
-HWY_INLINE void MultiplyTileRows(DF df, const TileOperands& t, float* HWY_RESTRICT buffer) {
+HWY_INLINE void MultiplyTileRows(DF df, const detail::GemmTaskArgs& g, const TileOperands& t, float* HWY_RESTRICT io,
+                                 size_t io_stride, bool epilogue) {
   if constexpr (kMaxRows > 1) {
-    if (t.valid_rows < kMaxRows) return MultiplyTileRows<kMaxRows - 1, kVectors, DF, TW>(df, t, buffer);
+    if (t.valid_rows < kMaxRows) {
+      return MultiplyTileRows<kMaxRows - 1, kVectors, DF, TW>(df, g, t, io, io_stride, epilogue);
+    }
   }
-  MultiplyTile<kMaxRows, kVectors, DF, TW>(df, t, buffer);
+  MultiplyTile<kMaxRows, kVectors, DF, TW>(df, g, t, io, io_stride, epilogue);
 }
 
-// One tile, start to finish: prologue, micro-kernel for the exact row count, epilogue.
+// One tile, start to finish: C directly (all columns valid, f32 C), or through the buffer.
 template <size_t kMaxRows, size_t kVectors, class DF, typename TW>
 HWY_INLINE void RunTile(DF df, const detail::GemmTaskArgs& g, const TileOperands& t) {
+  const size_t lanes = hn::Lanes(df);
+  if (g.c_type == DType::kF32 && t.valid_cols == kVectors * lanes) {
+    MultiplyTileRows<kMaxRows, kVectors, DF, TW>(df, g, t, reinterpret_cast<float*>(t.c), t.c_row_bytes / 4,
+                                                 t.finish);
+    return;
+  }
   HWY_ALIGN float buffer[kTileBufferFloats];
   if (t.load_c) LoadTileStart(df, g, t, buffer);
-  MultiplyTileRows<kMaxRows, kVectors, DF, TW>(df, t, buffer);
+  MultiplyTileRows<kMaxRows, kVectors, DF, TW>(df, g, t, buffer, kMaxTileVectors * lanes, false);
   FinishTile(df, g, t, buffer);
 }
 
-// Address of B at (row k, column col).
-template <typename TW>
-HWY_INLINE const TW* BAt(const detail::GemmTaskArgs& g, int64_t k, int64_t col) {
-  const TW* b = static_cast<const TW*>(g.b);
-  if (g.b_panel_stride == 0) return b + k * g.ldb + col;
-  return b + (col / detail::kPanelWidth) * g.b_panel_stride + k * detail::kPanelWidth + col % detail::kPanelWidth;
-}
+// Panels of B for one K block: element (k, j) at base + ((j - col0) / kPanelWidth) * panel_stride
+// + (k - k0) * kPanelWidth + (j - col0) % kPanelWidth, for k in the block and j in the panels.
+// Pre-packed B (the whole of it: col0 = k0 = 0), or a task's slot (one column chunk of one K
+// block, packed by PackBChunk).
+struct PanelSource {
+  const void* base = nullptr;
+  int64_t panel_stride = 0;  // elements
+  int64_t col0 = 0;          // a multiple of kPanelWidth
+  int64_t k0 = 0;
+};
 
 // Fills the operands of the tile at (row0, col0) covering k in [k0, k0 + k_count).
 template <typename TW, class DF>
-HWY_INLINE TileOperands MakeTile(DF df, const detail::GemmTaskArgs& g, int64_t row0, int64_t rows, int64_t col0,
-                                 int64_t cols, size_t vectors, int64_t k0, int64_t k_count) {
+HWY_INLINE TileOperands MakeTile(DF df, const detail::GemmTaskArgs& g, const PanelSource& b, int64_t row0,
+                                 int64_t rows, int64_t col0, int64_t cols, size_t vectors, int64_t k0,
+                                 int64_t k_count) {
   TileOperands t;
   for (size_t r = 0; r < 8; ++r) {
     const int64_t row = row0 + (static_cast<int64_t>(r) < rows ? static_cast<int64_t>(r) : 0);
     t.a_rows[r] = g.a + row * g.lda + k0;
   }
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
+  const TW* base = static_cast<const TW*>(b.base) + (k0 - b.k0) * detail::kPanelWidth;
   for (size_t v = 0; v < kMaxTileVectors; ++v) {
     const int64_t col = col0 + static_cast<int64_t>(v) * lanes;
-    t.b_vectors[v] = BAt<TW>(g, k0, v < vectors && col < col0 + cols ? col : col0);
+    const int64_t j = (v < vectors && col < col0 + cols ? col : col0) - b.col0;
+    t.b_vectors[v] = base + (j / detail::kPanelWidth) * b.panel_stride + j % detail::kPanelWidth;
   }
-  t.b_k_stride = static_cast<size_t>(g.b_panel_stride == 0 ? g.ldb : detail::kPanelWidth);
+  t.b_k_stride = static_cast<size_t>(detail::kPanelWidth);
   t.k_count = k_count;
   // Partial sums of a K block are stored as f32, which needs an f32 C: ek/gemm.h plans a single
   // K block when C is f16.
@@ -308,109 +367,268 @@ HWY_INLINE TileOperands MakeTile(DF df, const detail::GemmTaskArgs& g, int64_t r
   return t;
 }
 
-// ---- Blocked GEMM (m > 16) ------------------------------------------------------------------------
-// Task = row block [mc rows] x column block [nc columns] of C. Loops, outer to inner:
-//   K blocks of kc:    B's kc x tile-width sliver stays in L1 across the row tiles below.
-//   column tiles:      kGemmTileVectors vectors wide; one sliver of packed B each.
-//   row tiles:         kGemmTileRows rows; the row block's A (mc x kc) stays in L2.
+// ---- Packing a view of B on the fly ---------------------------------------------------------------
+// Four columns of a transposed f32 B (column c at src + c * column_stride, contiguous along k)
+// written as k_count rows of 4 at dst + k * dst_stride: 4 x 4 transposes of 32-bit lanes (bits
+// copied). 128-bit vectors exist on every target.
+template <typename TW>
+HWY_INLINE void TransposeColumns4(const TW* HWY_RESTRICT src, int64_t column_stride, int64_t k_count,
+                                  TW* HWY_RESTRICT dst, int64_t dst_stride) {
+  static_assert(sizeof(TW) == 4, "32-bit lanes");
+  const hn::FixedTag<uint32_t, 4> d;
+  const hn::Repartition<uint64_t, decltype(d)> d64;
+  const uint32_t* HWY_RESTRICT c0 = reinterpret_cast<const uint32_t*>(src);
+  const uint32_t* HWY_RESTRICT c1 = c0 + column_stride;
+  const uint32_t* HWY_RESTRICT c2 = c1 + column_stride;
+  const uint32_t* HWY_RESTRICT c3 = c2 + column_stride;
+  uint32_t* HWY_RESTRICT out = reinterpret_cast<uint32_t*>(dst);
+  int64_t k = 0;
+  for (; k + 4 <= k_count; k += 4) {
+    const auto r0 = hn::LoadU(d, c0 + k), r1 = hn::LoadU(d, c1 + k);
+    const auto r2 = hn::LoadU(d, c2 + k), r3 = hn::LoadU(d, c3 + k);
+    const auto t0 = hn::BitCast(d64, hn::InterleaveLower(d, r0, r1));  // r0[0] r1[0] r0[1] r1[1]
+    const auto t1 = hn::BitCast(d64, hn::InterleaveUpper(d, r0, r1));  // r0[2] r1[2] r0[3] r1[3]
+    const auto t2 = hn::BitCast(d64, hn::InterleaveLower(d, r2, r3));
+    const auto t3 = hn::BitCast(d64, hn::InterleaveUpper(d, r2, r3));
+    hn::StoreU(hn::BitCast(d, hn::InterleaveLower(d64, t0, t2)), d, out + (k + 0) * dst_stride);
+    hn::StoreU(hn::BitCast(d, hn::InterleaveUpper(d64, t0, t2)), d, out + (k + 1) * dst_stride);
+    hn::StoreU(hn::BitCast(d, hn::InterleaveLower(d64, t1, t3)), d, out + (k + 2) * dst_stride);
+    hn::StoreU(hn::BitCast(d, hn::InterleaveUpper(d64, t1, t3)), d, out + (k + 3) * dst_stride);
+  }
+  for (; k < k_count; ++k) {
+    out[k * dst_stride + 0] = c0[k];
+    out[k * dst_stride + 1] = c1[k];
+    out[k * dst_stride + 2] = c2[k];
+    out[k * dst_stride + 3] = c3[k];
+  }
+}
+
+// B given as a view (not pre-packed) is packed by each task, one K block x one column chunk at a
+// time, into the task's slot of the workspace, in the packed format's panel layout (PanelSource)
+// with a panel stride of k_count rows; columns past `cols` in the last panel are zero. Bits are
+// copied, so the tiles compute the same FMA chains as on pre-packed B. The slot (at most
+// ek/gemm.h's kPackSlotMaxBytes) is written, then read back from L2 by the column tiles: no
+// B-sized workspace, and B is read from memory once per task (tasks over a large view of B are
+// column blocks covering every row).
+constexpr int64_t kPackPrefetchRows = 16;  // rows of B ahead: each row is a separate run (pages apart)
+template <typename TW>
+HWY_NOINLINE void PackBChunk(const detail::GemmTaskArgs& g, int64_t k0, int64_t k_count, int64_t col0, int64_t cols,
+                             TW* HWY_RESTRICT dst) {
+  constexpr int64_t kW = detail::kPanelWidth;
+  const TW* HWY_RESTRICT src = static_cast<const TW*>(g.b) + k0 * g.b_k_stride + col0 * g.b_n_stride;
+  const int64_t full_panels = cols / kW;
+  const int64_t panel_elements = k_count * kW;
+  if (g.b_n_stride == 1) {
+    // Row-major: each row's run of `cols` elements read in order, a panel row (64 bytes of f32)
+    // at a time.
+    const int64_t line_elements = 64 / static_cast<int64_t>(sizeof(TW));
+    for (int64_t kk = 0; kk < k_count; ++kk) {
+      const TW* HWY_RESTRICT row = src + kk * g.b_k_stride;
+      if (kk + kPackPrefetchRows < k_count) {
+        const TW* ahead = row + kPackPrefetchRows * g.b_k_stride;
+        for (int64_t j = 0; j < cols; j += line_elements) hwy::Prefetch(ahead + j);
+      }
+      for (int64_t p = 0; p < full_panels; ++p) {
+        std::memcpy(dst + p * panel_elements + kk * kW, row + p * kW, kW * sizeof(TW));
+      }
+    }
+  } else if (sizeof(TW) == 4 && g.b_k_stride == 1) {
+    // Transposed f32 ([N x K]: a column of B is contiguous along k): 4 x 4 blocks transposed in
+    // 128-bit vectors (4 columns x 4 k in, 4 k x 4 columns out), the last k % 4 one at a time.
+    if constexpr (sizeof(TW) == 4) {
+      for (int64_t p = 0; p < full_panels; ++p) {
+        for (int64_t j = 0; j < kW; j += 4) {
+          TransposeColumns4(src + (p * kW + j) * g.b_n_stride, g.b_n_stride, k_count, dst + p * panel_elements + j, kW);
+        }
+      }
+    }
+  } else {
+    // Transposed 16-bit weights or any strides: per panel, the 16 columns are read together,
+    // k by k.
+    for (int64_t p = 0; p < full_panels; ++p) {
+      const TW* HWY_RESTRICT column0 = src + p * kW * g.b_n_stride;
+      TW* HWY_RESTRICT panel = dst + p * panel_elements;
+      for (int64_t kk = 0; kk < k_count; ++kk) {
+        for (int64_t j = 0; j < kW; ++j) panel[kk * kW + j] = column0[j * g.b_n_stride + kk * g.b_k_stride];
+      }
+    }
+  }
+  const int64_t rest = cols - full_panels * kW;  // the last, partial panel: zeros past `cols`
+  if (rest > 0) {
+    const TW* HWY_RESTRICT column0 = src + full_panels * kW * g.b_n_stride;
+    TW* HWY_RESTRICT panel = dst + full_panels * panel_elements;
+    for (int64_t kk = 0; kk < k_count; ++kk) {
+      for (int64_t j = 0; j < kW; ++j) {
+        panel[kk * kW + j] = j < rest ? column0[j * g.b_n_stride + kk * g.b_k_stride] : TW();
+      }
+    }
+  }
+}
+
+// ---- Tiles of one task (blocked GEMM and decode) ----------------------------------------------------
+// The share of tile `index` of `tiles` (the tiles over the current sliver or chunk) of a region
+// of `rows` rows x `row_bytes` bytes, `row_stride` bytes apart, spread over its k_count k steps.
+HWY_INLINE PrefetchShare ShareOfRegion(const void* region, int64_t rows, int64_t row_bytes, int64_t row_stride,
+                                       int64_t index, int64_t tiles, int64_t k_count) {
+  PrefetchShare share;
+  if (region == nullptr || rows <= 0 || row_bytes <= 0 || tiles <= 0 || k_count <= 0) return share;
+  // Whole lines from each row's first line (rows need not start on a line).
+  const uintptr_t base = reinterpret_cast<uintptr_t>(region);
+  const int64_t misaligned = (base % 64 != 0 || row_stride % 64 != 0) ? 1 : 0;
+  const int64_t per_row = (row_bytes + 63) / 64 + misaligned;
+  const int64_t total = rows * per_row;
+  const int64_t first = index * total / tiles, last = (index + 1) * total / tiles;
+  if (last <= first) return share;
+  const int64_t row = first / per_row, line = first % per_row;
+  const uint8_t* row_start = static_cast<const uint8_t*>(region) + row * row_stride;
+  share.line = row_start + line * 64;
+  share.row_end = row_start + per_row * 64;
+  share.row_stride = row_stride;
+  share.row_bytes = per_row * 64;
+  share.lines = last - first;
+  int64_t every = 1;
+  while (every * 2 * share.lines <= k_count) every *= 2;
+  share.every_mask = every - 1;
+  return share;
+}
+
+// A task covers rows [row_begin, row_end) x columns [col_begin, col_end) of C. Loops, outer to
+// inner:
+//   K blocks of kc:   partial sums go through C between blocks (f32 C only; one block
+//                     otherwise), so every output stays one FMA chain in k order.
+//   column chunks:    pack_columns wide; a view of B is packed here into the task's slot.
+//   row blocks:       mc rows: their A (mc x kc) stays in L2 (a task over a view of B covers all
+//                     rows, so each part of B is packed once).
+//   column tiles:     kVectors vectors; the tile's B sliver (kc x tile width) is reused by every
+//                     row tile below, from L1 / L2.
+//   row tiles:        kMaxRows rows (a shorter last tile runs the exact row count).
+// While they run, the tiles prefetch what comes next (PrefetchShare): on pre-packed B the next
+// column tile's sliver, shared by the row tiles of the current one; on a view of B the next
+// chunk's rows of B, shared by all the tiles of the current chunk.
+template <typename TW, size_t kMaxRows, size_t kVectors>
+HWY_INLINE void RunTaskTiles(const detail::GemmTaskArgs& g, size_t task, int64_t row_begin, int64_t row_end,
+                             int64_t col_begin, int64_t col_end) {
+  const GemmTag df;
+  constexpr int64_t kW = detail::kPanelWidth;
+  const int64_t tile_cols = static_cast<int64_t>(kVectors * hn::Lanes(df));
+  const int64_t tile_rows = static_cast<int64_t>(kMaxRows);
+  const int64_t element_bytes = static_cast<int64_t>(sizeof(TW));
+  const bool pack = g.b_panel_stride == 0;
+  TW* slot = pack ? reinterpret_cast<TW*>(g.pack_slots + task * g.pack_slot_bytes) : nullptr;
+  const int64_t chunk_cols = pack ? g.pack_columns : col_end - col_begin;
+  int64_t row_tiles = 0;  // per column tile, over all row blocks
+  for (int64_t block = row_begin; block < row_end; block += g.mc) {
+    row_tiles += (HWY_MIN(row_end, block + g.mc) - block + tile_rows - 1) / tile_rows;
+  }
+  for (int64_t k0 = 0; k0 < g.k || k0 == 0; k0 += g.kc) {
+    const int64_t k_count = HWY_MIN(g.kc, g.k - k0);
+    const int64_t next_k0 = k0 + g.kc, next_k_count = HWY_MIN(g.kc, g.k - next_k0);
+    for (int64_t chunk = col_begin; chunk < col_end; chunk += chunk_cols) {
+      const int64_t chunk_end = HWY_MIN(col_end, chunk + chunk_cols);
+      PanelSource b;
+      PrefetchShare none;
+      // What the tiles of this chunk prefetch (a view of B: the next chunk's rows, before packing).
+      const void* next_region = nullptr;
+      int64_t region_rows = 0, region_row_bytes = 0, region_stride = 0;
+      if (pack) {
+        PackBChunk<TW>(g, k0, k_count, chunk, chunk_end - chunk, slot);
+        b = PanelSource{slot, k_count * kW, chunk, k0};
+        const bool last_chunk = chunk + chunk_cols >= col_end;
+        const int64_t nk0 = last_chunk ? next_k0 : k0, nk = last_chunk ? next_k_count : k_count;
+        const int64_t nc0 = last_chunk ? col_begin : chunk + chunk_cols;
+        const int64_t ncols = HWY_MIN(col_end, nc0 + chunk_cols) - nc0;
+        if (nk > 0 && (g.b_n_stride == 1 || g.b_k_stride == 1) && g.prefetch_next_chunk) {
+          next_region = static_cast<const TW*>(g.b) + nk0 * g.b_k_stride + nc0 * g.b_n_stride;
+          const bool row_major = g.b_n_stride == 1;
+          region_rows = row_major ? nk : ncols;
+          region_row_bytes = (row_major ? ncols : nk) * element_bytes;
+          region_stride = (row_major ? g.b_k_stride : g.b_n_stride) * element_bytes;
+        }
+      } else {
+        b = PanelSource{g.b, g.b_panel_stride, 0, 0};
+      }
+      const int64_t chunk_tiles = (chunk_end - chunk + tile_cols - 1) / tile_cols * row_tiles;
+      int64_t chunk_tile = 0;
+      for (int64_t col = chunk; col < chunk_end; col += tile_cols) {
+        const int64_t cols = HWY_MIN(tile_cols, chunk_end - col);
+        // Pre-packed B: the next column tile's sliver (or the first one of the next K block).
+        const void* next_sliver = nullptr;
+        int64_t sliver_panels = 0, sliver_k = 0;
+        if (!pack) {
+          const bool last_tile = col + tile_cols >= chunk_end;
+          const int64_t nk0 = last_tile ? next_k0 : k0, nk = last_tile ? next_k_count : k_count;
+          const int64_t ncol = last_tile ? col_begin : col + tile_cols;
+          if (nk > 0) {
+            next_sliver = static_cast<const TW*>(g.b) + (ncol / kW) * g.b_panel_stride + nk0 * kW;
+            sliver_panels = (HWY_MIN(tile_cols, col_end - ncol) + kW - 1) / kW;
+            sliver_k = nk;
+          }
+        }
+        int64_t row_tile = 0;
+        for (int64_t block = row_begin; block < row_end; block += g.mc) {
+          const int64_t block_end = HWY_MIN(row_end, block + g.mc);
+          for (int64_t row = block; row < block_end; row += tile_rows, ++row_tile, ++chunk_tile) {
+            const int64_t rows = HWY_MIN(tile_rows, block_end - row);
+            TileOperands t = MakeTile<TW>(df, g, b, row, rows, col, cols, kVectors, k0, k_count);
+            t.prefetch = pack ? ShareOfRegion(next_region, region_rows, region_row_bytes, region_stride, chunk_tile,
+                                              chunk_tiles, k_count)
+                         : next_sliver ? ShareOfRegion(next_sliver, sliver_panels, sliver_k * kW * element_bytes,
+                                                       g.b_panel_stride * element_bytes, row_tile, row_tiles, k_count)
+                                       : none;
+            RunTile<kMaxRows, kVectors, GemmTag, TW>(df, g, t);
+          }
+        }
+      }
+    }
+    if (g.k == 0) break;
+  }
+}
+
+// Blocked GEMM (m > 16): task = row block [mc rows] x column block [nc columns] of C.
 // Not inlined (nor is RunDecodeTask): one function per weight type keeps compile times linear.
 template <typename TW>
 HWY_NOINLINE void RunBlockedTask(const detail::GemmTaskArgs& g, size_t task) {
-  const GemmTag df;
   const int64_t row_block = static_cast<int64_t>(task) / g.column_blocks;
   const int64_t col_block = static_cast<int64_t>(task) % g.column_blocks;
-  const int64_t row_begin = row_block * g.mc, row_end = HWY_MIN(g.m, row_begin + g.mc);
+  const int64_t row_begin = row_block * g.row_block_rows, row_end = HWY_MIN(g.m, row_begin + g.row_block_rows);
   const int64_t col_begin = col_block * g.nc, col_end = HWY_MIN(g.n, col_begin + g.nc);
-  const int64_t tile_cols = static_cast<int64_t>(kGemmTileVectors * hn::Lanes(df));
-  const int64_t tile_rows = static_cast<int64_t>(kGemmTileRows);
-  for (int64_t k0 = 0; k0 < g.k || k0 == 0; k0 += g.kc) {
-    const int64_t k_count = HWY_MIN(g.kc, g.k - k0);
-    for (int64_t col = col_begin; col < col_end; col += tile_cols) {
-      const int64_t cols = HWY_MIN(tile_cols, col_end - col);
-      for (int64_t row = row_begin; row < row_end; row += tile_rows) {
-        const int64_t rows = HWY_MIN(tile_rows, row_end - row);
-        const TileOperands t = MakeTile<TW>(df, g, row, rows, col, cols, kGemmTileVectors, k0, k_count);
-        RunTile<kGemmTileRows, kGemmTileVectors, GemmTag, TW>(df, g, t);
-      }
-    }
-    if (g.k == 0) break;
-  }
+  RunTaskTiles<TW, kGemmTileRows, kGemmTileVectors>(g, task, row_begin, row_end, col_begin, col_end);
 }
 
-// ---- Decode (m <= 16) ---------------------------------------------------------------------------
-// Task = column block [nc columns] of C, all rows. Loops, outer to inner:
-//   K blocks:       packed B: one block (all of K: B is not reused enough to pay). Row-major B
-//                   (not packed, f32 C; only when the caller set nc, otherwise the row
-//                   streaming below runs): blocks of g.kc rows (ek/gemm.h: 512), so that the
-//                   pages of a block's rows (one or more pages apart) stay in the second-level
-//                   data TLB while every column tile of the task visits them (16 x 4096 x 4096:
-//                   41 -> 17 ms); partial sums go through C as in the blocked GEMM.
-//   column tiles:   4 vectors wide for 1-2 rows (GEMV), else the GEMM tile's width.
-//   row groups:     up to kGemmTileRows rows; the column tile's B (k x tile width) is read from
-//                   memory by the first group and from L2 by the others.
-// Row-major columns that do not fill a vector run the same kernel one lane wide.
-template <class DF, size_t kMaxRows, size_t kVectors, typename TW>
-HWY_INLINE void RunDecodeTile(DF df, const detail::GemmTaskArgs& g, int64_t col, int64_t cols, int64_t k0,
-                              int64_t k_count) {
-  for (int64_t row = 0; row < g.m; row += static_cast<int64_t>(kMaxRows)) {
-    const int64_t rows = HWY_MIN(static_cast<int64_t>(kMaxRows), g.m - row);
-    const TileOperands t = MakeTile<TW>(df, g, row, rows, col, cols, kVectors, k0, k_count);
-    RunTile<kMaxRows, kVectors, DF, TW>(df, g, t);
-  }
-}
-
+// Decode (m <= 16): task = column block [nc columns] of C, all rows. 1-2 rows (GEMV): tiles of
+// 2 rows x 4 vectors (4 independent FMA chains per row), one K block (B is read once). 3..16
+// rows: the GEMM tile, K blocks of kc so that the column tile's B sliver is read from memory by
+// the first row group and from L1 / L2 by the others.
 template <typename TW>
 HWY_NOINLINE void RunDecodeTask(const detail::GemmTaskArgs& g, size_t task) {
-  const GemmTag df;
   const int64_t col_begin = static_cast<int64_t>(task) * g.nc, col_end = HWY_MIN(g.n, col_begin + g.nc);
-  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
-  const size_t vectors = g.m <= 2 ? kDecodeTileVectors : kGemmTileVectors;
-  const int64_t tile_cols = static_cast<int64_t>(vectors) * lanes;
-  // Row-major B: whole vectors only; the rest of the columns one lane at a time.
-  const int64_t vector_end = g.b_panel_stride != 0 ? col_end : col_begin + (col_end - col_begin) / lanes * lanes;
-  const GemmTailTag d1;
-  for (int64_t k0 = 0; k0 < g.k || k0 == 0; k0 += g.kc) {
-    const int64_t k_count = HWY_MIN(g.kc, g.k - k0);
-    for (int64_t col = col_begin; col < vector_end; col += tile_cols) {
-      const int64_t cols = HWY_MIN(tile_cols, vector_end - col);
-      if (g.m <= 2) {
-        RunDecodeTile<GemmTag, 2, kDecodeTileVectors, TW>(df, g, col, cols, k0, k_count);
-      } else {
-        RunDecodeTile<GemmTag, kGemmTileRows, kGemmTileVectors, TW>(df, g, col, cols, k0, k_count);
-      }
-    }
-    // Row-major B's last columns (fewer than a vector): one element per tile, one lane wide.
-    for (int64_t col = vector_end; col < col_end; ++col) {
-      for (int64_t row = 0; row < g.m; ++row) {
-        RunTile<1, 1, GemmTailTag, TW>(d1, g, MakeTile<TW>(d1, g, row, 1, col, 1, 1, k0, k_count));
-      }
-    }
-    if (g.k == 0) break;
+  if (g.m <= 2) {
+    RunTaskTiles<TW, 2, kDecodeTileVectors>(g, task, 0, g.m, col_begin, col_end);
+  } else {
+    RunTaskTiles<TW, kGemmTileRows, kGemmTileVectors>(g, task, 0, g.m, col_begin, col_end);
   }
 }
 
-// ---- Row streaming (decode on a row-major B not packed, f32 C) ----------------------------------
+// ---- Row streaming (GEMV, m <= 2, on a row-major B not packed, f32 C) ------------------------------
 // A row-major B's rows are read front to back, kRowStreamRows rows at a time (what DRAM and the
-// prefetchers stream best: the column tiles above visit each row for only a tile's width, and one
-// row at a time restarts the prefetchers at every page). C's rows of the task's column block are
-// the accumulators (L1 / L2): per group of B's rows, per vector of the task's columns, per row of
-// A: a load of C, one FMA per row of the group (k increasing), a store. Each output is the same
-// FMA chain as in the tiles (k increasing, from 0 or from C_old), so the results are the same
-// bits; bias and clamp follow in place. kGroupRows = 8 is a whole group, 0 a shorter last group
-// (`rows` at run time). No arrays of vectors: SVE vectors are sizeless.
+// prefetchers stream best: a column tile visits each row for only a tile's width, and one row at
+// a time restarts the prefetchers at every page). C's rows of the task's column block are the
+// accumulators (L1 / L2): per group of B's rows, per vector of the task's columns: a load of C,
+// one FMA per row of the group (k increasing), a store. Each output is the same FMA chain as in
+// the tiles (k increasing, from 0 or from C_old), so the results are the same bits; bias and
+// clamp follow in place. No arrays of vectors: SVE vectors are sizeless.
 // Task = column block [nc columns] (ek/gemm.h keeps nc wide: long runs of each row of B).
 constexpr int64_t kRowStreamRows = 8;
 
-// m = 1 or 2 (kTwoRows), a whole group of 8 rows: registers 2 C sums + 1 B vector + 16 A
+// A whole group of 8 rows of B, m = 1 or 2 (kTwoRows): registers 2 C sums + 1 B vector + 16 A
 // broadcasts, hoisted out of the column loop.
 template <typename TW, bool kTwoRows, class DF>
-HWY_INLINE void RowStreamColumnsFewRows(DF df, const detail::GemmTaskArgs& g, int64_t col_begin, int64_t col_end,
-                                        int64_t k) {
+HWY_INLINE void RowStreamGroup(DF df, const detail::GemmTaskArgs& g, int64_t col_begin, int64_t col_end, int64_t k) {
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
   const TW* HWY_RESTRICT b_rows[kRowStreamRows];
   float a_row0[kRowStreamRows], a_row1[kRowStreamRows];
   for (int64_t i = 0; i < kRowStreamRows; ++i) {
-    b_rows[i] = static_cast<const TW*>(g.b) + (k + i) * g.ldb;
+    b_rows[i] = static_cast<const TW*>(g.b) + (k + i) * g.b_k_stride;
     a_row0[i] = g.a[k + i];
     a_row1[i] = kTwoRows ? g.a[g.lda + k + i] : 0.0f;
   }
@@ -430,83 +648,43 @@ HWY_INLINE void RowStreamColumnsFewRows(DF df, const detail::GemmTaskArgs& g, in
   }
 }
 
-// Any m (3..16 for whole groups): per column vector the group's 8 B vectors are loaded (and
-// widened) once and stay in registers while every row of A runs its 8 FMAs on its C vector: 8 B +
-// 1 C sum + A broadcasts (from memory, per row). kGroupRows = 0 (a shorter last group, the
-// columns one lane wide, and m <= 2 outside whole groups) reloads B per row of A. (Rows of A
-// outer, B reloaded from L2 per row, measured slower: 16 x 4096 x 4096 40 -> 33 GFLOP/s.)
-#define EK_ROW_STREAM_GROUP(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
-#define EK_ROW_STREAM_LOAD_B(I) const auto b_##I = LoadAsF32(df, b_rows[I] + col);
-#define EK_ROW_STREAM_FMA(I) sum = hn::MulAdd(hn::Set(df, a[I]), b_##I, sum);
-template <typename TW, int64_t kGroupRows, class DF>
-HWY_INLINE void RowStreamColumnsManyRows(DF df, const detail::GemmTaskArgs& g, int64_t col_begin, int64_t col_end,
-                                         int64_t k, int64_t rows) {
-  static_assert(kGroupRows == 0 || kGroupRows == kRowStreamRows, "whole groups of 8 rows, or a tail");
+// Any group (the last one, shorter than 8 rows; and the columns that do not fill a vector, one
+// lane wide): per column vector and row of A, B reloaded per row.
+template <typename TW, class DF>
+HWY_INLINE void RowStreamRows(DF df, const detail::GemmTaskArgs& g, int64_t col_begin, int64_t col_end, int64_t k,
+                              int64_t rows) {
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
-  const TW* HWY_RESTRICT b_rows[kRowStreamRows];
-  for (int64_t i = 0; i < kRowStreamRows; ++i) {
-    b_rows[i] = static_cast<const TW*>(g.b) + (k + (i < rows ? i : 0)) * g.ldb;  // past the group: never used
-  }
   const bool start = k == 0 && !g.accumulate;
-  // The next group's rows, prefetched a vector at a time as this group's are read: runs of B's
-  // rows are a page or a few long, and the hardware prefetchers stop at page boundaries.
-  const bool prefetch_next = k + 2 * kRowStreamRows <= g.k;
-  const TW* HWY_RESTRICT next_rows = prefetch_next ? b_rows[0] + kRowStreamRows * g.ldb : b_rows[0];
   for (int64_t col = col_begin; col + lanes <= col_end; col += lanes) {
-    if constexpr (kGroupRows == kRowStreamRows) {
-      if (prefetch_next) {
-        for (int64_t i = 0; i < kRowStreamRows; ++i) hwy::Prefetch(next_rows + i * g.ldb + col);
+    for (int64_t row = 0; row < g.m; ++row) {
+      const float* HWY_RESTRICT a = g.a + row * g.lda + k;
+      float* HWY_RESTRICT c = static_cast<float*>(g.c) + row * g.ldc + col;
+      auto sum = start ? hn::Zero(df) : hn::LoadU(df, c);
+      for (int64_t i = 0; i < rows; ++i) {
+        sum = hn::MulAdd(hn::Set(df, a[i]), LoadAsF32(df, static_cast<const TW*>(g.b) + (k + i) * g.b_k_stride + col), sum);
       }
-      EK_ROW_STREAM_GROUP(EK_ROW_STREAM_LOAD_B)
-      for (int64_t row = 0; row < g.m; ++row) {
-        const float* HWY_RESTRICT a = g.a + row * g.lda + k;
-        float* HWY_RESTRICT c = static_cast<float*>(g.c) + row * g.ldc + col;
-        auto sum = start ? hn::Zero(df) : hn::LoadU(df, c);
-        EK_ROW_STREAM_GROUP(EK_ROW_STREAM_FMA)
-        hn::StoreU(sum, df, c);
-      }
-    } else {
-      for (int64_t row = 0; row < g.m; ++row) {
-        const float* HWY_RESTRICT a = g.a + row * g.lda + k;
-        float* HWY_RESTRICT c = static_cast<float*>(g.c) + row * g.ldc + col;
-        auto sum = start ? hn::Zero(df) : hn::LoadU(df, c);
-        for (int64_t i = 0; i < rows; ++i) sum = hn::MulAdd(hn::Set(df, a[i]), LoadAsF32(df, b_rows[i] + col), sum);
-        hn::StoreU(sum, df, c);
-      }
+      hn::StoreU(sum, df, c);
     }
   }
-}
-#undef EK_ROW_STREAM_GROUP
-#undef EK_ROW_STREAM_LOAD_B
-#undef EK_ROW_STREAM_FMA
-
-// One group of B's rows over the task's columns: whole vectors, then the last columns one lane
-// wide (every path runs each output's FMAs in k order, so they give the same bits).
-template <typename TW>
-HWY_INLINE void RowStreamGroup(const detail::GemmTaskArgs& g, int64_t col_begin, int64_t vector_end, int64_t col_end,
-                               int64_t k, int64_t rows) {
-  const GemmTag df;
-  const GemmTailTag d1;
-  if (rows != kRowStreamRows) {
-    RowStreamColumnsManyRows<TW, 0>(df, g, col_begin, vector_end, k, rows);
-  } else if (g.m == 1) {
-    RowStreamColumnsFewRows<TW, false>(df, g, col_begin, vector_end, k);
-  } else if (g.m == 2) {
-    RowStreamColumnsFewRows<TW, true>(df, g, col_begin, vector_end, k);
-  } else {
-    RowStreamColumnsManyRows<TW, kRowStreamRows>(df, g, col_begin, vector_end, k, rows);
-  }
-  RowStreamColumnsManyRows<TW, 0>(d1, g, vector_end, col_end, k, rows);
 }
 
 template <typename TW>
 HWY_NOINLINE void RunRowStreamTask(const detail::GemmTaskArgs& g, size_t task) {
   const GemmTag df;
+  const GemmTailTag d1;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
   const int64_t col_begin = static_cast<int64_t>(task) * g.nc, col_end = HWY_MIN(g.n, col_begin + g.nc);
   const int64_t vector_end = col_begin + (col_end - col_begin) / lanes * lanes;
   for (int64_t k = 0; k < g.k; k += kRowStreamRows) {
-    RowStreamGroup<TW>(g, col_begin, vector_end, col_end, k, HWY_MIN(kRowStreamRows, g.k - k));
+    const int64_t rows = HWY_MIN(kRowStreamRows, g.k - k);
+    if (rows != kRowStreamRows) {
+      RowStreamRows<TW>(df, g, col_begin, vector_end, k, rows);
+    } else if (g.m == 1) {
+      RowStreamGroup<TW, false>(df, g, col_begin, vector_end, k);
+    } else {
+      RowStreamGroup<TW, true>(df, g, col_begin, vector_end, k);
+    }
+    RowStreamRows<TW>(d1, g, vector_end, col_end, k, rows);
   }
   // Epilogue, as FinishTile: + bias, clamp.
   for (int64_t row = 0; row < g.m; ++row) {

@@ -35,13 +35,21 @@ struct GemmTaskArgs {
   const float* a = nullptr;
   int64_t lda = 0;
 
-  // B: either packed panels (b_panel_stride > 0: column j, row k at
-  // (j / kPanelWidth) * b_panel_stride + k * kPanelWidth + j % kPanelWidth) or, in the decode path
-  // only, a row-major k x n matrix (b_panel_stride == 0: column j, row k at k * ldb + j).
+  // B: either pre-packed panels (b_panel_stride > 0: column j, row k at
+  // (j / kPanelWidth) * b_panel_stride + k * kPanelWidth + j % kPanelWidth), or a view read in
+  // place (b_panel_stride == 0: column j, row k at k * b_k_stride + j * b_n_stride). A view is
+  // streamed by rows (row_stream: m <= 2, row-major) or packed by each task on the fly, one K
+  // block x pack_columns columns at a time, into the task's slot of the workspace
+  // (pack_slots + task * pack_slot_bytes; ek/detail/gemm-inl.h, PackBChunk).
   const void* b = nullptr;
   DType b_type = DType::kF32;  // f32, f16 or bf16
-  int64_t b_panel_stride = 0;  // elements from one panel to the next; 0: row-major
-  int64_t ldb = 0;             // row-major only
+  int64_t b_panel_stride = 0;  // elements from one panel to the next; 0: a view
+  int64_t b_k_stride = 0;      // a view only: elements from row k to row k + 1
+  int64_t b_n_stride = 0;      // a view only: elements from column j to column j + 1
+  uint8_t* pack_slots = nullptr;
+  size_t pack_slot_bytes = 0;
+  int64_t pack_columns = 0;    // a multiple of every tile width
+  bool prefetch_next_chunk = false;  // tiles prefetch the next chunk's rows of the view (few rows of A)
 
   // C: row-major, unit column stride, f32 or f16.
   void* c = nullptr;
@@ -62,10 +70,11 @@ struct GemmTaskArgs {
   const void* a_f16 = nullptr;
 
   // Plan (ek/gemm.h, PlanGemm): tasks are (row block, column block) pairs, row block major.
-  bool decode = false;    // small m: one pass over B per column tile, no K blocking
+  bool decode = false;    // m <= 16: tasks are column blocks, all rows
   bool row_stream = false;  // decode, row-major B not packed, f32 C: rows of B streamed, C accumulated in place
   int64_t kc = 0;         // K block (blocked GEMM; K blocking never changes results, see gemm-inl.h)
-  int64_t mc = 0;         // rows per row block
+  int64_t mc = 0;         // rows per row block (A's mc x kc in L2)
+  int64_t row_block_rows = 0;  // rows per task: mc, or all of M when a view of B is packed on the fly
   int64_t nc = 0;         // columns per column block
   int64_t column_blocks = 1;
 };
