@@ -20,9 +20,10 @@ cmake --build "$BUILD" --target ek-info ek_bench | tail -n 3
 echo
 "$BUILD/tools/ek-info"
 echo
-# Names without "/target:" run on the selected (best) target; medians of 3 repetitions.
+# Names without "/target:" run on the selected (best) target; medians of 3 repetitions, run in
+# random order (a slow phase of a shared machine then does not fall on one side of a comparison).
 RESULTS="$OUT/tour-bench.txt"
-"$BUILD/bench/ek_bench" --benchmark_filter='^[^:]*$' --benchmark_repetitions=3 \
+"$BUILD/bench/ek_bench" --benchmark_filter='^[^:]*$' --benchmark_repetitions=3 --benchmark_enable_random_interleaving=true \
   --benchmark_report_aggregates_only=true --benchmark_display_aggregates_only=true \
   --benchmark_min_time=0.1 "$@" 2>&1 | grep -v -e '_mean' -e '_stddev' -e '_cv' | tee "$RESULTS"
 

@@ -466,12 +466,14 @@ HWY_NOINLINE void PackBChunk(const detail::GemmTaskArgs& g, int64_t k0, int64_t 
 }
 
 // ---- Tiles of one task (blocked GEMM and decode) ----------------------------------------------------
+constexpr int64_t kMinPrefetchK = 64;
 // The share of tile `index` of `tiles` (the tiles over the current sliver or chunk) of a region
 // of `rows` rows x `row_bytes` bytes, `row_stride` bytes apart, spread over its k_count k steps.
 HWY_INLINE PrefetchShare ShareOfRegion(const void* region, int64_t rows, int64_t row_bytes, int64_t row_stride,
                                        int64_t index, int64_t tiles, int64_t k_count) {
   PrefetchShare share;
-  if (region == nullptr || rows <= 0 || row_bytes <= 0 || tiles <= 0 || k_count <= 0) return share;
+  // Short K blocks: the next sliver is small and the divisions below would cost more than it.
+  if (region == nullptr || rows <= 0 || row_bytes <= 0 || tiles <= 0 || k_count < kMinPrefetchK) return share;
   // Whole lines from each row's first line (rows need not start on a line).
   const uintptr_t base = reinterpret_cast<uintptr_t>(region);
   const int64_t misaligned = (base % 64 != 0 || row_stride % 64 != 0) ? 1 : 0;
