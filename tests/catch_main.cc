@@ -1,6 +1,10 @@
 // Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
 //
 // Catch2 main for every test binary: prints which targets will be exercised, then runs.
+
+// Dispatch, lanes, system information and threading only: no kernels compiled (docs/building.md).
+#define EK_ONLY_DISPATCH 1
+
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 

@@ -2,6 +2,10 @@
 //
 // Lane detection: hwcap constants against the kernel's header, the hwcap -> lane mapping, the
 // x86 lanes against /proc/cpuinfo (an independent source), and forcing lanes off.
+
+// Dispatch, lanes, system information and threading only: no kernels compiled (docs/building.md).
+#define EK_ONLY_DISPATCH 1
+
 #include <cstdio>
 #include <cstring>
 #include <string>

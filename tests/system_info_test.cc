@@ -2,6 +2,10 @@
 //
 // CPU name and caches, read from cpuid / /proc/cpuinfo and /sys (also under qemu-user, where
 // /sys is the host's).
+
+// Dispatch, lanes, system information and threading only: no kernels compiled (docs/building.md).
+#define EK_ONLY_DISPATCH 1
+
 #include <sys/stat.h>
 
 #include "ek/system_info.h"

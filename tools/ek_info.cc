@@ -7,10 +7,17 @@
 //   ek-info --json     one JSON object: selected_target, compiled_targets, supported_targets,
 //                      detected_targets, lanes, disabled_lanes, caches, opencl_devices, ...
 // Exit status: 0, or 1 if EK_TARGETS / EK_DISABLE_LANES is invalid (the error is printed).
+
+// Dispatch, lanes, system information and threading only: no kernels compiled (docs/building.md).
+#define EK_ONLY_DISPATCH 1
+
 #include <cstdio>
 #include <cstring>
 
-#include "ek/ek.h"
+#include "ek/cpu_features.h"
+#include "ek/dispatch.h"
+#include "ek/system_info.h"
+#include "ek/version.h"
 #include "ek/opencl/loader.h"
 
 namespace {

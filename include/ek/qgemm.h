@@ -40,6 +40,9 @@
 #include "ek/tensor_validate.h"
 
 #include "ek/detail/compile_targets.h"  // all per-target code of ek, once per target
+#ifdef EK_ONLY_DISPATCH
+#error "ek/qgemm.h needs the kernels: EK_ONLY_DISPATCH is defined in this translation unit"
+#endif
 
 namespace ek {
 

@@ -110,11 +110,11 @@ HWY_INLINE void StoreOutput(DF df, hn::Vec<DF> v, void* p, DType type, size_t co
 }
 
 // The part of B the tiles will read next (the next column tile's sliver of pre-packed B, or the
-// next column chunk of a view of B before it is packed): rows of `line_count` cache lines, `row_stride`
-// bytes apart. Every tile over the current sliver or chunk prefetches its share of those lines, one
-// line every `every` k steps of its micro-kernel, so that memory streams B while the FMAs run
-// instead of the first row tile waiting for it (and the hardware prefetchers, which stop at page
-// boundaries, need not follow the jumps between panels or rows).
+// next column chunk of a view of B before it is packed): rows of cache lines, `row_stride` bytes
+// apart. Every tile over the current sliver or chunk prefetches its share of those lines
+// (ShareOfRegion), one line every every_mask + 1 k steps of its micro-kernel, so that memory
+// streams B while the FMAs run instead of the first row tile waiting for it (and the hardware
+// prefetchers, which stop at page boundaries, need not follow the jumps between panels or rows).
 struct PrefetchShare {
   const uint8_t* line = nullptr;      // the first line of this tile's share
   const uint8_t* row_end = nullptr;   // the end of that line's row
@@ -140,7 +140,7 @@ struct TileOperands {
   int64_t k_begin = 0;
   bool load_c = false;  // start from C (accumulate, or a later K block)
   bool finish = false;  // last K block: add bias, clamp, store in C's type; else store f32 partial sums
-  PrefetchShare prefetch;  // this tile's share of the next B sliver or chunk (PrefetchPlan)
+  PrefetchShare prefetch;  // this tile's share of the next B sliver or chunk (none: lines = 0)
 };
 
 // Tiles whose columns are all valid, with an f32 C, keep C in the accumulators directly: loaded
