@@ -4,8 +4,8 @@
 // target dispatch selects (the same one the kernels run on):
 //   FmaPeakGflops:  f32 FMAs on 12 independent accumulators (more than latency x ports on
 //                   every target), registers only.
-//   DramReadGBps:   a vector sum over 1 GiB (far beyond any last-level cache), the best of a plain
-//                   stream and of software prefetch 1, 4 or 16 KiB ahead.
+//   DramReadGBps:   a vector sum over 1 GiB (far beyond any last-level cache), the best of 1 or 8
+//                   interleaved streams, with or without software prefetch 4 KiB ahead.
 // Its own Highway foreach_target pass; no ek code in this TU.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "machine_peaks.cc"
@@ -76,27 +76,28 @@ size_t DotChains(size_t iterations, int32_t* sink) {
   return 4 * hn::Lanes(d);
 }
 
-// The sum of `count` floats; with prefetch_bytes > 0, each 64-byte line is also prefetched that
-// many bytes ahead (reads then do not wait for the hardware prefetchers to ramp up at every page).
-float SumFloats(const float* HWY_RESTRICT p, size_t count, size_t prefetch_bytes) {
-  const hn::ScalableTag<float> d;
+// The sum of `count` floats read as `streams` interleaved sequential streams (stream s is the
+// s-th contiguous part of the buffer; one 64-byte line of each per step); with prefetch_bytes
+// > 0, each line is also prefetched that many bytes ahead. Several streams keep more lines in
+// flight than one (the hardware prefetchers track each), as GEMV does with its rows or panels.
+float SumFloats(const float* HWY_RESTRICT p, size_t count, size_t streams, size_t prefetch_bytes) {
+  const hn::CappedTag<float, 16> d;
   const size_t n = hn::Lanes(d);
-  auto s0 = hn::Zero(d), s1 = hn::Zero(d), s2 = hn::Zero(d), s3 = hn::Zero(d);
-  size_t i = 0;
-  const size_t line_floats = 16, ahead = prefetch_bytes / sizeof(float);
-  size_t next_prefetch = 0;
-  for (; i + 4 * n <= count; i += 4 * n) {
-    if (prefetch_bytes) {
-      for (; next_prefetch <= i + 4 * n; next_prefetch += line_floats) hwy::Prefetch(p + next_prefetch + ahead);
+  constexpr size_t kLineFloats = 16;
+  const size_t per_stream = count / streams / kLineFloats * kLineFloats;
+  const size_t ahead = prefetch_bytes / sizeof(float);
+  auto s0 = hn::Zero(d), s1 = hn::Zero(d);
+  for (size_t i = 0; i < per_stream; i += kLineFloats) {
+    for (size_t s = 0; s < streams; ++s) {
+      const float* HWY_RESTRICT line = p + s * per_stream + i;
+      if (prefetch_bytes) hwy::Prefetch(line + ahead);
+      for (size_t j = 0; j < kLineFloats; j += 2 * n) {
+        s0 = hn::Add(s0, hn::LoadU(d, line + j));
+        if (j + n < kLineFloats) s1 = hn::Add(s1, hn::LoadU(d, line + j + n));
+      }
     }
-    s0 = hn::Add(s0, hn::LoadU(d, p + i));
-    s1 = hn::Add(s1, hn::LoadU(d, p + i + n));
-    s2 = hn::Add(s2, hn::LoadU(d, p + i + 2 * n));
-    s3 = hn::Add(s3, hn::LoadU(d, p + i + 3 * n));
   }
-  float tail = 0.0f;
-  for (; i < count; ++i) tail += p[i];
-  return hn::ReduceSum(d, hn::Add(hn::Add(s0, s1), hn::Add(s2, s3))) + tail;
+  return hn::ReduceSum(d, hn::Add(s0, s1));
 }
 
 }  // namespace HWY_NAMESPACE
@@ -155,15 +156,18 @@ double DramReadGBps() {
   const size_t count = size_t{1} << 28;  // 1 GiB of floats
   std::vector<float> data(count, 1.0f);
   double best = 0;
-  // The best of a plain stream and of software prefetch at a few distances: the kernels prefetch,
-  // so the fraction of this figure they reach compares like with like.
-  for (const size_t prefetch_bytes : {size_t{0}, size_t{1024}, size_t{4096}, size_t{16384}}) {
-    for (int trial = 0; trial < 2; ++trial) {
-      const auto start = std::chrono::steady_clock::now();
-      float s = HWY_DYNAMIC_DISPATCH(SumFloats)(data.data(), count, prefetch_bytes);
-      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      benchmark::DoNotOptimize(s);
-      best = std::max(best, static_cast<double>(count) * 4.0 / seconds * 1e-9);
+  // The best of 1 and 8 streams, plain or with software prefetch 4 KiB ahead: the kernels read
+  // several streams and prefetch, so the fraction of this figure they reach compares like with
+  // like.
+  for (const size_t streams : {size_t{1}, size_t{8}}) {
+    for (const size_t prefetch_bytes : {size_t{0}, size_t{4096}}) {
+      for (int trial = 0; trial < 2; ++trial) {
+        const auto start = std::chrono::steady_clock::now();
+        float s = HWY_DYNAMIC_DISPATCH(SumFloats)(data.data(), count, streams, prefetch_bytes);
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        benchmark::DoNotOptimize(s);
+        best = std::max(best, static_cast<double>(count) * 4.0 / seconds * 1e-9);
+      }
     }
   }
   cached = best;

@@ -226,13 +226,13 @@ TEST_CASE("Gemm results are bitwise identical: packed or not, any K blocking, 1 
     INFO("target " << ek::TargetName(target));
     const Case cases[] = {
         {1, 300, 257},                                            // GEMV
-        // GEMV on a row-major B, rows streamed: two column blocks, a tail of 4 columns, K not a
-        // multiple of the 8-row groups, f16 weights, strided, bias, accumulate, clamp.
-        {2, 2100, 19, DType::kF32, DType::kF16, DType::kF32, false, true, true, true, Activation::kClamp},
+        // GEMV on a row-major B, rows streamed: two column blocks (4096 + 4: the second one
+        // narrower than a vector), K not a multiple of the 8-row groups, f16 weights, strided,
+        // bias, accumulate, clamp.
+        {2, 4100, 19, DType::kF32, DType::kF16, DType::kF32, false, true, true, true, Activation::kClamp},
         {1, 4100, 600},                                           // and two K blocks of the decode tiles (variants)
-        // Rows streamed for 3..16 rows: two column blocks (4096 + 104: 8 columns one lane wide
-        // on 16-lane targets), K = 2 groups of 8 + 5; and a block with a 3-column tail, K = 75
-        // groups, two K blocks of the tiles in the variants.
+        // 3..16 rows on a view of B, packed on the fly: wide tasks (1024 columns) with chunks of
+        // 256 and a last partial panel, f16 weights; then K in three blocks (256 + 256 + 88).
         {16, 4200, 21, DType::kF32, DType::kF16, DType::kF32, false, true, true, true, Activation::kRelu},
         {5, 4099, 600},
         {7, 129, 100, DType::kF32, DType::kF16, DType::kF32},     // decode, f16 weights
