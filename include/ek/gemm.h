@@ -96,6 +96,12 @@ constexpr uintptr_t kPackedAlign = 4;  // packed weights: aligned for every elem
 
 inline size_t AlignBytes(size_t x) { return (x + kWorkspaceAlign - 1) / kWorkspaceAlign * kWorkspaceAlign; }
 
+// Tasks for `flops` of work: one per min_flops_per_task, at least 1, at most max_tasks.
+inline int64_t TaskCount(int64_t flops, int64_t min_flops_per_task, int64_t max_tasks) {
+  const int64_t tasks = flops / min_flops_per_task;
+  return tasks < 1 ? 1 : tasks > max_tasks ? max_tasks : tasks;
+}
+
 inline bool IsWeightType(DType t) { return t == DType::kF32 || t == DType::kF16 || t == DType::kBF16; }
 
 inline int64_t PanelStrideBytes(int64_t k, DType type) {
@@ -329,9 +335,10 @@ namespace gemm_internal {
 // The plan: decode or blocked, block sizes, tasks and, for a view of B, the chunks each task
 // packs. Depends on the problem, the options, the caches and the selected target's tile; never
 // on the thread count.
-inline void PlanGemm(detail::GemmCall* call, const GemmOptions& o, bool b_view) {
+inline void PlanGemm(detail::GemmCall* call, const GemmOptions& o, const TensorView* b) {
   using namespace detail;
   GemmTaskArgs& g = call->args;
+  const bool b_view = b != nullptr;
   TileShape tile;
   HWY_DYNAMIC_DISPATCH(GemmTileShape)(&tile);
   const int64_t flops = 2 * g.m * g.n * g.k;
@@ -363,9 +370,7 @@ inline void PlanGemm(detail::GemmCall* call, const GemmOptions& o, bool b_view) 
   if (g.kc > g.k) g.kc = g.k;
   if (g.decode) {
     const int64_t decode_cols = static_cast<int64_t>(g.m <= 2 ? tile.decode_vectors : tile.vectors) * lanes;
-    int64_t tasks = flops / kMinDecodeFlopsPerTask;
-    tasks = tasks < 1 ? 1 : tasks > kMaxDecodeTasks ? kMaxDecodeTasks : tasks;
-    g.nc = RoundUp(CeilDiv(g.n, tasks), decode_cols);
+    g.nc = RoundUp(CeilDiv(g.n, TaskCount(flops, kMinDecodeFlopsPerTask, kMaxDecodeTasks)), decode_cols);
     if (stream_b && g.nc < kStreamBMinColumns) g.nc = RoundUp(kStreamBMinColumns, decode_cols);
     g.mc = g.m;
   } else {
@@ -375,8 +380,7 @@ inline void PlanGemm(detail::GemmCall* call, const GemmOptions& o, bool b_view) 
     // = sqrt(tasks * |A| / |B|) (square problems: sqrt(tasks); a small M against large weights,
     // e.g. 64 x 4096 x 4096: one row block, B read from memory once). A view of B: tasks are
     // column blocks over all rows, so that each part of B is packed once.
-    int64_t tasks = flops / kMinBlockedFlopsPerTask;
-    tasks = tasks < 1 ? 1 : tasks > kMaxBlockedTasks ? kMaxBlockedTasks : tasks;
+    const int64_t tasks = TaskCount(flops, kMinBlockedFlopsPerTask, kMaxBlockedTasks);
     const double a_bytes = static_cast<double>(g.m) * static_cast<double>(g.k) * 4.0;
     const double b_bytes = static_cast<double>(g.k) * static_cast<double>(g.n) * static_cast<double>(weight_bytes);
     // Tasks over a view of B larger than a slot are column blocks over all rows (each part of B
@@ -401,10 +405,21 @@ inline void PlanGemm(detail::GemmCall* call, const GemmOptions& o, bool b_view) 
     }
   }
   if (o.blocking.nc > 0) g.nc = o.blocking.nc;
+  // GEMV on a row-major view of B, f32 C: its rows streamed (gemm-inl.h, RunRowStreamTask),
+  // one K block, column blocks of at least kRowStreamMinColumns (runs of 16 KiB of each f32 row;
+  // measured on Zen2, best of medians: 1x11008x4096 at 2048 / 4096 / 16384 columns 7.4 / 7.9 /
+  // 9.0 GFLOP/s, 1x4096x4096 7.9 / 9.0 / -: longer runs read DRAM faster, fewer tasks share less
+  // among threads). With options.blocking.nc set, the tiles run on B packed on the fly instead.
+  const bool b_row_major = b_view && !o.transpose_b && (b->strides[1] == 1 || g.n == 1);
+  g.row_stream = g.decode && g.m <= 2 && b_row_major && g.c_type == DType::kF32 && o.blocking.nc == 0;
+  if (g.row_stream) {
+    g.kc = g.k;
+    if (g.nc < kRowStreamMinColumns) g.nc = kRowStreamMinColumns;
+  }
   g.column_blocks = CeilDiv(g.n, g.nc);
   g.row_block_rows = g.decode || view_tasks_by_column ? g.m : g.mc;
   call->num_tasks = static_cast<size_t>(CeilDiv(g.m, g.row_block_rows) * g.column_blocks);
-  if (b_view) {
+  if (b_view && !g.row_stream) {
     // The chunk a task packs at a time: at most kPackChunkColumns columns and kPackSlotMaxBytes
     // (in L2 with the row block's A), a multiple of every tile width.
     int64_t columns = g.nc < kPackChunkColumns ? RoundUp(g.nc, kPanelWidth) : kPackChunkColumns;
@@ -455,11 +470,10 @@ inline Status PrepareGemm(const TensorView& a, const TensorView* b, const Packed
   EK_RETURN_IF_ERROR(ActivationBounds(o.activation, o.clamp_min, o.clamp_max, &g.clamp_min, &g.clamp_max));
   g.f16_arithmetic = o.allow_f16_arithmetic && a.dtype == DType::kF16 && b_type == DType::kF16 &&
                      c.dtype == DType::kF16 && (a.strides[1] == 1 || k == 1) && GemmF16ArithmeticAvailable();
-  PlanGemm(call, o, b != nullptr);
+  PlanGemm(call, o, b);
   if (g.f16_arithmetic) {
     // Reads A as it is and B packed; tasks are column blocks (multiples of a panel), all rows.
-    int64_t tasks = 2 * g.m * g.n * g.k / kMinDecodeFlopsPerTask;
-    tasks = tasks < 1 ? 1 : tasks > kMaxDecodeTasks ? kMaxDecodeTasks : tasks;
+    const int64_t tasks = TaskCount(2 * g.m * g.n * g.k, kMinDecodeFlopsPerTask, kMaxDecodeTasks);
     g.nc = RoundUp(CeilDiv(g.n, tasks), 4 * kPanelWidth);
     g.column_blocks = CeilDiv(g.n, g.nc);
     call->num_tasks = static_cast<size_t>(g.column_blocks);
@@ -474,22 +488,6 @@ inline Status PrepareGemm(const TensorView& a, const TensorView* b, const Packed
   }
   call->stage_a = a.dtype != DType::kF32 || (a.strides[1] != 1 && k > 1);
   call->staged_a_bytes = call->stage_a ? AlignBytes(static_cast<size_t>(g.m * k) * 4) : 0;
-  call->pack_b = false;
-  call->packed_b_bytes = 0;
-  const bool b_row_major = b && !o.transpose_b && (b->strides[1] == 1 || n == 1);
-  if (g.decode && g.m <= 2 && b_row_major && g.c_type == DType::kF32 && o.blocking.nc == 0) {
-    // GEMV on a row-major B: its rows streamed (gemm-inl.h, RunRowStreamTask), column blocks of
-    // at least kRowStreamMinColumns (runs of 16 KiB of each f32 row; measured on Zen2, best of
-    // medians: 1x11008x4096 at 2048 / 4096 / 16384 columns 7.4 / 7.9 / 9.0 GFLOP/s, 1x4096x4096
-    // 7.9 / 9.0 / -: longer runs read DRAM faster, fewer tasks share less among threads).
-    g.row_stream = true;
-    g.kc = g.k;
-    if (g.nc < kRowStreamMinColumns) g.nc = kRowStreamMinColumns;
-    g.column_blocks = CeilDiv(g.n, g.nc);
-    call->num_tasks = static_cast<size_t>(g.column_blocks);
-    call->pack_slot_bytes = 0;
-    g.pack_columns = 0;
-  }
   call->workspace_bytes = call->staged_a_bytes + call->num_tasks * call->pack_slot_bytes +
                           (call->pack_slot_bytes > 0 ? kWorkspaceAlign : 0);
   return Status::Ok();
@@ -542,7 +540,7 @@ inline Status RunGemm(const TensorView& a, const TensorView* b, const PackedWeig
   }
   if (call.pack_slot_bytes > 0) {
     const uintptr_t slots = reinterpret_cast<uintptr_t>(ws + call.packed_b_bytes + call.staged_a_bytes);
-    g.pack_slots = reinterpret_cast<uint8_t*>((slots + kWorkspaceAlign - 1) / kWorkspaceAlign * kWorkspaceAlign);
+    g.pack_slots = reinterpret_cast<uint8_t*>(AlignBytes(slots));
     g.pack_slot_bytes = call.pack_slot_bytes;
   }
   if (g.f16_arithmetic) {

@@ -418,6 +418,7 @@ HWY_NOINLINE void PackBChunk(const detail::GemmTaskArgs& g, int64_t k0, int64_t 
   const TW* HWY_RESTRICT src = static_cast<const TW*>(g.b) + k0 * g.b_k_stride + col0 * g.b_n_stride;
   const int64_t full_panels = cols / kW;
   const int64_t panel_elements = k_count * kW;
+  int64_t done_panels = 0;  // by the fast paths below; the rest by the general loop at the end
   if (g.b_n_stride == 1) {
     // Row-major: each row's run of `cols` elements read in order, a panel row (64 bytes of f32)
     // at a time.
@@ -432,6 +433,7 @@ HWY_NOINLINE void PackBChunk(const detail::GemmTaskArgs& g, int64_t k0, int64_t 
         std::memcpy(dst + p * panel_elements + kk * kW, row + p * kW, kW * sizeof(TW));
       }
     }
+    done_panels = full_panels;
   } else if (sizeof(TW) == 4 && g.b_k_stride == 1) {
     // Transposed f32 ([N x K]: a column of B is contiguous along k): 4 x 4 blocks transposed in
     // 128-bit vectors (4 columns x 4 k in, 4 k x 4 columns out), the last k % 4 one at a time.
@@ -442,24 +444,17 @@ HWY_NOINLINE void PackBChunk(const detail::GemmTaskArgs& g, int64_t k0, int64_t 
         }
       }
     }
-  } else {
-    // Transposed 16-bit weights or any strides: per panel, the 16 columns are read together,
-    // k by k.
-    for (int64_t p = 0; p < full_panels; ++p) {
-      const TW* HWY_RESTRICT column0 = src + p * kW * g.b_n_stride;
-      TW* HWY_RESTRICT panel = dst + p * panel_elements;
-      for (int64_t kk = 0; kk < k_count; ++kk) {
-        for (int64_t j = 0; j < kW; ++j) panel[kk * kW + j] = column0[j * g.b_n_stride + kk * g.b_k_stride];
-      }
-    }
+    done_panels = full_panels;
   }
-  const int64_t rest = cols - full_panels * kW;  // the last, partial panel: zeros past `cols`
-  if (rest > 0) {
-    const TW* HWY_RESTRICT column0 = src + full_panels * kW * g.b_n_stride;
-    TW* HWY_RESTRICT panel = dst + full_panels * panel_elements;
+  // Any strides (transposed 16-bit weights among them), and the last, partial panel of every
+  // layout: per panel, its columns read together, k by k; zeros past `cols`.
+  for (int64_t p = done_panels; p * kW < cols; ++p) {
+    const int64_t valid = HWY_MIN(kW, cols - p * kW);
+    const TW* HWY_RESTRICT column0 = src + p * kW * g.b_n_stride;
+    TW* HWY_RESTRICT panel = dst + p * panel_elements;
     for (int64_t kk = 0; kk < k_count; ++kk) {
       for (int64_t j = 0; j < kW; ++j) {
-        panel[kk * kW + j] = j < rest ? column0[j * g.b_n_stride + kk * g.b_k_stride] : TW();
+        panel[kk * kW + j] = j < valid ? column0[j * g.b_n_stride + kk * g.b_k_stride] : TW();
       }
     }
   }
