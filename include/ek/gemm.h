@@ -369,7 +369,8 @@ inline void PlanGemm(detail::GemmCall* call, const GemmOptions& o, const TensorV
   }
   if (g.kc > g.k) g.kc = g.k;
   if (g.decode) {
-    const int64_t decode_cols = static_cast<int64_t>(g.m <= 2 ? tile.decode_vectors : tile.vectors) * lanes;
+    const size_t decode_vectors = g.m == 1 ? tile.gemv_vectors : g.m == 2 ? tile.decode_vectors : tile.vectors;
+    const int64_t decode_cols = static_cast<int64_t>(decode_vectors) * lanes;
     g.nc = RoundUp(CeilDiv(g.n, TaskCount(flops, kMinDecodeFlopsPerTask, kMaxDecodeTasks)), decode_cols);
     if (stream_b && g.nc < kStreamBMinColumns) g.nc = RoundUp(kStreamBMinColumns, decode_cols);
     g.mc = g.m;

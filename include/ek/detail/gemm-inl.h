@@ -57,11 +57,21 @@ constexpr size_t kGemmTileVectors = 4;
 constexpr size_t kGemmTileRows = 4;
 constexpr size_t kGemmTileVectors = 2;
 #endif
-// Tiles of 1 or 2 rows (decode) have registers to spare: 4 vectors wide, so GEMV runs 4
-// independent chains per row (8 + 4 + 1 registers at most).
+// Decode tiles have registers to spare. Two rows (M = 2): 4 vectors wide, 4 independent FMA
+// chains per row (8 accumulators + 4 B + 2 A broadcasts). One row (GEMV, M = 1): as wide as 8
+// vectors allow, up to 64 columns = 4 panels of packed B, so that DRAM streams 4 panels at once
+// (measured on Zen2, GEMV over 11008 x 4096 packed f32: 1 / 2 / 4 / 6 panels at once 14 / 19 /
+// 22 / 23 GB/s, row-major rows 8 at a time 24 GB/s). Registers: 8 accumulators + 1 A broadcast
+// + 1-2 B (AVX2, NEON, SSE: 64, 32, 32 columns); AVX-512: 4 (64 columns).
 constexpr size_t kDecodeTileVectors = 4;
-constexpr size_t kMaxTileVectors = 4;  // the pointer arrays below hold this many
-static_assert(kGemmTileRows <= 8 && kGemmTileVectors <= kMaxTileVectors, "MultiplyTile names 8 x 4 accumulators");
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+constexpr size_t kGemvTileVectors = 4;
+#else
+constexpr size_t kGemvTileVectors = 8;
+#endif
+constexpr size_t kMaxTileVectors = 8;  // the pointer arrays below hold this many
+static_assert(kGemmTileRows <= 8 && kGemmTileVectors <= kMaxTileVectors && kGemvTileVectors <= kMaxTileVectors,
+              "MultiplyTile names 8 x 8 accumulators");
 
 // Vectors of at most one panel (16 floats): a vector never straddles panels of packed B.
 using GemmTag = hn::CappedTag<float, static_cast<size_t>(detail::kPanelWidth)>;
@@ -198,17 +208,23 @@ HWY_NOINLINE void FinishTile(DF df, const detail::GemmTaskArgs& g, const TileOpe
 // elements. acc_R_V is row R, vector V; those outside kRows x kVectors are never touched and the
 // compiler drops them.
 #define EK_TILE_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
-#define EK_TILE_DECLARE_ROW(R) \
-  VF acc_##R##_0 = hn::Zero(df), acc_##R##_1 = hn::Zero(df), acc_##R##_2 = hn::Zero(df), acc_##R##_3 = hn::Zero(df);
+#define EK_TILE_DECLARE_ROW(R)                                                                               \
+  VF acc_##R##_0 = hn::Zero(df), acc_##R##_1 = hn::Zero(df), acc_##R##_2 = hn::Zero(df), acc_##R##_3 = hn::Zero(df); \
+  VF acc_##R##_4 = hn::Zero(df), acc_##R##_5 = hn::Zero(df), acc_##R##_6 = hn::Zero(df), acc_##R##_7 = hn::Zero(df);
 #define EK_TILE_FOR_VECTORS(R, X)          \
   X(R, 0)                                  \
   if constexpr (kVectors > 1) { X(R, 1) }  \
   if constexpr (kVectors > 2) { X(R, 2) }  \
-  if constexpr (kVectors > 3) { X(R, 3) }
+  if constexpr (kVectors > 3) { X(R, 3) }  \
+  if constexpr (kVectors > 4) { X(R, 4) }  \
+  if constexpr (kVectors > 5) { X(R, 5) }  \
+  if constexpr (kVectors > 6) { X(R, 6) }  \
+  if constexpr (kVectors > 7) { X(R, 7) }
 #define EK_TILE_LOAD(R, V) acc_##R##_##V = hn::LoadU(df, io + R * io_stride + V * lanes);
 #define EK_TILE_LOAD_ROW(R) \
   if constexpr (R < kRows) { EK_TILE_FOR_VECTORS(R, EK_TILE_LOAD) }
 #define EK_TILE_FMA(R, V) acc_##R##_##V = hn::MulAdd(a_##R, b_##V, acc_##R##_##V);
+#define EK_TILE_LOAD_FMA(R, V) acc_##R##_##V = hn::MulAdd(a_##R, LoadAsF32(df, b##V), acc_##R##_##V);
 #define EK_TILE_STEP_ROW(R)                            \
   if constexpr (R < kRows) {                           \
     const VF a_##R = hn::Set(df, t.a_rows[R][k]);      \
@@ -243,6 +259,10 @@ HWY_INLINE void MultiplyTile(DF df, const detail::GemmTaskArgs& g, const TileOpe
   const TW* HWY_RESTRICT b1 = static_cast<const TW*>(t.b_vectors[1]);
   const TW* HWY_RESTRICT b2 = static_cast<const TW*>(t.b_vectors[2]);
   const TW* HWY_RESTRICT b3 = static_cast<const TW*>(t.b_vectors[3]);
+  const TW* HWY_RESTRICT b4 = static_cast<const TW*>(t.b_vectors[4]);
+  const TW* HWY_RESTRICT b5 = static_cast<const TW*>(t.b_vectors[5]);
+  const TW* HWY_RESTRICT b6 = static_cast<const TW*>(t.b_vectors[6]);
+  const TW* HWY_RESTRICT b7 = static_cast<const TW*>(t.b_vectors[7]);
   const size_t stride = t.b_k_stride;
   // Runs of k steps with nothing but loads and FMAs, each after one prefetch of this tile's share
   // (PrefetchShare: a line every 2^n steps); once the share is done, one run to the end.
@@ -263,18 +283,38 @@ HWY_INLINE void MultiplyTile(DF df, const detail::GemmTaskArgs& g, const TileOpe
       run_end = HWY_MIN(t.k_count, k + every);
     }
     for (; k < run_end; ++k) {
-      const VF b_0 = LoadAsF32(df, b0);
-      const VF b_1 = LoadAsF32(df, b1);
-      const VF b_2 = LoadAsF32(df, b2);
-      const VF b_3 = LoadAsF32(df, b3);
-      (void)b_1;
-      (void)b_2;
-      (void)b_3;
+      if constexpr (kRows == 1) {
+        // One row (GEMV): per vector a load and an FMA, in that order in the source: loading
+        // all vectors first would need 8 more registers for converted 16-bit weights and spill
+        // an accumulator on AVX2 (measured: bf16 GEMV 72-80% -> see docs/gemm.md).
+        const VF a_0 = hn::Set(df, t.a_rows[0][k]);
+        EK_TILE_FOR_VECTORS(0, EK_TILE_LOAD_FMA)
+      } else {
+        const VF b_0 = LoadAsF32(df, b0);
+        const VF b_1 = LoadAsF32(df, b1);
+        const VF b_2 = LoadAsF32(df, b2);
+        const VF b_3 = LoadAsF32(df, b3);
+        const VF b_4 = LoadAsF32(df, b4);
+        const VF b_5 = LoadAsF32(df, b5);
+        const VF b_6 = LoadAsF32(df, b6);
+        const VF b_7 = LoadAsF32(df, b7);
+        (void)b_1;
+        (void)b_2;
+        (void)b_3;
+        (void)b_4;
+        (void)b_5;
+        (void)b_6;
+        (void)b_7;
+        EK_TILE_ROWS(EK_TILE_STEP_ROW)
+      }
       b0 += stride;
       b1 += stride;
       b2 += stride;
       b3 += stride;
-      EK_TILE_ROWS(EK_TILE_STEP_ROW)
+      b4 += stride;
+      b5 += stride;
+      b6 += stride;
+      b7 += stride;
     }
   }
   if (epilogue) {
@@ -289,6 +329,7 @@ HWY_INLINE void MultiplyTile(DF df, const detail::GemmTaskArgs& g, const TileOpe
 #undef EK_TILE_LOAD
 #undef EK_TILE_LOAD_ROW
 #undef EK_TILE_FMA
+#undef EK_TILE_LOAD_FMA
 #undef EK_TILE_STEP_ROW
 #undef EK_TILE_EPILOGUE
 #undef EK_TILE_EPILOGUE_ROW
@@ -410,7 +451,7 @@ HWY_INLINE void TransposeColumns4(const TW* HWY_RESTRICT src, int64_t column_str
 // ek/gemm.h's kPackSlotMaxBytes) is written, then read back from L2 by the column tiles: no
 // B-sized workspace, and B is read from memory once per task (tasks over a large view of B are
 // column blocks covering every row).
-constexpr int64_t kPackPrefetchRows = 16;  // rows of B ahead: each row is a separate run (pages apart)
+constexpr int64_t kPackRowGroup = 8;  // rows of a row-major B read side by side
 template <typename TW>
 HWY_NOINLINE void PackBChunk(const detail::GemmTaskArgs& g, int64_t k0, int64_t k_count, int64_t col0, int64_t cols,
                              TW* HWY_RESTRICT dst) {
@@ -420,17 +461,17 @@ HWY_NOINLINE void PackBChunk(const detail::GemmTaskArgs& g, int64_t k0, int64_t 
   const int64_t panel_elements = k_count * kW;
   int64_t done_panels = 0;  // by the fast paths below; the rest by the general loop at the end
   if (g.b_n_stride == 1) {
-    // Row-major: each row's run of `cols` elements read in order, a panel row (64 bytes of f32)
-    // at a time.
-    const int64_t line_elements = 64 / static_cast<int64_t>(sizeof(TW));
-    for (int64_t kk = 0; kk < k_count; ++kk) {
-      const TW* HWY_RESTRICT row = src + kk * g.b_k_stride;
-      if (kk + kPackPrefetchRows < k_count) {
-        const TW* ahead = row + kPackPrefetchRows * g.b_k_stride;
-        for (int64_t j = 0; j < cols; j += line_elements) hwy::Prefetch(ahead + j);
-      }
+    // Row-major: groups of kPackRowGroup rows, their runs of `cols` elements read side by side, a
+    // panel row (64 bytes of f32) of each row in turn: several runs in flight at once is what
+    // DRAM and the prefetchers stream best (measured on Zen2, 4096 x 4096 f32 packed in chunks
+    // of 256 x 256: 5.8 GB/s one row after another, 8.4 with each row prefetched 16 rows
+    // ahead, 10.2 with 8 rows side by side).
+    for (int64_t k_group = 0; k_group < k_count; k_group += kPackRowGroup) {
+      const int64_t group_end = HWY_MIN(k_count, k_group + kPackRowGroup);
       for (int64_t p = 0; p < full_panels; ++p) {
-        std::memcpy(dst + p * panel_elements + kk * kW, row + p * kW, kW * sizeof(TW));
+        for (int64_t kk = k_group; kk < group_end; ++kk) {
+          std::memcpy(dst + p * panel_elements + kk * kW, src + kk * g.b_k_stride + p * kW, kW * sizeof(TW));
+        }
       }
     }
     done_panels = full_panels;
@@ -551,7 +592,10 @@ HWY_INLINE void RunTaskTiles(const detail::GemmTaskArgs& g, size_t task, int64_t
         // Pre-packed B: the next column tile's sliver (or the first one of the next K block).
         const void* next_sliver = nullptr;
         int64_t sliver_panels = 0, sliver_k = 0;
-        if (!pack) {
+        // Not for GEMV tiles: they stream 4 panels at once, which the hardware prefetchers
+        // follow; prefetching the next sliver too was slower (Zen2, 1x11008x4096 packed, driver
+        // medians 9.7 -> 11.1 GFLOP/s without it).
+        if (!pack && kMaxRows > 1) {
           const bool last_tile = col + tile_cols >= chunk_end;
           const int64_t nk0 = last_tile ? next_k0 : k0, nk = last_tile ? next_k_count : k_count;
           const int64_t ncol = last_tile ? col_begin : col + tile_cols;
@@ -592,14 +636,16 @@ HWY_NOINLINE void RunBlockedTask(const detail::GemmTaskArgs& g, size_t task) {
   RunTaskTiles<TW, kGemmTileRows, kGemmTileVectors>(g, task, row_begin, row_end, col_begin, col_end);
 }
 
-// Decode (m <= 16): task = column block [nc columns] of C, all rows. 1-2 rows (GEMV): tiles of
-// 2 rows x 4 vectors (4 independent FMA chains per row), one K block (B is read once). 3..16
+// Decode (m <= 16): task = column block [nc columns] of C, all rows. 1 row (GEMV): tiles of 1 row
+// x kGemvTileVectors; 2 rows: 2 rows x 4 vectors; one K block for both (B is read once). 3..16
 // rows: the GEMM tile, K blocks of kc so that the column tile's B sliver is read from memory by
 // the first row group and from L1 / L2 by the others.
 template <typename TW>
 HWY_NOINLINE void RunDecodeTask(const detail::GemmTaskArgs& g, size_t task) {
   const int64_t col_begin = static_cast<int64_t>(task) * g.nc, col_end = HWY_MIN(g.n, col_begin + g.nc);
-  if (g.m <= 2) {
+  if (g.m == 1) {
+    RunTaskTiles<TW, 1, kGemvTileVectors>(g, task, 0, g.m, col_begin, col_end);
+  } else if (g.m == 2) {
     RunTaskTiles<TW, 2, kDecodeTileVectors>(g, task, 0, g.m, col_begin, col_end);
   } else {
     RunTaskTiles<TW, kGemmTileRows, kGemmTileVectors>(g, task, 0, g.m, col_begin, col_end);
@@ -805,6 +851,7 @@ inline void GemmTileShape(detail::TileShape* shape) {
   shape->rows = kGemmTileRows;
   shape->vectors = kGemmTileVectors;
   shape->decode_vectors = kDecodeTileVectors;
+  shape->gemv_vectors = kGemvTileVectors;
   shape->lanes = hn::Lanes(df);
 }
 

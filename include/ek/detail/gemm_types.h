@@ -24,7 +24,8 @@ constexpr int64_t kF16Block = 32;
 struct TileShape {
   size_t rows = 1;         // mr: rows of A / C per tile in the blocked GEMM
   size_t vectors = 1;      // column vectors per tile in the blocked GEMM (nr = vectors * lanes)
-  size_t decode_vectors = 1;  // column vectors per tile when a tile has 1 or 2 rows (decode)
+  size_t decode_vectors = 1;  // column vectors per tile when a tile has 2 rows (decode, M = 2)
+  size_t gemv_vectors = 1;    // column vectors per tile when a tile has 1 row (decode, M = 1)
   size_t lanes = 1;        // f32 lanes per vector (capped at kPanelWidth)
 };
 
