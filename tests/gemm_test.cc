@@ -231,6 +231,12 @@ TEST_CASE("Gemm results are bitwise identical: packed or not, any K blocking, 1 
         // bias, accumulate, clamp.
         {2, 4100, 19, DType::kF32, DType::kF16, DType::kF32, false, true, true, true, Activation::kClamp},
         {1, 4100, 600},                                           // and two K blocks of the decode tiles (variants)
+        // GEMV on a transposed B, its columns streamed 8 at a time: N % 8 = 4 and K % 4 = 1;
+        // two rows of A, bf16 weights, f16 C, strided, bias, accumulate, clamp; f16 weights
+        // with two column blocks (1024 + 1027) and a ReLU.
+        {1, 300, 257, DType::kF32, DType::kF32, DType::kF32, true},
+        {2, 1100, 19, DType::kF32, DType::kBF16, DType::kF16, true, true, true, true, Activation::kClamp},
+        {1, 2051, 62, DType::kF32, DType::kF16, DType::kF32, true, false, true, false, Activation::kRelu},
         // 3..16 rows on a view of B, packed on the fly: wide tasks (1024 columns) with chunks of
         // 256 and a last partial panel, f16 weights; then K in three blocks (256 + 256 + 88).
         {16, 4200, 21, DType::kF32, DType::kF16, DType::kF32, false, true, true, true, Activation::kRelu},
@@ -271,6 +277,34 @@ TEST_CASE("Gemm results are bitwise identical: packed or not, any K blocking, 1 
 
 // A view of B is packed on the fly, a K block x column chunk at a time, into one slot per task:
 // the workspace stays far smaller than B (it used to hold all of B packed).
+// GEMV streams a view of B in place, row-major (rows) or transposed with unit stride along K
+// (columns): no workspace. A transposed view strided along K is packed on the fly (slots).
+TEST_CASE("GEMV on a row-major or transposed view of B needs no workspace") {
+  const int64_t k = 300, n = 500;
+  std::vector<float> b(static_cast<size_t>(2 * k * n)), a(static_cast<size_t>(2 * k)), c(static_cast<size_t>(2 * n));
+  for (int64_t m : {1, 2}) {
+    for (bool transpose : {false, true}) {
+      INFO("M = " << m << (transpose ? " transposed" : ""));
+      GemmOptions o;
+      o.transpose_b = transpose;
+      const TensorView vb = TensorView::Host(DType::kF32, b.data(), {transpose ? n : k, transpose ? k : n});
+      size_t bytes = 1;
+      REQUIRE(ek::GemmWorkspaceSize(TensorView::Host(DType::kF32, a.data(), {m, k}), vb,
+                                    TensorView::Host(DType::kF32, c.data(), {m, n}), o, &bytes)
+                  .ok());
+      CHECK(bytes == 0);
+    }
+  }
+  GemmOptions o;
+  o.transpose_b = true;
+  const TensorView strided_along_k = TensorView::Host(DType::kF32, b.data(), {n, k}).WithStrides({2 * k, 2});
+  size_t bytes = 0;
+  REQUIRE(ek::GemmWorkspaceSize(TensorView::Host(DType::kF32, a.data(), {1, k}), strided_along_k,
+                                TensorView::Host(DType::kF32, c.data(), {1, n}), o, &bytes)
+              .ok());
+  CHECK(bytes > 0);
+}
+
 TEST_CASE("Gemm on a large view of B needs a workspace far smaller than B") {
   const int64_t k = 2048, n = 2048;
   std::vector<float> b(static_cast<size_t>(k * n)), a(static_cast<size_t>(64 * k)), c(static_cast<size_t>(64 * n));

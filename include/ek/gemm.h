@@ -417,10 +417,17 @@ inline void PlanGemm(detail::GemmCall* call, const GemmOptions& o, const TensorV
     g.kc = g.k;
     if (g.nc < kRowStreamMinColumns) g.nc = kRowStreamMinColumns;
   }
+  // GEMV on a transposed view of B with unit stride along k ([N x K], a Linear layer's weight):
+  // its columns (the view's rows) streamed 8 at a time over all of K (gemm-inl.h,
+  // RunColumnStreamTask); any C type (no partial sums in C). With options.blocking.nc set, the
+  // tiles run on B packed on the fly instead.
+  const bool b_columns_contiguous = b_view && o.transpose_b && (b->strides[1] == 1 || g.k == 1);
+  g.column_stream = g.decode && g.m <= 2 && b_columns_contiguous && o.blocking.nc == 0;
+  if (g.column_stream) g.kc = g.k;
   g.column_blocks = CeilDiv(g.n, g.nc);
   g.row_block_rows = g.decode || view_tasks_by_column ? g.m : g.mc;
   call->num_tasks = static_cast<size_t>(CeilDiv(g.m, g.row_block_rows) * g.column_blocks);
-  if (b_view && !g.row_stream) {
+  if (b_view && !g.row_stream && !g.column_stream) {
     // The chunk a task packs at a time: at most kPackChunkColumns columns and kPackSlotMaxBytes
     // (in L2 with the row block's A), a multiple of every tile width.
     int64_t columns = g.nc < kPackChunkColumns ? RoundUp(g.nc, kPanelWidth) : kPackChunkColumns;

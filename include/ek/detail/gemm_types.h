@@ -39,7 +39,8 @@ struct GemmTaskArgs {
   // B: either pre-packed panels (b_panel_stride > 0: column j, row k at
   // (j / kPanelWidth) * b_panel_stride + k * kPanelWidth + j % kPanelWidth), or a view read in
   // place (b_panel_stride == 0: column j, row k at k * b_k_stride + j * b_n_stride). A view is
-  // streamed by rows (row_stream: m <= 2, row-major) or packed by each task on the fly, one K
+  // streamed by rows (row_stream: m <= 2, row-major), by columns (column_stream: m <= 2,
+  // transposed with unit stride along k) or packed by each task on the fly, one K
   // block x pack_columns columns at a time, into the task's slot of the workspace
   // (pack_slots + task * pack_slot_bytes; ek/detail/gemm-inl.h, PackBChunk).
   const void* b = nullptr;
@@ -73,6 +74,7 @@ struct GemmTaskArgs {
   // Plan (ek/gemm.h, PlanGemm): tasks are (row block, column block) pairs, row block major.
   bool decode = false;    // m <= 16: tasks are column blocks, all rows
   bool row_stream = false;  // decode, row-major B not packed, f32 C: rows of B streamed, C accumulated in place
+  bool column_stream = false;  // decode, m <= 2, transposed B not packed, unit stride along k: columns of B streamed
   int64_t kc = 0;         // K block (blocked GEMM; K blocking never changes results, see gemm-inl.h)
   int64_t mc = 0;         // rows per row block (A's mc x kc in L2)
   int64_t row_block_rows = 0;  // rows per task: mc, or all of M when a view of B is packed on the fly
