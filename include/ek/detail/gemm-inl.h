@@ -376,21 +376,25 @@ struct PanelSource {
   int64_t k0 = 0;
 };
 
-// Fills the operands of the tile at (row0, col0) covering k in [k0, k0 + k_count).
-template <typename TW, class DF>
+// Fills the operands of the tile at (row0, col0) covering k in [k0, k0 + k_count), for a tile of
+// at most kMaxRows x kVectors (the pointers past them, never read, repeat the first).
+template <typename TW, size_t kMaxRows, size_t kVectors, class DF>
 HWY_INLINE TileOperands MakeTile(DF df, const detail::GemmTaskArgs& g, const PanelSource& b, int64_t row0,
-                                 int64_t rows, int64_t col0, int64_t cols, size_t vectors, int64_t k0,
-                                 int64_t k_count) {
+                                 int64_t rows, int64_t col0, int64_t cols, int64_t k0, int64_t k_count) {
   TileOperands t;
   for (size_t r = 0; r < 8; ++r) {
-    const int64_t row = row0 + (static_cast<int64_t>(r) < rows ? static_cast<int64_t>(r) : 0);
+    const int64_t row = row0 + (r < kMaxRows && static_cast<int64_t>(r) < rows ? static_cast<int64_t>(r) : 0);
     t.a_rows[r] = g.a + row * g.lda + k0;
   }
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
   const TW* base = static_cast<const TW*>(b.base) + (k0 - b.k0) * detail::kPanelWidth;
   for (size_t v = 0; v < kMaxTileVectors; ++v) {
     const int64_t col = col0 + static_cast<int64_t>(v) * lanes;
-    const int64_t j = (v < vectors && col < col0 + cols ? col : col0) - b.col0;
+    if (v >= kVectors) {
+      t.b_vectors[v] = t.b_vectors[0];
+      continue;
+    }
+    const int64_t j = (col < col0 + cols ? col : col0) - b.col0;
     t.b_vectors[v] = base + (j / detail::kPanelWidth) * b.panel_stride + j % detail::kPanelWidth;
   }
   t.b_k_stride = static_cast<size_t>(detail::kPanelWidth);
@@ -620,7 +624,7 @@ HWY_INLINE void RunTaskTiles(const detail::GemmTaskArgs& g, size_t task, int64_t
           const int64_t block_end = HWY_MIN(row_end, block + g.mc);
           for (int64_t row = block; row < block_end; row += tile_rows, ++row_tile, ++chunk_tile) {
             const int64_t rows = HWY_MIN(tile_rows, block_end - row);
-            TileOperands t = MakeTile<TW>(df, g, b, row, rows, col, cols, kVectors, k0, k_count);
+            TileOperands t = MakeTile<TW, kMaxRows, kVectors>(df, g, b, row, rows, col, cols, k0, k_count);
             t.prefetch = pack ? ShareOfRegion(next_region, region_rows, region_row_bytes, region_stride, chunk_tile,
                                               chunk_tiles, k_count)
                          : next_sliver ? ShareOfRegion(next_sliver, sliver_panels, sliver_k * kW * element_bytes,
