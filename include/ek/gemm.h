@@ -411,8 +411,9 @@ inline void PlanGemm(detail::GemmCall* call, const GemmOptions& o, const TensorV
   // measured on Zen2, best of medians: 1x11008x4096 at 2048 / 4096 / 16384 columns 7.4 / 7.9 /
   // 9.0 GFLOP/s, 1x4096x4096 7.9 / 9.0 / -: longer runs read DRAM faster, fewer tasks share less
   // among threads). With options.blocking.nc set, the tiles run on B packed on the fly instead.
-  const bool b_row_major = b_view && !o.transpose_b && (b->strides[1] == 1 || g.n == 1);
-  g.row_stream = g.decode && g.m <= 2 && b_row_major && g.c_type == DType::kF32 && o.blocking.nc == 0;
+  const bool gemv_on_view = b_view && g.decode && g.m <= 2 && o.blocking.nc == 0;
+  const bool b_row_major = !o.transpose_b && (b_view && (b->strides[1] == 1 || g.n == 1));
+  g.row_stream = gemv_on_view && b_row_major && g.c_type == DType::kF32;
   if (g.row_stream) {
     g.kc = g.k;
     if (g.nc < kRowStreamMinColumns) g.nc = kRowStreamMinColumns;
@@ -421,8 +422,8 @@ inline void PlanGemm(detail::GemmCall* call, const GemmOptions& o, const TensorV
   // its columns (the view's rows) streamed 8 at a time over all of K (gemm-inl.h,
   // RunColumnStreamTask); any C type (no partial sums in C). With options.blocking.nc set, the
   // tiles run on B packed on the fly instead.
-  const bool b_columns_contiguous = b_view && o.transpose_b && (b->strides[1] == 1 || g.k == 1);
-  g.column_stream = g.decode && g.m <= 2 && b_columns_contiguous && o.blocking.nc == 0;
+  const bool b_columns_contiguous = o.transpose_b && (b_view && (b->strides[1] == 1 || g.k == 1));
+  g.column_stream = gemv_on_view && b_columns_contiguous;
   if (g.column_stream) g.kc = g.k;
   g.column_blocks = CeilDiv(g.n, g.nc);
   g.row_block_rows = g.decode || view_tasks_by_column ? g.m : g.mc;

@@ -767,10 +767,6 @@ HWY_NOINLINE void RunRowStreamTask(const detail::GemmTaskArgs& g, size_t task) {
 // Task = column block [nc columns] of C, all of K (no partial sums in C: any C type).
 constexpr int64_t kColumnStreamColumns = 8;
 
-HWY_INLINE float WeightToF32(float w) { return w; }
-HWY_INLINE float WeightToF32(hwy::float16_t w) { return hwy::F32FromF16(w); }
-HWY_INLINE float WeightToF32(hwy::bfloat16_t w) { return hwy::F32FromBF16(w); }
-
 // Columns [col, col + 8) of C (those before col_end are stored), rows 0..kRows-1.
 template <typename TW, size_t kRows>
 HWY_INLINE void ColumnStreamGroup(const detail::GemmTaskArgs& g, int64_t col, int64_t col_end) {
@@ -781,23 +777,35 @@ HWY_INLINE void ColumnStreamGroup(const detail::GemmTaskArgs& g, int64_t col, in
   for (int64_t i = 0; i < kColumnStreamColumns; ++i) {
     rows[i] = static_cast<const TW*>(g.b) + (col + i < col_end ? col + i : col) * g.b_n_stride;
   }
-  const size_t valid_lo = static_cast<size_t>(HWY_MIN(4, col_end - col));
-  const size_t valid_hi = col + 4 < col_end ? static_cast<size_t>(HWY_MIN(4, col_end - col - 4)) : 0;
+  // Outputs per half (columns col + 4h ..): 4 or fewer before col_end (0: the half is past it).
+  const size_t valid[2] = {static_cast<size_t>(HWY_MIN(4, col_end - col)),
+                           col + 4 < col_end ? static_cast<size_t>(HWY_MIN(4, col_end - col - 4)) : 0};
   const size_t c_bytes = g.c_type == DType::kF32 ? 4 : 2;
-  uint8_t* c = static_cast<uint8_t*>(g.c) + col * static_cast<int64_t>(c_bytes);
   const size_t c_row_bytes = static_cast<size_t>(g.ldc) * c_bytes;
-  // acc_r_h: row r of A, outputs col + 4h .. col + 4h + 3.
+  auto c_at = [&](size_t row, size_t half) {
+    return static_cast<uint8_t*>(g.c) + row * c_row_bytes + (static_cast<size_t>(col) + 4 * half) * c_bytes;
+  };
+  // acc_r_h: row r of A, outputs col + 4h .. col + 4h + 3; from C_old when accumulating.
   V acc_0_0 = hn::Zero(d), acc_0_1 = hn::Zero(d), acc_1_0 = hn::Zero(d), acc_1_1 = hn::Zero(d);
-  if (g.accumulate) {
-    acc_0_0 = LoadOutput(d, c, g.c_type, valid_lo);
-    if (valid_hi) acc_0_1 = LoadOutput(d, c + 4 * c_bytes, g.c_type, valid_hi);
-    if constexpr (kRows == 2) {
-      acc_1_0 = LoadOutput(d, c + c_row_bytes, g.c_type, valid_lo);
-      if (valid_hi) acc_1_1 = LoadOutput(d, c + c_row_bytes + 4 * c_bytes, g.c_type, valid_hi);
-    }
+  auto start = [&](V& acc, size_t row, size_t half) {
+    if (g.accumulate && valid[half]) acc = LoadOutput(d, c_at(row, half), g.c_type, valid[half]);
+  };
+  start(acc_0_0, 0, 0);
+  start(acc_0_1, 0, 1);
+  if constexpr (kRows == 2) {
+    start(acc_1_0, 1, 0);
+    start(acc_1_1, 1, 1);
   }
   const float* HWY_RESTRICT a0 = g.a;
   const float* HWY_RESTRICT a1 = g.a + (kRows == 2 ? g.lda : 0);
+  // Four FMAs in k order: sum += a[k + i] * b_i (vectors are parameters, not captures: SVE
+  // vectors are sizeless).
+  auto chain4 = [d](const float* HWY_RESTRICT a, V b0, V b1, V b2, V b3, V& sum) {
+    sum = hn::MulAdd(hn::Set(d, a[0]), b0, sum);
+    sum = hn::MulAdd(hn::Set(d, a[1]), b1, sum);
+    sum = hn::MulAdd(hn::Set(d, a[2]), b2, sum);
+    sum = hn::MulAdd(hn::Set(d, a[3]), b3, sum);
+  };
   int64_t k = 0;
   for (; k + 4 <= g.k; k += 4) {
     // Each half: 4 columns x 4 k in, 4 k x 4 columns out, then 4 FMAs per row of A in k order.
@@ -805,43 +813,37 @@ HWY_INLINE void ColumnStreamGroup(const detail::GemmTaskArgs& g, int64_t col, in
       V t0 = LoadAsF32(d, rows[4 * half + 0] + k), t1 = LoadAsF32(d, rows[4 * half + 1] + k);
       V t2 = LoadAsF32(d, rows[4 * half + 2] + k), t3 = LoadAsF32(d, rows[4 * half + 3] + k);
       Transpose4x4(d, t0, t1, t2, t3);
-      V& s0 = half == 0 ? acc_0_0 : acc_0_1;
-      s0 = hn::MulAdd(hn::Set(d, a0[k + 0]), t0, s0);
-      s0 = hn::MulAdd(hn::Set(d, a0[k + 1]), t1, s0);
-      s0 = hn::MulAdd(hn::Set(d, a0[k + 2]), t2, s0);
-      s0 = hn::MulAdd(hn::Set(d, a0[k + 3]), t3, s0);
-      if constexpr (kRows == 2) {
-        V& s1 = half == 0 ? acc_1_0 : acc_1_1;
-        s1 = hn::MulAdd(hn::Set(d, a1[k + 0]), t0, s1);
-        s1 = hn::MulAdd(hn::Set(d, a1[k + 1]), t1, s1);
-        s1 = hn::MulAdd(hn::Set(d, a1[k + 2]), t2, s1);
-        s1 = hn::MulAdd(hn::Set(d, a1[k + 3]), t3, s1);
-      }
+      chain4(a0 + k, t0, t1, t2, t3, half == 0 ? acc_0_0 : acc_0_1);
+      if constexpr (kRows == 2) chain4(a1 + k, t0, t1, t2, t3, half == 0 ? acc_1_0 : acc_1_1);
     }
   }
-  // The last k % 4 steps, one k at a time (the same FMAs, operands gathered from the 8 rows).
+  // The last k % 4 steps, one k at a time: the same FMAs, B's values gathered from the 8 rows
+  // and converted as above (LoadAsF32).
   for (; k < g.k; ++k) {
-    HWY_ALIGN float lo[4], hi[4];
+    TW lo[4], hi[4];
     for (size_t i = 0; i < 4; ++i) {
-      lo[i] = WeightToF32(rows[i][k]);
-      hi[i] = WeightToF32(rows[4 + i][k]);
+      lo[i] = rows[i][k];
+      hi[i] = rows[4 + i][k];
     }
-    acc_0_0 = hn::MulAdd(hn::Set(d, a0[k]), hn::Load(d, lo), acc_0_0);
-    acc_0_1 = hn::MulAdd(hn::Set(d, a0[k]), hn::Load(d, hi), acc_0_1);
+    const V b_lo = LoadAsF32(d, lo), b_hi = LoadAsF32(d, hi);
+    acc_0_0 = hn::MulAdd(hn::Set(d, a0[k]), b_lo, acc_0_0);
+    acc_0_1 = hn::MulAdd(hn::Set(d, a0[k]), b_hi, acc_0_1);
     if constexpr (kRows == 2) {
-      acc_1_0 = hn::MulAdd(hn::Set(d, a1[k]), hn::Load(d, lo), acc_1_0);
-      acc_1_1 = hn::MulAdd(hn::Set(d, a1[k]), hn::Load(d, hi), acc_1_1);
+      acc_1_0 = hn::MulAdd(hn::Set(d, a1[k]), b_lo, acc_1_0);
+      acc_1_1 = hn::MulAdd(hn::Set(d, a1[k]), b_hi, acc_1_1);
     }
   }
-  const float* bias = g.bias ? g.bias + col : nullptr;
-  StoreOutput(d, AddBiasAndClamp(d, g, acc_0_0, bias, valid_lo), c, g.c_type, valid_lo);
-  if (valid_hi) StoreOutput(d, AddBiasAndClamp(d, g, acc_0_1, bias ? bias + 4 : nullptr, valid_hi), c + 4 * c_bytes, g.c_type, valid_hi);
+  // Epilogue: + bias, clamp, stored in C's type.
+  auto finish = [&](V acc, size_t row, size_t half) {
+    if (valid[half] == 0) return;
+    const float* bias = g.bias ? g.bias + col + static_cast<int64_t>(4 * half) : nullptr;
+    StoreOutput(d, AddBiasAndClamp(d, g, acc, bias, valid[half]), c_at(row, half), g.c_type, valid[half]);
+  };
+  finish(acc_0_0, 0, 0);
+  finish(acc_0_1, 0, 1);
   if constexpr (kRows == 2) {
-    StoreOutput(d, AddBiasAndClamp(d, g, acc_1_0, bias, valid_lo), c + c_row_bytes, g.c_type, valid_lo);
-    if (valid_hi) {
-      StoreOutput(d, AddBiasAndClamp(d, g, acc_1_1, bias ? bias + 4 : nullptr, valid_hi), c + c_row_bytes + 4 * c_bytes,
-                  g.c_type, valid_hi);
-    }
+    finish(acc_1_0, 1, 0);
+    finish(acc_1_1, 1, 1);
   }
 }
 
