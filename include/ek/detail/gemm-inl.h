@@ -122,7 +122,7 @@ HWY_INLINE void StoreOutput(DF df, hn::Vec<DF> v, void* p, DType type, size_t co
 // The part of B the tiles will read next (the next column tile's sliver of pre-packed B, or the
 // next column chunk of a view of B before it is packed): rows of cache lines, `row_stride` bytes
 // apart. Every tile over the current sliver or chunk prefetches its share of those lines
-// (ShareOfRegion), one line every every_mask + 1 k steps of its micro-kernel, so that memory
+// (ShareOfRegion), one line every every_mask + 1 (>= 8) k steps of its micro-kernel, so that memory
 // streams B while the FMAs run instead of the first row tile waiting for it (and the hardware
 // prefetchers, which stop at page boundaries, need not follow the jumps between panels or rows).
 struct PrefetchShare {
@@ -517,6 +517,7 @@ HWY_NOINLINE void PackBChunk(const detail::GemmTaskArgs& g, int64_t k0, int64_t 
 
 // ---- Tiles of one task (blocked GEMM and decode) ----------------------------------------------------
 constexpr int64_t kMinPrefetchK = 64;
+constexpr int64_t kMinPrefetchEvery = 8;
 // The share of tile `index` of `tiles` (the tiles over the current sliver or chunk) of a region
 // of `rows` rows x `row_bytes` bytes, `row_stride` bytes apart, spread over its k_count k steps.
 HWY_INLINE PrefetchShare ShareOfRegion(const void* region, int64_t rows, int64_t row_bytes, int64_t row_stride,
@@ -538,7 +539,12 @@ HWY_INLINE PrefetchShare ShareOfRegion(const void* region, int64_t rows, int64_t
   share.row_stride = row_stride;
   share.row_bytes = per_row * 64;
   share.lines = last - first;
-  int64_t every = 1;
+  // At most one prefetch every kMinPrefetchEvery k steps: each one ends a run of the k loop
+  // (about 30 instructions of bookkeeping), which cost more than the prefetch gained when it came
+  // every 2 steps (16 x 256 x 4096 pre-packed, B in L3, Zen2: 78 -> 97 GFLOP/s with the cap). A
+  // larger share is cut there, the rest left to the hardware prefetchers.
+  share.lines = HWY_MIN(share.lines, k_count / kMinPrefetchEvery);
+  int64_t every = kMinPrefetchEvery;
   while (every * 2 * share.lines <= k_count) every *= 2;
   share.every_mask = every - 1;
   return share;
@@ -553,7 +559,7 @@ HWY_INLINE PrefetchShare ShareOfRegion(const void* region, int64_t rows, int64_t
 //                     rows, so each part of B is packed once).
 //   column tiles:     kVectors vectors; the tile's B sliver (kc x tile width) is reused by every
 //                     row tile below, from L1 / L2.
-//   row tiles:        kMaxRows rows (a shorter last tile runs the exact row count).
+//   row tiles:        at most kMaxRows rows, the block split evenly (each runs its exact row count).
 // While they run, the tiles prefetch what comes next (PrefetchShare): on pre-packed B the next
 // column tile's sliver, shared by the row tiles of the current one; on a view of B the next
 // chunk's rows of B, shared by all the tiles of the current chunk.
@@ -622,8 +628,14 @@ HWY_INLINE void RunTaskTiles(const detail::GemmTaskArgs& g, size_t task, int64_t
         int64_t row_tile = 0;
         for (int64_t block = row_begin; block < row_end; block += g.mc) {
           const int64_t block_end = HWY_MIN(row_end, block + g.mc);
-          for (int64_t row = block; row < block_end; row += tile_rows, ++row_tile, ++chunk_tile) {
-            const int64_t rows = HWY_MIN(tile_rows, block_end - row);
+          // The block's rows split as evenly as the tile count allows (16 rows on a 6-row tile:
+          // 6, 5, 5, not 6, 6, 4): a short tile has fewer independent FMA chains than the FMA
+          // latency needs, so the shortest tile is kept as tall as possible.
+          const int64_t block_tiles = (block_end - block + tile_rows - 1) / tile_rows;
+          const int64_t short_rows = (block_end - block) / block_tiles;
+          const int64_t tall_tiles = (block_end - block) % block_tiles;  // of short_rows + 1
+          for (int64_t row = block, i = 0; row < block_end; ++i, ++row_tile, ++chunk_tile) {
+            const int64_t rows = short_rows + (i < tall_tiles ? 1 : 0);
             TileOperands t = MakeTile<TW, kMaxRows, kVectors>(df, g, b, row, rows, col, cols, k0, k_count);
             t.prefetch = pack ? ShareOfRegion(next_region, region_rows, region_row_bytes, region_stride, chunk_tile,
                                               chunk_tiles, k_count)
@@ -631,6 +643,7 @@ HWY_INLINE void RunTaskTiles(const detail::GemmTaskArgs& g, size_t task, int64_t
                                                        g.b_panel_stride * element_bytes, row_tile, row_tiles, k_count)
                                        : none;
             RunTile<kMaxRows, kVectors, GemmTag, TW>(df, g, t);
+            row += rows;
           }
         }
       }
