@@ -5,7 +5,13 @@
 // counts compared bit for bit; packing round trips; every bad-input rule.
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <string>
 #include <vector>
+
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#endif
 
 #include "ek/ek.h"
 #include "test_util.h"
@@ -325,14 +331,37 @@ TEST_CASE("Gemm on a large view of B needs a workspace far smaller than B") {
   }
 }
 
-// The fp16 lane runs wherever GemmF16ArithmeticAvailable() (Arm FEAT_FP16 with an SVE / SVE2 /
-// NEON_BF16 target: the qemu `max` runs); there it must really run (its results differ from the
-// f32-accumulating path) and stay within its documented bound.
+// Whether the fp16 lane should run on `target`, from sources independent of ek: the CPU reports
+// half-precision vector arithmetic (Linux auxv HWCAP_ASIMDHP, bit 10), EK_DISABLE_LANES does not
+// name it, and the target has f16 vector arithmetic in Highway 1.2 (HWY_HAVE_FLOAT16 on Arm: the
+// SVE targets and NEON_BF16; NEON only when compiled with FEAT_FP16 as baseline).
+bool ExpectF16Lane(int64_t target) {
+#if defined(__aarch64__) && defined(__linux__)
+  const bool cpu = (getauxval(AT_HWCAP) & (1ul << 10)) != 0;
+  const char* disabled = std::getenv("EK_DISABLE_LANES");
+  const std::string list = std::string(",") + (disabled ? disabled : "") + ",";
+  if (list.find(",fp16,") != std::string::npos || list.find(",all,") != std::string::npos) return false;
+  int64_t f16_targets = HWY_SVE | HWY_SVE2 | HWY_SVE_256 | HWY_SVE2_128 | HWY_NEON_BF16;
+#if defined(__ARM_FEATURE_FP16_VECTOR_ARITHMETIC)
+  f16_targets |= HWY_NEON | HWY_NEON_WITHOUT_AES;
+#endif
+  return cpu && (target & f16_targets) != 0;
+#else
+  (void)target;
+  return false;  // the lane exists on Arm only (gemm-inl.h)
+#endif
+}
+
+// The fp16 lane runs exactly where ExpectF16Lane says (so a CPU with FEAT_FP16 and an SVE / SVE2
+// / NEON_BF16 target, e.g. qemu `max`, must run it; cortex-a76, FEAT_FP16 with NEON only, must
+// not); there it must really run (its results differ from the f32-accumulating path) and stay
+// within its documented bound.
 TEST_CASE("fp16 lane: f16 accumulation in blocks, within its bound, on every target that has it") {
   int lane_targets = 0;
   ek_test::ForEachTarget([&](int64_t target) {
     INFO("target " << ek::TargetName(target));
     const bool available = ek::GemmF16ArithmeticAvailable();
+    CHECK(available == ExpectF16Lane(target));
     if (!ek::LaneDetected(ek::Lane::kFp16)) CHECK_FALSE(available);
     if (!available) return;
     ++lane_targets;
@@ -364,7 +393,7 @@ TEST_CASE("fp16 lane: f16 accumulation in blocks, within its bound, on every tar
     CHECK_FALSE(ek::GemmF16ArithmeticAvailable());
     ek::EnableLane(ek::Lane::kFp16);
   });
-  WARN("fp16 lane ran on " << lane_targets << " target(s) of this CPU");
+  WARN("fp16 lane ran on " << lane_targets << " target(s) of this CPU (asserted per target above)");
 }
 
 TEST_CASE("Packed weights unpack to the same bits, in either orientation") {
