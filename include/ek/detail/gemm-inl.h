@@ -122,13 +122,12 @@ HWY_INLINE void StoreOutput(DF df, hn::Vec<DF> v, void* p, DType type, size_t co
 // The part of B the tiles will read next (the next column tile's sliver of pre-packed B, or the
 // next column chunk of a view of B before it is packed), split into 4 streams read side by side
 // (SplitIntoStreams): stream 0 is rows of cache lines, `row_stride` bytes apart, and streams 1, 2
-// and 3 are the same lines at + 1, 2 and 3 x stream_stride bytes. Every tile
-// over the current sliver or chunk prefetches its share of stream 0's lines (ShareOfRegion) and
-// the matching lines of the other three, 4 lines every every_mask + 1 (>= 8) k steps of its
-// micro-kernel. So memory streams B while the FMAs run instead of the first row tile waiting for
-// it, and 4 runs are in flight at once, which DRAM streams faster than one (the hardware
-// prefetchers, which stop at page boundaries, also need not follow the jumps between panels or
-// rows). Measured on Zen2, pre-packed B, driver medians: 8 x 4096 x 4096 42 -> 64 GFLOP/s and
+// and 3 are the same lines at + 1, 2 and 3 x stream_stride bytes. Every tile over the current
+// sliver or chunk prefetches its share of stream 0's lines (ShareOfRegion) and the matching lines
+// of the other three, 4 lines every every_mask + 1 (>= 8) k steps of its micro-kernel. So memory
+// streams B while the FMAs run instead of the first row tile waiting for it, and 4 runs are in
+// flight at once, which DRAM streams faster than one (the hardware prefetchers, which stop at
+// page boundaries, also need not follow the jumps between panels or rows). Measured on Zen2, pre-packed B, driver medians: 8 x 4096 x 4096 42 -> 64 GFLOP/s and
 // 16 x 4096 x 4096 68 -> 82 with 4 streams instead of one.
 struct PrefetchRegion {
   const void* base = nullptr;  // stream 0: rows x row_bytes, row_stride apart
