@@ -398,11 +398,14 @@ HWY_INLINE void RunTile(DF df, const detail::GemmTaskArgs& g, const TileOperands
 // Short K blocks (MobileNet's pointwise layers, K 16..160): per-tile bookkeeping (MakeTile, the
 // dispatch on rows and columns, the prefetch share) costs about as much as the FMAs, so a column
 // tile's consecutive full tiles (kRows rows, all columns valid, f32 C) run as one strip: the same
-// B sliver, A's row pointers and C moved down kRows rows per tile; no prefetching (the sliver is
-// at most kStripMaxK x 64 bytes per panel). Measured on Zen2, pre-packed, driver medians:
-// 12544x96x16 51 -> 80 GFLOP/s, 3136x144x24 63 -> 90, 12544x16x32 73 -> 100, 784x32x144 92 ->
-// 101, 196x384x64 84 -> 99; 512x4096x4096 unchanged (97.7 / 97.1).
+// B sliver, A's row pointers and C moved down kRows rows per tile. Strips do not prefetch, so
+// only columns with at least kStripMinRowTiles row tiles run them: the first tile's wait for the
+// sliver is then spread over many (64 x 11008 x 256 pre-packed, 11 row tiles: 92 GFLOP/s with
+// the tiles' prefetch, 80 as strips). Measured on Zen2, pre-packed, driver medians: 12544x96x16
+// 51 -> 80 GFLOP/s, 3136x144x24 63 -> 90, 12544x16x32 73 -> 100, 784x32x144 92 -> 101,
+// 196x384x64 84 -> 99, 512x4096x256 84 -> 94; 512x4096x4096 unchanged (K blocks of 1024).
 constexpr int64_t kStripMaxK = 256;
+constexpr int64_t kStripMinRowTiles = 16;
 template <size_t kRows, size_t kVectors, class DF, typename TW>
 HWY_INLINE void RunTileStrip(DF df, const detail::GemmTaskArgs& g, TileOperands t, int64_t tiles) {
   const int64_t a_step = static_cast<int64_t>(kRows) * g.lda;
@@ -686,8 +689,8 @@ HWY_INLINE void RunTaskTiles(const detail::GemmTaskArgs& g, size_t task, int64_t
             const int64_t rows = short_rows + (i < tall_tiles ? 1 : 0);
             TileOperands t = MakeTile<TW, kMaxRows, kVectors>(df, g, b, row, rows, col, cols, k0, k_count);
             // Not on a view of B whose next chunk the tiles prefetch (few rows of A, large B).
-            if (k_count <= kStripMaxK && next_region.base == nullptr && i < full_tiles && cols == tile_cols &&
-                g.c_type == DType::kF32) {
+            if (k_count <= kStripMaxK && row_tiles >= kStripMinRowTiles && next_region.base == nullptr &&
+                i < full_tiles && cols == tile_cols && g.c_type == DType::kF32) {
               const int64_t strip = full_tiles - i;
               RunTileStrip<kMaxRows, kVectors, GemmTag, TW>(df, g, t, strip);
               row += strip * tile_rows;
