@@ -339,7 +339,8 @@ bool ExpectF16Lane(int64_t target) {
 #if defined(__aarch64__) && defined(__linux__)
   const bool cpu = (getauxval(AT_HWCAP) & (1ul << 10)) != 0;
   const char* disabled = std::getenv("EK_DISABLE_LANES");
-  const std::string list = std::string(",") + (disabled ? disabled : "") + ",";
+  std::string list = std::string(",") + (disabled ? disabled : "") + ",";
+  for (char& c : list) c = c == ' ' ? ',' : c;  // ek's lists split on commas and spaces
   if (list.find(",fp16,") != std::string::npos || list.find(",all,") != std::string::npos) return false;
   int64_t f16_targets = HWY_SVE | HWY_SVE2 | HWY_SVE_256 | HWY_SVE2_128 | HWY_NEON_BF16;
 #if defined(__ARM_FEATURE_FP16_VECTOR_ARITHMETIC)

@@ -127,8 +127,9 @@ HWY_INLINE void StoreOutput(DF df, hn::Vec<DF> v, void* p, DType type, size_t co
 // of the other three, 4 lines every every_mask + 1 (>= 8) k steps of its micro-kernel. So memory
 // streams B while the FMAs run instead of the first row tile waiting for it, and 4 runs are in
 // flight at once, which DRAM streams faster than one (the hardware prefetchers, which stop at
-// page boundaries, also need not follow the jumps between panels or rows). Measured on Zen2, pre-packed B, driver medians: 8 x 4096 x 4096 42 -> 64 GFLOP/s and
-// 16 x 4096 x 4096 68 -> 82 with 4 streams instead of one.
+// page boundaries, also need not follow the jumps between panels or rows). Measured on Zen2,
+// pre-packed B, driver medians: 8 x 4096 x 4096 42 -> 64 GFLOP/s and 16 x 4096 x 4096 68 -> 82
+// with 4 streams instead of one.
 struct PrefetchRegion {
   const void* base = nullptr;  // stream 0: rows x row_bytes, row_stride apart
   int64_t rows = 0;
@@ -395,8 +396,9 @@ HWY_INLINE void RunTile(DF df, const detail::GemmTaskArgs& g, const TileOperands
   FinishTile(df, g, t, buffer);
 }
 
-// Short K blocks (MobileNet's pointwise layers, K 16..160): per-tile bookkeeping (MakeTile, the
-// dispatch on rows and columns, the prefetch share) costs about as much as the FMAs, so a column
+// Short K blocks (at most kStripMaxK; MobileNet's pointwise layers have K 16..160): per-tile
+// bookkeeping (MakeTile, the dispatch on rows and columns, the prefetch share) costs about as
+// much as the FMAs (perf: 30% of 12544x96x16 outside the k loop), so a column
 // tile's consecutive full tiles (kRows rows, all columns valid, f32 C) run as one strip: the same
 // B sliver, A's row pointers and C moved down kRows rows per tile. Strips do not prefetch, so
 // only columns with at least kStripMinRowTiles row tiles run them: the first tile's wait for the
@@ -411,6 +413,7 @@ HWY_INLINE void RunTileStrip(DF df, const detail::GemmTaskArgs& g, TileOperands 
   const int64_t a_step = static_cast<int64_t>(kRows) * g.lda;
   for (int64_t i = 0; i < tiles; ++i) {
     MultiplyTile<kRows, kVectors, DF, TW>(df, g, t, reinterpret_cast<float*>(t.c), t.c_row_bytes / 4, t.finish);
+    if (i + 1 == tiles) break;  // no pointers past the strip's last tile
     for (size_t r = 0; r < kRows; ++r) t.a_rows[r] += a_step;
     t.c += kRows * t.c_row_bytes;
   }
@@ -683,8 +686,10 @@ HWY_INLINE void RunTaskTiles(const detail::GemmTaskArgs& g, size_t task, int64_t
           const int64_t block_tiles = (block_end - block + tile_rows - 1) / tile_rows;
           const int64_t short_rows = (block_end - block) / block_tiles;
           const int64_t tall_tiles = (block_end - block) % block_tiles;  // of short_rows + 1
-          // Full tiles: the first tall_tiles, or all when the rows divide evenly.
-          const int64_t full_tiles = short_rows == tile_rows ? block_tiles : short_rows + 1 == tile_rows ? tall_tiles : 0;
+          // Full-height tiles: all when short_rows == tile_rows, the tall ones when they are
+          // tile_rows high, none otherwise.
+          const int64_t full_tiles =
+              short_rows == tile_rows ? block_tiles : short_rows + 1 == tile_rows ? tall_tiles : 0;
           for (int64_t row = block, i = 0; row < block_end; ++i, ++row_tile, ++chunk_tile) {
             const int64_t rows = short_rows + (i < tall_tiles ? 1 : 0);
             TileOperands t = MakeTile<TW, kMaxRows, kVectors>(df, g, b, row, rows, col, cols, k0, k_count);

@@ -416,11 +416,13 @@ HWY_INLINE void DotTile(const detail::QGemmTaskArgs& g, const QTile& t, int32_t*
   // the same step of the next column tile's panels (one line per panel: vectors that start a
   // panel), so that DRAM streams twice the tile's panels at once (Zen2, AVX2 tiles of 2 panels,
   // M = 1 over 4096 x 4096 and 11008 x 4096: int4 12.7-14.5 -> 16-17 GB/s, q8_0 15-16 -> 18-19,
-  // qd8xs8 17-18 -> 18; prefetching two tiles ahead as well was no faster). A prefetch past the
-  // end of B (the last tile) is a hint, never a fault.
+  // qd8xs8 17-18 -> 18; prefetching two tiles ahead as well was no faster). The last column tile
+  // prefetches its own lines (ahead = 0): no pointer past the end of B.
   constexpr bool kPrefetchNextTile = kRows <= 2 && kVectors == kQDecodeVectors;
   const size_t tile_panels = HWY_MAX(size_t{1}, kVectors * lanes / static_cast<size_t>(detail::kQPanelWidth));
-  const size_t ahead = kPrefetchNextTile ? tile_panels * static_cast<size_t>(g.b_panel_bytes) : 0;
+  const bool last_column_tile = t.col0 + static_cast<int64_t>(kVectors * lanes) >= g.n;
+  const size_t ahead =
+      kPrefetchNextTile && !last_column_tile ? tile_panels * static_cast<size_t>(g.b_panel_bytes) : 0;
   const bool vector1_starts_panel = lanes >= static_cast<size_t>(detail::kQPanelWidth);
   const bool vector2_starts_panel = 2 * lanes >= static_cast<size_t>(detail::kQPanelWidth);
   size_t a_offset = 0;
