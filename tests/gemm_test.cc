@@ -331,17 +331,20 @@ TEST_CASE("Gemm on a large view of B needs a workspace far smaller than B") {
   }
 }
 
-// Whether the fp16 lane should run on `target`, from sources independent of ek: the CPU reports
-// half-precision vector arithmetic (Linux auxv HWCAP_ASIMDHP, bit 10), EK_DISABLE_LANES does not
-// name it, and the target has f16 vector arithmetic in Highway 1.2 (HWY_HAVE_FLOAT16 on Arm: the
-// SVE targets and NEON_BF16; NEON only when compiled with FEAT_FP16 as baseline).
+// Whether the fp16 lane should run on `target`, from sources independent of ek's detection: the
+// CPU reports half-precision vector arithmetic (Linux auxv HWCAP_ASIMDHP, bit 10), EK_DISABLE_LANES
+// does not name it (read with ek's list parser, tested in cpu_features_test), and the target has
+// f16 vector arithmetic in Highway 1.2 (HWY_HAVE_FLOAT16 on Arm: the SVE targets and NEON_BF16;
+// NEON only when compiled with FEAT_FP16 as baseline).
 bool ExpectF16Lane(int64_t target) {
 #if defined(__aarch64__) && defined(__linux__)
   const bool cpu = (getauxval(AT_HWCAP) & (1ul << 10)) != 0;
   const char* disabled = std::getenv("EK_DISABLE_LANES");
-  std::string list = std::string(",") + (disabled ? disabled : "") + ",";
-  for (char& c : list) c = c == ' ' ? ',' : c;  // ek's lists split on commas and spaces
-  if (list.find(",fp16,") != std::string::npos || list.find(",all,") != std::string::npos) return false;
+  uint32_t disabled_lanes = 0;
+  if (disabled && ek::detail::ParseLaneList("EK_DISABLE_LANES", disabled, &disabled_lanes).ok() &&
+      (disabled_lanes & ek::LaneBit(ek::Lane::kFp16)) != 0) {
+    return false;
+  }
   int64_t f16_targets = HWY_SVE | HWY_SVE2 | HWY_SVE_256 | HWY_SVE2_128 | HWY_NEON_BF16;
 #if defined(__ARM_FEATURE_FP16_VECTOR_ARITHMETIC)
   f16_targets |= HWY_NEON | HWY_NEON_WITHOUT_AES;

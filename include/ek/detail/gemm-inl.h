@@ -677,6 +677,11 @@ HWY_INLINE void RunTaskTiles(const detail::GemmTaskArgs& g, size_t task, int64_t
                                            g.b_panel_stride * element_bytes);
           }
         }
+        // Strips (RunTileStrip) for this column tile's full tiles: short K blocks, enough row
+        // tiles, all columns valid, f32 C, and not on a view of B whose next chunk the tiles
+        // prefetch (few rows of A, large B).
+        const bool strips = k_count <= kStripMaxK && row_tiles >= kStripMinRowTiles && next_region.base == nullptr &&
+                            cols == tile_cols && g.c_type == DType::kF32;
         int64_t row_tile = 0;
         for (int64_t block = row_begin; block < row_end; block += g.mc) {
           const int64_t block_end = HWY_MIN(row_end, block + g.mc);
@@ -690,20 +695,19 @@ HWY_INLINE void RunTaskTiles(const detail::GemmTaskArgs& g, size_t task, int64_t
           // tile_rows high, none otherwise.
           const int64_t full_tiles =
               short_rows == tile_rows ? block_tiles : short_rows + 1 == tile_rows ? tall_tiles : 0;
-          for (int64_t row = block, i = 0; row < block_end; ++i, ++row_tile, ++chunk_tile) {
+          int64_t row = block, i = 0;
+          if (strips && full_tiles > 0) {
+            const TileOperands first =
+                MakeTile<TW, kMaxRows, kVectors>(df, g, b, row, tile_rows, col, cols, k0, k_count);
+            RunTileStrip<kMaxRows, kVectors, GemmTag, TW>(df, g, first, full_tiles);
+            row += full_tiles * tile_rows;
+            i = full_tiles;
+            row_tile += full_tiles;
+            chunk_tile += full_tiles;
+          }
+          for (; row < block_end; ++i, ++row_tile, ++chunk_tile) {
             const int64_t rows = short_rows + (i < tall_tiles ? 1 : 0);
             TileOperands t = MakeTile<TW, kMaxRows, kVectors>(df, g, b, row, rows, col, cols, k0, k_count);
-            // Not on a view of B whose next chunk the tiles prefetch (few rows of A, large B).
-            if (k_count <= kStripMaxK && row_tiles >= kStripMinRowTiles && next_region.base == nullptr &&
-                i < full_tiles && cols == tile_cols && g.c_type == DType::kF32) {
-              const int64_t strip = full_tiles - i;
-              RunTileStrip<kMaxRows, kVectors, GemmTag, TW>(df, g, t, strip);
-              row += strip * tile_rows;
-              i += strip - 1;
-              row_tile += strip - 1;
-              chunk_tile += strip - 1;
-              continue;
-            }
             t.prefetch = pack ? ShareOfRegion(next_region, chunk_tile, chunk_tiles, k_count)
                               : ShareOfRegion(next_sliver, row_tile, row_tiles, k_count);
             RunTile<kMaxRows, kVectors, GemmTag, TW>(df, g, t);

@@ -415,16 +415,16 @@ HWY_INLINE void DotTile(const detail::QGemmTaskArgs& g, const QTile& t, int32_t*
   // Decode tiles (1 or 2 rows) read their panels once, from memory. Each step also prefetches
   // the same step of the next column tile's panels (one line per panel: vectors that start a
   // panel), so that DRAM streams twice the tile's panels at once (Zen2, AVX2 tiles of 2 panels,
-  // M = 1 over 4096 x 4096 and 11008 x 4096: int4 12.7-14.5 -> 16-17 GB/s, q8_0 15-16 -> 18-19,
-  // qd8xs8 17-18 -> 18; prefetching two tiles ahead as well was no faster). The last column tile
+  // M = 1 over 4096 x 4096 and 11008 x 4096: int4 12.7-15.0 -> 15.8-17.4 GB/s, q8_0 14.8-17.2 ->
+  // 17.8-19.5, qd8xs8 17.1-18.4 -> 17.9-18.7; two tiles ahead as well was no faster). The last column tile
   // prefetches its own lines (ahead = 0): no pointer past the end of B.
   constexpr bool kPrefetchNextTile = kRows <= 2 && kVectors == kQDecodeVectors;
   const size_t tile_panels = HWY_MAX(size_t{1}, kVectors * lanes / static_cast<size_t>(detail::kQPanelWidth));
   const bool last_column_tile = t.col0 + static_cast<int64_t>(kVectors * lanes) >= g.n;
   const size_t ahead =
       kPrefetchNextTile && !last_column_tile ? tile_panels * static_cast<size_t>(g.b_panel_bytes) : 0;
-  const bool vector1_starts_panel = lanes >= static_cast<size_t>(detail::kQPanelWidth);
-  const bool vector2_starts_panel = 2 * lanes >= static_cast<size_t>(detail::kQPanelWidth);
+  const size_t panel = static_cast<size_t>(detail::kQPanelWidth);
+  const bool starts_panel[4] = {true, lanes % panel == 0, 2 * lanes % panel == 0, 3 * lanes % panel == 0};
   size_t a_offset = 0;
   for (int64_t block = 0; block < blocks; ++block) {
     const int64_t k_end = HWY_MIN(g.kp, (block + 1) * block_k);
@@ -433,9 +433,9 @@ HWY_INLINE void DotTile(const detail::QGemmTaskArgs& g, const QTile& t, int32_t*
       for (int64_t k = chunk; k < chunk_end; k += static_cast<int64_t>(step_k)) {
         if constexpr (kPrefetchNextTile) {
           hwy::Prefetch(b0 + ahead);
-          if (kVectors > 1 && vector1_starts_panel) hwy::Prefetch(b1 + ahead);
-          if (kVectors > 2 && vector2_starts_panel) hwy::Prefetch(b2 + ahead);
-          if (kVectors > 3 && vector1_starts_panel) hwy::Prefetch(b3 + ahead);
+          if (kVectors > 1 && starts_panel[1]) hwy::Prefetch(b1 + ahead);
+          if (kVectors > 2 && starts_panel[2]) hwy::Prefetch(b2 + ahead);
+          if (kVectors > 3 && starts_panel[3]) hwy::Prefetch(b3 + ahead);
         }
         if constexpr (kInt4) {
           const VU8 raw_0 = hn::LoadU(du8, b0);
