@@ -168,6 +168,27 @@ TEST_CASE("Gemm f32 matches the reference at every tile edge, on every target") 
   CHECK(targets >= 1);
 }
 
+// Strips (many row tiles, K blocks of at most 256) whose column tiles are full or, the last one,
+// at most half the tile's width (its half-width instantiation): N = 24, 40, 48 end in 8, 8 and 16
+// columns after the 16- or 32-column tiles, so every target meets a last tile of exactly half
+// its width, run as strips, and one narrower, run through the buffer.
+TEST_CASE("Gemm strips and half-width last column tiles match the reference, on every target") {
+  ek_test::ForEachTarget([&](int64_t target) {
+    INFO("target " << ek::TargetName(target));
+    uint64_t seed = 500;
+    for (int64_t n : {24, 40, 48}) {
+      for (int64_t k : {61, 256}) {
+        Case cs{293, n, k};
+        cs.bias = k == 61;
+        cs.activation = k == 61 ? Activation::kRelu6 : Activation::kNone;
+        cs.strided = n == 40;
+        cs.accumulate = n == 48;
+        CheckAgainstReference(cs, seed++);
+      }
+    }
+  });
+}
+
 TEST_CASE("Gemm types, epilogues and random shapes up to ~300, on every target") {
   ek_test::ForEachTarget([&](int64_t target) {
     INFO("target " << ek::TargetName(target));
@@ -252,6 +273,7 @@ TEST_CASE("Gemm results are bitwise identical: packed or not, any K blocking, 1 
         {67, 101, 257, DType::kF32, DType::kBF16, DType::kF32, false, true, true, true, Activation::kRelu},
         {70, 96, 130, DType::kF16, DType::kF16, DType::kF16, true},
         {131, 150, 97},
+        {293, 40, 61},  // strips, the last column tile half-width (AVX2, NEON) or narrower (AVX-512)
         // A view of B larger than a task's slot, packed on the fly by tasks that are column
         // blocks over all rows. Few rows (short K blocks, wide tasks, the next chunk
         // prefetched): two K blocks (256 + 45), chunks of 256 columns and a last partial panel,
