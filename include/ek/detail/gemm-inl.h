@@ -371,11 +371,12 @@ HWY_INLINE void MultiplyTile(DF df, const detail::GemmTaskArgs& g, const TileOpe
 #undef EK_TILE_STORE_ROW
 
 // Runs MultiplyTile with kRows = t.valid_rows (1..kMaxRows): an exact row count, so edge tiles
-// do no wasted work.
-template <size_t kMaxRows, size_t kVectors, class DF, typename TW>
+// do no wasted work. kAllRows: always kMaxRows rows (one instantiation; the rows past the valid
+// ones repeat row 0 and are not stored).
+template <size_t kMaxRows, size_t kVectors, class DF, typename TW, bool kAllRows = false>
 HWY_INLINE void MultiplyTileRows(DF df, const detail::GemmTaskArgs& g, const TileOperands& t, float* HWY_RESTRICT io,
                                  size_t io_stride, bool epilogue) {
-  if constexpr (kMaxRows > 1) {
+  if constexpr (kMaxRows > 1 && !kAllRows) {
     if (t.valid_rows < kMaxRows) {
       return MultiplyTileRows<kMaxRows - 1, kVectors, DF, TW>(df, g, t, io, io_stride, epilogue);
     }
@@ -384,42 +385,39 @@ HWY_INLINE void MultiplyTileRows(DF df, const detail::GemmTaskArgs& g, const Til
 }
 
 // The last column tile of C, when its valid columns fit in half the GEMM tile's vectors (N = 24
-// on AVX2's 16-wide tile, N = 40 on NEON's), runs a half-width tile: no FMAs on the zero columns
-// of the padded panels (3136x24x96 pre-packed, Zen2, driver medians: 45 -> 64 GFLOP/s). Only the
-// GEMM tile halves, and the half-width tile always computes all kRows rows (rows past the valid
-// ones repeat row 0 and are not stored): 2 instantiations of the micro-kernel instead of 2 x
-// kRows, as compile time is mostly micro-kernels.
+// on AVX2's 16-wide tile, N = 40 on NEON's), runs a half-width tile (RunTile, RunTileStrip): no
+// FMAs on the zero columns of the padded panels (3136x24x96 pre-packed, Zen2, driver, best of 6
+// alternating medians: 56 -> 66 GFLOP/s). Only the GEMM tile halves, and the half-width tile
+// always computes all kRows rows (kAllRows): 2 instantiations of the micro-kernel instead of
+// 2 x kRows, as compile time is mostly micro-kernels.
 template <size_t kMaxRows, size_t kVectors>
 constexpr bool kHasHalfWidthTile = kMaxRows == kGemmTileRows && kVectors == kGemmTileVectors && kVectors % 2 == 0;
 
+template <size_t kMaxRows, size_t kVectors, class DF, typename TW, bool kAllRows = false>
+HWY_INLINE void RunTile(DF df, const detail::GemmTaskArgs& g, const TileOperands& t);
+
+// The half-width tile, out of line: it runs once per row tile of the last column only.
 template <size_t kRows, size_t kVectors, class DF, typename TW>
 HWY_NOINLINE void RunHalfWidthTile(DF df, const detail::GemmTaskArgs& g, const TileOperands& t) {
-  const size_t lanes = hn::Lanes(df);
-  if (g.c_type == DType::kF32 && t.valid_cols == kVectors * lanes && t.valid_rows == kRows) {
-    MultiplyTile<kRows, kVectors, DF, TW>(df, g, t, reinterpret_cast<float*>(t.c), t.c_row_bytes / 4, t.finish);
-    return;
-  }
-  HWY_ALIGN float buffer[kTileBufferFloats];
-  if (t.load_c) LoadTileStart(df, g, t, kRows, buffer);
-  MultiplyTile<kRows, kVectors, DF, TW>(df, g, t, buffer, kMaxTileVectors * lanes, false);
-  FinishTile(df, g, t, buffer);
+  RunTile<kRows, kVectors, DF, TW, /*kAllRows=*/true>(df, g, t);
 }
 
-// One tile, start to finish: C directly (all columns valid, f32 C), or through the buffer.
-template <size_t kMaxRows, size_t kVectors, class DF, typename TW>
+// One tile, start to finish: C directly (all columns valid, f32 C, and with kAllRows all rows
+// valid), or through the buffer.
+template <size_t kMaxRows, size_t kVectors, class DF, typename TW, bool kAllRows>
 HWY_INLINE void RunTile(DF df, const detail::GemmTaskArgs& g, const TileOperands& t) {
   const size_t lanes = hn::Lanes(df);
   if constexpr (kHasHalfWidthTile<kMaxRows, kVectors>) {
     if (t.valid_cols <= kVectors / 2 * lanes) return RunHalfWidthTile<kMaxRows, kVectors / 2, DF, TW>(df, g, t);
   }
-  if (g.c_type == DType::kF32 && t.valid_cols == kVectors * lanes) {
-    MultiplyTileRows<kMaxRows, kVectors, DF, TW>(df, g, t, reinterpret_cast<float*>(t.c), t.c_row_bytes / 4,
-                                                 t.finish);
+  if (g.c_type == DType::kF32 && t.valid_cols == kVectors * lanes && (!kAllRows || t.valid_rows == kMaxRows)) {
+    MultiplyTileRows<kMaxRows, kVectors, DF, TW, kAllRows>(df, g, t, reinterpret_cast<float*>(t.c),
+                                                           t.c_row_bytes / 4, t.finish);
     return;
   }
   HWY_ALIGN float buffer[kTileBufferFloats];
-  if (t.load_c) LoadTileStart(df, g, t, t.valid_rows, buffer);
-  MultiplyTileRows<kMaxRows, kVectors, DF, TW>(df, g, t, buffer, kMaxTileVectors * lanes, false);
+  if (t.load_c) LoadTileStart(df, g, t, kAllRows ? kMaxRows : t.valid_rows, buffer);
+  MultiplyTileRows<kMaxRows, kVectors, DF, TW, kAllRows>(df, g, t, buffer, kMaxTileVectors * lanes, false);
   FinishTile(df, g, t, buffer);
 }
 
@@ -437,6 +435,9 @@ constexpr int64_t kStripMaxK = 256;
 constexpr int64_t kStripMinRowTiles = 16;
 template <size_t kRows, size_t kVectors, class DF, typename TW>
 HWY_INLINE void RunTileStrip(DF df, const detail::GemmTaskArgs& g, TileOperands t, int64_t tiles) {
+  if constexpr (kHasHalfWidthTile<kRows, kVectors>) {
+    if (t.valid_cols <= kVectors / 2 * hn::Lanes(df)) return RunTileStrip<kRows, kVectors / 2, DF, TW>(df, g, t, tiles);
+  }
   const int64_t a_step = static_cast<int64_t>(kRows) * g.lda;
   for (int64_t i = 0; i < tiles; ++i) {
     MultiplyTile<kRows, kVectors, DF, TW>(df, g, t, reinterpret_cast<float*>(t.c), t.c_row_bytes / 4, t.finish);
@@ -707,9 +708,8 @@ HWY_INLINE void RunTaskTiles(const detail::GemmTaskArgs& g, size_t task, int64_t
         // Strips (RunTileStrip) for this column tile's full tiles: short K blocks, enough row
         // tiles, all columns valid, f32 C, and not on a view of B whose next chunk the tiles
         // prefetch (few rows of A, large B).
-        // A half-width last column tile (RunTile) runs its own strips.
-        constexpr bool kHalves = kHasHalfWidthTile<kMaxRows, kVectors>;
-        const bool half_width = kHalves && cols == tile_cols / 2;
+        // A last column tile of exactly half the width runs half-width strips (RunTileStrip).
+        const bool half_width = kHasHalfWidthTile<kMaxRows, kVectors> && cols == tile_cols / 2;
         const bool strips = k_count <= kStripMaxK && row_tiles >= kStripMinRowTiles && next_region.base == nullptr &&
                             (cols == tile_cols || half_width) && g.c_type == DType::kF32;
         int64_t row_tile = 0;
@@ -729,15 +729,7 @@ HWY_INLINE void RunTaskTiles(const detail::GemmTaskArgs& g, size_t task, int64_t
           if (strips && full_tiles > 0) {
             const TileOperands first =
                 MakeTile<TW, kMaxRows, kVectors>(df, g, b, row, tile_rows, col, cols, k0, k_count);
-            if constexpr (kHalves) {
-              if (half_width) {
-                RunTileStrip<kMaxRows, kVectors / 2, GemmTag, TW>(df, g, first, full_tiles);
-              } else {
-                RunTileStrip<kMaxRows, kVectors, GemmTag, TW>(df, g, first, full_tiles);
-              }
-            } else {
-              RunTileStrip<kMaxRows, kVectors, GemmTag, TW>(df, g, first, full_tiles);
-            }
+            RunTileStrip<kMaxRows, kVectors, GemmTag, TW>(df, g, first, full_tiles);
             row += full_tiles * tile_rows;
             i = full_tiles;
             row_tile += full_tiles;
