@@ -80,7 +80,7 @@ void RunQGemm(benchmark::State& state, const GemmShape& shape, QType type) {
   const size_t copies = ColdCopies(shape, packed_bytes);
   std::vector<std::vector<uint32_t>> packed(copies, std::vector<uint32_t>(packed_bytes / 4 + 1));
   for (auto& p : packed) {
-    s = gguf ? ek::PackGgufWeights(gguf_type, gguf_blocks.data(), n, k, p.data(), packed_bytes)
+    s = gguf ? ek::PackGgufWeights(gguf_type, gguf_blocks.data(), gguf_blocks.size(), n, k, p.data(), packed_bytes)
              : ek::PackQGemmWeights(b, false, p.data(), packed_bytes);
     if (!s.ok()) return state.SkipWithError(s.message());
   }

@@ -8,7 +8,7 @@
 //          int8 (EK_W_I8): byte b = w[4g + b]
 //          int4 (EK_W_I4): byte b = w[8g + b] (low nibble) | w[8g + 4 + b] (high nibble)
 //        consecutive columns are consecutive words.
-//   per channel (EK_BLOCK_K 0): out = (float)(sum_k (q - zp) * w) * (a_scale * w_scale[j]) + bias
+//   per channel (EK_BLOCK_K 0): out = ((float)(sum_k (q - zp) * w) * a_scale) * w_scale[j] + bias
 //   per block of EK_BLOCK_K:    s = sum over blocks, in order, of (float)(sum_k q * w) * scale[b][j]
 //                               out = (s - (float)zp * weighted[j]) * a_scale + bias
 // The integer sums are exact; the few f32 operations are those of the reference, in its order,
@@ -188,7 +188,7 @@ __kernel void ek_qgemm_dynamic(const int m, const int n, const int k,
 #if EK_BLOCK_K > 0
     ek_floats out = (sums[r] - (float)zp * weighted) * a_scale;
 #else
-    ek_floats out = EK_TO_FLOATS(dot[r] - zp * column_sum) * (a_scale * w_scale);
+    ek_floats out = (EK_TO_FLOATS(dot[r] - zp * column_sum) * a_scale) * w_scale;
 #endif
     out = out + b;
     out = fmin(fmax(out, lo), hi);

@@ -7,8 +7,9 @@
 //                         (inv_scale = 1 / scale computed on the host, as the CPU does)
 //   ek_dequantize         x = (float)(q - zero_point) * scale
 //   ek_quantize_rows      dynamic per-row quantization of f32 rows to u8 (ek::DynamicRowParams):
-//                         the row's range widened to include 0, scale = (hi - lo) / 255,
-//                         zero point = clamp(rint(-lo / scale), 0, 255); rows padded with 0 to kp
+//                         the row's range widened to include 0, scale = (hi - lo) / 255 (at least
+//                         2^-149), zero point = clamp(rint(-lo / scale), 0, 255) (0 for a zero
+//                         row), x * 2^64 first when scale < 2^-100; rows padded with 0 to kp
 //
 // Types by -D: EK_Q_I8 (char) or EK_Q_U8 (uchar) for ek_quantize / ek_dequantize.
 // Per-channel scales: `channel_stride` > 0 makes element e use scale / zero point
@@ -114,17 +115,20 @@ void ek_quantize_rows(const int k, const int kp, __global const float* restrict 
   hi = tree_hi[0];
 #endif
   // ek::DynamicRowParams (min and max are exact whatever the order, so every work-item agrees).
-  float scale = 1.0f;
-  int zero_point = 128;
+  float scale = 1.0f, prescale = 1.0f;
+  int zero_point = 0;
   if (hi > lo) {
-    scale = (hi - lo) / 255.0f;
+    const float range = hi - lo;
+    scale = range <= MAXFLOAT ? range / 255.0f : hi / 255.0f - lo / 255.0f;
+    if (scale < 0x1p-149f) scale = 0x1p-149f;
     const float zp = rint(-lo / scale);
     zero_point = zp < 0.0f ? 0 : (zp > 255.0f ? 255 : (int)zp);
+    if (scale < 0x1p-100f) prescale = 0x1p64f;  // a tiny row: 1 / scale would overflow
   }
-  const float inv_scale = 1.0f / scale;
+  const float inv_scale = 1.0f / (scale * prescale);
   __global uchar* out = q + q_offset + row * ldq;
   for (int i = lid; i < kp; i += EK_ROW_GROUP) {
-    out[i] = i < k ? (uchar)ek_quantize_value(in[i], inv_scale, zero_point, 0, 255) : (uchar)0;
+    out[i] = i < k ? (uchar)ek_quantize_value(in[i] * prescale, inv_scale, zero_point, 0, 255) : (uchar)0;
   }
   if (lid == 0) {
     scales[scales_offset + row] = scale;

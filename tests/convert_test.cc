@@ -473,6 +473,29 @@ TEST_CASE("conversion entry points reject bad input with a message naming the ar
                "output: cannot convert f32 to i8");
   expect_error(ek::Convert(fin, TensorView::Host(DType::kF32, q.data(), {16})), ek::StatusCode::kInvalidArgument,
                "output: shape differs");
+  // The output's per-axis scales are read while it is written: they may not lie inside it
+  // (issue 16: accepted, and the output overwrote its own scales).
+  {
+    std::vector<int8_t> out2(64, 0);
+    const float* scales_in_out = reinterpret_cast<const float*>(out2.data() + 16);
+    std::memcpy(out2.data() + 16, &f[0], 16);  // 4 valid scales (1.0)
+    const TensorView fin2 = TensorView::Host(DType::kF32, f.data(), {4, 16});
+    const TensorView q2 = TensorView::Host(DType::kI8, out2.data(), {4, 16}).WithQuant(QuantParams::PerAxis(0, scales_in_out));
+    expect_error(ek::Quantize(fin2, q2), ek::StatusCode::kInvalidArgument, "output: overlaps output.quant.scales");
+    std::vector<int32_t> zps(4, 0);
+    expect_error(ek::Dequantize(TensorView::Host(DType::kI8, out2.data(), {4, 1}).WithQuant(QuantParams::PerAxis(0, reinterpret_cast<const float*>(f.data()), zps.data())),
+                                TensorView::Host(DType::kF32, zps.data(), {4, 1})),
+                 ek::StatusCode::kInvalidArgument, "output: overlaps input.quant.zero_points");
+  }
+  // Misaligned element data (2- and 4-byte types): UB in any scalar path, so rejected.
+  expect_error(ek::Quantize(TensorView::Host(DType::kF32, reinterpret_cast<uint8_t*>(f.data()) + 2, {8}),
+                            TensorView::Host(DType::kI8, q.data(), {8}).WithQuant(pt)),
+               ek::StatusCode::kInvalidArgument, "input: data is not 4-byte aligned");
+  expect_error(ek::Convert(fin, TensorView::Host(DType::kF16, reinterpret_cast<uint8_t*>(h.data()) + 1, {64})),
+               ek::StatusCode::kInvalidArgument, "output: data is not 2-byte aligned");
+  // Scales whose reciprocal overflows f32 (below 2^-126).
+  expect_error(ek::Quantize(fin, qout.WithQuant(QuantParams::PerTensor(1e-39f, 0))), ek::StatusCode::kInvalidArgument,
+               "output: quant scale[0] = 1e-39");
   // Nothing was written by any rejected call.
   for (int8_t v : q) CHECK(v == 0);
   for (uint16_t v : h) CHECK(v == 0);

@@ -34,10 +34,8 @@ std::string TempDir() {
   return dir;
 }
 
-void WriteNpy(const std::string& path, int64_t rows, int64_t cols, const std::vector<float>& data, const char* descr = "<f4",
-              size_t drop_bytes = 0) {
-  std::string header = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (" + std::to_string(rows) +
-                       ", " + std::to_string(cols) + "), }";
+// A .npy file with this header dictionary (padded as numpy pads it) and data.
+void WriteRawNpy(const std::string& path, std::string header, const std::vector<float>& data, size_t drop_bytes = 0) {
   while ((10 + header.size() + 1) % 64 != 0) header += ' ';
   header += '\n';
   FILE* f = std::fopen(path.c_str(), "wb");
@@ -48,6 +46,14 @@ void WriteNpy(const std::string& path, int64_t rows, int64_t cols, const std::ve
   std::fwrite(header.data(), 1, header.size(), f);
   std::fwrite(data.data(), 1, data.size() * 4 - drop_bytes, f);
   std::fclose(f);
+}
+
+void WriteNpy(const std::string& path, int64_t rows, int64_t cols, const std::vector<float>& data, const char* descr = "<f4",
+              size_t drop_bytes = 0) {
+  WriteRawNpy(path,
+              std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (" + std::to_string(rows) + ", " +
+                  std::to_string(cols) + "), }",
+              data, drop_bytes);
 }
 
 int Run(const std::string& args, std::string* output) {
@@ -158,7 +164,8 @@ TEST_CASE("ek-quantize writes packed weights that QGemm runs, and reads them bac
     REQUIRE(ek::QGemm(av, packed, TensorView::Host(DType::kF32, c.data(), {3, n})).ok());
     ek::detail::PackedQGemmHeader h;
     ek::detail::QPackedLayout l;
-    REQUIRE(ek::detail::ReadQHeader(packed, &h, &l).ok());
+    REQUIRE(ek::detail::ReadQHeader(packed.data, packed.bytes, "packed", &h, &l).ok());
+    REQUIRE(ek::VerifyPackedWeights(packed).ok());
     std::vector<uint8_t> values(static_cast<size_t>(n * k));
     std::vector<float> scales(static_cast<size_t>(n * (k / 32 + 1)));
     ek::QuantParams q;
@@ -232,7 +239,91 @@ TEST_CASE("ek-quantize rejects malformed, truncated and mismatched files and lea
   WriteNpy(dir + "/other.npy", 16, 32, std::vector<float>(w.begin(), w.begin() + 16 * 32));
   CHECK(Run("read " + dir + "/w.ekqw --compare " + dir + "/other.npy", &out) == 1);
   CHECK(ek_test::Contains(out.c_str(), "does not match"));
+
+  // Issue 16: header bytes 12-15 (layout) and 48-63 (method, narrow, reserved) were not checked.
+  for (const size_t at : {12, 13, 15, 48, 49, 50, 55, 59, 60, 63}) {
+    INFO("file header byte " << at);
+    std::vector<uint8_t> bad = file;
+    bad[at] ^= 0x04;
+    write("header.ekqw", bad);
+    CHECK(Run("read " + dir + "/header.ekqw", &out) == 1);
+    CHECK(ek_test::Contains(out.c_str(), "corrupt header"));
+  }
+  // Corruption inside the packed weights' own header (scale kind, zero point, reserved bytes).
+  for (const size_t at : {64 + 25, 64 + 28, 64 + 52}) {
+    INFO("packed header byte " << at);
+    std::vector<uint8_t> bad = file;
+    bad[at] ^= 0x01;
+    write("packed.ekqw", bad);
+    CHECK(Run("read " + dir + "/packed.ekqw", &out) == 1);
+    CHECK(ek_test::Contains(out.c_str(), "checksum"));
+  }
   RemoveDir(dir);
+}
+
+TEST_CASE("ek-quantize parses .npy headers and options strictly") {
+  const std::string dir = TempDir();
+  const std::vector<float> w = RandomWeights(16 * 64, 4);
+  std::string out;
+  // Issue 16: a declared shape of (2^31, 2^31) made rows * cols * 4 wrap to 0 and the tool die
+  // of an uncaught std::length_error; now a message and exit status 1.
+  WriteRawNpy(dir + "/huge.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (2147483648, 2147483648), }", w);
+  CHECK(Run("quantize " + dir + "/huge.npy " + dir + "/x.ekqw", &out) == 1);
+  CHECK(ek_test::Contains(out.c_str(), "truncated"));
+  WriteRawNpy(dir + "/big.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999, 2), }", w);
+  CHECK(Run("quantize " + dir + "/big.npy " + dir + "/x.ekqw", &out) == 1);
+  // The header is parsed as a dictionary: '<f4' written inside another key's value, or a
+  // repeated key, is not taken for the dtype.
+  WriteRawNpy(dir + "/trick.npy",
+              "{'descr': '<f8', 'fortran_order': False, 'shape': (16, 64), 'note': \"'descr': '<f4'\", }", w);
+  CHECK(Run("quantize " + dir + "/trick.npy " + dir + "/x.ekqw", &out) == 1);
+  CHECK(ek_test::Contains(out.c_str(), "unexpected key 'note'"));
+  WriteRawNpy(dir + "/trick2.npy", "{'shape': (16, 64), 'fortran_order': False, 'descr': '<f8', }", w);
+  CHECK(Run("quantize " + dir + "/trick2.npy " + dir + "/x.ekqw", &out) == 1);
+  CHECK(ek_test::Contains(out.c_str(), "'<f8'"));
+  WriteRawNpy(dir + "/twice.npy", "{'descr': '<f8', 'descr': '<f4', 'fortran_order': False, 'shape': (16, 64), }", w);
+  CHECK(Run("quantize " + dir + "/twice.npy " + dir + "/x.ekqw", &out) == 1);
+  CHECK(ek_test::Contains(out.c_str(), "repeated 'descr'"));
+  WriteRawNpy(dir + "/fortran.npy", "{'descr': '<f4', 'fortran_order': True, 'shape': (16, 64), }", w);
+  CHECK(Run("quantize " + dir + "/fortran.npy " + dir + "/x.ekqw", &out) == 1);
+  CHECK(ek_test::Contains(out.c_str(), "C order"));
+  // Keys in any order and a shape without spaces are fine.
+  WriteRawNpy(dir + "/ok.npy", "{'shape':(16,64), 'fortran_order': False, 'descr': '<f4'}", w);
+  CHECK(Run("quantize " + dir + "/ok.npy " + dir + "/ok.ekqw", &out) == 0);
+  // Numbers are whole: --block 32abc was read as 32.
+  CHECK(Run("quantize " + dir + "/ok.npy " + dir + "/x.ekqw --scheme block --block 32abc", &out) == 1);
+  CHECK(ek_test::Contains(out.c_str(), "--block: '32abc'"));
+  CHECK(Run("quantize " + dir + "/ok.npy " + dir + "/x.ekqw --method percentile --percentile 99x", &out) == 1);
+  CHECK(ek_test::Contains(out.c_str(), "--percentile"));
+  CHECK_FALSE(Exists(dir + "/x.ekqw"));
+  RemoveDir(dir);
+}
+
+// QuantizeWeights writes q's values and scales: they may not overlap w or each other (issue 16:
+// q aliasing w was reported as "not finite"), and nothing is written before an error (a NaN in
+// the last element left every earlier group quantized).
+TEST_CASE("QuantizeWeights: outputs may not alias the input, and an error writes nothing") {
+  const int64_t k = 64, n = 8;
+  std::vector<float> w = RandomWeights(k * n, 6);
+  const TensorView wv = TensorView::Host(DType::kF32, w.data(), {k, n});
+  std::vector<int8_t> values(static_cast<size_t>(k * n), 0x5A);
+  std::vector<float> scales(static_cast<size_t>(n), -1.0f);
+  const TensorView q = TensorView::Host(DType::kI8, values.data(), {k, n}).WithQuant(ek::QuantParams::PerAxis(1, scales.data()));
+  using ek_test::ExpectError;
+  ExpectError(ek::QuantizeWeights(wv, false, TensorView::Host(DType::kI8, w.data(), {k, n}).WithQuant(q.quant)),
+              ek::StatusCode::kInvalidArgument, "q: overlaps w");
+  ExpectError(ek::QuantizeWeights(wv, false, q.WithQuant(ek::QuantParams::PerAxis(1, w.data() + 8))),
+              ek::StatusCode::kInvalidArgument, "q.quant.scales: overlaps w");
+  ExpectError(ek::QuantizeWeights(wv, false,
+                                  q.WithQuant(ek::QuantParams::PerAxis(1, reinterpret_cast<const float*>(values.data())))),
+              ek::StatusCode::kInvalidArgument, "q: overlaps q.quant.scales");
+  w.back() = NAN;
+  ExpectError(ek::QuantizeWeights(wv, false, q), ek::StatusCode::kInvalidArgument, "w: element (63, 7) is not finite");
+  for (int8_t v : values) REQUIRE(v == 0x5A);
+  for (float s : scales) REQUIRE(s == -1.0f);
+  w.back() = 0.5f;
+  REQUIRE(ek::QuantizeWeights(wv, false, q).ok());
+  for (float s : scales) CHECK(s > 0.0f);
 }
 
 }  // namespace

@@ -303,6 +303,60 @@ TEST_CASE("Gemm results are bitwise identical: packed or not, any K blocking, 1 
   });
 }
 
+// A user blocking of any size (the docs put no restriction on kc, mc, nc) changes no bit: column
+// blocks that do not start on a panel of packed B once read the wrong columns (issue 16: M = 1,
+// N = 17, K = 3, nc = 3 gave C[0,16] = -0.066 instead of 0.125 on AVX-512).
+TEST_CASE("Gemm with any user blocking, nc not a multiple of the vector or panel, gives the same bits") {
+  ek_test::ForEachTarget([&](int64_t target) {
+    INFO("target " << ek::TargetName(target));
+    const Case cases[] = {{1, 17, 3},  {2, 40, 9},  {5, 70, 33, DType::kF32, DType::kF16, DType::kF32, true},
+                          {20, 37, 19, DType::kF32, DType::kF32, DType::kF32, false, true, true, true, Activation::kRelu},
+                          {3, 33, 5, DType::kF16, DType::kBF16, DType::kF16}};
+    for (const Case& cs : cases) {
+      INFO(Describe(cs));
+      CheckAgainstReference(cs, 42);
+      const std::vector<uint16_t> base = RunVariant(cs, false, {}, 1);
+      for (int64_t nc = 1; nc <= 40; ++nc) {
+        INFO("nc = " << nc);
+        ek::GemmBlocking blocking;
+        blocking.nc = nc;
+        blocking.mc = nc % 7 + 1;
+        blocking.kc = nc % 5 == 0 ? 0 : nc % 11 + 1;
+        CHECK(RunVariant(cs, nc % 2 == 0, blocking, 1 + static_cast<int>(nc % 3)) == base);
+      }
+    }
+  });
+}
+
+// The workspace may start at any address (docs/gemm.md): staged A, packed B and the pack slots
+// are placed at aligned offsets inside it (issue 16: UBSan saw misaligned f32 loads and stores
+// in the GEMM and convert kernels with a workspace that was not 4-byte aligned).
+TEST_CASE("Gemm takes a workspace at any address and gives the same bits") {
+  ek_test::ForEachTarget([&](int64_t target) {
+    INFO("target " << ek::TargetName(target));
+    const Case cases[] = {{20, 70, 33, DType::kF16, DType::kF32, DType::kF32},          // A staged
+                          {20, 1100, 301, DType::kF32, DType::kF32, DType::kF32, true},  // slots
+                          {5, 300, 40, DType::kF16, DType::kBF16, DType::kF16, false, true, true}};
+    for (const Case& cs : cases) {
+      INFO(Describe(cs));
+      const std::vector<uint16_t> base = RunVariant(cs, false, {}, 1);
+      for (size_t misalign = 1; misalign < 4; ++misalign) {
+        Problem p(cs, 42);
+        size_t bytes = 0;
+        REQUIRE(ek::GemmWorkspaceSize(p.a.view, p.b.view, p.c.view, p.options, &bytes).ok());
+        REQUIRE(bytes > 0);
+        std::vector<uint8_t> buffer(bytes + 128);
+        uint8_t* at = buffer.data() + (64 - reinterpret_cast<uintptr_t>(buffer.data()) % 64) % 64 + misalign;
+        REQUIRE(at + bytes <= buffer.data() + buffer.size());
+        const ek::Status s = ek::Gemm(p.a.view, p.b.view, p.c.view, p.options, ek::Context(), at, bytes);
+        INFO(s.message());
+        REQUIRE(s.ok());
+        CHECK(p.c.storage == base);
+      }
+    }
+  });
+}
+
 // GEMV streams a view of B in place, row-major (rows) or transposed with unit stride along K
 // (columns): no workspace. A transposed view strided along K is packed on the fly (slots).
 TEST_CASE("GEMV on a row-major or transposed view of B needs no workspace") {
@@ -442,7 +496,8 @@ TEST_CASE("Packed weights unpack to the same bits, in either orientation") {
       // panel 16 consecutive elements, zero beyond N.
       const int64_t k = transpose ? 21 : 37, n = transpose ? 37 : 21;
       const ek::detail::PackedGemmHeader* h = reinterpret_cast<const ek::detail::PackedGemmHeader*>(packed.data());
-      CHECK(h->version == 1);
+      CHECK(h->prefix.version == 2);
+      CHECK(ek::VerifyPackedWeights(PackedWeights{packed.data(), packed.size()}).ok());
       CHECK(h->k == k);
       CHECK(h->n == n);
       const size_t size = static_cast<size_t>(ek::DTypeBits(type) / 8);
@@ -544,6 +599,26 @@ TEST_CASE("Gemm rejects bad input with a message naming the argument") {
   ExpectError(ek::GemmWorkspaceSize(big_a.view, b.view, big_c.view, o, nullptr), StatusCode::kInvalidArgument,
               "bytes");
 
+  // The workspace is an output: it may not overlap C, A, B or the bias (issue 16: a workspace
+  // overlapping C, or a strided A staged into it, gave a silently wrong result).
+  {
+    std::vector<uint8_t> shared(need + big_c.Bytes() + 64);
+    const TensorView c_in_ws = TensorView::Host(DType::kF32, shared.data() + 32, {20, 6});
+    ExpectError(ek::Gemm(big_a.view, b.view, c_in_ws, o, ek::Context(), shared.data(), need),
+                StatusCode::kInvalidArgument, "c: overlaps workspace");
+    Matrix strided_a(DType::kF32, 20, 5, 3, 1, rng);
+    TensorView a_strided = TensorView::Host(DType::kF32, strided_a.storage.data(), {20, 5}).WithStrides({1, 20});
+    size_t need_strided = 0;
+    REQUIRE(ek::GemmWorkspaceSize(a_strided, b.view, big_c.view, o, &need_strided).ok());
+    REQUIRE(need_strided > 0);
+    ExpectError(ek::Gemm(a_strided, b.view, big_c.view, o, ek::Context(), strided_a.storage.data(), need_strided),
+                StatusCode::kInvalidArgument, "workspace: overlaps a");
+    std::vector<float> b_and_ws(30 + need);  // B (5 x 6) at the start, the workspace from its last row on
+    const TensorView b_view = TensorView::Host(DType::kF32, b_and_ws.data(), {5, 6});
+    ExpectError(ek::Gemm(big_a.view, b_view, big_c.view, o, ek::Context(), b_and_ws.data() + 24, need),
+                StatusCode::kInvalidArgument, "workspace: overlaps b");
+  }
+
   // Packed weights: size, header, version, shape and type checks.
   size_t bytes = 0;
   REQUIRE(ek::PackedGemmWeightsSize(b.view, false, &bytes).ok());
@@ -578,13 +653,30 @@ TEST_CASE("Gemm rejects bad input with a message naming the argument") {
   ExpectError(ek::Gemm(a.view, PackedWeights{corrupt.data(), bytes}, c.view, o), StatusCode::kInvalidArgument,
               "bad magic");
   corrupt = packed;
-  corrupt[4] = 2;  // version 2
+  corrupt[4] = 1;  // version 1
   ExpectError(ek::Gemm(a.view, PackedWeights{corrupt.data(), bytes}, c.view, o), StatusCode::kInvalidArgument,
-              "version 2");
-  corrupt = packed;
-  corrupt[16] = 99;  // K
-  ExpectError(ek::Gemm(a.view, PackedWeights{corrupt.data(), bytes}, c.view, o), StatusCode::kInvalidArgument,
-              "packed_b:");
+              "version 1");
+  // Issue 16: every header byte is covered by the header checksum (the dtype, K, N, reserved
+  // bytes...), checked on every call; the payload by its checksum, checked by Verify.
+  for (size_t at = 6; at < 64; ++at) {
+    INFO("header byte " << at);
+    corrupt = packed;
+    corrupt[at] ^= 0x20;
+    ExpectError(ek::Gemm(a.view, PackedWeights{corrupt.data(), bytes}, c.view, o), StatusCode::kInvalidArgument,
+                "packed_b: corrupt header");
+    ExpectError(ek::VerifyPackedWeights(PackedWeights{corrupt.data(), bytes}), StatusCode::kInvalidArgument,
+                "packed: corrupt header");
+  }
+  CHECK(ek::VerifyPackedWeights(good).ok());
+  for (size_t at : {size_t{64}, size_t{100}, bytes - 1}) {
+    INFO("payload byte " << at);
+    corrupt = packed;
+    corrupt[at] ^= 0x01;
+    ExpectError(ek::VerifyPackedWeights(PackedWeights{corrupt.data(), bytes}), StatusCode::kInvalidArgument,
+                "packed: payload checksum mismatch");
+  }
+  ExpectError(ek::VerifyPackedWeights(PackedWeights{packed.data(), bytes - 1}), StatusCode::kInvalidArgument, "packed:");
+  ExpectError(ek::VerifyPackedWeights(PackedWeights{nullptr, bytes}), StatusCode::kInvalidArgument, "packed: data is null");
   ExpectError(ek::Gemm(a.view, PackedWeights{packed.data(), bytes}, TensorView::Host(DType::kF32, packed.data(), {4, 6}), o),
               StatusCode::kInvalidArgument, "c: overlaps packed_b");
   Matrix wrong(DType::kF16, 5, 6, 0, 0, rng);

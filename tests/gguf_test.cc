@@ -82,7 +82,9 @@ TEST_CASE("GGUF rows dequantize to scale * value, as ggml defines them") {
   for (const GgufType type : {GgufType::kQ8_0, GgufType::kQ4_0}) {
     GgufMatrix g(type, 5, 96, rng);
     std::vector<float> out(static_cast<size_t>(5 * 100), -1.0f);
-    REQUIRE(ek::DequantizeGgufRows(type, g.blocks.data(), 5, 96, out.data(), 100).ok());
+    REQUIRE(ek::DequantizeGgufRows(type, g.blocks.data(), g.blocks.size(), 5, 96,
+                                   TensorView::Matrix(DType::kF32, out.data(), 5, 96, 100))
+                .ok());
     for (int64_t r = 0; r < 5; ++r) {
       for (int64_t j = 0; j < 96; ++j) {
         const float d = ek::ref::F16ToF32(g.scales[static_cast<size_t>(r * 3 + j / 32)]);
@@ -104,8 +106,9 @@ TEST_CASE("GGUF weights repack exactly and QGemm on them matches the reference, 
         size_t bytes = 0;
         REQUIRE(ek::PackedGgufWeightsSize(type, n, k, &bytes).ok());
         std::vector<uint32_t> packed(bytes / 4 + 1);
-        REQUIRE(ek::PackGgufWeights(type, g.blocks.data(), n, k, packed.data(), bytes).ok());
+        REQUIRE(ek::PackGgufWeights(type, g.blocks.data(), g.blocks.size(), n, k, packed.data(), bytes).ok());
         const ek::PackedWeights pw{packed.data(), bytes};
+        REQUIRE(ek::VerifyPackedWeights(pw).ok());
 
         // Unpacks to the hand-made values and scale bits.
         const TensorView want_view = g.View();
@@ -142,21 +145,35 @@ TEST_CASE("GGUF entry points reject bad input with a message naming the argument
   std::vector<float> out(128);
   using ek::StatusCode;
   using ek_test::ExpectError;
-  ExpectError(ek::DequantizeGgufRows(GgufType::kQ4_0, g.blocks.data(), 2, 48, out.data(), 64), StatusCode::kInvalidArgument,
+  const size_t have = g.blocks.size();
+  const TensorView out_view = TensorView::Matrix(DType::kF32, out.data(), 2, 64, 64);
+  ExpectError(ek::DequantizeGgufRows(GgufType::kQ4_0, g.blocks.data(), have, 2, 48, out_view), StatusCode::kInvalidArgument,
               "k: 48");
-  ExpectError(ek::DequantizeGgufRows(GgufType::kQ4_0, nullptr, 2, 64, out.data(), 64), StatusCode::kInvalidArgument, "blocks");
-  ExpectError(ek::DequantizeGgufRows(static_cast<GgufType>(5), g.blocks.data(), 2, 64, out.data(), 64),
+  ExpectError(ek::DequantizeGgufRows(GgufType::kQ4_0, nullptr, have, 2, 64, out_view), StatusCode::kInvalidArgument, "blocks");
+  ExpectError(ek::DequantizeGgufRows(static_cast<GgufType>(5), g.blocks.data(), have, 2, 64, out_view),
               StatusCode::kInvalidArgument, "type");
-  ExpectError(ek::DequantizeGgufRows(GgufType::kQ4_0, g.blocks.data(), 2, 64, out.data(), 32), StatusCode::kInvalidArgument,
-              "ld_out");
+  ExpectError(ek::DequantizeGgufRows(GgufType::kQ4_0, g.blocks.data(), have, 2, 64,
+                                     TensorView::Matrix(DType::kF32, out.data(), 2, 32, 64)),
+              StatusCode::kInvalidArgument, "out: must be [rows, k]");
+  // Issue 16: the entry points took no byte count, so a truncated block buffer was read past
+  // its end. Now one byte short is an error naming blocks_bytes.
+  ExpectError(ek::DequantizeGgufRows(GgufType::kQ4_0, g.blocks.data(), have - 1, 2, 64, out_view),
+              StatusCode::kInvalidArgument, "blocks_bytes: 71, 2 rows of 64 values need 72");
+  std::vector<float> shared(128 + 32);  // blocks copied into the output's memory
+  std::memcpy(shared.data() + 64, g.blocks.data(), have);
+  ExpectError(ek::DequantizeGgufRows(GgufType::kQ4_0, shared.data() + 64, have, 2, 64,
+                                     TensorView::Matrix(DType::kF32, shared.data(), 2, 64, 64)),
+              StatusCode::kInvalidArgument, "out: overlaps blocks");
   size_t bytes = 0;
   REQUIRE(ek::PackedGgufWeightsSize(GgufType::kQ4_0, 2, 64, &bytes).ok());
   std::vector<uint32_t> packed(bytes / 4 + 1);
-  ExpectError(ek::PackGgufWeights(GgufType::kQ4_0, g.blocks.data(), 2, 64, packed.data(), bytes - 4),
+  ExpectError(ek::PackGgufWeights(GgufType::kQ4_0, g.blocks.data(), have, 2, 64, packed.data(), bytes - 4),
               StatusCode::kInvalidArgument, "out:");
+  ExpectError(ek::PackGgufWeights(GgufType::kQ4_0, g.blocks.data(), have - 18, 2, 64, packed.data(), bytes),
+              StatusCode::kInvalidArgument, "blocks_bytes:");
   g.blocks[36 + 1] = 0x7C;  // row 1, block 0 (2 blocks of 18 bytes per row): scale = inf
   g.blocks[36] = 0x00;
-  ExpectError(ek::PackGgufWeights(GgufType::kQ4_0, g.blocks.data(), 2, 64, packed.data(), bytes),
+  ExpectError(ek::PackGgufWeights(GgufType::kQ4_0, g.blocks.data(), have, 2, 64, packed.data(), bytes),
               StatusCode::kInvalidArgument, "blocks: row 1, block 0");
 }
 

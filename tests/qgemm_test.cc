@@ -6,6 +6,7 @@
 // bit for bit; packing round trips; every bad-input rule.
 #include <gemmlowp/public/gemmlowp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -463,6 +464,93 @@ TEST_CASE("Packed integer weights unpack to the same values and scales, in eithe
   }
 }
 
+// Dynamic quantization at the edges of f32 (issue 16): an all-zero row gives exactly the bias
+// (its zero point is 0: per-block weights gave C[2,0] = -0.000977 with 128), and rows of tiny
+// magnitude keep their accuracy: down to ~3e-36 the reciprocal of the row's scale overflowed to
+// inf (every value quantized to 255), and int4 per-channel weights folded 1/16 into a scale
+// product that underflowed to subnormals. Each row is checked against the reference (same
+// quantized values, the documented f32 bound) and against the exact product of the f32 inputs
+// within the quantization error: sum_k |w * s| * scale (+ the scale's own rounding).
+TEST_CASE("QGemm dynamic: zero rows give exactly the bias, tiny rows stay accurate, on every target and lane") {
+  const float magnitudes[] = {0.0f, 1.0f, 1e-30f, 1e-36f, 3e-37f, 1e-37f, 1e-38f, 1e-40f};
+  const int64_t m = 8, n = 200, k = 1024;  // K of 32 blocks: the zero point's rounding showed there
+  struct Scheme {
+    DType type;
+    ek::QuantScheme scheme;
+    int64_t block;
+    DType scale_type;
+  };
+  const Scheme schemes[] = {{DType::kI8, ek::QuantScheme::kPerAxis, 0, DType::kF32},
+                            {DType::kI4, ek::QuantScheme::kPerAxis, 0, DType::kF32},
+                            {DType::kI8, ek::QuantScheme::kPerBlock, 32, DType::kF16},
+                            {DType::kI4, ek::QuantScheme::kPerBlock, 32, DType::kBF16}};
+  ek_test::ForEachTarget([&](int64_t target) {
+    ForEachDotLane([&] {
+      for (const Scheme& sc : schemes) {
+        for (bool with_bias : {false, true}) {
+          INFO("target " << ek::TargetName(target) << " lane " << ek::QGemmDotLane() << " w=" << ek::DTypeName(sc.type)
+                         << " block " << sc.block << (with_bias ? " bias" : ""));
+          Rng rng(11);
+          Weights w(sc.type, sc.scheme, k, n, false, rng, sc.block, sc.scale_type);
+          Packed packed(w.view, false);
+          std::vector<float> a(static_cast<size_t>(m * k));
+          for (int64_t i = 0; i < m; ++i) {
+            for (int64_t kk = 0; kk < k; ++kk) {
+              a[static_cast<size_t>(i * k + kk)] = magnitudes[i] * rng.Uniform(i % 2 ? 0.25f : -1.0f, 1.0f);
+            }
+          }
+          std::vector<float> bias(static_cast<size_t>(n));
+          for (float& b : bias) b = rng.Uniform(-1.0f, 1.0f);
+          QGemmOptions o;
+          if (with_bias) o.bias = TensorView::Host(DType::kF32, bias.data(), {n});
+          const TensorView av = TensorView::Host(DType::kF32, a.data(), {m, k});
+          Output got(DType::kF32, m, n), want(DType::kF32, m, n);
+          const ek::Status s = ek::QGemm(av, packed.weights, got.view, o);
+          INFO(s.message());
+          REQUIRE(s.ok());
+          std::vector<double> magnitude(static_cast<size_t>(m * n));
+          ek::ref::QGemm(av, w.view, false, want.view, o, magnitude.data());
+          const int64_t blocks = sc.block ? k / sc.block : 1;
+          for (int64_t i = 0; i < m; ++i) {
+            double lo = 0.0, hi = 0.0;
+            for (int64_t kk = 0; kk < k; ++kk) {
+              lo = std::min(lo, static_cast<double>(a[static_cast<size_t>(i * k + kk)]));
+              hi = std::max(hi, static_cast<double>(a[static_cast<size_t>(i * k + kk)]));
+            }
+            const double scale = (hi - lo) / 255.0;
+            for (int64_t j = 0; j < n; ++j) {
+              INFO("row magnitude " << magnitudes[i] << " element " << i << ", " << j);
+              const size_t e = static_cast<size_t>(i * (n + 2) + j);
+              const double b = with_bias ? bias[static_cast<size_t>(j)] : 0.0;
+              if (magnitudes[i] == 0.0f) {
+                REQUIRE(got.floats[e] == static_cast<float>(b));
+                continue;
+              }
+              REQUIRE(std::fabs(static_cast<double>(got.floats[e]) - want.floats[e]) <=
+                      ek::ref::QGemmF32ErrorBound(magnitude[static_cast<size_t>(i * n + j)], blocks));
+              double exact = 0.0, weight_sum = 0.0, term_sum = 0.0;
+              for (int64_t kk = 0; kk < k; ++kk) {
+                const double ws = static_cast<double>(ek::detail::WeightAt(w.view, false, kk, j)) *
+                                  ek::detail::WeightScaleAt(w.view, false, kk, j);
+                exact += static_cast<double>(a[static_cast<size_t>(i * k + kk)]) * ws;
+                weight_sum += std::fabs(ws);
+                term_sum += std::fabs(static_cast<double>(a[static_cast<size_t>(i * k + kk)]) * ws);
+              }
+              // Quantization error (half a step, a whole one where the rounded zero point pushes
+              // the row's extreme against 0 or 255), the scale's f32 rounding (subnormal below
+              // 255 * 2^-126) and a few f32 roundings of the result (and of the bias).
+              const double scale_ulp = std::max(std::ldexp(scale, -23), std::ldexp(1.0, -149));
+              const double bound = weight_sum * (scale + scale_ulp * 256) * 1.01 + term_sum * 1e-6 +
+                                   std::fabs(exact + b) * 1e-6 + std::ldexp(1.0, -149) * 8;
+              REQUIRE(std::fabs(static_cast<double>(got.floats[e]) - (exact + b)) <= bound);
+            }
+          }
+        }
+      }
+    });
+  });
+}
+
 TEST_CASE("QGemm runs the dot-product lane the CPU has, and none when it is forced off") {
   ek_test::ForEachTarget([&](int64_t target) {
     const std::string lane = ek::QGemmDotLane();
@@ -539,9 +627,58 @@ TEST_CASE("QGemm rejects bad input with a message naming the argument") {
   ExpectError(ek::QGemm(a.view, PackedWeights{packed.storage.data(), packed.weights.bytes - 1}, c.view, o),
               StatusCode::kInvalidArgument, "packed_b:");
   corrupt = packed.storage;
-  corrupt[4] = 999999;  // K
+  corrupt[8] = 999999;  // K
   ExpectError(ek::QGemm(a.view, PackedWeights{corrupt.data(), packed.weights.bytes}, c.view, o),
               StatusCode::kInvalidArgument, "packed_b: corrupt");
+  // Issue 16: the scale kind (per channel -> per tensor, same size) and a u8 zero point could be
+  // changed and were accepted with a different result (an out-of-range zero point also
+  // overflowed int32 in the staging); reserved bytes were not checked; payload corruption was
+  // never detected. Every header byte is now under the header checksum, checked on every call.
+  Weights w_u8(DType::kU8, ek::QuantScheme::kPerTensor, k, n, false, rng);
+  Packed packed_u8(w_u8.view, false);
+  Activations a_u8_ok(DType::kU8, m, k, rng);
+  Output c_u8(DType::kU8, m, n, 0.1f, 0);
+  REQUIRE(ek::QGemm(a_u8_ok.view, packed_u8.weights, c_u8.view, o).ok());
+  for (const Packed* p : {&packed, &packed_u8}) {
+    const bool u8 = p == &packed_u8;
+    for (size_t at = 6; at < 64; ++at) {
+      INFO("header byte " << at << (u8 ? " (u8 weights)" : ""));
+      std::vector<uint32_t> bad = p->storage;
+      reinterpret_cast<uint8_t*>(bad.data())[at] ^= at == 25 ? 0x03 : 0x40;  // 25: scale kind 1 -> 2
+      ExpectError(ek::QGemm(u8 ? a_u8_ok.view : a.view, PackedWeights{bad.data(), p->weights.bytes}, u8 ? c_u8.view : c.view, o),
+                  StatusCode::kInvalidArgument, "packed_b: corrupt header");
+      ExpectError(ek::VerifyPackedWeights(PackedWeights{bad.data(), p->weights.bytes}), StatusCode::kInvalidArgument,
+                  "packed: corrupt header");
+    }
+    CHECK(ek::VerifyPackedWeights(p->weights).ok());
+    for (size_t at : {size_t{64}, size_t{300}, p->weights.bytes - 1}) {
+      INFO("payload byte " << at);
+      std::vector<uint32_t> bad = p->storage;
+      reinterpret_cast<uint8_t*>(bad.data())[at] ^= 0x01;
+      ExpectError(ek::VerifyPackedWeights(PackedWeights{bad.data(), p->weights.bytes}), StatusCode::kInvalidArgument,
+                  "packed: payload checksum mismatch");
+    }
+  }
+  {
+    // A header whose fields are inconsistent although its checksum matches (as a buggy or
+    // hostile writer could make): an out-of-range u8 zero point, a per-channel scale kind for u8
+    // weights, reserved bytes set. Rejected by the field checks themselves.
+    const auto reseal = [](std::vector<uint32_t> bytes, size_t at, uint32_t value, size_t width) {
+      std::memcpy(reinterpret_cast<uint8_t*>(bytes.data()) + at, &value, width);
+      const uint32_t sum = ek::detail::PackedHeaderChecksum(reinterpret_cast<const uint8_t*>(bytes.data()));
+      std::memcpy(reinterpret_cast<uint8_t*>(bytes.data()) + 60, &sum, 4);
+      return bytes;
+    };
+    for (const auto& edit : {std::make_tuple(size_t{28}, uint32_t{0x80000000u}, size_t{4}),
+                             std::make_tuple(size_t{28}, uint32_t{256}, size_t{4}),
+                             std::make_tuple(size_t{25}, uint32_t{1}, size_t{1}),
+                             std::make_tuple(size_t{52}, uint32_t{1}, size_t{4})}) {
+      INFO("field at " << std::get<0>(edit) << " = " << std::get<1>(edit));
+      const std::vector<uint32_t> bad = reseal(packed_u8.storage, std::get<0>(edit), std::get<1>(edit), std::get<2>(edit));
+      ExpectError(ek::QGemm(a_u8_ok.view, PackedWeights{bad.data(), packed_u8.weights.bytes}, c_u8.view, o),
+                  StatusCode::kInvalidArgument, "packed_b: corrupt header");
+    }
+  }
   ExpectError(ek::QGemm(a.view, PackedWeights{reinterpret_cast<const uint8_t*>(packed.storage.data()) + 1,
                                               packed.weights.bytes - 1}, c.view, o),
               StatusCode::kInvalidArgument, "aligned");
@@ -573,6 +710,11 @@ TEST_CASE("QGemm rejects bad input with a message naming the argument") {
   REQUIRE(ek::QGemm(a.view, packed.weights, c.view, o, ek::Context(), ws.data(), bytes).ok());
   ExpectError(ek::QGemm(a.view, packed.weights, a.view, o, ek::Context(), ws.data(), bytes), StatusCode::kInvalidArgument,
               "c:");
+  // The workspace is an output; any address is fine.
+  ExpectError(ek::QGemm(a.view, packed.weights, c.view, o, ek::Context(), c.bytes.data(), bytes),
+              StatusCode::kInvalidArgument, "c: overlaps workspace");
+  std::vector<uint8_t> ws_odd(bytes + 1);
+  REQUIRE(ek::QGemm(a.view, packed.weights, c.view, o, ek::Context(), ws_odd.data() + 1, bytes).ok());
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <gemmlowp/fixedpoint/fixedpoint.h>
 
 #include <cmath>
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -29,6 +30,49 @@ std::vector<int32_t> EdgeValues(uint64_t seed, size_t random_count) {
     v.push_back(i % 2 ? static_cast<int32_t>(r) : static_cast<int32_t>(r % 2000001) - 1000000);
   }
   return v;
+}
+
+// TFLite's CalculateActivationRangeQuantized (tensorflow/lite/kernels/kernel_util.cc), written
+// out independently: quantize(f) = zero_point + (int32) TfLiteRound(f / scale), TfLiteRound being
+// std::round (halves away from zero) of the f32 quotient; ReLU: [max(qmin, quantize(0)), qmax];
+// ReLU6: [max(qmin, quantize(0)), min(qmax, quantize(6))]; ReLU_N1_TO_1: quantize(-1), quantize(1).
+void TfLiteActivationRange(float lo, float hi, float scale, int32_t zero_point, int32_t qmin, int32_t qmax,
+                           int32_t* out_lo, int32_t* out_hi) {
+  const auto quantize = [&](float f) { return zero_point + static_cast<int32_t>(std::round(f / scale)); };
+  *out_lo = std::isinf(lo) ? qmin : std::max(qmin, quantize(lo));
+  *out_hi = std::isinf(hi) ? qmax : std::min(qmax, quantize(hi));
+}
+
+// Issue 16: with output scale 12, zero point 80 and ReLU6, TFLite clamps to [80, 81] (6 / 12 =
+// 0.5 rounds away from zero) and ek clamped to [80, 80] (half to even of 6 * (1 / 12)).
+TEST_CASE("QuantizedActivationRange is TFLite's CalculateActivationRangeQuantized, ties included") {
+  int32_t lo = 0, hi = 0;
+  ek::QuantizedActivationRange(0.0f, 6.0f, 12.0f, 80, -128, 127, &lo, &hi);
+  CHECK(lo == 80);
+  CHECK(hi == 81);
+  ek_test::Rng rng(77);
+  int ties = 0;
+  for (int i = 0; i < 200000; ++i) {
+    // Scales that make f / scale land on halves (6 / 12, 1 / 0.4, ...) and random ones.
+    const float scale = i % 3 == 0 ? 6.0f / (static_cast<float>(rng.Int(0, 40)) + 0.5f)
+                        : i % 3 == 1 ? std::ldexp(1.0f, rng.Int(-10, 3)) * static_cast<float>(rng.Int(1, 9))
+                                     : rng.Uniform(1e-4f, 2.0f);
+    const bool u8 = i % 2 == 0;
+    const int32_t qmin = u8 ? 0 : -128, qmax = u8 ? 255 : 127;
+    const int32_t zp = rng.Int(qmin, qmax);
+    const float bounds[][2] = {{0.0f, HUGE_VALF}, {0.0f, 6.0f}, {-1.0f, 1.0f}, {rng.Uniform(-3.0f, 0.0f), rng.Uniform(0.0f, 3.0f)}};
+    for (const auto& b : bounds) {
+      int32_t want_lo = 0, want_hi = 0;
+      TfLiteActivationRange(b[0], b[1], scale, zp, qmin, qmax, &want_lo, &want_hi);
+      ek::QuantizedActivationRange(b[0], b[1], scale, zp, qmin, qmax, &lo, &hi);
+      const float q6 = b[1] / scale;
+      ties += q6 - std::floor(q6) == 0.5f;
+      INFO("scale " << scale << " zero point " << zp << " range [" << b[0] << ", " << b[1] << "]");
+      REQUIRE(lo == want_lo);
+      REQUIRE(hi == want_hi);
+    }
+  }
+  CHECK(ties > 1000);  // the ties were really exercised
 }
 
 TEST_CASE("SaturatingRoundingDoublingHighMul and RoundingDivideByPOT equal gemmlowp's") {

@@ -94,6 +94,26 @@ TEST_CASE("validation: 64-bit overflow of extent x stride x element size", "[ten
   // A view that fits 64 bits but runs past the address space.
   TensorView high = TensorView::Host(DType::kU8, reinterpret_cast<void*>(~uintptr_t{0} - 8), {64});
   ExpectInvalid(ek::ValidateView(high, "g"), "g: view extends past the end of the address space");
+  // Issue 16: Host() itself multiplied the extents into strides and overflowed (UBSan: signed
+  // overflow) for {4, 2^62, 4}; it saturates now, and validation rejects the view.
+  const TensorView huge = TensorView::Host(DType::kF32, data, {4, int64_t{1} << 62, 4});
+  CHECK(huge.strides[0] == max);
+  CHECK(huge.NumElements() == max);
+  ExpectInvalid(ek::ValidateView(huge, "h"), "h: extent x stride overflows 64 bits");
+  ExpectInvalid(ek::ValidateView(TensorView::Host(DType::kF32, data, {int64_t{1} << 40, int64_t{1} << 40, 1 << 20}), "i"),
+                "i: extent x stride overflows 64 bits");
+}
+
+TEST_CASE("validation: element data must be aligned to the element size", "[tensor][validation]") {
+  alignas(8) uint8_t bytes[64] = {};
+  ExpectInvalid(ek::ValidateView(TensorView::Host(DType::kF32, bytes + 2, {4}), "a"), "a: data is not 4-byte aligned");
+  ExpectInvalid(ek::ValidateView(TensorView::Host(DType::kI32, bytes + 1, {4}), "b"), "b: data is not 4-byte aligned");
+  ExpectInvalid(ek::ValidateView(TensorView::Host(DType::kF16, bytes + 1, {4}), "c"), "c: data is not 2-byte aligned");
+  CHECK(ek::ValidateView(TensorView::Host(DType::kF16, bytes + 2, {4}), "d").ok());
+  CHECK(ek::ValidateView(TensorView::Host(DType::kU8, bytes + 1, {4}), "e").ok());
+  CHECK(ek::ValidateView(TensorView::Host(DType::kI4, bytes + 3, {4}), "f").ok());
+  // The element offset counts in elements: any offset keeps an aligned base aligned.
+  CHECK(ek::ValidateView(TensorView::Host(DType::kF32, bytes, {4}).WithOffset(3), "g").ok());
 }
 
 TEST_CASE("validation: layouts", "[tensor][validation]") {

@@ -24,30 +24,13 @@
 #include <vector>
 
 #include "ek/calibrate.h"
-#include "ek/detail/hash.h"
 #include "ek/ek.h"
+#include "ek_quantize_io.h"
 
 namespace {
 
-constexpr uint32_t kFileMagic = 0x57514B45u;  // "EKQW" little-endian
-constexpr uint32_t kFileVersion = 1;
-
-// The 64-byte file header; the payload after it is ek's packed QGemm weights (format EKQB).
-struct FileHeader {
-  uint32_t magic;
-  uint32_t version;
-  uint32_t header_bytes;  // 64
-  uint32_t layout_nk;     // 1: the source matrix was [N x K]
-  int64_t k, n;
-  uint64_t payload_bytes;
-  uint64_t checksum;  // FNV-1a 64 of the payload
-  uint8_t method;     // ek::CalibrationMethod
-  uint8_t narrow;
-  uint8_t reserved[14];
-};
-static_assert(sizeof(FileHeader) == 64, "file header is 64 bytes");
-
-using ek::detail::Fnv1a;
+using ek_quantize::FileHeader;
+using ek_quantize::Npy;
 
 bool ReadFile(const char* path, std::vector<uint8_t>* data, std::string* error) {
   FILE* f = std::fopen(path, "rb");
@@ -65,54 +48,13 @@ bool ReadFile(const char* path, std::vector<uint8_t>* data, std::string* error) 
   return ok;
 }
 
-// A 2-D little-endian f32 C-order .npy (format versions 1, 2, 3).
-struct Npy {
-  int64_t rows = 0, cols = 0;
-  std::vector<float> data;
-};
-
-bool ParseNpy(const char* path, const std::vector<uint8_t>& file, Npy* out, std::string* error) {
-  const auto fail = [&](const std::string& what) {
-    *error = std::string(path) + ": " + what;
+bool ReadNpy(const char* path, Npy* npy, std::string* error) {
+  std::vector<uint8_t> file;
+  if (!ReadFile(path, &file, error)) return false;
+  if (!ek_quantize::ParseNpy(file.data(), file.size(), npy, error)) {
+    *error = std::string(path) + ": " + *error;
     return false;
-  };
-  if (file.size() < 10 || std::memcmp(file.data(), "\x93NUMPY", 6) != 0) return fail("not a .npy file (bad magic)");
-  const int major = file[6];
-  size_t header_len = 0, header_start = 0;
-  if (major == 1) {
-    header_len = file[8] | (file[9] << 8);
-    header_start = 10;
-  } else if (major == 2 || major == 3) {
-    if (file.size() < 12) return fail("truncated header");
-    header_len = file[8] | (file[9] << 8) | (static_cast<size_t>(file[10]) << 16) | (static_cast<size_t>(file[11]) << 24);
-    header_start = 12;
-  } else {
-    return fail("unsupported .npy version " + std::to_string(major));
   }
-  if (file.size() < header_start + header_len) return fail("truncated header");
-  const std::string header(reinterpret_cast<const char*>(file.data() + header_start), header_len);
-  if (header.find("'descr': '<f4'") == std::string::npos && header.find("\"descr\": \"<f4\"") == std::string::npos) {
-    return fail("dtype must be little-endian float32 ('<f4'); header: " + header);
-  }
-  if (header.find("'fortran_order': False") == std::string::npos) return fail("must be C order (fortran_order False)");
-  const size_t shape_at = header.find("'shape': (");
-  if (shape_at == std::string::npos) return fail("no shape in the header");
-  long long rows = -1, cols = -1;
-  char tail = 0;
-  if (std::sscanf(header.c_str() + shape_at + 10, "%lld, %lld%c", &rows, &cols, &tail) != 3 || tail != ')') {
-    return fail("shape must be 2-D, e.g. (4096, 4096); header: " + header);
-  }
-  if (rows < 1 || cols < 1 || rows > (1ll << 31) || cols > (1ll << 31)) return fail("shape out of range");
-  const size_t want = static_cast<size_t>(rows) * static_cast<size_t>(cols) * 4;
-  const size_t have = file.size() - header_start - header_len;
-  if (have != want) {
-    return fail("data is " + std::to_string(have) + " bytes, the shape needs " + std::to_string(want) +
-                (have < want ? " (truncated)" : " (trailing bytes)"));
-  }
-  out->rows = rows;
-  out->cols = cols;
-  out->data.resize(static_cast<size_t>(rows * cols));
-  std::memcpy(out->data.data(), file.data() + header_start + header_len, want);
   return true;
 }
 
@@ -194,8 +136,9 @@ int Quantize(int argc, char** argv) {
       else return Fail(std::string("--scheme: '") + value + "', expected channel or block");
       ++i;
     } else if (arg == "--block" && need()) {
-      block = std::atoll(value);
-      if (block != 32 && block != 64 && block != 128) return Fail(std::string("--block: '") + value + "', expected 32, 64 or 128");
+      if (!ek_quantize::ParseWholeNumber(value, &block) || (block != 32 && block != 64 && block != 128)) {
+        return Fail(std::string("--block: '") + value + "', expected 32, 64 or 128");
+      }
       ++i;
     } else if (arg == "--scale-type" && need()) {
       if (std::strcmp(value, "f32") == 0) scale_type = ek::DType::kF32;
@@ -210,7 +153,9 @@ int Quantize(int argc, char** argv) {
       else return Fail(std::string("--method: '") + value + "', expected minmax, percentile or mse");
       ++i;
     } else if (arg == "--percentile" && need()) {
-      options.percentile = std::atof(value);
+      if (!ek_quantize::ParseWholeFloat(value, &options.percentile)) {
+        return Fail(std::string("--percentile: '") + value + "', expected a number in (0, 100]");
+      }
       ++i;
     } else if (arg == "--layout" && need()) {
       if (std::strcmp(value, "nk") == 0) layout_nk = true;
@@ -223,10 +168,9 @@ int Quantize(int argc, char** argv) {
   }
   if (!per_block && scale_type != ek::DType::kF32) return Fail("--scale-type: per-channel scales are f32");
 
-  std::vector<uint8_t> file;
   std::string error;
   Npy npy;
-  if (!ReadFile(in_path, &file, &error) || !ParseNpy(in_path, file, &npy, &error)) return Fail(error);
+  if (!ReadNpy(in_path, &npy, &error)) return Fail(error);
   const int64_t k = layout_nk ? npy.cols : npy.rows, n = layout_nk ? npy.rows : npy.cols;
   const ek::TensorView w = ek::TensorView::Host(ek::DType::kF32, npy.data.data(), {npy.rows, npy.cols});
 
@@ -251,22 +195,18 @@ int Quantize(int argc, char** argv) {
   size_t packed_bytes = 0;
   s = ek::PackedQGemmWeightsSize(qv, layout_nk, &packed_bytes);
   if (!s.ok()) return Fail(s.message());
-  std::vector<uint8_t> out(sizeof(FileHeader) + packed_bytes);
-  s = ek::PackQGemmWeights(qv, layout_nk, out.data() + sizeof(FileHeader), packed_bytes);
+  std::vector<uint32_t> packed(packed_bytes / 4 + 1);  // 4-byte aligned
+  s = ek::PackQGemmWeights(qv, layout_nk, packed.data(), packed_bytes);
   if (!s.ok()) return Fail(s.message());
   FileHeader h;
   std::memset(&h, 0, sizeof(h));
-  h.magic = kFileMagic;
-  h.version = kFileVersion;
-  h.header_bytes = sizeof(FileHeader);
   h.layout_nk = layout_nk ? 1 : 0;
   h.k = k;
   h.n = n;
-  h.payload_bytes = packed_bytes;
-  h.checksum = Fnv1a(out.data() + sizeof(FileHeader), packed_bytes);
   h.method = static_cast<uint8_t>(options.method);
   h.narrow = options.narrow_range ? 1 : 0;
-  std::memcpy(out.data(), &h, sizeof(h));
+  const std::vector<uint8_t> out =
+      ek_quantize::SerializeWeightsFile(h, reinterpret_cast<const uint8_t*>(packed.data()), packed_bytes);
   if (!WriteAtomically(out_path, out, &error)) return Fail(error);
 
   ek::QuantError overall;
@@ -297,28 +237,15 @@ int Read(int argc, char** argv) {
   std::string error;
   if (!ReadFile(path, &file, &error)) return Fail(error);
   const std::string p = path;
-  if (file.size() < sizeof(FileHeader)) return Fail(p + ": " + std::to_string(file.size()) + " bytes, shorter than the 64-byte header");
-  FileHeader h;
-  std::memcpy(&h, file.data(), sizeof(h));
-  if (h.magic != kFileMagic) return Fail(p + ": not an ek-quantize file (bad magic)");
-  if (h.version != kFileVersion) return Fail(p + ": format version " + std::to_string(h.version) + ", this tool reads 1");
-  if (h.header_bytes != sizeof(FileHeader)) return Fail(p + ": corrupt header (header size)");
-  if (h.payload_bytes != file.size() - sizeof(FileHeader)) {
-    return Fail(p + ": the header says " + std::to_string(h.payload_bytes) + " payload bytes, the file has " +
-                std::to_string(file.size() - sizeof(FileHeader)) + (h.payload_bytes > file.size() - sizeof(FileHeader) ? " (truncated)" : ""));
-  }
-  // The payload is read from a 4-byte aligned copy (packed weights must be aligned).
-  std::vector<uint32_t> payload(static_cast<size_t>(h.payload_bytes / 4 + 1));
-  std::memcpy(payload.data(), file.data() + sizeof(FileHeader), static_cast<size_t>(h.payload_bytes));
-  if (Fnv1a(reinterpret_cast<const uint8_t*>(payload.data()), static_cast<size_t>(h.payload_bytes)) != h.checksum) {
-    return Fail(p + ": checksum mismatch (the file is corrupt)");
-  }
-  const ek::PackedWeights packed{payload.data(), static_cast<size_t>(h.payload_bytes)};
+  // Every header field, both checksums and the packed weights themselves (VerifyPackedWeights).
+  ek_quantize::WeightsFile weights;
+  if (!ek_quantize::ParseWeightsFile(file.data(), file.size(), &weights, &error)) return Fail(p + ": " + error);
+  const FileHeader& h = weights.header;
+  const ek::PackedWeights packed = weights.Packed();
   ek::detail::PackedQGemmHeader ph;
   ek::detail::QPackedLayout layout;
-  ek::Status s = ek::detail::ReadQHeader(packed, &ph, &layout);
+  ek::Status s = ek::detail::ReadQHeader(packed.data, packed.bytes, "packed", &ph, &layout);
   if (!s.ok()) return Fail(p + ": " + s.message());
-  if (ph.k != h.k || ph.n != h.n) return Fail(p + ": file header and packed weights disagree on K and N");
   const ek::DType type = static_cast<ek::DType>(ph.weight_type);
   const bool per_block = ph.scale_kind == static_cast<uint8_t>(ek::detail::QScaleKind::kPerBlock);
   const bool nk = h.layout_nk != 0;
@@ -330,7 +257,7 @@ int Read(int argc, char** argv) {
   if (compare == nullptr) return 0;
 
   Npy npy;
-  if (!ReadFile(compare, &file, &error) || !ParseNpy(compare, file, &npy, &error)) return Fail(error);
+  if (!ReadNpy(compare, &npy, &error)) return Fail(error);
   if (npy.rows != rows || npy.cols != cols) {
     return Fail(std::string(compare) + ": shape (" + std::to_string(npy.rows) + ", " + std::to_string(npy.cols) +
                 ") does not match the quantized weights (" + std::to_string(rows) + ", " + std::to_string(cols) + ")");

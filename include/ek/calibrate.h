@@ -19,7 +19,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "ek/qgemm.h"
+#include "ek/detail/int_math.h"
+#include "ek/detail/qweights.h"
 #include "ek/ref/convert.h"
 #include "ek/status.h"
 #include "ek/tensor.h"
@@ -83,7 +84,11 @@ inline Status ValidateCalibration(const TensorView& w, bool transpose, const Ten
   } else {
     return InvalidArg("q", "quant scheme must be per axis (N) or per block (K)");
   }
-  return Status::Ok();
+  // q's values and scales are outputs (QuantizeWeights writes both), w the input.
+  AliasCheck alias;
+  alias.AddView(w, "w", AliasCheck::Role::kInput);
+  alias.AddView(q, "q", AliasCheck::Role::kOutput, AliasCheck::Role::kOutput);
+  return alias.Check();
 }
 
 inline int64_t ElementAt(const TensorView& v, bool transpose, int64_t k, int64_t j) {
@@ -174,22 +179,26 @@ inline Status QuantizeWeights(const TensorView& w, bool transpose, const TensorV
   const int32_t qmax = q.dtype == DType::kI8 ? 127 : 7;
   const int32_t qmin = o.narrow_range ? -qmax : -qmax - 1;
   const float* src = static_cast<const float*>(w.memory.host);
+  // Every input is checked before anything is written: on error q and its scales stay untouched.
+  for (int64_t j = 0; j < g.n; ++j) {
+    for (int64_t k = 0; k < g.k; ++k) {
+      if (!std::isfinite(src[detail::ElementAt(w, transpose, k, j)])) {
+        return Status::Error(StatusCode::kInvalidArgument, "w: element (%lld, %lld) is not finite",
+                             static_cast<long long>(transpose ? j : k), static_cast<long long>(transpose ? k : j));
+      }
+    }
+  }
   for (int64_t j = 0; j < g.n; ++j) {
     for (int64_t b = 0; b < g.blocks; ++b) {
       const int64_t k0 = b * g.block, k1 = std::min(g.k, k0 + g.block);
       std::vector<float> values;
       values.reserve(static_cast<size_t>(k1 - k0));
-      for (int64_t k = k0; k < k1; ++k) {
-        const float x = src[detail::ElementAt(w, transpose, k, j)];
-        if (!std::isfinite(x)) {
-          return Status::Error(StatusCode::kInvalidArgument, "w: element (%lld, %lld) is not finite",
-                               static_cast<long long>(transpose ? j : k), static_cast<long long>(transpose ? k : j));
-        }
-        values.push_back(x);
-      }
+      for (int64_t k = k0; k < k1; ++k) values.push_back(src[detail::ElementAt(w, transpose, k, j)]);
       const float threshold = detail::ChooseThreshold(values, o, qmin, qmax);
       float scale = threshold > 0.0f ? threshold / static_cast<float>(qmax) : 1.0f;
-      if (!(scale >= 1e-30f)) scale = 1e-30f;  // subnormal thresholds: keep the scale normal
+      // Tiny thresholds: keep the scale representable and nonzero in its type (f16: 2^-24).
+      const float min_scale = q.quant.scale_type == DType::kF16 ? 5.96046448e-08f : 1e-30f;
+      if (!(scale >= min_scale)) scale = min_scale;
       scale = detail::StoreScale(q, detail::ScaleIndex(q, transpose, g, j, b), scale);
       const float inv = ref::InverseScale(scale);
       for (int64_t k = k0; k < k1; ++k) {

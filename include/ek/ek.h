@@ -16,6 +16,7 @@
 #include "ek/dispatch.h"
 #include "ek/parallel.h"
 #include "ek/system_info.h"
+#include "ek/packed_weights.h"
 #include "ek/ref/convert.h"
 #include "ek/convert.h"
 #include "ek/ref/gemm.h"

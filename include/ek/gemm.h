@@ -19,7 +19,7 @@
 // M <= 16 runs the decode tasks (column blocks, all rows), larger M the cache-blocked GEMM; both
 // read pre-packed B, or a view of B that each task packs on the fly, a K block x column chunk at
 // a time, into its own small slot of the workspace (GEMV on a row-major B streams its rows
-// instead). Pre-pack weights that are used more than once. Packed layout: docs/gemm.md, version 1.
+// instead). Pre-pack weights that are used more than once. Packed layout: docs/gemm.md, version 2.
 #ifndef EK_GEMM_H_
 #define EK_GEMM_H_
 
@@ -32,8 +32,10 @@
 #include "ek/cpu_features.h"
 #include "ek/detail/gemm_types.h"
 #include "ek/detail/int_math.h"
+#include "ek/detail/workspace.h"
 #include "ek/dispatch.h"
 #include "ek/gemm_options.h"
+#include "ek/packed_weights.h"
 #include "ek/parallel.h"
 #include "ek/status.h"
 #include "ek/system_info.h"
@@ -47,33 +49,7 @@
 
 namespace ek {
 
-// Pre-packed B: what PackGemmWeights wrote (header + panels), and its size in bytes.
-struct PackedWeights {
-  const void* data = nullptr;
-  size_t bytes = 0;
-};
-
 namespace detail {
-
-// Packed B, format version 1 (docs/gemm.md): this header, then ceil(N / 16) panels of 16 columns.
-// Panel p holds columns 16p .. 16p + 15 for every k: row k of the panel is 16 consecutive
-// elements (columns past N are zero). Panels start every panel_stride_bytes (a multiple of 64).
-struct PackedGemmHeader {
-  uint32_t magic;        // kPackedGemmMagic
-  uint16_t version;      // kPackedGemmVersion
-  uint8_t dtype;         // DType of the elements: f32, f16 or bf16
-  uint8_t panel_width;   // kPanelWidth
-  uint32_t header_bytes; // sizeof(PackedGemmHeader)
-  uint32_t reserved0;
-  int64_t k;
-  int64_t n;
-  int64_t panel_stride_bytes;
-  int64_t payload_bytes;
-  uint64_t reserved[2];
-};
-static_assert(sizeof(PackedGemmHeader) == 64, "the packed format's header is 64 bytes");
-constexpr uint32_t kPackedGemmMagic = 0x42474B45u;  // "EKGB" in memory order
-constexpr uint16_t kPackedGemmVersion = 1;
 
 constexpr int64_t kDecodeMaxRows = 16;           // M at or below: decode kernels
 constexpr int64_t kRowStreamMinColumns = 4096;   // GEMV on a row-major B: columns per task, at least
@@ -91,53 +67,12 @@ constexpr int64_t kMinDecodeFlopsPerTask = int64_t{1} << 21;
 constexpr int64_t kMinBlockedFlopsPerTask = int64_t{1} << 24;
 constexpr int64_t kMaxDecodeTasks = 64;
 constexpr int64_t kMaxBlockedTasks = 32;
-constexpr size_t kWorkspaceAlign = 64;
-constexpr uintptr_t kPackedAlign = 4;  // packed weights: aligned for every element type
 
-inline size_t AlignBytes(size_t x) { return (x + kWorkspaceAlign - 1) / kWorkspaceAlign * kWorkspaceAlign; }
 
 // Tasks for `flops` of work: one per min_flops_per_task, at least 1, at most max_tasks.
 inline int64_t TaskCount(int64_t flops, int64_t min_flops_per_task, int64_t max_tasks) {
   const int64_t tasks = flops / min_flops_per_task;
   return tasks < 1 ? 1 : tasks > max_tasks ? max_tasks : tasks;
-}
-
-inline bool IsWeightType(DType t) { return t == DType::kF32 || t == DType::kF16 || t == DType::kBF16; }
-
-inline int64_t PanelStrideBytes(int64_t k, DType type) {
-  return RoundUp(k * kPanelWidth * (DTypeBits(type) / 8), 64);
-}
-inline int64_t PackedPayloadBytes(int64_t k, int64_t n, DType type) {
-  return CeilDiv(n, kPanelWidth) * PanelStrideBytes(k, type);
-}
-
-// Reads and checks a packed B's header: everything a kernel relies on.
-inline Status ReadPackedHeader(const PackedWeights& packed, const char* name, PackedGemmHeader* header) {
-  if (packed.data == nullptr) return InvalidArg(name, "data is null");
-  if (reinterpret_cast<uintptr_t>(packed.data) % kPackedAlign != 0) return InvalidArg(name, "data is not 4-byte aligned");
-  if (packed.bytes < sizeof(PackedGemmHeader)) {
-    return Status::Error(StatusCode::kInvalidArgument, "%s: %zu bytes, smaller than the 64-byte header", name,
-                         packed.bytes);
-  }
-  std::memcpy(header, packed.data, sizeof(PackedGemmHeader));
-  if (header->magic != kPackedGemmMagic) return InvalidArg(name, "not packed GEMM weights (bad magic)");
-  if (header->version != kPackedGemmVersion) {
-    return Status::Error(StatusCode::kInvalidArgument, "%s: packed format version %u, this library reads version %u",
-                         name, static_cast<unsigned>(header->version), static_cast<unsigned>(kPackedGemmVersion));
-  }
-  const DType type = static_cast<DType>(header->dtype);
-  if (header->dtype > static_cast<uint8_t>(DType::kI4) || !IsWeightType(type) ||
-      header->panel_width != kPanelWidth || header->header_bytes != sizeof(PackedGemmHeader) || header->k < 1 ||
-      header->n < 1 || header->k > (int64_t{1} << 40) || header->n > (int64_t{1} << 40) ||
-      header->panel_stride_bytes != PanelStrideBytes(header->k, type) ||
-      header->payload_bytes != PackedPayloadBytes(header->k, header->n, type)) {
-    return InvalidArg(name, "corrupt header (type, panel width, sizes)");
-  }
-  if (static_cast<uint64_t>(header->payload_bytes) > packed.bytes - sizeof(PackedGemmHeader)) {
-    return Status::Error(StatusCode::kInvalidArgument, "%s: %zu bytes, the header says %lld", name, packed.bytes,
-                         static_cast<long long>(header->payload_bytes + 64));
-  }
-  return Status::Ok();
 }
 
 // B's logical [K x N] shape from a view given as [K x N] or, transposed, [N x K].
@@ -211,25 +146,10 @@ void PackPanels(const TensorView& b, bool transpose_b, int64_t k, int64_t n, uin
   }
 }
 
-inline void WriteHeader(DType type, int64_t k, int64_t n, void* out) {
-  PackedGemmHeader h;
-  std::memset(&h, 0, sizeof(h));
-  h.magic = kPackedGemmMagic;
-  h.version = kPackedGemmVersion;
-  h.dtype = static_cast<uint8_t>(type);
-  h.panel_width = static_cast<uint8_t>(kPanelWidth);
-  h.header_bytes = sizeof(PackedGemmHeader);
-  h.k = k;
-  h.n = n;
-  h.panel_stride_bytes = PanelStrideBytes(k, type);
-  h.payload_bytes = PackedPayloadBytes(k, n, type);
-  std::memcpy(out, &h, sizeof(h));
-}
-
 // Packs B into `out` (header + payload, PackedPayloadBytes + 64 bytes), panels in parallel.
 inline void PackWeightsUnchecked(const TensorView& b, bool transpose_b, int64_t k, int64_t n, void* out,
                                  const Context& ctx) {
-  WriteHeader(b.dtype, k, n, out);
+  WriteGemmHeader(b.dtype, k, n, out);
   uint8_t* payload = static_cast<uint8_t*>(out) + sizeof(PackedGemmHeader);
   const int64_t panels = CeilDiv(n, kPanelWidth);
   const TaskPlan plan = PlanTasks(static_cast<size_t>(panels), static_cast<size_t>(CeilDiv(64 * 1024, k)), 64);
@@ -266,11 +186,25 @@ struct GemmCall {
   size_t num_tasks = 0;
   bool stage_a = false;    // A is f16 or has a column stride != 1: converted into the workspace
   bool pack_b = false;     // B is packed into the workspace first (the fp16 lane only)
-  size_t packed_b_bytes = 0;
   size_t pack_slot_bytes = 0;  // per task: a view of B packed on the fly (gemm-inl.h, PackBChunk)
-  size_t staged_a_bytes = 0;
-  size_t workspace_bytes = 0;
+  // Workspace sections (offsets from its aligned base, WorkspaceLayout).
+  size_t packed_b_offset = 0, staged_a_offset = 0, pack_slots_offset = 0;
+  size_t workspace_bytes = 0;  // what the caller provides, at any address
 };
+
+// The aliasing rule (tensor_validate.h, AliasCheck) for Gemm's operands: C and the workspace are
+// the outputs; A, B (a view or packed bytes) and the bias the inputs.
+inline Status CheckGemmAliasing(const TensorView& a, const TensorView* b, const PackedWeights* packed,
+                                const TensorView& c, const GemmOptions& o, const void* workspace, size_t workspace_bytes) {
+  AliasCheck alias;
+  alias.AddView(a, "a", AliasCheck::Role::kInput);
+  if (b) alias.AddView(*b, "b", AliasCheck::Role::kInput);
+  if (packed) alias.AddBytes(packed->data, packed->bytes, "packed_b", "", AliasCheck::Role::kInput);
+  if (o.bias.rank != 0) alias.AddView(o.bias, "options.bias", AliasCheck::Role::kInput);
+  alias.AddView(c, "c", AliasCheck::Role::kOutput);
+  alias.AddBytes(workspace, workspace_bytes, "workspace", "", AliasCheck::Role::kOutput);
+  return alias.Check();
+}
 
 // Checks A, C, bias and the options against the logical shape (k x n) of B.
 inline Status ValidateGemm(const TensorView& a, int64_t k, int64_t n, const TensorView& c,
@@ -298,7 +232,6 @@ inline Status ValidateGemm(const TensorView& a, int64_t k, int64_t n, const Tens
                          static_cast<long long>(c.shape[0]), static_cast<long long>(c.shape[1]),
                          static_cast<long long>(a.shape[0]), static_cast<long long>(n));
   }
-  EK_RETURN_IF_ERROR(CheckNoOverlap(c, "c", a, "a"));
   if (o.bias.rank != 0) {
     EK_RETURN_IF_ERROR(ValidateView(o.bias, "options.bias"));
     EK_RETURN_IF_ERROR(RequireHostMemory(o.bias, "options.bias"));
@@ -306,7 +239,6 @@ inline Status ValidateGemm(const TensorView& a, int64_t k, int64_t n, const Tens
     if (o.bias.rank != 1 || o.bias.shape[0] != n || (o.bias.strides[0] != 1 && n > 1)) {
       return InvalidArg("options.bias", "must be a contiguous f32 vector of N elements");
     }
-    EK_RETURN_IF_ERROR(CheckNoOverlap(c, "c", o.bias, "options.bias"));
   }
   float act_lo = 0.0f, act_hi = 0.0f;  // the range is filled in by PrepareGemm
   EK_RETURN_IF_ERROR(ActivationBounds(o.activation, o.clamp_min, o.clamp_max, &act_lo, &act_hi));
@@ -405,7 +337,9 @@ inline void PlanGemm(detail::GemmCall* call, const GemmOptions& o, const TensorV
       g.nc = RoundUp(stream_b ? kStreamBMinColumns : kPackChunkMinColumns, tile_cols);
     }
   }
-  if (o.blocking.nc > 0) g.nc = o.blocking.nc;
+  // A user's nc is rounded up to whole panels: a column block must start on a panel of packed B
+  // (issue 16: nc = 3 read the wrong columns on AVX-512).
+  if (o.blocking.nc > 0) g.nc = RoundUp(o.blocking.nc, kPanelWidth);
   // GEMV on a row-major view of B, f32 C: its rows streamed (gemm-inl.h, RunRowStreamTask),
   // one K block, column blocks of at least kRowStreamMinColumns (runs of 16 KiB of each f32 row;
   // measured on Zen2, best of medians: 1x11008x4096 at 2048 / 4096 / 16384 columns 7.4 / 7.9 /
@@ -454,7 +388,7 @@ inline Status PrepareGemm(const TensorView& a, const TensorView* b, const Packed
       return InvalidArg("options.transpose_b", "does not apply to packed weights (set it when packing)");
     }
     PackedGemmHeader header;
-    EK_RETURN_IF_ERROR(ReadPackedHeader(*packed, "packed_b", &header));
+    EK_RETURN_IF_ERROR(ReadGemmHeader(packed->data, packed->bytes, "packed_b", &header));
     k = header.k;
     n = header.n;
     b_type = static_cast<DType>(header.dtype);
@@ -463,8 +397,7 @@ inline Status PrepareGemm(const TensorView& a, const TensorView* b, const Packed
     b_type = b->dtype;
   }
   EK_RETURN_IF_ERROR(ValidateGemm(a, k, n, c, o));
-  if (b) EK_RETURN_IF_ERROR(CheckNoOverlap(c, "c", *b, "b"));
-  if (packed) EK_RETURN_IF_ERROR(CheckNoOverlapBytes(c, "c", packed->data, packed->bytes, "packed_b", true));
+  EK_RETURN_IF_ERROR(CheckGemmAliasing(a, b, packed, c, o, nullptr, 0));
 
   GemmTaskArgs& g = call->args;
   g.m = a.shape[0];
@@ -489,16 +422,17 @@ inline Status PrepareGemm(const TensorView& a, const TensorView* b, const Packed
     call->stage_a = false;
     call->pack_slot_bytes = 0;
     call->pack_b = !packed;
-    call->packed_b_bytes = call->pack_b ? AlignBytes(sizeof(PackedGemmHeader) +
-                                                     static_cast<size_t>(PackedPayloadBytes(k, n, b_type)))
-                                        : 0;
-    call->workspace_bytes = call->packed_b_bytes;
+    WorkspaceLayout layout;
+    call->packed_b_offset =
+        layout.Add(call->pack_b ? sizeof(PackedGemmHeader) + static_cast<size_t>(PackedPayloadBytes(k, n, b_type)) : 0);
+    call->workspace_bytes = layout.Bytes();
     return Status::Ok();
   }
   call->stage_a = a.dtype != DType::kF32 || (a.strides[1] != 1 && k > 1);
-  call->staged_a_bytes = call->stage_a ? AlignBytes(static_cast<size_t>(g.m * k) * 4) : 0;
-  call->workspace_bytes = call->staged_a_bytes + call->num_tasks * call->pack_slot_bytes +
-                          (call->pack_slot_bytes > 0 ? kWorkspaceAlign : 0);
+  WorkspaceLayout layout;
+  call->staged_a_offset = layout.Add(call->stage_a ? static_cast<size_t>(g.m * k) * 4 : 0);
+  call->pack_slots_offset = layout.Add(call->num_tasks * call->pack_slot_bytes);
+  call->workspace_bytes = layout.Bytes();
   return Status::Ok();
 }
 
@@ -513,14 +447,15 @@ inline Status RunGemm(const TensorView& a, const TensorView* b, const PackedWeig
                          workspace_bytes, call.workspace_bytes);
   }
   if (call.workspace_bytes > 0 && workspace == nullptr) return InvalidArg("workspace", "is null");
+  EK_RETURN_IF_ERROR(CheckGemmAliasing(a, b, packed, c, o, workspace, call.workspace_bytes));
   GemmTaskArgs& g = call.args;
-  uint8_t* ws = static_cast<uint8_t*>(workspace);
+  uint8_t* ws = WorkspaceLayout::Base(workspace);
   const uint8_t* packed_base = nullptr;
   if (packed) {
     packed_base = static_cast<const uint8_t*>(packed->data);
   } else if (call.pack_b) {
-    PackWeightsUnchecked(*b, o.transpose_b, g.k, g.n, ws, ctx);
-    packed_base = ws;
+    PackWeightsUnchecked(*b, o.transpose_b, g.k, g.n, ws + call.packed_b_offset, ctx);
+    packed_base = ws + call.packed_b_offset;
   }
   if (packed_base) {
     g.b = packed_base + sizeof(PackedGemmHeader);
@@ -531,7 +466,7 @@ inline Status RunGemm(const TensorView& a, const TensorView* b, const PackedWeig
     g.b_n_stride = o.transpose_b ? b->strides[0] : b->strides[1];
   }
   if (call.stage_a) {
-    float* staged = reinterpret_cast<float*>(ws + call.packed_b_bytes);
+    float* staged = reinterpret_cast<float*>(ws + call.staged_a_offset);
     const TensorView dst = TensorView::Matrix(DType::kF32, staged, g.m, g.k, g.k);
     if (a.dtype == DType::kF32) {
       const float* src = a.HostData<float>();
@@ -548,8 +483,7 @@ inline Status RunGemm(const TensorView& a, const TensorView* b, const PackedWeig
     g.lda = a.strides[0];
   }
   if (call.pack_slot_bytes > 0) {
-    const uintptr_t slots = reinterpret_cast<uintptr_t>(ws + call.packed_b_bytes + call.staged_a_bytes);
-    g.pack_slots = reinterpret_cast<uint8_t*>(AlignBytes(slots));
+    g.pack_slots = ws + call.pack_slots_offset;
     g.pack_slot_bytes = call.pack_slot_bytes;
   }
   if (g.f16_arithmetic) {
@@ -599,10 +533,14 @@ inline Status PackGemmWeights(const TensorView& b, bool transpose_b, void* out, 
     return Status::Error(StatusCode::kInvalidArgument, "out: %zu bytes, packing needs %zu (PackedGemmWeightsSize)",
                          out_bytes, need);
   }
-  EK_RETURN_IF_ERROR(detail::CheckNoOverlapBytes(b, "b", out, need, "out", false));
+  AliasCheck alias;
+  alias.AddView(b, "b", AliasCheck::Role::kInput);
+  alias.AddBytes(out, need, "out", "", AliasCheck::Role::kOutput);
+  EK_RETURN_IF_ERROR(alias.Check());
   const int64_t k = transpose_b ? b.shape[1] : b.shape[0];
   const int64_t n = transpose_b ? b.shape[0] : b.shape[1];
   detail::PackWeightsUnchecked(b, transpose_b, k, n, out, ctx);
+  detail::SealPacked(out);  // the checksums, over the finished bytes
   return Status::Ok();
 }
 
@@ -610,7 +548,7 @@ inline Status PackGemmWeights(const TensorView& b, bool transpose_b, void* out, 
 inline Status UnpackGemmWeights(const PackedWeights& packed, const TensorView& b, bool transpose_b) {
   using namespace detail;
   PackedGemmHeader h;
-  EK_RETURN_IF_ERROR(ReadPackedHeader(packed, "packed", &h));
+  EK_RETURN_IF_ERROR(ReadGemmHeader(packed.data, packed.bytes, "packed", &h));
   EK_RETURN_IF_ERROR(ValidateOutputView(b, "b"));
   int64_t k = 0, n = 0;
   EK_RETURN_IF_ERROR(ValidateWeights(b, "b", transpose_b, &k, &n));
@@ -623,6 +561,10 @@ inline Status UnpackGemmWeights(const PackedWeights& packed, const TensorView& b
                          static_cast<long long>(k), static_cast<long long>(n), static_cast<long long>(h.k),
                          static_cast<long long>(h.n));
   }
+  AliasCheck alias;
+  alias.AddBytes(packed.data, packed.bytes, "packed", "", AliasCheck::Role::kInput);
+  alias.AddView(b, "b", AliasCheck::Role::kOutput);
+  EK_RETURN_IF_ERROR(alias.Check());
   const uint8_t* payload = static_cast<const uint8_t*>(packed.data) + sizeof(PackedGemmHeader);
   const int64_t bytes = DTypeBits(b.dtype) / 8;
   uint8_t* base = static_cast<uint8_t*>(b.memory.host);

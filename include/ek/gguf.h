@@ -8,12 +8,14 @@
 //
 // A ggml weight matrix is N rows (output channels) of K values, each row K / 32 blocks.
 //
-//   ek::DequantizeGgufRows(type, blocks, rows, k, out, ld_out)   rows back to f32
+//   ek::DequantizeGgufRows(type, blocks, blocks_bytes, rows, k, out)   rows back to f32
 //   ek::PackedGgufWeightsSize(type, n, k, &bytes)
-//   ek::PackGgufWeights(type, blocks, n, k, out, bytes)          one-time repack into ek's packed
-//                                                                QGemm weights: Q8_0 -> int8, Q4_0
-//                                                                -> int4, per block of 32, f16
-//                                                                scales; exact (no requantization)
+//   ek::PackGgufWeights(type, blocks, blocks_bytes, n, k, out, bytes)   one-time repack into ek's
+//                                                      packed QGemm weights: Q8_0 -> int8, Q4_0 ->
+//                                                      int4, per block of 32, f16 scales; exact
+//                                                      (no requantization)
+// blocks_bytes is the size of the caller's block buffer: it must hold the rows * K / 32 blocks
+// (a truncated buffer is an error, never a read past its end).
 // Then ek::QGemm(a_f32, packed, c_f32) runs the GEMV / GEMM on them (dynamic int8 activations).
 #ifndef EK_GGUF_H_
 #define EK_GGUF_H_
@@ -27,6 +29,7 @@
 #include "ek/ref/convert.h"
 #include "ek/status.h"
 #include "ek/tensor.h"
+#include "ek/tensor_validate.h"
 
 namespace ek {
 
@@ -39,15 +42,28 @@ inline int64_t GgufBlockBytes(GgufType type) { return type == GgufType::kQ8_0 ? 
 
 namespace detail {
 
-inline Status CheckGgufShape(GgufType type, int64_t rows, int64_t k, const void* blocks) {
+inline Status CheckGgufShape(GgufType type, int64_t rows, int64_t k) {
   if (type != GgufType::kQ8_0 && type != GgufType::kQ4_0) return InvalidArg("type", "must be Q8_0 or Q4_0");
-  if (blocks == nullptr) return InvalidArg("blocks", "is null");
   if (rows < 1) return InvalidArg("rows", "must be >= 1");
   if (k < kGgufBlockValues || k % kGgufBlockValues != 0) {
     return Status::Error(StatusCode::kInvalidArgument, "k: %lld is not a positive multiple of 32 (the GGUF block)",
                          static_cast<long long>(k));
   }
   if (k > kQMaxBlockK || rows > (int64_t{1} << 31)) return InvalidArg("k", "K or the row count is too large");
+  return Status::Ok();
+}
+
+// The shape, and a block buffer that holds all of it.
+inline Status CheckGgufBlocks(GgufType type, const void* blocks, size_t blocks_bytes, int64_t rows, int64_t k) {
+  EK_RETURN_IF_ERROR(CheckGgufShape(type, rows, k));
+  if (blocks == nullptr) return InvalidArg("blocks", "is null");
+  const uint64_t need = static_cast<uint64_t>(rows) * static_cast<uint64_t>(k / kGgufBlockValues) *
+                        static_cast<uint64_t>(type == GgufType::kQ8_0 ? 34 : 18);
+  if (blocks_bytes < need) {
+    return Status::Error(StatusCode::kInvalidArgument, "blocks_bytes: %zu, %lld rows of %lld values need %llu",
+                         blocks_bytes, static_cast<long long>(rows), static_cast<long long>(k),
+                         static_cast<unsigned long long>(need));
+  }
   return Status::Ok();
 }
 
@@ -61,13 +77,25 @@ inline uint16_t GgufBlockScale(const uint8_t* block) { return static_cast<uint16
 
 }  // namespace detail
 
-// Dequantizes `rows` rows of K values (rows * K / 32 consecutive blocks) into out (row stride
-// ld_out >= k): value = f16 scale (as f32) * integer value, one f32 multiply.
-inline Status DequantizeGgufRows(GgufType type, const void* blocks, int64_t rows, int64_t k, float* out,
-                                 int64_t ld_out) {
-  EK_RETURN_IF_ERROR(detail::CheckGgufShape(type, rows, k, blocks));
-  if (out == nullptr) return detail::InvalidArg("out", "is null");
-  if (ld_out < k) return detail::InvalidArg("ld_out", "must be >= k");
+// Dequantizes `rows` rows of K values (rows * K / 32 consecutive blocks, in blocks_bytes) into
+// out, an f32 [rows x k] view with unit column stride: value = f16 scale (as f32) * integer
+// value, one f32 multiply.
+inline Status DequantizeGgufRows(GgufType type, const void* blocks, size_t blocks_bytes, int64_t rows, int64_t k,
+                                 const TensorView& out) {
+  EK_RETURN_IF_ERROR(detail::CheckGgufBlocks(type, blocks, blocks_bytes, rows, k));
+  EK_RETURN_IF_ERROR(ValidateOutputView(out, "out"));
+  EK_RETURN_IF_ERROR(RequireHostMemory(out, "out"));
+  EK_RETURN_IF_ERROR(RequireDType(out, "out", DType::kF32));
+  if (out.rank != 2 || out.shape[0] != rows || out.shape[1] != k || (out.strides[1] != 1 && k > 1)) {
+    return Status::Error(StatusCode::kInvalidArgument, "out: must be [rows, k] = [%lld, %lld] with unit column stride",
+                         static_cast<long long>(rows), static_cast<long long>(k));
+  }
+  AliasCheck alias;
+  alias.AddBytes(blocks, blocks_bytes, "blocks", "", AliasCheck::Role::kInput);
+  alias.AddView(out, "out", AliasCheck::Role::kOutput);
+  EK_RETURN_IF_ERROR(alias.Check());
+  float* values = out.HostData<float>();
+  const int64_t ld_out = out.strides[0];
   const auto* base = static_cast<const uint8_t*>(blocks);
   const int64_t per_row = k / kGgufBlockValues, block_bytes = GgufBlockBytes(type);
   for (int64_t r = 0; r < rows; ++r) {
@@ -75,7 +103,7 @@ inline Status DequantizeGgufRows(GgufType type, const void* blocks, int64_t rows
       const uint8_t* block = base + (r * per_row + b) * block_bytes;
       const float d = ref::F16ToF32(detail::GgufBlockScale(block));
       for (int64_t j = 0; j < kGgufBlockValues; ++j) {
-        out[r * ld_out + b * kGgufBlockValues + j] = d * static_cast<float>(detail::GgufBlockValue(type, block, j));
+        values[r * ld_out + b * kGgufBlockValues + j] = d * static_cast<float>(detail::GgufBlockValue(type, block, j));
       }
     }
   }
@@ -144,21 +172,21 @@ inline Status GgufToView(GgufType type, const void* blocks, int64_t n, int64_t k
 inline Status PackedGgufWeightsSize(GgufType type, int64_t n, int64_t k, size_t* bytes) {
   if (bytes == nullptr) return detail::InvalidArg("bytes", "is null");
   *bytes = 0;
-  static const uint8_t kNonNull = 0;
-  EK_RETURN_IF_ERROR(detail::CheckGgufShape(type, n, k, &kNonNull));
+  EK_RETURN_IF_ERROR(detail::CheckGgufShape(type, n, k));
   *bytes = static_cast<size_t>(detail::LayoutFor(type == GgufType::kQ4_0 ? DType::kI4 : DType::kI8,
                                                  detail::QScaleKind::kPerBlock, k, n, kGgufBlockValues, DType::kF16)
                                    .total_bytes);
   return Status::Ok();
 }
 
-// Repacks N rows of K values (N * K / 32 consecutive blocks) into ek's packed weights. Block
+// Repacks N rows of K values (N * K / 32 consecutive blocks, in blocks_bytes) into ek's packed
+// weights (checksums included: ek::VerifyPackedWeights accepts them). Block
 // scales are kept as they are, sign included (ggml's Q4_0 writer makes d negative when the
 // largest magnitude is positive) and zero (an all-zero block); a non-finite scale is an error.
 // Allocates temporary buffers of about N * K bytes (a one-time conversion, not a kernel call).
-inline Status PackGgufWeights(GgufType type, const void* blocks, int64_t n, int64_t k, void* out, size_t out_bytes,
-                              const Context& ctx = Context()) {
-  EK_RETURN_IF_ERROR(detail::CheckGgufShape(type, n, k, blocks));
+inline Status PackGgufWeights(GgufType type, const void* blocks, size_t blocks_bytes, int64_t n, int64_t k, void* out,
+                              size_t out_bytes, const Context& ctx = Context()) {
+  EK_RETURN_IF_ERROR(detail::CheckGgufBlocks(type, blocks, blocks_bytes, n, k));
   size_t bytes = 0;
   EK_RETURN_IF_ERROR(PackedGgufWeightsSize(type, n, k, &bytes));
   if (out == nullptr) return detail::InvalidArg("out", "is null");
@@ -166,9 +194,10 @@ inline Status PackGgufWeights(GgufType type, const void* blocks, int64_t n, int6
   if (out_bytes < bytes) {
     return Status::Error(StatusCode::kInvalidArgument, "out: %zu bytes, packing needs %zu", out_bytes, bytes);
   }
-  const uintptr_t in0 = reinterpret_cast<uintptr_t>(blocks), out0 = reinterpret_cast<uintptr_t>(out);
-  const uintptr_t in_bytes = static_cast<uintptr_t>(n * (k / kGgufBlockValues) * GgufBlockBytes(type));
-  if (in0 < out0 + bytes && out0 < in0 + in_bytes) return detail::InvalidArg("out", "overlaps blocks");
+  AliasCheck alias;
+  alias.AddBytes(blocks, blocks_bytes, "blocks", "", AliasCheck::Role::kInput);
+  alias.AddBytes(out, bytes, "out", "", AliasCheck::Role::kOutput);
+  EK_RETURN_IF_ERROR(alias.Check());
   detail::GgufAsView v;
   EK_RETURN_IF_ERROR(detail::GgufToView(type, blocks, n, k, &v));
   detail::QWeights w;

@@ -28,7 +28,9 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "ek/detail/packed_format.h"
 #include "ek/detail/qgemm_types.h"
+#include "ek/detail/workspace.h"
 #include "ek/detail/qweights.h"
 #include "ek/dispatch.h"
 #include "ek/gemm.h"
@@ -48,66 +50,14 @@ namespace ek {
 
 namespace detail {
 
-constexpr uint32_t kPackedQGemmMagic = 0x42514B45u;  // "EKQB" little-endian
-// Version 2: per-block scales are stored in their given type (f16 / bf16 / f32), unscaled; version 1
-// stored them as f32 with 1/16 folded in for int4 (25% more bytes than the weights at block 32).
-constexpr uint32_t kPackedQGemmVersion = 2;
-// The 64-byte header of packed weights (docs/quantization.md, "Packed weights").
-struct PackedQGemmHeader {
-  uint32_t magic;
-  uint32_t version;
-  uint8_t weight_type;  // DType: i8, u8 or i4
-  uint8_t scale_kind;   // QScaleKind
-  uint8_t scale_type;   // DType of the block scales, as given and as stored (f32, f16, bf16)
-  uint8_t panel_width;  // kQPanelWidth
-  int32_t zero_point;   // u8 weights: their zero point (as given, 0..255); otherwise 0
-  int64_t k, n;
-  int64_t block_size;          // per block: k per block; otherwise 0
-  uint64_t sums_offset;        // int32 column sums [panels * 16]
-  uint64_t scales_offset;      // per tensor / channel: f32 scales [panels * 16]; per block: block
-                               // scales [panels][blocks][16] of scale_type, then f32 weighted sums
-  uint64_t total_bytes;
-};
-static_assert(sizeof(PackedQGemmHeader) == 64, "packed header is 64 bytes");
-
-
-// Sizes of the packed sections for B [K x N].
-struct QPackedLayout {
-  int64_t kp = 0;           // K padded to kQKAlign
-  int64_t panels = 0;
-  int64_t panel_bytes = 0;  // kp * 16 (s8) or kp * 8 (int4)
-  int64_t blocks = 0;       // per block only
-  uint64_t sums_offset = 0, scales_offset = 0, weighted_offset = 0, total_bytes = 0;
-};
-
-inline QPackedLayout LayoutFor(DType type, QScaleKind kind, int64_t k, int64_t n, int64_t block_size, DType scale_type) {
-  QPackedLayout l;
-  l.kp = RoundUp(k, kQKAlign);
-  l.panels = CeilDiv(n, kQPanelWidth);
-  l.panel_bytes = type == DType::kI4 ? l.kp * kQPanelWidth / 2 : l.kp * kQPanelWidth;
-  l.blocks = kind == QScaleKind::kPerBlock ? CeilDiv(k, block_size) : 0;
-  const int64_t columns = l.panels * kQPanelWidth;
-  l.sums_offset = sizeof(PackedQGemmHeader) + static_cast<uint64_t>(l.panels * l.panel_bytes);
-  l.scales_offset = l.sums_offset + static_cast<uint64_t>(columns) * 4;
-  if (kind == QScaleKind::kPerBlock) {  // 16 scales of 2 or 4 bytes per panel and block: 4-byte aligned
-    const int64_t scale_bytes = scale_type == DType::kF32 ? 4 : 2;
-    l.weighted_offset = l.scales_offset + static_cast<uint64_t>(l.panels * l.blocks * kQPanelWidth * scale_bytes);
-    l.total_bytes = l.weighted_offset + static_cast<uint64_t>(columns) * 4;
-  } else {
-    l.total_bytes = l.scales_offset + static_cast<uint64_t>(columns) * 4;
-  }
-  return l;
-}
-
 // Packs panels [begin, end): weights into the panel layout (s8: w, or w - 128 for u8 weights;
-// int4: two's complement nibbles), the column sums of the stored values (x16 for int4), and the
-// scales: per tensor / channel f32 (1/16 folded in for int4, whose sums are x16); per block the
-// given bits (the kernels shift int4 block sums down by 4 instead) and the f32 weighted sums.
+// int4: two's complement nibbles), the column sums of the stored values (x16 for int4, as the
+// kernels' int4 sums are), and the scales as given: per tensor / channel f32, per block the given
+// bits, and the f32 weighted sums (the kernels shift int4 sums down by 4: exact).
 inline void PackQPanels(const TensorView& b, bool transpose_b, const QWeights& w, const QPackedLayout& l, uint8_t* out,
                         int64_t begin, int64_t end) {
   const bool int4 = b.dtype == DType::kI4;
   const int32_t shift = b.dtype == DType::kU8 ? 128 : 0;
-  const float scale_factor = int4 ? 1.0f / 16.0f : 1.0f;
   int32_t* sums = reinterpret_cast<int32_t*>(out + l.sums_offset);
   float* scales = reinterpret_cast<float*>(out + l.scales_offset);  // per tensor / channel
   uint8_t* block_scales = out + l.scales_offset;                    // per block
@@ -155,7 +105,7 @@ inline void PackQPanels(const TensorView& b, bool transpose_b, const QWeights& w
           }
         }
       } else {
-        scales[j] = j < w.n ? WeightScaleAt(b, transpose_b, 0, j) * scale_factor : 0.0f;
+        scales[j] = j < w.n ? WeightScaleAt(b, transpose_b, 0, j) : 0.0f;
       }
     }
   }
@@ -165,67 +115,14 @@ inline void PackQPanels(const TensorView& b, bool transpose_b, const QWeights& w
 // may carry negative or zero scales, which the kernels handle like any other).
 inline void PackQGemmUnchecked(const TensorView& b, bool transpose_b, const QWeights& w, const QPackedLayout& l,
                                void* out, const Context& ctx) {
-  PackedQGemmHeader h;
-  std::memset(&h, 0, sizeof(h));
-  h.magic = kPackedQGemmMagic;
-  h.version = kPackedQGemmVersion;
-  h.weight_type = static_cast<uint8_t>(b.dtype);
-  h.scale_kind = static_cast<uint8_t>(w.kind);
-  h.scale_type = static_cast<uint8_t>(w.kind == QScaleKind::kPerBlock ? b.quant.scale_type : DType::kF32);
-  h.panel_width = static_cast<uint8_t>(kQPanelWidth);
-  h.zero_point = b.dtype == DType::kU8 ? b.quant.zero_point : 0;
-  h.k = w.k;
-  h.n = w.n;
-  h.block_size = w.kind == QScaleKind::kPerBlock ? b.quant.block_size : 0;
-  h.sums_offset = l.sums_offset;
-  h.scales_offset = l.scales_offset;
-  h.total_bytes = l.total_bytes;
+  WriteQGemmHeader(b.dtype, w.kind, b.quant.scale_type, b.quant.zero_point, w.k, w.n, b.quant.block_size, l, out);
   uint8_t* dst = static_cast<uint8_t*>(out);
-  std::memcpy(dst, &h, sizeof(h));
   const TaskPlan plan = PlanTasks(static_cast<size_t>(l.panels), static_cast<size_t>(CeilDiv(64 * 1024, w.k)), 64);
   ParallelFor(ctx.threads, plan.num_tasks, [&](size_t task) {
     PackQPanels(b, transpose_b, w, l, dst, static_cast<int64_t>(plan.Begin(task)),
-                        static_cast<int64_t>(plan.End(task, static_cast<size_t>(l.panels))));
+                static_cast<int64_t>(plan.End(task, static_cast<size_t>(l.panels))));
   });
-}
-
-inline Status ReadQHeader(const PackedWeights& packed, PackedQGemmHeader* h, QPackedLayout* l) {
-  const char* name = "packed_b";
-  if (packed.data == nullptr) return InvalidArg(name, "data is null");
-  if (reinterpret_cast<uintptr_t>(packed.data) % 4 != 0) return InvalidArg(name, "data must be 4-byte aligned");
-  if (packed.bytes < sizeof(PackedQGemmHeader)) {
-    return Status::Error(StatusCode::kInvalidArgument, "packed_b: %zu bytes, smaller than the 64-byte header",
-                         packed.bytes);
-  }
-  std::memcpy(h, packed.data, sizeof(*h));
-  if (h->magic != kPackedQGemmMagic) return InvalidArg(name, "not packed integer weights (bad magic)");
-  if (h->version != kPackedQGemmVersion) {
-    return Status::Error(StatusCode::kInvalidArgument, "packed_b: format version %u, this library reads %u",
-                         h->version, kPackedQGemmVersion);
-  }
-  const DType type = static_cast<DType>(h->weight_type);
-  const QScaleKind kind = static_cast<QScaleKind>(h->scale_kind);
-  const bool type_ok = type == DType::kI8 || type == DType::kU8 || type == DType::kI4;
-  const bool kind_ok = kind == QScaleKind::kPerTensor || kind == QScaleKind::kPerChannel ||
-                       (kind == QScaleKind::kPerBlock && (type == DType::kI4 || type == DType::kI8) &&
-                        (h->block_size == 32 || h->block_size == 64 || h->block_size == 128) &&
-                        (h->scale_type == static_cast<uint8_t>(DType::kF32) ||
-                         h->scale_type == static_cast<uint8_t>(DType::kF16) ||
-                         h->scale_type == static_cast<uint8_t>(DType::kBF16)));
-  const int64_t max_k = kind == QScaleKind::kPerBlock ? kQMaxBlockK : kQMaxK;
-  if (!type_ok || !kind_ok || h->panel_width != kQPanelWidth || h->k < 1 || h->k > max_k || h->n < 1 ||
-      h->n > (int64_t{1} << 31)) {
-    return InvalidArg(name, "corrupt header (type, scale kind, block size, K or N out of range)");
-  }
-  *l = LayoutFor(type, kind, h->k, h->n, h->block_size, static_cast<DType>(h->scale_type));
-  if (h->sums_offset != l->sums_offset || h->scales_offset != l->scales_offset || h->total_bytes != l->total_bytes) {
-    return InvalidArg(name, "corrupt header (section offsets do not match K and N)");
-  }
-  if (packed.bytes < l->total_bytes) {
-    return Status::Error(StatusCode::kInvalidArgument, "packed_b: %zu bytes, the header says %llu", packed.bytes,
-                         static_cast<unsigned long long>(l->total_bytes));
-  }
-  return Status::Ok();
+  SealPacked(out);  // the checksums, over the finished bytes
 }
 
 }  // namespace detail
@@ -254,7 +151,10 @@ inline Status PackQGemmWeights(const TensorView& b, bool transpose_b, void* out,
     return Status::Error(StatusCode::kInvalidArgument, "out: %zu bytes, packing needs %llu", out_bytes,
                          static_cast<unsigned long long>(l.total_bytes));
   }
-  EK_RETURN_IF_ERROR(detail::CheckNoOverlapBytes(b, "b", out, static_cast<size_t>(l.total_bytes), "out", false));
+  AliasCheck alias;
+  alias.AddView(b, "b", AliasCheck::Role::kInput);
+  alias.AddBytes(out, l.total_bytes, "out", "", AliasCheck::Role::kOutput);
+  EK_RETURN_IF_ERROR(alias.Check());
   detail::PackQGemmUnchecked(b, transpose_b, w, l, out, ctx);
   return Status::Ok();
 }
@@ -265,7 +165,7 @@ inline Status PackQGemmWeights(const TensorView& b, bool transpose_b, void* out,
 inline Status UnpackQGemmWeights(const PackedWeights& packed, const TensorView& b, bool transpose_b) {
   detail::PackedQGemmHeader h;
   detail::QPackedLayout l;
-  EK_RETURN_IF_ERROR(detail::ReadQHeader(packed, &h, &l));
+  EK_RETURN_IF_ERROR(detail::ReadQHeader(packed.data, packed.bytes, "packed", &h, &l));
   TensorView values_only = b;  // the scale arrays are outputs here: their old contents do not matter
   values_only.quant = QuantParams();
   EK_RETURN_IF_ERROR(ValidateOutputView(values_only, "b"));
@@ -289,7 +189,6 @@ inline Status UnpackQGemmWeights(const PackedWeights& packed, const TensorView& 
   const auto* base = static_cast<const uint8_t*>(packed.data);
   const auto* scales = reinterpret_cast<const float*>(base + l.scales_offset);
   const bool int4 = type == DType::kI4;
-  const float unscale = int4 ? 16.0f : 1.0f;
   for (int64_t j = 0; j < n; ++j) {
     const uint8_t* panel = base + sizeof(detail::PackedQGemmHeader) + (j / detail::kQPanelWidth) * l.panel_bytes;
     const int64_t jj = j % detail::kQPanelWidth;
@@ -309,7 +208,7 @@ inline Status UnpackQGemmWeights(const PackedWeights& packed, const TensorView& 
       }
     }
     if (kind == detail::QScaleKind::kPerChannel) {
-      const_cast<float*>(static_cast<const float*>(q.scales))[j] = scales[j] * unscale;
+      const_cast<float*>(static_cast<const float*>(q.scales))[j] = scales[j];
     } else if (kind == detail::QScaleKind::kPerBlock) {  // the stored bits, in the given type
       const size_t scale_bytes = q.scale_type == DType::kF32 ? 4 : 2;
       const uint8_t* block_scales = base + l.scales_offset;
@@ -371,13 +270,24 @@ struct QGemmCall {
   size_t workspace_bytes = 0;
 };
 
-inline size_t AlignWs(size_t x) { return (x + 63) & ~size_t{63}; }
+// The aliasing rule (tensor_validate.h, AliasCheck): C and the workspace are the outputs; A, the
+// packed weights, the bias and C's quant params the inputs.
+inline Status CheckQGemmAliasing(const TensorView& a, const PackedWeights& packed, const TensorView& c,
+                                 const QGemmOptions& o, const void* workspace, size_t workspace_bytes) {
+  AliasCheck alias;
+  alias.AddView(a, "a", AliasCheck::Role::kInput);
+  alias.AddBytes(packed.data, packed.bytes, "packed_b", "", AliasCheck::Role::kInput);
+  if (o.bias.rank != 0) alias.AddView(o.bias, "options.bias", AliasCheck::Role::kInput);
+  alias.AddView(c, "c", AliasCheck::Role::kOutput, AliasCheck::Role::kInput);
+  alias.AddBytes(workspace, workspace_bytes, "workspace", "", AliasCheck::Role::kOutput);
+  return alias.Check();
+}
 
 inline Status PrepareQGemm(const TensorView& a, const PackedWeights& packed, const TensorView& c,
                            const QGemmOptions& o, QGemmCall& call) {
   EK_RETURN_IF_ERROR(EnsureDispatchReady());
   detail::PackedQGemmHeader& h = call.header;
-  EK_RETURN_IF_ERROR(detail::ReadQHeader(packed, &h, &call.layout));
+  EK_RETURN_IF_ERROR(detail::ReadQHeader(packed.data, packed.bytes, "packed_b", &h, &call.layout));
   const DType w_type = static_cast<DType>(h.weight_type);
   const auto kind = static_cast<detail::QScaleKind>(h.scale_kind);
   EK_RETURN_IF_ERROR(ValidateView(a, "a"));
@@ -394,8 +304,6 @@ inline Status PrepareQGemm(const TensorView& a, const PackedWeights& packed, con
                          static_cast<long long>(a.shape[0]), static_cast<long long>(h.n));
   }
   if (c.strides[1] != 1 && c.shape[1] > 1) return detail::InvalidArg("c", "column stride must be 1");
-  EK_RETURN_IF_ERROR(CheckNoOverlap(c, "c", a, "a"));
-  EK_RETURN_IF_ERROR(detail::CheckNoOverlapBytes(c, "c", packed.data, packed.bytes, "packed_b", true));
 
   const bool dynamic = a.dtype == DType::kF32;
   if (dynamic) {
@@ -426,10 +334,10 @@ inline Status PrepareQGemm(const TensorView& a, const PackedWeights& packed, con
       return Status::Error(StatusCode::kInvalidArgument, "options.bias: must be a contiguous %s vector of N elements",
                            DTypeName(bias_type));
     }
-    EK_RETURN_IF_ERROR(CheckNoOverlap(c, "c", o.bias, "options.bias"));
   }
   float act_lo = 0.0f, act_hi = 0.0f;
   EK_RETURN_IF_ERROR(ActivationBounds(o.activation, o.clamp_min, o.clamp_max, &act_lo, &act_hi));
+  EK_RETURN_IF_ERROR(CheckQGemmAliasing(a, packed, c, o, nullptr, 0));
 
   // ---- Shapes, plan and workspace ----
   detail::QGemmTaskArgs& g = call.args;
@@ -438,7 +346,7 @@ inline Status PrepareQGemm(const TensorView& a, const PackedWeights& packed, con
   g.n = h.n;
   g.k = h.k;
   g.kp = l.kp;
-  g.lda = static_cast<int64_t>(AlignWs(static_cast<size_t>(l.kp)));
+  g.lda = static_cast<int64_t>(detail::AlignBytes(static_cast<size_t>(l.kp)));
   g.b = static_cast<const uint8_t*>(packed.data) + sizeof(detail::PackedQGemmHeader);
   g.b_panel_bytes = l.panel_bytes;
   g.b_int4 = w_type == DType::kI4;
@@ -457,20 +365,14 @@ inline Status PrepareQGemm(const TensorView& a, const PackedWeights& packed, con
     g.c_zero_point = c.quant.zero_point;
   }
   const int64_t columns = l.panels * detail::kQPanelWidth;
-  size_t offset = 0;
-  call.a_offset = offset;
-  offset = AlignWs(offset + static_cast<size_t>(g.m * g.lda));
-  call.row_offset = offset;  // f32 scales (dynamic) or int32 row terms (u8 weights)
-  offset = AlignWs(offset + static_cast<size_t>(g.m) * 4);
-  call.row2_offset = offset;  // int32 zero points (dynamic)
-  offset = AlignWs(offset + static_cast<size_t>(g.m) * 4);
-  call.col_offset = offset;  // int32 column terms (requantize)
-  offset = AlignWs(offset + static_cast<size_t>(columns) * 4);
-  call.mult_offset = offset;
-  offset = AlignWs(offset + static_cast<size_t>(columns) * 4);
-  call.shift_offset = offset;
-  offset = AlignWs(offset + static_cast<size_t>(columns) * 4);
-  call.workspace_bytes = offset + 63;  // the sections start at the first 64-byte boundary
+  detail::WorkspaceLayout layout;
+  call.a_offset = layout.Add(static_cast<size_t>(g.m * g.lda));
+  call.row_offset = layout.Add(static_cast<size_t>(g.m) * 4);   // f32 scales (dynamic) or int32 row terms
+  call.row2_offset = layout.Add(static_cast<size_t>(g.m) * 4);  // int32 zero points (dynamic)
+  call.col_offset = layout.Add(static_cast<size_t>(columns) * 4);  // int32 column terms (requantize)
+  call.mult_offset = layout.Add(static_cast<size_t>(columns) * 4);
+  call.shift_offset = layout.Add(static_cast<size_t>(columns) * 4);
+  call.workspace_bytes = layout.Bytes();
 
   // Tasks: row blocks (multiples of 24 rows: every target's tile height divides it) x column
   // blocks (multiples of 64 columns: every tile width divides it), about 8 M multiply-adds each,
@@ -522,11 +424,9 @@ inline Status StageQGemm(const TensorView& a, const TensorView& c, const QGemmOp
           hi = x > hi ? x : hi;
         }
         const DynamicQuant q = DynamicRowParams(lo, hi);
-        const float inv = ref::InverseScale(q.scale);
         for (int64_t kk = 0; kk < g.kp; ++kk) {
-          a_packed[i * g.lda + kk] = kk < g.k ? static_cast<uint8_t>(ref::QuantizeValue(
-                                                   base[i * a.strides[0] + kk * a.strides[1]], inv, q.zero_point, 0, 255))
-                                              : 0;
+          a_packed[i * g.lda + kk] =
+              kk < g.k ? static_cast<uint8_t>(DynamicQuantizeValue(base[i * a.strides[0] + kk * a.strides[1]], q)) : 0;
         }
         a_scale[i] = q.scale;
         a_zero[i] = q.zero_point;
@@ -608,10 +508,8 @@ inline Status RunQGemm(const TensorView& a, const PackedWeights& packed, const T
     return Status::Error(StatusCode::kInvalidArgument, "workspace: %zu bytes, this call needs %zu (QGemmWorkspaceSize)",
                          workspace_bytes, call.workspace_bytes);
   }
-  EK_RETURN_IF_ERROR(detail::CheckNoOverlapBytes(c, "c", workspace, call.workspace_bytes, "workspace", true));
-  EK_RETURN_IF_ERROR(detail::CheckNoOverlapBytes(a, "a", workspace, call.workspace_bytes, "workspace", false));
-  const uintptr_t aligned = (reinterpret_cast<uintptr_t>(workspace) + 63) & ~uintptr_t{63};
-  EK_RETURN_IF_ERROR(StageQGemm(a, c, o, call, reinterpret_cast<uint8_t*>(aligned)));
+  EK_RETURN_IF_ERROR(CheckQGemmAliasing(a, packed, c, o, workspace, call.workspace_bytes));
+  EK_RETURN_IF_ERROR(StageQGemm(a, c, o, call, detail::WorkspaceLayout::Base(workspace)));
   detail::QGemmTaskArgs& g = call.args;
   g.c = c.HostData<void>();
   auto* run = HWY_DYNAMIC_POINTER(RunQGemmTask);

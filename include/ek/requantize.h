@@ -119,36 +119,65 @@ inline Status QuantizeMultiplier(double real, QuantizedMultiplier* out, const ch
 
 // ---- Dynamic per-row quantization of f32 activations (the "qd8" inputs of the LLM kernels) ----
 // The row's range is widened to include 0, mapped onto 0..255:
-//   scale = (max(row_max, 0) - min(row_min, 0)) / 255          (f32; 1 when the range is empty)
-//   zero_point = clamp(round_half_even(-min(row_min, 0) / scale), 0, 255)
+//   lo = min(row_min, 0), hi = max(row_max, 0)
+//   scale = (hi - lo) / 255                      (f32; 1 when hi == lo, an all-zero row)
+//           (computed as hi / 255 - lo / 255 when hi - lo overflows; at least 2^-149)
+//   zero_point = clamp(round_half_even(-lo / scale), 0, 255)            (0 for an all-zero row)
 //   q = clamp(round_half_even(x * (1 / scale)) + zero_point, 0, 255)   (ek::Quantize's rule)
+// Rows whose scale is below 2^-100 (|values| below about 2e-28) are quantized as
+//   q = clamp(round_half_even((x * 2^64) * (1 / (scale * 2^64))) + zero_point, 0, 255)
+// which is the same value wherever 1 / scale is a finite f32, and stays finite below (1 / scale
+// overflows for scales under 2^-128: such rows once quantized to 255 everywhere).
 // Stored as uint8 with that zero point; the int8 form used by other libraries is q - 128 with
 // zero point - 128 (same real values). A must be finite.
 struct DynamicQuant {
   float scale = 1.0f;
-  int32_t zero_point = 128;  // uint8 domain
+  int32_t zero_point = 0;  // uint8 domain
+  float prescale = 1.0f;   // 2^64 for a scale below 2^-100, else 1
+  float inverse_scale = 1.0f;  // 1 / (scale * prescale)
 };
+
+constexpr float kDynamicPrescaleBelow = 7.88860905e-31f;  // 2^-100
+constexpr float kDynamicPrescale = 18446744073709551616.0f;  // 2^64
+constexpr float kDynamicMinScale = 1.40129846e-45f;  // 2^-149, the smallest subnormal
 
 inline DynamicQuant DynamicRowParams(float row_min, float row_max) {
   const float lo = row_min < 0.0f ? row_min : 0.0f;
   const float hi = row_max > 0.0f ? row_max : 0.0f;
   DynamicQuant q;
-  if (!(hi > lo)) return q;  // all zeros (or NaN): every value quantizes to the zero point
-  q.scale = (hi - lo) / 255.0f;
+  if (!(hi > lo)) return q;  // all zeros (or NaN): every value quantizes to the zero point 0
+  const float range = hi - lo;
+  q.scale = range <= 3.40282347e38f ? range / 255.0f : hi / 255.0f - lo / 255.0f;
+  if (q.scale < kDynamicMinScale) q.scale = kDynamicMinScale;
   const float zp = ref::RoundHalfEven(-lo / q.scale);
   q.zero_point = zp < 0.0f ? 0 : (zp > 255.0f ? 255 : static_cast<int32_t>(zp));
+  if (q.scale < kDynamicPrescaleBelow) q.prescale = kDynamicPrescale;
+  q.inverse_scale = ref::InverseScale(q.scale * q.prescale);
   return q;
+}
+
+// The rule above for one value.
+inline int32_t DynamicQuantizeValue(float x, const DynamicQuant& q) {
+  return ref::QuantizeValue(x * q.prescale, q.inverse_scale, q.zero_point, 0, 255);
 }
 
 // ---- Fused activations on a quantized output ----------------------------------------------------
 // A real range [lo, hi] (ReLU: [0, inf), ReLU6: [0, 6], clamp) becomes the integer range
-// [max(qmin, Q(lo)), min(qmax, Q(hi))] with Q = ek::Quantize's rule for the output's scale and
-// zero point (TFLite's CalculateActivationRangeQuantized, with its rounding written down).
+// [max(qmin, Q(lo)), min(qmax, Q(hi))] with  Q(f) = zero_point + round_half_away_from_zero(f / scale)
+// (one f32 division, then std::round): TFLite's CalculateActivationRangeQuantized bit for bit,
+// ties included (scale 12, zero point 80, ReLU6: 6 / 12 = 0.5 rounds to 1, range [80, 81]).
+// A quotient beyond int32 saturates (TFLite's cast would be undefined).
+inline int32_t ActivationBoundToQuantized(float f, float scale, int32_t zero_point, int32_t qmin, int32_t qmax) {
+  const float r = std::round(f / scale);
+  if (!(r > static_cast<float>(qmin) - static_cast<float>(zero_point))) return qmin;  // also -inf (NaN: never, validated)
+  if (!(r < static_cast<float>(qmax) - static_cast<float>(zero_point))) return qmax;
+  return zero_point + static_cast<int32_t>(r);
+}
+
 inline void QuantizedActivationRange(float lo, float hi, float scale, int32_t zero_point, int32_t qmin, int32_t qmax,
                                      int32_t* out_lo, int32_t* out_hi) {
-  const float inv = ref::InverseScale(scale);
-  *out_lo = std::isinf(lo) ? qmin : ref::QuantizeValue(lo, inv, zero_point, qmin, qmax);
-  *out_hi = std::isinf(hi) ? qmax : ref::QuantizeValue(hi, inv, zero_point, qmin, qmax);
+  *out_lo = std::isinf(lo) ? qmin : ActivationBoundToQuantized(lo, scale, zero_point, qmin, qmax);
+  *out_hi = std::isinf(hi) ? qmax : ActivationBoundToQuantized(hi, scale, zero_point, qmin, qmax);
 }
 
 }  // namespace ek

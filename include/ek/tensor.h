@@ -150,6 +150,11 @@ struct QuantParams {
   }
 };
 
+// a * b for a, b >= 0, saturated at INT64_MAX instead of overflowing.
+constexpr int64_t SaturatingMultiply(int64_t a, int64_t b) {
+  return a == 0 || b == 0 ? 0 : (a > INT64_MAX / b ? INT64_MAX : a * b);
+}
+
 struct TensorView {
   DType dtype = DType::kF32;
   int rank = 0;
@@ -172,7 +177,9 @@ struct TensorView {
     int64_t stride = 1;
     for (i = v.rank - 1; i >= 0; --i) {
       v.strides[i] = stride;
-      stride *= v.shape[i] > 0 ? v.shape[i] : 1;
+      // Saturates instead of overflowing (a shape such as {4, 2^62, 4}): validation then
+      // rejects the view ("extent x stride overflows 64 bits").
+      stride = SaturatingMultiply(stride, v.shape[i] > 0 ? v.shape[i] : 1);
     }
     return v;
   }
@@ -226,9 +233,10 @@ struct TensorView {
     return v;
   }
 
+  // The product of the extents, saturated at INT64_MAX (a valid view never gets there).
   int64_t NumElements() const {
     int64_t n = 1;
-    for (int i = 0; i < rank; ++i) n *= shape[i];
+    for (int i = 0; i < rank; ++i) n = SaturatingMultiply(n, shape[i]);
     return n;
   }
 

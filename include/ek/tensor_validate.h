@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "ek/ref/convert.h"
 #include "ek/status.h"
@@ -38,10 +39,14 @@ inline float LoadScale(DType type, const void* array, int64_t i) {
   }
 }
 
+// Smallest scale accepted: the smallest normal f32 (2^-126). Below it 1 / scale, which every
+// quantizer multiplies by, overflows to inf.
+constexpr float kMinQuantScale = 1.17549435e-38f;
+
 inline Status CheckScale(const char* name, float scale, int64_t index) {
-  if (!(std::isfinite(scale) && scale > 0.0f)) {
+  if (!(std::isfinite(scale) && scale >= kMinQuantScale)) {
     return Status::Error(StatusCode::kInvalidArgument,
-                         "%s: quant scale[%lld] = %g (scales must be finite and > 0)", name,
+                         "%s: quant scale[%lld] = %g (scales must be finite and >= 2^-126)", name,
                          static_cast<long long>(index), static_cast<double>(scale));
   }
   return Status::Ok();
@@ -189,6 +194,11 @@ inline Status ValidateView(const TensorView& v, const char* name) {
   switch (v.memory.kind) {
     case MemoryKind::kHost:
       if (v.memory.host == nullptr) return detail::InvalidArg(name, "data is null");
+      // Elements of 2 and 4 bytes are read as such by the kernels and the references.
+      if (DTypeBits(v.dtype) >= 16 && reinterpret_cast<uintptr_t>(v.memory.host) % (DTypeBits(v.dtype) / 8) != 0) {
+        return Status::Error(StatusCode::kInvalidArgument, "%s: data is not %d-byte aligned (the %s element size)", name,
+                             DTypeBits(v.dtype) / 8, DTypeName(v.dtype));
+      }
       break;
     case MemoryKind::kOpenCLBuffer:
     case MemoryKind::kAccelerator:
@@ -273,6 +283,91 @@ inline Status CheckNoOverlap(const TensorView& output, const char* output_name, 
   }
   return Status::Ok();
 }
+
+// ---- The aliasing rule ------------------------------------------------------------------------
+// Every entry point: an output may not share a byte with any input, with the workspace or with
+// another output (no entry point of ek runs in place). Inputs include the arrays a view's
+// quantization parameters point at (scales, zero points, offsets), also those of an output view
+// whose parameters are read (ek::Quantize's output, QGemm's c); where an entry point writes
+// such arrays (QuantizeWeights, UnpackQGemmWeights) they are outputs. Entry points list their
+// operands in an AliasCheck and call Check() once, after each view was validated.
+class AliasCheck {
+ public:
+  enum class Role : uint8_t { kInput, kOutput };
+
+  // A validated view: its elements in `data_role`; its quant arrays (if any) in `quant_role`.
+  void AddView(const TensorView& v, const char* name, Role data_role, Role quant_role = Role::kInput) {
+    ByteSpan span;
+    if (ComputeByteSpan(v, name, &span).ok()) {
+      const uint64_t base = v.memory.kind == MemoryKind::kHost ? reinterpret_cast<uintptr_t>(v.memory.host)
+                                                                : v.memory.byte_offset;
+      Add(v.memory.kind, v.memory.kind == MemoryKind::kHost ? nullptr : v.memory.handle, base + span.first,
+          base + span.last, name, "", data_role);
+    }
+    const QuantParams& q = v.quant;
+    if (q.scheme == QuantScheme::kPerAxis && q.axis >= 0 && q.axis < v.rank) {
+      const uint64_t count = static_cast<uint64_t>(v.shape[q.axis]);
+      AddBytes(q.scales, count * 4, name, ".quant.scales", quant_role);
+      AddBytes(q.zero_points, count * 4, name, ".quant.zero_points", quant_role);
+    } else if (q.scheme == QuantScheme::kPerBlock && q.axis >= 0 && q.axis < v.rank && q.block_size > 0) {
+      uint64_t count = 1;
+      for (int i = 0; i < v.rank; ++i) {
+        const uint64_t extent = static_cast<uint64_t>(i == q.axis ? (v.shape[i] + q.block_size - 1) / q.block_size
+                                                                   : v.shape[i]);
+        count = count > UINT64_MAX / (extent ? extent : 1) ? UINT64_MAX / 8 : count * extent;
+      }
+      const uint64_t scale_bytes = q.scale_type == DType::kF32 ? 4 : 2;
+      AddBytes(q.scales, count * scale_bytes, name, ".quant.scales", quant_role);
+      if (q.block_offset == BlockOffset::kZeroPoint) AddBytes(q.offsets, count * 4, name, ".quant.offsets", quant_role);
+      if (q.block_offset == BlockOffset::kMin) AddBytes(q.offsets, count * scale_bytes, name, ".quant.offsets", quant_role);
+    }
+  }
+  // `bytes` host bytes at p (nothing when p is null or bytes is 0).
+  void AddBytes(const void* p, uint64_t bytes, const char* name, const char* part, Role role) {
+    if (p == nullptr || bytes == 0) return;
+    const uint64_t first = reinterpret_cast<uintptr_t>(p);
+    const uint64_t last = first + bytes - 1 < first ? UINT64_MAX : first + bytes - 1;
+    Add(MemoryKind::kHost, nullptr, first, last, name, part, role);
+  }
+
+  // The first overlap of an output with anything else, named "output: overlaps other".
+  Status Check() const {
+    if (overflow_) return Status::Error(StatusCode::kInternal, "AliasCheck: more than %d operands", kMaxSpans);
+    for (int i = 0; i < count_; ++i) {
+      if (spans_[i].role != Role::kOutput) continue;
+      for (int j = 0; j < count_; ++j) {
+        if (j == i || (spans_[j].role == Role::kOutput && j < i)) continue;  // output pairs once
+        const Span& a = spans_[i];
+        const Span& b = spans_[j];
+        if (a.kind != b.kind || a.handle != b.handle || a.last < b.first || b.last < a.first) continue;
+        return Status::Error(StatusCode::kInvalidArgument, "%s%s: overlaps %s%s", a.name, a.part, b.name, b.part);
+      }
+    }
+    return Status::Ok();
+  }
+
+ private:
+  static constexpr int kMaxSpans = 24;
+  struct Span {
+    MemoryKind kind;
+    const void* handle;  // null for host memory
+    uint64_t first, last;
+    const char* name;
+    const char* part;
+    Role role;
+  };
+  void Add(MemoryKind kind, const void* handle, uint64_t first, uint64_t last, const char* name, const char* part,
+           Role role) {
+    if (count_ == kMaxSpans) {
+      overflow_ = true;
+      return;
+    }
+    spans_[count_++] = Span{kind, handle, first, last, name, part, role};
+  }
+  Span spans_[kMaxSpans];
+  int count_ = 0;
+  bool overflow_ = false;
+};
 
 inline Status RequireHostMemory(const TensorView& v, const char* name) {
   if (v.memory.kind != MemoryKind::kHost) {

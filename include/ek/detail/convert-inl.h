@@ -88,6 +88,19 @@ HWY_INLINE void QuantizeContiguous(const float* HWY_RESTRICT in, TOut* HWY_RESTR
     const auto zero_point = hn::Set(di, q.zero_point);
     const auto lo = hn::Set(df, static_cast<float>(qmin - q.zero_point));
     const auto hi = hn::Set(df, static_cast<float>(qmax - q.zero_point));
+    if (q.prescale != 1.0f) {  // a tiny row of dynamic quantization (rare): x * 2^64 first
+      const auto prescale = hn::Set(df, q.prescale);
+      StreamRow(
+          count, N,
+          [&](size_t i) EK_VECTOR_LAMBDA {
+            const auto x = hn::Mul(hn::LoadU(df, in + i), prescale);
+            StoreBytes(df, QuantizeVec(df, x, inv_scale, zero_point, lo, hi), out + i);
+          },
+          [&](size_t i) {
+            out[i] = static_cast<TOut>(ref::QuantizeValue(in[i] * q.prescale, q.inverse_scale, q.zero_point, qmin, qmax));
+          });
+      return;
+    }
     StreamRow(
         count, N,
         [&](size_t i) EK_VECTOR_LAMBDA {

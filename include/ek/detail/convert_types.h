@@ -29,6 +29,9 @@ struct RowQuant {
   float scale = 1.0f;                     // for every element of the row
   float inverse_scale = 1.0f;
   int32_t zero_point = 0;
+  // Quantize, one scale for the row: x is multiplied by this first (exact, a power of two), so
+  // that a tiny row's 1 / scale stays finite (ek::DynamicRowParams). 1 everywhere else.
+  float prescale = 1.0f;
 };
 
 // A block of `rows` rows of a conversion, each of `count` elements; strides in elements (within

@@ -314,8 +314,8 @@ HWY_INLINE hn::Vec<DU8> BroadcastGroup(DU8 du8, const uint8_t* HWY_RESTRICT p) {
   return hn::BitCast(du8, hn::Set(du32, group));
 }
 
-// int4: one 64-byte row of nibbles is two groups of s8 weights, each value times 16 (the 1/16 is
-// folded into the scales at pack time): low nibbles shifted up (shift + mask: 2 ops), high
+// int4: one 64-byte row of nibbles is two groups of s8 weights, each value times 16 (the sums are
+// shifted down by 4 in the epilogues: exact): low nibbles shifted up (shift + mask: 2 ops), high
 // nibbles masked in place (1 op).
 template <class DS8, class VU8>
 HWY_INLINE hn::Vec<DS8> LowNibblesTimes16(DS8 ds8, VU8 raw) {
@@ -625,7 +625,7 @@ HWY_INLINE void MatmulTile(const detail::QGemmTaskArgs& g, const QTile& t, int32
       a_offset += 8;
     }
     if constexpr (kBlocks) {
-      // Block scales of column pair q: [s_j, s_j+1, s_j, s_j+1] (1/16 folded in). Vectors past the
+      // Block scales of column pair q: [s_j, s_j+1, s_j, s_j+1] (as stored). Vectors past the
       // tile's valid columns read column col0's, as their B loads do.
       ForEachIndex(column_pairs, [&](auto q) HWY_ATTR {
         const size_t first = q * 2;
@@ -707,7 +707,11 @@ HWY_INLINE void FinishRequantize(const detail::QGemmTaskArgs& g, const QTile& t,
   }
 }
 
-template <bool kBlocks>
+// f32 C (docs/quantization.md): per block (sum over blocks - za * weighted column sum) * a_scale;
+// per tensor / channel (float(acc - za * column sum) * a_scale) * b_scale, the row's scale first:
+// a tiny row's scale is subnormal, and its product with b_scale alone would lose the bits that
+// multiplying the (large) integer sum first keeps. int4 sums are x16 (exact: shifted down).
+template <bool kBlocks, bool kInt4>
 HWY_INLINE void FinishDequantize(const detail::QGemmTaskArgs& g, const QTile& t, const int32_t* HWY_RESTRICT buffer) {
   const QTag di;
   const hn::Rebind<float, QTag> df;
@@ -727,10 +731,10 @@ HWY_INLINE void FinishDequantize(const detail::QGemmTaskArgs& g, const QTile& t,
         const auto correction = hn::Mul(hn::Set(df, static_cast<float>(za)), hn::LoadU(df, g.weighted_colsum + n));
         out = hn::Mul(hn::Sub(sums, correction), a_scale);
       } else {
-        // float(acc - za * column sum) * (a_scale * b_scale)
         const auto acc = hn::Load(di, buffer + (r * kQMaxVectors + v) * lanes);
-        const auto exact = hn::Sub(acc, hn::Mul(hn::Set(di, za), hn::LoadU(di, g.colsum + n)));
-        out = hn::Mul(hn::ConvertTo(df, exact), hn::Mul(a_scale, hn::LoadU(df, g.b_scale + n)));
+        auto exact = hn::Sub(acc, hn::Mul(hn::Set(di, za), hn::LoadU(di, g.colsum + n)));
+        if constexpr (kInt4) exact = hn::ShiftRight<4>(exact);
+        out = hn::Mul(hn::Mul(hn::ConvertTo(df, exact), a_scale), hn::LoadU(df, g.b_scale + n));
       }
       if (g.bias) out = hn::Add(out, hn::LoadN(df, g.bias + n, count));
       if (g.clamp) out = hn::Min(hn::Max(out, hn::Set(df, g.clamp_min)), hn::Set(df, g.clamp_max));
@@ -749,7 +753,7 @@ HWY_INLINE void RunQTileExact(const detail::QGemmTaskArgs& g, const QTile& t) {
     DotTile<kRows, kVectors, kInt4, kBlocks, kLane == detail::QLane::kDot>(g, t, buffer);
   }
   if constexpr (kBlocks) {
-    FinishDequantize<true>(g, t, buffer);
+    FinishDequantize<true, kInt4>(g, t, buffer);
   } else if (g.output == detail::QOutput::kRequantize) {
     if (g.any_left_shift) {
       FinishRequantize<true>(g, t, buffer);
@@ -757,7 +761,7 @@ HWY_INLINE void RunQTileExact(const detail::QGemmTaskArgs& g, const QTile& t) {
       FinishRequantize<false>(g, t, buffer);
     }
   } else {
-    FinishDequantize<false>(g, t, buffer);
+    FinishDequantize<false, kInt4>(g, t, buffer);
   }
 }
 
@@ -895,7 +899,8 @@ inline void QuantizeRowsDynamic(const float* HWY_RESTRICT a, int64_t lda, int64_
     }
     const DynamicQuant q = DynamicRowParams(row_min, row_max);
     detail::RowQuant rq;
-    rq.inverse_scale = ref::InverseScale(q.scale);
+    rq.prescale = q.prescale;
+    rq.inverse_scale = q.inverse_scale;
     rq.zero_point = q.zero_point;
     uint8_t* HWY_RESTRICT dst = out + row * ldo;
     QuantizeContiguous<uint8_t>(in, dst, static_cast<size_t>(k), rq);

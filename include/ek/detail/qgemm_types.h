@@ -13,7 +13,7 @@
 namespace ek {
 namespace detail {
 
-// Packed int8 / int4 weights (format "EKQB" v1): panels of kQPanelWidth columns; inside a panel,
+// Packed int8 / int4 weights (format "EKQB", ek/detail/packed_format.h): panels of kQPanelWidth columns; inside a panel,
 // k runs in groups of kQGroup: one group of one column is kQGroup consecutive bytes, and one
 // group of the whole panel is 64 bytes (what one vpdpbusd / sdot consumes per row of A).
 constexpr int64_t kQPanelWidth = 16;
@@ -64,7 +64,7 @@ struct QGemmTaskArgs {
   // kDequantize / kBlocks, per row of A (dynamic quantization): scale and zero point (u8 domain).
   const float* a_scale = nullptr;
   const int32_t* a_zero_point = nullptr;
-  // Per column (padded to whole panels): b_scale (kDequantize; 1/16 folded in for int4),
+  // Per column (padded to whole panels): b_scale (kDequantize; as given: int4 sums are shifted),
   // colsum (kDequantize: sum over k of the stored weights), weighted_colsum (kBlocks: sum over
   // blocks of block scale * block column sum, in f32), bias (f32 or null).
   const float* b_scale = nullptr;

@@ -7,7 +7,7 @@
 //                    c = ek::Requantize(acc, QuantizeMultiplier(sa * sb[n] / sc), zc, activation range)
 //                    ek::QGemm must equal this exactly.
 //   f32 C:           A quantized per row (ek::DynamicRowParams, uint8 q with zero point zp)
-//                    per tensor / channel: float(sum_k (q - zp) * w) * (sa * sb[n]) + bias
+//                    per tensor / channel: (float(sum_k (q - zp) * w) * sa) * sb[n] + bias
 //                    per block: s = sum over blocks of float(sum_k q * w) * block scale, in order;
 //                    (s - zp * float(sum over blocks of scale * sum_k w)) * sa + bias
 //                    ek::QGemm may differ by the rounding of these few f32 operations
@@ -31,7 +31,8 @@ namespace ref {
 // The bound on |ek - ref| for an f32 C, given the magnitude the reference reports (the sum of
 // the absolute values of the terms it adds): a few f32 roundings per block.
 inline double QGemmF32ErrorBound(double magnitude, int64_t blocks) {
-  return static_cast<double>(blocks + 4) * std::ldexp(1.0, -23) * magnitude;
+  // + a few units of the smallest subnormal: results of tiny rows may be subnormal.
+  return static_cast<double>(blocks + 4) * std::ldexp(1.0, -23) * magnitude + std::ldexp(1.0, -146);
 }
 
 // C = the reference result; `magnitude` (f32 C only, M x N, or null) receives the magnitude for
@@ -88,8 +89,7 @@ inline void QGemm(const TensorView& a, const TensorView& b, bool transpose_b, co
       hi = at(kk) > hi ? at(kk) : hi;
     }
     const DynamicQuant dq = DynamicRowParams(lo, hi);
-    const float inv = InverseScale(dq.scale);
-    for (int64_t kk = 0; kk < k; ++kk) q[static_cast<size_t>(kk)] = QuantizeValue(at(kk), inv, dq.zero_point, 0, 255);
+    for (int64_t kk = 0; kk < k; ++kk) q[static_cast<size_t>(kk)] = DynamicQuantizeValue(at(kk), dq);
     for (int64_t j = 0; j < n; ++j) {
       const float bias = o.bias.rank ? o.bias.HostData<const float>()[j] : 0.0f;
       float out = 0.0f;
@@ -101,9 +101,10 @@ inline void QGemm(const TensorView& a, const TensorView& b, bool transpose_b, co
           sum += term;
           abs_sum += term < 0 ? -term : term;
         }
-        const float scale = dq.scale * detail::WeightScaleAt(b, transpose_b, 0, j);
-        out = static_cast<float>(sum) * scale + bias;
-        mag = static_cast<double>(abs_sum) * std::fabs(scale) + std::fabs(bias);
+        const float w_scale = detail::WeightScaleAt(b, transpose_b, 0, j);
+        out = (static_cast<float>(sum) * dq.scale) * w_scale + bias;
+        mag = static_cast<double>(abs_sum) * static_cast<double>(dq.scale) * std::fabs(static_cast<double>(w_scale)) +
+              std::fabs(bias);
       } else {
         float sums = 0.0f;
         double weighted = 0.0, abs_terms = 0.0;

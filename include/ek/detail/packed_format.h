@@ -1,0 +1,287 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// ek's packed weight formats: the 64-byte header they share, each format's own fields and
+// layout, and the one reader / writer of both (docs/gemm.md and docs/quantization.md, "Packed
+// weights"). Target-independent; no kernels.
+//
+// Shared header (little-endian), bytes:
+//   0  magic u32            "EKGB" float GEMM weights, "EKQB" integer GEMM weights
+//   4  version u16
+//   6  header_bytes u16     64
+//   8  total_bytes u64      header + payload
+//  16  payload_checksum u64 Checksum64 (ek/detail/hash.h) of bytes [64, total_bytes)
+//  24  ... the format's own fields (36 bytes; unused bytes are reserved and must be 0)
+//  60  header_checksum u32  the low 32 bits of Checksum64 of bytes [0, 60)
+// Every read of packed weights (each GEMM call) checks the header: magic, version, sizes, its
+// checksum (so no header field can change unnoticed), every field against the others and
+// against the buffer's size, reserved bytes 0. The payload checksum is checked by
+// ek::VerifyPackedWeights, and by whoever loads weights from a file: not on every call.
+#ifndef EK_DETAIL_PACKED_FORMAT_H_
+#define EK_DETAIL_PACKED_FORMAT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "ek/detail/gemm_types.h"
+#include "ek/detail/hash.h"
+#include "ek/detail/int_math.h"
+#include "ek/detail/qgemm_types.h"
+#include "ek/detail/qweights.h"
+#include "ek/status.h"
+#include "ek/tensor.h"
+#include "ek/tensor_validate.h"
+
+namespace ek {
+namespace detail {
+
+constexpr size_t kPackedHeaderBytes = 64;
+constexpr uintptr_t kPackedAlign = 4;  // packed weights: aligned for every element type
+
+// The fields every format shares (bytes 0..23); the header checksum is bytes 60..63.
+struct PackedPrefix {
+  uint32_t magic;
+  uint16_t version;
+  uint16_t header_bytes;
+  uint64_t total_bytes;
+  uint64_t payload_checksum;
+};
+static_assert(sizeof(PackedPrefix) == 24, "the shared header fields are 24 bytes");
+
+// The shared fields of a new header (the checksums are written by SealPacked).
+inline PackedPrefix NewPackedPrefix(uint32_t magic, uint16_t version, uint64_t total_bytes) {
+  PackedPrefix p;
+  p.magic = magic;
+  p.version = version;
+  p.header_bytes = kPackedHeaderBytes;
+  p.total_bytes = total_bytes;
+  p.payload_checksum = 0;
+  return p;
+}
+
+inline uint32_t PackedHeaderChecksum(const uint8_t* header) {
+  return static_cast<uint32_t>(Checksum64(header, kPackedHeaderBytes - 4));
+}
+
+// Writes the checksums of packed weights whose header and payload are complete: call last.
+inline void SealPacked(void* data) {
+  auto* bytes = static_cast<uint8_t*>(data);
+  PackedPrefix p;
+  std::memcpy(&p, bytes, sizeof(p));
+  p.payload_checksum = Checksum64(bytes + kPackedHeaderBytes, static_cast<size_t>(p.total_bytes - kPackedHeaderBytes));
+  std::memcpy(bytes, &p, sizeof(p));
+  const uint32_t header_checksum = PackedHeaderChecksum(bytes);
+  std::memcpy(bytes + kPackedHeaderBytes - 4, &header_checksum, 4);
+}
+
+inline bool AllZero(const uint8_t* p, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (p[i] != 0) return false;
+  }
+  return true;
+}
+
+// Checks what every format shares; `what` names the format in errors ("packed GEMM weights").
+inline Status ReadPackedPrefix(const void* data, size_t bytes, const char* name, uint32_t magic, uint16_t version,
+                               const char* what, PackedPrefix* p) {
+  if (data == nullptr) return InvalidArg(name, "data is null");
+  if (reinterpret_cast<uintptr_t>(data) % kPackedAlign != 0) return InvalidArg(name, "data is not 4-byte aligned");
+  if (bytes < kPackedHeaderBytes) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s: %zu bytes, smaller than the 64-byte header", name, bytes);
+  }
+  const auto* header = static_cast<const uint8_t*>(data);
+  std::memcpy(p, header, sizeof(*p));
+  if (p->magic != magic) return Status::Error(StatusCode::kInvalidArgument, "%s: not %s (bad magic)", name, what);
+  if (p->version != version) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s: packed format version %u, this library reads version %u",
+                         name, static_cast<unsigned>(p->version), static_cast<unsigned>(version));
+  }
+  uint32_t stored_checksum;
+  std::memcpy(&stored_checksum, header + kPackedHeaderBytes - 4, 4);
+  if (stored_checksum != PackedHeaderChecksum(header)) {
+    return InvalidArg(name, "corrupt header (header checksum mismatch)");
+  }
+  if (p->header_bytes != kPackedHeaderBytes || p->total_bytes < kPackedHeaderBytes) {
+    return InvalidArg(name, "corrupt header (sizes)");
+  }
+  if (p->total_bytes > bytes) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s: %zu bytes, the header says %llu", name, bytes,
+                         static_cast<unsigned long long>(p->total_bytes));
+  }
+  return Status::Ok();
+}
+
+// The payload checksum (ek::VerifyPackedWeights; weights loaded from a file).
+inline Status VerifyPackedPayload(const void* data, const PackedPrefix& p, const char* name) {
+  const auto* bytes = static_cast<const uint8_t*>(data);
+  if (Checksum64(bytes + kPackedHeaderBytes, static_cast<size_t>(p.total_bytes - kPackedHeaderBytes)) !=
+      p.payload_checksum) {
+    return InvalidArg(name, "payload checksum mismatch (the packed weights are corrupt)");
+  }
+  return Status::Ok();
+}
+
+// ---- "EKGB": float GEMM weights (ek/gemm.h), version 2 --------------------------------------
+// After the header, ceil(N / 16) panels of 16 columns. Panel p holds columns 16p .. 16p + 15 for
+// every k: row k of the panel is 16 consecutive elements (columns past N are zero). Panels start
+// every panel_stride_bytes (a multiple of 64).
+constexpr uint32_t kPackedGemmMagic = 0x42474B45u;  // "EKGB" in memory order
+constexpr uint16_t kPackedGemmVersion = 2;
+
+struct PackedGemmHeader {
+  PackedPrefix prefix;
+  uint8_t dtype;               // 24: DType of the elements: f32, f16 or bf16
+  uint8_t panel_width;         // 25: kPanelWidth
+  uint8_t reserved0[6];        // 26
+  int64_t k;                   // 32
+  int64_t n;                   // 40
+  int64_t panel_stride_bytes;  // 48
+  uint32_t reserved1;          // 56
+  uint32_t header_checksum;    // 60
+};
+static_assert(sizeof(PackedGemmHeader) == kPackedHeaderBytes, "the packed format's header is 64 bytes");
+
+inline bool IsWeightType(DType t) { return t == DType::kF32 || t == DType::kF16 || t == DType::kBF16; }
+
+inline int64_t PanelStrideBytes(int64_t k, DType type) {
+  return RoundUp(k * kPanelWidth * (DTypeBits(type) / 8), 64);
+}
+inline int64_t PackedPayloadBytes(int64_t k, int64_t n, DType type) {
+  return CeilDiv(n, kPanelWidth) * PanelStrideBytes(k, type);
+}
+
+// The header of float weights [K x N] of `type`: checksums are written by SealPacked.
+inline void WriteGemmHeader(DType type, int64_t k, int64_t n, void* out) {
+  PackedGemmHeader h;
+  std::memset(&h, 0, sizeof(h));
+  h.prefix = NewPackedPrefix(kPackedGemmMagic, kPackedGemmVersion,
+                             kPackedHeaderBytes + static_cast<uint64_t>(PackedPayloadBytes(k, n, type)));
+  h.dtype = static_cast<uint8_t>(type);
+  h.panel_width = static_cast<uint8_t>(kPanelWidth);
+  h.k = k;
+  h.n = n;
+  h.panel_stride_bytes = PanelStrideBytes(k, type);
+  std::memcpy(out, &h, sizeof(h));
+}
+
+// Reads and checks the header of packed float weights: everything a kernel relies on.
+inline Status ReadGemmHeader(const void* data, size_t bytes, const char* name, PackedGemmHeader* h) {
+  PackedPrefix p;
+  EK_RETURN_IF_ERROR(ReadPackedPrefix(data, bytes, name, kPackedGemmMagic, kPackedGemmVersion,
+                                      "packed GEMM weights", &p));
+  std::memcpy(h, data, sizeof(*h));
+  const DType type = static_cast<DType>(h->dtype);
+  if (h->dtype > static_cast<uint8_t>(DType::kI4) || !IsWeightType(type) || h->panel_width != kPanelWidth ||
+      h->k < 1 || h->n < 1 || h->k > (int64_t{1} << 40) || h->n > (int64_t{1} << 40) ||
+      h->panel_stride_bytes != PanelStrideBytes(h->k, type) ||
+      h->prefix.total_bytes != kPackedHeaderBytes + static_cast<uint64_t>(PackedPayloadBytes(h->k, h->n, type)) ||
+      !AllZero(h->reserved0, sizeof(h->reserved0)) || h->reserved1 != 0) {
+    return InvalidArg(name, "corrupt header (type, panel width, sizes, reserved bytes)");
+  }
+  return Status::Ok();
+}
+
+// ---- "EKQB": integer GEMM weights (ek/qgemm.h), version 3 -----------------------------------
+// Panels of kQPanelWidth columns; inside a panel, k runs in groups of kQGroup: one group of one
+// column is kQGroup consecutive bytes, one group of the whole panel 64 bytes. Then the int32
+// column sums [panels * 16], then the scales (layout: QPackedLayout, docs/quantization.md).
+constexpr uint32_t kPackedQGemmMagic = 0x42514B45u;  // "EKQB" in memory order
+// Version 3: the shared header with checksums, and int4 per-channel scales stored as given
+// (version 2 folded 1/16 into them); version 2 stored per-block scales in their given type.
+constexpr uint16_t kPackedQGemmVersion = 3;
+
+struct PackedQGemmHeader {
+  PackedPrefix prefix;
+  uint8_t weight_type;       // 24: DType: i8, u8 or i4
+  uint8_t scale_kind;        // 25: QScaleKind
+  uint8_t scale_type;        // 26: DType of the scales as stored (f32 unless per block)
+  uint8_t panel_width;       // 27: kQPanelWidth
+  int32_t zero_point;        // 28: u8 weights: their zero point (0..255); otherwise 0
+  int64_t k;                 // 32
+  int64_t n;                 // 40
+  int32_t block_size;        // 48: per block: k per block (32, 64, 128); otherwise 0
+  uint32_t reserved[2];      // 52
+  uint32_t header_checksum;  // 60
+};
+static_assert(sizeof(PackedQGemmHeader) == kPackedHeaderBytes, "packed header is 64 bytes");
+
+// Sizes and offsets of the packed sections for B [K x N].
+struct QPackedLayout {
+  int64_t kp = 0;           // K padded to kQKAlign
+  int64_t panels = 0;
+  int64_t panel_bytes = 0;  // kp * 16 (s8) or kp * 8 (int4)
+  int64_t blocks = 0;       // per block only
+  uint64_t sums_offset = 0, scales_offset = 0, weighted_offset = 0, total_bytes = 0;
+};
+
+inline QPackedLayout LayoutFor(DType type, QScaleKind kind, int64_t k, int64_t n, int64_t block_size, DType scale_type) {
+  QPackedLayout l;
+  l.kp = RoundUp(k, kQKAlign);
+  l.panels = CeilDiv(n, kQPanelWidth);
+  l.panel_bytes = type == DType::kI4 ? l.kp * kQPanelWidth / 2 : l.kp * kQPanelWidth;
+  l.blocks = kind == QScaleKind::kPerBlock ? CeilDiv(k, block_size) : 0;
+  const int64_t columns = l.panels * kQPanelWidth;
+  l.sums_offset = kPackedHeaderBytes + static_cast<uint64_t>(l.panels * l.panel_bytes);
+  l.scales_offset = l.sums_offset + static_cast<uint64_t>(columns) * 4;
+  if (kind == QScaleKind::kPerBlock) {  // 16 scales of 2 or 4 bytes per panel and block: 4-byte aligned
+    const int64_t scale_bytes = scale_type == DType::kF32 ? 4 : 2;
+    l.weighted_offset = l.scales_offset + static_cast<uint64_t>(l.panels * l.blocks * kQPanelWidth * scale_bytes);
+    l.total_bytes = l.weighted_offset + static_cast<uint64_t>(columns) * 4;
+  } else {
+    l.total_bytes = l.scales_offset + static_cast<uint64_t>(columns) * 4;
+  }
+  return l;
+}
+
+// The header of integer weights: checksums are written by SealPacked.
+inline void WriteQGemmHeader(DType weight_type, QScaleKind kind, DType scale_type, int32_t zero_point, int64_t k,
+                             int64_t n, int64_t block_size, const QPackedLayout& l, void* out) {
+  PackedQGemmHeader h;
+  std::memset(&h, 0, sizeof(h));
+  h.prefix = NewPackedPrefix(kPackedQGemmMagic, kPackedQGemmVersion, l.total_bytes);
+  h.weight_type = static_cast<uint8_t>(weight_type);
+  h.scale_kind = static_cast<uint8_t>(kind);
+  h.scale_type = static_cast<uint8_t>(kind == QScaleKind::kPerBlock ? scale_type : DType::kF32);
+  h.panel_width = static_cast<uint8_t>(kQPanelWidth);
+  h.zero_point = weight_type == DType::kU8 ? zero_point : 0;
+  h.k = k;
+  h.n = n;
+  h.block_size = static_cast<int32_t>(kind == QScaleKind::kPerBlock ? block_size : 0);
+  std::memcpy(out, &h, sizeof(h));
+}
+
+// Reads and checks the header of packed integer weights: everything a kernel relies on.
+inline Status ReadQHeader(const void* data, size_t bytes, const char* name, PackedQGemmHeader* h, QPackedLayout* l) {
+  PackedPrefix p;
+  EK_RETURN_IF_ERROR(ReadPackedPrefix(data, bytes, name, kPackedQGemmMagic, kPackedQGemmVersion,
+                                      "packed integer weights", &p));
+  std::memcpy(h, data, sizeof(*h));
+  const DType type = static_cast<DType>(h->weight_type);
+  const QScaleKind kind = static_cast<QScaleKind>(h->scale_kind);
+  const bool type_ok = type == DType::kI8 || type == DType::kU8 || type == DType::kI4;
+  const bool per_tensor_or_channel = ((kind == QScaleKind::kPerTensor && type != DType::kI4) ||
+                                      (kind == QScaleKind::kPerChannel && type != DType::kU8)) &&
+                                     h->block_size == 0 && h->scale_type == static_cast<uint8_t>(DType::kF32);
+  const bool per_block =
+      kind == QScaleKind::kPerBlock && (type == DType::kI4 || type == DType::kI8) &&
+      (h->block_size == 32 || h->block_size == 64 || h->block_size == 128) &&
+      (h->scale_type == static_cast<uint8_t>(DType::kF32) || h->scale_type == static_cast<uint8_t>(DType::kF16) ||
+       h->scale_type == static_cast<uint8_t>(DType::kBF16));
+  const bool kind_ok = per_tensor_or_channel || per_block;
+  const bool zero_point_ok = type == DType::kU8 ? h->zero_point >= 0 && h->zero_point <= 255 : h->zero_point == 0;
+  const int64_t max_k = kind == QScaleKind::kPerBlock ? kQMaxBlockK : kQMaxK;
+  if (!type_ok || !kind_ok || !zero_point_ok || h->panel_width != kQPanelWidth || h->k < 1 || h->k > max_k ||
+      h->n < 1 || h->n > (int64_t{1} << 31) || h->reserved[0] != 0 || h->reserved[1] != 0) {
+    return InvalidArg(name, "corrupt header (type, scale kind, block size, zero point, K, N or reserved bytes)");
+  }
+  *l = LayoutFor(type, kind, h->k, h->n, h->block_size, static_cast<DType>(h->scale_type));
+  if (h->prefix.total_bytes != l->total_bytes) {
+    return InvalidArg(name, "corrupt header (total bytes do not match K, N and the scheme)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace detail
+}  // namespace ek
+
+#endif  // EK_DETAIL_PACKED_FORMAT_H_
