@@ -152,9 +152,32 @@ void Register(const GemmShape& shape, const GemmType& type, bool packed, int thr
   });
 }
 
+// `packed/verify/<MiB>`: ek::VerifyPackedWeights over packed f16 weights of that size (the
+// header and the payload checksum; docs/gemm.md), GBps of bytes checked. 4 MiB sits in L2 / L3,
+// 64 MiB comes from DRAM.
+void RegisterVerify(int64_t mib) {
+  benchmark::RegisterBenchmark(("packed/verify/" + std::to_string(mib) + "MiB").c_str(), [mib](benchmark::State& state) {
+    const int64_t k = 4096, n = mib * (int64_t{1} << 20) / (k * 2);
+    std::vector<uint16_t> b(static_cast<size_t>(k * n), 0x3C00);
+    const ek::TensorView bv = ek::TensorView::Host(ek::DType::kF16, b.data(), {k, n});
+    size_t bytes = 0;
+    if (!ek::PackedGemmWeightsSize(bv, false, &bytes).ok()) return state.SkipWithError("size");
+    std::vector<uint32_t> packed(bytes / 4 + 1);
+    if (!ek::PackGemmWeights(bv, false, packed.data(), bytes).ok()) return state.SkipWithError("pack");
+    for (auto _ : state) {
+      const ek::Status s = ek::VerifyPackedWeights(ek::PackedWeights{packed.data(), bytes});
+      if (!s.ok()) return state.SkipWithError(s.message());
+    }
+    state.counters["GBps"] = benchmark::Counter(static_cast<double>(bytes) * static_cast<double>(state.iterations()) * 1e-9,
+                                                benchmark::Counter::kIsRate);
+  })->Unit(benchmark::kMillisecond);
+}
+
 }  // namespace
 
 void RegisterGemmBenchmarks() {
+  RegisterVerify(4);
+  RegisterVerify(64);
   const std::vector<GemmShape> shapes = LoadGemmShapes();
   for (const GemmShape& s : shapes) {
     Register(s, kF32, false);

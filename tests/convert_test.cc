@@ -3,6 +3,7 @@
 // Quantize / Dequantize / Convert on every compiled target, against references written here
 // independently of ek/ref (a table of all f16 values, double arithmetic, std::nearbyint), and
 // against ek/ref itself: every target must be bit-exact.
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <cstring>
@@ -366,6 +367,86 @@ TEST_CASE("Quantize and Dequantize are bit-exact on every target, per tensor and
     }
   }
   CHECK(cases_run > 100);
+}
+
+// The randomized differential lane ([random]; a new seed per CI run, printed): random ranks,
+// shapes, strides (padded, reversed), offsets, per-tensor / per-axis parameters and value mixes,
+// Quantize / Dequantize / Convert on every target against the independent references.
+TEST_CASE("Quantize, Dequantize and Convert randomized against the references, every target", "[convert][random]") {
+  const uint64_t seed = ek_test::RandomSeed("Convert randomized");
+  const int cases = ek_test::RandomCases(200);
+  Rng rng(seed * 15485863);
+  for (int i = 0; i < cases; ++i) {
+    Case c;
+    const int rank = rng.Int(1, 5);
+    for (int d = 0; d < rank; ++d) c.shape.push_back(rng.Int(1, rank <= 2 ? 70 : 9));
+    c.pad = rng.Int(0, 2) == 0 ? rng.Int(1, 5) : 0;
+    c.offset = rng.Int(0, 7);
+    c.reverse_strides = rng.Int(0, 3) == 0;
+    const DType qtype = rng.Int(0, 1) ? DType::kI8 : DType::kU8;
+    const int axis = rng.Int(-1, rank - 1);
+    INFO("case " << i << " rank " << rank << " axis " << axis << " pad " << c.pad << " offset " << c.offset
+                 << (c.reverse_strides ? " reversed" : "") << " (seed " << seed << ")");
+    std::vector<float> in_buffer, out_buffer;
+    std::vector<uint8_t> q_buffer;
+    std::vector<uint16_t> h_buffer;
+    const TensorView in = MakeView(DType::kF32, &in_buffer, c);
+    TensorView q = MakeView(qtype, &q_buffer, c);
+    const TensorView out = MakeView(DType::kF32, &out_buffer, c);
+    const DType half = rng.Int(0, 1) ? DType::kF16 : DType::kBF16;
+    const TensorView h = MakeView(half, &h_buffer, c);
+    const int64_t channels = axis >= 0 ? c.shape[static_cast<size_t>(axis)] : 1;
+    std::vector<float> scales(static_cast<size_t>(channels));
+    std::vector<int32_t> zero_points(static_cast<size_t>(channels));
+    for (int64_t j = 0; j < channels; ++j) {
+      scales[static_cast<size_t>(j)] = rng.Uniform(1e-3f, 2.0f) * std::ldexp(1.0f, rng.Int(-20, 10));
+      zero_points[static_cast<size_t>(j)] = qtype == DType::kI8 ? rng.Int(-128, 127) : rng.Int(0, 255);
+    }
+    const QuantParams params = axis < 0 ? QuantParams::PerTensor(scales[0], zero_points[0])
+                                        : QuantParams::PerAxis(axis, scales.data(), zero_points.data());
+    q.quant = params;
+    const std::vector<float> specials = SpecialFloats();
+    std::vector<uint8_t> want_q(q_buffer.size(), 0x5A);
+    std::vector<float> want_out(out_buffer.size(), -7.0f);
+    std::vector<uint16_t> want_h(h_buffer.size(), 0xDEAD);
+    ForEachIndex(in, [&](const int64_t* index) {
+      float scale;
+      int32_t zp;
+      ParamsAt(params, index, &scale, &zp);
+      const float x = rng.Int(0, 9) == 0 ? specials[static_cast<size_t>(rng.Int(0, static_cast<int>(specials.size()) - 1))]
+                                         : InterestingValue(rng, scale);
+      in_buffer[static_cast<size_t>(in.ElementOffset(index))] = x;
+      const int32_t qv = IndependentQuantize(x, scale, zp, qtype);
+      want_q[static_cast<size_t>(q.ElementOffset(index))] = static_cast<uint8_t>(qv);
+      want_out[static_cast<size_t>(out.ElementOffset(index))] = static_cast<float>(qv - zp) * scale;
+      want_h[static_cast<size_t>(h.ElementOffset(index))] = half == DType::kF16 ? IndependentF32ToF16(x) : IndependentF32ToBF16(x);
+    });
+    ek_test::ForEachTarget([&](int64_t target) {
+      INFO("target " << ek::TargetName(target));
+      const int threads = rng.Int(1, 3);
+      ek::ThreadPool pool(threads);
+      ek::Context ctx;
+      if (threads > 1) ctx.threads = pool.Hook();
+      std::fill(q_buffer.begin(), q_buffer.end(), 0x5A);
+      REQUIRE(ek::Quantize(in, q, ctx).ok());
+      CHECK(q_buffer == want_q);
+      std::fill(out_buffer.begin(), out_buffer.end(), -7.0f);
+      REQUIRE(ek::Dequantize(q, out, ctx).ok());
+      CHECK(ek_test::SameBits(out_buffer.data(), want_out.data(), out_buffer.size() * 4));
+      std::fill(h_buffer.begin(), h_buffer.end(), 0xDEAD);
+      REQUIRE(ek::Convert(in, h, ctx).ok());
+      bool same = true;
+      ForEachIndex(h, [&](const int64_t* index) {
+        const size_t e = static_cast<size_t>(h.ElementOffset(index));
+        const float x = in_buffer[static_cast<size_t>(in.ElementOffset(index))];
+        // NaN: only NaN-ness is compared (the references make it quiet with their own payload).
+        const bool nan_out = half == DType::kF16 ? (h_buffer[e] & 0x7C00) == 0x7C00 && (h_buffer[e] & 0x3FF)
+                                                 : (h_buffer[e] & 0x7F80) == 0x7F80 && (h_buffer[e] & 0x7F);
+        same = same && (std::isnan(x) ? nan_out : h_buffer[e] == want_h[e]);
+      });
+      CHECK(same);
+    });
+  }
 }
 
 TEST_CASE("results are bitwise identical for 1..4 threads and for a runtime's own pool", "[convert][threads]") {

@@ -357,6 +357,84 @@ TEST_CASE("Gemm takes a workspace at any address and gives the same bits") {
   });
 }
 
+// The randomized differential lane ([random]; tools/test-all.sh runs it with a new seed per run):
+// random shapes, types, strides, offsets, transposes, bias, activations, accumulate, user
+// blocking, packed or not, 1..3 threads and the workspace at an odd address, each checked
+// against the reference on every target, and bitwise against the default plan.
+TEST_CASE("Gemm randomized against the reference, every target", "[random]") {
+  const uint64_t seed = ek_test::RandomSeed("Gemm randomized");
+  const int cases = ek_test::RandomCases(150);
+  ek_test::ForEachTarget([&](int64_t target) {
+    Rng rng(seed * 7919 + static_cast<uint64_t>(target % 1000003));
+    const DType types[][3] = {{DType::kF32, DType::kF32, DType::kF32},  {DType::kF32, DType::kF16, DType::kF32},
+                              {DType::kF32, DType::kBF16, DType::kF32}, {DType::kF16, DType::kF16, DType::kF16},
+                              {DType::kF16, DType::kF32, DType::kF32},  {DType::kF32, DType::kBF16, DType::kF16}};
+    for (int i = 0; i < cases; ++i) {
+      Case cs{rng.Int(1, rng.Int(0, 3) == 0 ? 300 : 40), rng.Int(1, rng.Int(0, 3) == 0 ? 300 : 70),
+              rng.Int(1, rng.Int(0, 3) == 0 ? 400 : 64)};
+      const DType* t = types[rng.Int(0, 5)];
+      cs.a_type = t[0];
+      cs.b_type = t[1];
+      cs.c_type = t[2];
+      cs.transpose_b = rng.Int(0, 1) == 1;
+      cs.bias = rng.Int(0, 1) == 1;
+      cs.accumulate = rng.Int(0, 3) == 0;
+      cs.activation = static_cast<Activation>(rng.Int(0, 3));
+      const uint64_t problem_seed = rng.Next();
+      Problem p(cs, problem_seed);
+      // Random leading dimensions and element offsets.
+      Rng pads(problem_seed + 1);
+      p.a = Matrix(cs.a_type, cs.m, cs.k, pads.Int(0, 9), pads.Int(0, 9), pads);
+      p.b = Matrix(cs.b_type, cs.transpose_b ? cs.n : cs.k, cs.transpose_b ? cs.k : cs.n, pads.Int(0, 9), pads.Int(0, 9), pads);
+      p.c = Matrix(cs.c_type, cs.m, cs.n, pads.Int(0, 9), pads.Int(0, 9), pads);
+      ek::GemmBlocking blocking;
+      if (rng.Int(0, 2) == 0) {
+        blocking.kc = rng.Int(0, 1) ? rng.Int(1, 300) : 0;
+        blocking.mc = rng.Int(0, 1) ? rng.Int(1, 100) : 0;
+        blocking.nc = rng.Int(0, 1) ? rng.Int(1, 300) : 0;
+      }
+      p.options.blocking = blocking;
+      const bool packed = rng.Int(0, 1) == 1;
+      const int threads = rng.Int(1, 3);
+      INFO("case " << i << ": " << Describe(cs) << (packed ? " packed" : "") << " blocking " << blocking.kc << "/"
+                   << blocking.mc << "/" << blocking.nc << " threads " << threads << " (seed " << seed << ")");
+      const Matrix c_old = p.c;
+      ek::ThreadPool pool(threads);
+      ek::Context ctx;
+      if (threads > 1) ctx.threads = pool.Hook();
+      std::vector<uint8_t> buffer;
+      ek::Status s;
+      if (packed) {
+        size_t bytes = 0;
+        REQUIRE(ek::PackedGemmWeightsSize(p.b.view, cs.transpose_b, &bytes).ok());
+        std::vector<uint32_t> weights(bytes / 4 + 1);
+        REQUIRE(ek::PackGemmWeights(p.b.view, cs.transpose_b, weights.data(), bytes, ctx).ok());
+        GemmOptions o = p.options;
+        o.transpose_b = false;
+        size_t ws_bytes = 0;
+        REQUIRE(ek::GemmWorkspaceSize(p.a.view, PackedWeights{weights.data(), bytes}, p.c.view, o, &ws_bytes).ok());
+        buffer.resize(ws_bytes + 3);
+        s = ek::Gemm(p.a.view, PackedWeights{weights.data(), bytes}, p.c.view, o, ctx, buffer.data() + 3, ws_bytes);
+      } else {
+        size_t ws_bytes = 0;
+        REQUIRE(ek::GemmWorkspaceSize(p.a.view, p.b.view, p.c.view, p.options, &ws_bytes).ok());
+        buffer.resize(ws_bytes + 1);
+        s = ek::Gemm(p.a.view, p.b.view, p.c.view, p.options, ctx, buffer.data() + 1, ws_bytes);
+      }
+      INFO(s.message());
+      REQUIRE(s.ok());
+      CheckElements(p, c_old, cs, false);
+      // The same bits as the default plan on one thread.
+      Matrix c_default = c_old;
+      c_default.view.memory.host = c_default.storage.data();
+      GemmOptions o = p.options;
+      o.blocking = ek::GemmBlocking();
+      REQUIRE(ek::Gemm(p.a.view, p.b.view, c_default.view, o).ok());
+      CHECK(c_default.storage == p.c.storage);
+    }
+  });
+}
+
 // GEMV streams a view of B in place, row-major (rows) or transposed with unit stride along K
 // (columns): no workspace. A transposed view strided along K is packed on the fly (slots).
 TEST_CASE("GEMV on a row-major or transposed view of B needs no workspace") {

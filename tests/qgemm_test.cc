@@ -302,6 +302,43 @@ TEST_CASE("QGemm schemes, epilogues and random shapes up to ~300, on every targe
   });
 }
 
+// The randomized differential lane ([random]; a new seed per CI run, printed): random shapes,
+// every scheme, weight and scale type, transposes, bias, activations and thread counts against
+// the reference (integer outputs exactly), on every target and dot lane.
+TEST_CASE("QGemm randomized against the reference, every target and lane", "[random]") {
+  const uint64_t seed = ek_test::RandomSeed("QGemm randomized");
+  const int cases = ek_test::RandomCases(60);
+  ek_test::ForEachTarget([&](int64_t target) {
+    Rng rng(seed * 104729 + static_cast<uint64_t>(target % 1000003));
+    ForEachDotLane([&] {
+      for (int i = 0; i < cases; ++i) {
+        Case cs{rng.Int(1, rng.Int(0, 3) == 0 ? 200 : 20), rng.Int(1, rng.Int(0, 3) == 0 ? 200 : 70),
+                rng.Int(1, rng.Int(0, 3) == 0 ? 600 : 100), DType::kI8, DType::kI8, ek::QuantScheme::kPerTensor};
+        switch (rng.Int(0, 6)) {
+          case 0: cs.scheme = ek::QuantScheme::kPerAxis; break;
+          case 1: cs.a_type = cs.w_type = DType::kU8; break;
+          case 2: cs.a_type = DType::kF32; break;
+          case 3: cs.a_type = DType::kF32; cs.scheme = ek::QuantScheme::kPerAxis; break;
+          case 4: cs.a_type = DType::kF32; cs.w_type = DType::kI4; cs.scheme = ek::QuantScheme::kPerAxis; break;
+          default:
+            cs.a_type = DType::kF32;
+            cs.w_type = rng.Int(0, 1) ? DType::kI4 : DType::kI8;
+            cs.scheme = ek::QuantScheme::kPerBlock;
+            cs.block = 32 << rng.Int(0, 2);
+            cs.scale_type = rng.Int(0, 2) == 0 ? DType::kF32 : rng.Int(0, 1) ? DType::kF16 : DType::kBF16;
+            break;
+        }
+        cs.transpose = rng.Int(0, 1) == 1;
+        cs.bias = rng.Int(0, 1) == 1;
+        cs.activation = static_cast<Activation>(rng.Int(0, 3));
+        const int threads = rng.Int(1, 3);
+        INFO("case " << i << " threads " << threads << " (seed " << seed << ")");
+        RunAndCheck(cs, rng.Next(), threads);
+      }
+    });
+  });
+}
+
 TEST_CASE("QGemm results are bitwise identical for 1 to 4 threads and any packing thread count") {
   const ek::QuantScheme kPA = ek::QuantScheme::kPerAxis, kPB = ek::QuantScheme::kPerBlock;
   const Case cases[] = {

@@ -100,6 +100,17 @@ TEST_CASE("validation: 64-bit overflow of extent x stride x element size", "[ten
   CHECK(huge.strides[0] == max);
   CHECK(huge.NumElements() == max);
   ExpectInvalid(ek::ValidateView(huge, "h"), "h: extent x stride overflows 64 bits");
+  // Found by the tensor_view fuzzer: NumElements of a view of rank 6 (invalid) read shape[5].
+  TensorView rank6 = TensorView::Host(DType::kF32, data, {2, 2});
+  rank6.rank = 6;
+  for (int i = 2; i < ek::kMaxRank; ++i) rank6.shape[i] = 1;
+  CHECK(rank6.NumElements() == 4);
+  CHECK(ek::MayOverlap(rank6, rank6));  // no span of an invalid view: "may overlap", never a read past shape
+  ek::ByteSpan span;
+  ExpectInvalid(ek::ComputeByteSpan(rank6, "r", &span), "r: rank 6");
+  // Found by the tensor_view fuzzer: a view ending at byte 2^63 - 1 overflowed the message's + 1.
+  ExpectInvalid(ek::ValidateView(TensorView::Host(DType::kU8, data, {2}).WithStrides({max}).WithOffset(0), "s"),
+                "s: view spans 9223372036854775808 bytes");
   ExpectInvalid(ek::ValidateView(TensorView::Host(DType::kF32, data, {int64_t{1} << 40, int64_t{1} << 40, 1 << 20}), "i"),
                 "i: extent x stride overflows 64 bits");
 }

@@ -7,6 +7,8 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -68,6 +70,23 @@ class Rng {
 };
 
 inline bool Contains(const char* haystack, const char* needle) { return std::strstr(haystack, needle) != nullptr; }
+
+// The randomized differential tests ([random]): the seed comes from EK_RANDOM_SEED (the CI lane
+// sets a new one per run), 1 otherwise, and is printed so that a failure reproduces; the number
+// of cases per target from EK_RANDOM_CASES (fewer under qemu).
+inline uint64_t RandomSeed(const char* test) {
+  const char* env = std::getenv("EK_RANDOM_SEED");
+  const uint64_t seed = env && *env ? std::strtoull(env, nullptr, 10) : 1;
+  std::printf("%s: random seed %llu (EK_RANDOM_SEED=%llu reproduces it)\n", test, static_cast<unsigned long long>(seed),
+              static_cast<unsigned long long>(seed));
+  std::fflush(stdout);
+  return seed;
+}
+inline int RandomCases(int default_cases) {
+  const char* env = std::getenv("EK_RANDOM_CASES");
+  const int cases = env && *env ? std::atoi(env) : default_cases;
+  return cases > 0 ? cases : default_cases;
+}
 
 // Checks that `s` failed with `code` and that its message contains `fragment` (which, by the
 // library's convention, starts with the bad argument's name).

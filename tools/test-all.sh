@@ -7,6 +7,12 @@
 #                    ek-cl-tune, GEMM kernels): with CI set they must pass, not skip
 #   host-clang-asan  clang, ASan + UBSan, -Werror (AVX2, SSE2 and, where the CPU runs it,
 #                    AVX3_ZEN4 compiled)
+#   host-clang-tsan  clang, ThreadSanitizer: the concurrency tests (caller threads sharing packed
+#                    weights and pools, racing first dispatch), the thread pool, and OpenCL's
+#                    program cache built by several threads at once
+#   fuzz             libFuzzer (clang): every parser and validator (packed weights, ek-quantize's
+#                    .npy and weights files, GGUF blocks, tensor views, the OpenCL cache reader),
+#                    each for EK_FUZZ_SECONDS (default 25) from the committed seed corpus
 #   host-restricted  a build that compiles only some Highway targets (binary size), asserting
 #                    exactly which ones were compiled and selected
 #   consumer         install, then build and run a project outside the tree that uses
@@ -16,6 +22,9 @@
 #                    cortex-a76 (NEON + dotprod), max (SVE2, 512-bit), max,sve256=on (SVE_256),
 #                    max,sve128=on (SVE2_128), cortex-a53 (NEON, no dotprod); each asserts the
 #                    Highway target and the lanes that were selected
+#
+# Every lane that runs the op tests also runs the randomized differential tests (<op>_random):
+# a new seed per run of this script (EK_RANDOM_SEED, printed; set it to reproduce a run).
 #
 # Usage: tools/test-all.sh [--skip-setup] [lane ...]   (default: all lanes)
 # Build trees go to $EK_BUILD_ROOT (default: ./out). Exit status is non-zero if any lane failed.
@@ -32,13 +41,15 @@ for arg in "$@"; do
     *) LANES+=("$arg") ;;
   esac
 done
-[ ${#LANES[@]} -eq 0 ] && LANES=(host-gcc host-clang-asan host-restricted consumer arm-gcc arm-clang)
+[ ${#LANES[@]} -eq 0 ] && LANES=(host-gcc host-clang-asan host-clang-tsan fuzz host-restricted consumer arm-gcc arm-clang)
 
 if [ "$SKIP_SETUP" = 0 ]; then
   "$ROOT/tools/setup.sh" --arm || { echo "test-all.sh: setup failed" >&2; exit 1; }
 fi
 
 JOBS=$(nproc 2>/dev/null || echo 2)
+export EK_RANDOM_SEED=${EK_RANDOM_SEED:-$(( $(date +%s) % 1000000007 ))}
+echo "randomized differential tests: EK_RANDOM_SEED=$EK_RANDOM_SEED"
 export POCL_CACHE_DIR="$OUT/pocl-cache"
 mkdir -p "$OUT" "$POCL_CACHE_DIR"
 TOTAL_PASSED=0
@@ -93,7 +104,8 @@ lane_host_gcc() {
   # With an OpenCL runtime installed (CI installs PoCL), the OpenCL test must really run.
   if [ -n "${CI:-}" ]; then
     local t
-    for t in opencl_loader opencl_runtime opencl_gemm opencl_quantize opencl_qgemm opencl_kernels_compile; do
+    for t in opencl_loader opencl_runtime opencl_gemm opencl_quantize opencl_qgemm opencl_cache_concurrency \
+      opencl_kernels_compile; do
       if ! grep -q "$t .*Passed" "$LAST_CTEST_LOG"; then
         echo "test-all.sh: $t did not pass on the host although PoCL is installed" >&2
         return 1
@@ -121,6 +133,44 @@ lane_host_clang_asan() {
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     LSAN_OPTIONS="suppressions=$ROOT/tests/lsan_suppressions.txt:print_suppressions=0" \
     run_ctest host-clang-asan "$dir"
+}
+
+lane_host_clang_tsan() {
+  local dir="$OUT/host-clang-tsan"
+  # The concurrency tests need few targets: AVX2 and the SSE2 baseline.
+  configure_and_build "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
+    "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG" -DEK_SANITIZE_THREAD=ON -DEK_BUILD_BENCHMARKS=OFF \
+    "-DEK_HWY_DISABLED_TARGETS=HWY_AVX3_SPR|HWY_AVX3_ZEN4|HWY_AVX3|HWY_SSE4|HWY_SSSE3" \
+    -- concurrency_test parallel_test opencl_cache_concurrency_test || return 1
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ignore_noninstrumented_modules=1 suppressions=$ROOT/tests/tsan_suppressions.txt" \
+    run_ctest host-clang-tsan "$dir" -R '^(concurrency_test|parallel_test|opencl_cache_concurrency)$' || return 1
+  if [ -n "${CI:-}" ] && ! grep -q "opencl_cache_concurrency .*Passed" "$LAST_CTEST_LOG"; then
+    echo "test-all.sh: opencl_cache_concurrency did not pass under TSan although PoCL is installed" >&2
+    return 1
+  fi
+}
+
+lane_fuzz() {
+  local dir="$OUT/fuzz" seconds=${EK_FUZZ_SECONDS:-25} rc=0 name
+  configure_and_build "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
+    "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g -DNDEBUG" -DEK_BUILD_FUZZERS=ON -DEK_BUILD_TESTS=OFF \
+    -DEK_BUILD_BENCHMARKS=OFF -DEK_BUILD_TOOLS=OFF || return 1
+  mkdir -p "$dir/artifacts"
+  for name in packed_weights npy weights_file gguf tensor_view cl_cache; do
+    # New inputs go to a scratch corpus; the committed seeds are only read.
+    rm -rf "$dir/corpus-$name" && mkdir -p "$dir/corpus-$name"
+    if "$dir/tests/fuzz/${name}_fuzz" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 \
+      -artifact_prefix="$dir/artifacts/$name-" "$dir/corpus-$name" "$ROOT/tests/fuzz/corpus/$name" > "$dir/$name.log" 2>&1; then
+      echo "fuzz $name: $(grep -o 'stat::number_of_executed_units: *[0-9]*' "$dir/$name.log" | grep -o '[0-9]*$') runs in ${seconds}s, no failure"
+      TOTAL_PASSED=$((TOTAL_PASSED + 1))
+    else
+      echo "fuzz $name: FAILED (input saved under $dir/artifacts/)" >&2
+      tail -n 40 "$dir/$name.log"
+      TOTAL_FAILED=$((TOTAL_FAILED + 1))
+      rc=1
+    fi
+  done
+  return $rc
 }
 
 lane_host_restricted() {
@@ -166,7 +216,9 @@ lane_arm() {
   for entry in "${models[@]}"; do
     IFS='|' read -r cpu target lanes <<< "$entry"
     log "arm-$compiler under qemu -cpu $cpu (expect $target, lanes [$lanes])"
-    QEMU_CPU=$cpu EK_EXPECT_TARGET=$target EK_EXPECT_LANES=$lanes run_ctest "arm-$compiler-$cpu" "$dir" || rc=1
+    # Emulation is slow: fewer randomized cases per target than on the host.
+    EK_RANDOM_CASES=${EK_RANDOM_CASES:-8} QEMU_CPU=$cpu EK_EXPECT_TARGET=$target EK_EXPECT_LANES=$lanes \
+      run_ctest "arm-$compiler-$cpu" "$dir" || rc=1
     if ! grep -q 'target_expectation .*Passed' "$LAST_CTEST_LOG"; then
       echo "test-all.sh: target expectation did not pass under $cpu" >&2
       rc=1
@@ -181,6 +233,8 @@ for lane in "${LANES[@]}"; do
   case "$lane" in
     host-gcc) lane_host_gcc ;;
     host-clang-asan) lane_host_clang_asan ;;
+    host-clang-tsan) lane_host_clang_tsan ;;
+    fuzz) lane_fuzz ;;
     host-restricted) lane_host_restricted ;;
     consumer) lane_consumer ;;
     arm-gcc) lane_arm gcc ;;

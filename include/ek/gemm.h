@@ -164,21 +164,6 @@ inline void PackWeightsUnchecked(const TensorView& b, bool transpose_b, int64_t 
   });
 }
 
-// A view must not share a byte with [p, p + bytes). The message names the output first.
-inline Status CheckNoOverlapBytes(const TensorView& v, const char* v_name, const void* p, size_t bytes,
-                                  const char* p_name, bool view_is_output) {
-  ByteSpan span;
-  EK_RETURN_IF_ERROR(ComputeByteSpan(v, v_name, &span));
-  const uintptr_t v0 = reinterpret_cast<uintptr_t>(v.memory.host) + static_cast<uintptr_t>(span.first);
-  const uintptr_t v1 = reinterpret_cast<uintptr_t>(v.memory.host) + static_cast<uintptr_t>(span.last);
-  const uintptr_t p0 = reinterpret_cast<uintptr_t>(p), p1 = p0 + bytes - 1;
-  if (bytes > 0 && !(v1 < p0 || v0 > p1)) {  // NOLINT
-    return Status::Error(StatusCode::kInvalidArgument, "%s: overlaps %s", view_is_output ? v_name : p_name,
-                         view_is_output ? p_name : v_name);
-  }
-  return Status::Ok();
-}
-
 // Everything Gemm derives from its operands before running: shapes, the work plan and the
 // workspace it needs.
 struct GemmCall {

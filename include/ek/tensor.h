@@ -233,10 +233,11 @@ struct TensorView {
     return v;
   }
 
-  // The product of the extents, saturated at INT64_MAX (a valid view never gets there).
+  // The product of the extents, saturated at INT64_MAX (a valid view never gets there); of an
+  // invalid rank's view, of its first kMaxRank extents at most (never read past shape).
   int64_t NumElements() const {
     int64_t n = 1;
-    for (int i = 0; i < rank; ++i) n = SaturatingMultiply(n, shape[i]);
+    for (int i = 0; i < rank && i < kMaxRank; ++i) n = SaturatingMultiply(n, shape[i]);
     return n;
   }
 

@@ -128,9 +128,12 @@ inline Status ValidateQuant(const TensorView& v, const char* name) {
   return detail::InvalidArg(name, "unknown quant scheme");
 }
 
-// Computes the bytes a view can touch, checking for 64-bit overflow. Assumes rank/shape/strides
-// were checked (ValidateView does both).
+// Computes the bytes a view can touch, checking for 64-bit overflow. Meaningful for views whose
+// shape and strides were checked (ValidateView does both); safe on any view.
 inline Status ComputeByteSpan(const TensorView& v, const char* name, ByteSpan* span) {
+  if (v.rank < 1 || v.rank > kMaxRank) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s: rank %d (must be 1..%d)", name, v.rank, kMaxRank);
+  }
   int64_t last_element = v.offset;
   for (int i = 0; i < v.rank; ++i) {
     int64_t reach;
@@ -156,8 +159,8 @@ inline Status ComputeByteSpan(const TensorView& v, const char* name, ByteSpan* s
   // No machine addresses more than 2^57 bytes (x86 5-level paging; Arm64 has 48..52 bits).
   constexpr int64_t kMaxSpanBytes = int64_t{1} << 57;
   if (last_byte >= kMaxSpanBytes) {
-    return Status::Error(StatusCode::kInvalidArgument, "%s: view spans %lld bytes, more than any address space",
-                         name, static_cast<long long>(last_byte) + 1);
+    return Status::Error(StatusCode::kInvalidArgument, "%s: view spans %llu bytes, more than any address space",
+                         name, static_cast<unsigned long long>(last_byte) + 1);
   }
   if (v.memory.kind == MemoryKind::kHost) {
     const uint64_t base = reinterpret_cast<uintptr_t>(v.memory.host);
@@ -305,6 +308,7 @@ class AliasCheck {
           base + span.last, name, "", data_role);
     }
     const QuantParams& q = v.quant;
+    if (v.rank < 1 || v.rank > kMaxRank) return;  // invalid: the entry point's validation says so
     if (q.scheme == QuantScheme::kPerAxis && q.axis >= 0 && q.axis < v.rank) {
       const uint64_t count = static_cast<uint64_t>(v.shape[q.axis]);
       AddBytes(q.scales, count * 4, name, ".quant.scales", quant_role);
@@ -328,6 +332,13 @@ class AliasCheck {
     const uint64_t first = reinterpret_cast<uintptr_t>(p);
     const uint64_t last = first + bytes - 1 < first ? UINT64_MAX : first + bytes - 1;
     Add(MemoryKind::kHost, nullptr, first, last, name, part, role);
+  }
+
+  // `bytes` bytes from byte `offset` of a device buffer (an OpenCL cl_mem, an accelerator
+  // handle): compared with the views that live in the same buffer.
+  void AddDeviceBytes(MemoryKind kind, const void* handle, uint64_t offset, uint64_t bytes, const char* name, Role role) {
+    if (handle == nullptr || bytes == 0) return;
+    Add(kind, handle, offset, offset + bytes - 1 < offset ? UINT64_MAX : offset + bytes - 1, name, "", role);
   }
 
   // The first overlap of an output with anything else, named "output: overlaps other".

@@ -166,9 +166,8 @@ inline Status Gemm(Runtime& rt, const TensorView& a, const TensorView& b, const 
   EK_RETURN_IF_ERROR(detail::ClOperand(rt, b, "b", false, options.transpose_b ? n : k, options.transpose_b ? k : n,
                                        &call.b));
   EK_RETURN_IF_ERROR(detail::ClOperand(rt, c, "c", true, m, n, &call.c));
-  EK_RETURN_IF_ERROR(CheckNoOverlap(c, "c", a, "a"));
-  EK_RETURN_IF_ERROR(CheckNoOverlap(c, "c", b, "b"));
   EK_RETURN_IF_ERROR(detail::BiasOperand(rt, options.bias, DType::kF32, n, c, &call.bias));
+  EK_RETURN_IF_ERROR(detail::CheckGemmAliasing(a, b, options.bias, c));
   EK_RETURN_IF_ERROR(
       ActivationBounds(options.activation, options.clamp_min, options.clamp_max, &call.lo, &call.hi));
   call.m = static_cast<int>(m);

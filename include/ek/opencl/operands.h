@@ -135,8 +135,18 @@ inline Status BiasOperand(const Runtime& rt, const TensorView& bias, DType type,
   } else {
     return ek::detail::InvalidArg("options.bias", "must be a vector of N elements");
   }
-  EK_RETURN_IF_ERROR(ClOperand(rt, row, "options.bias", false, 1, n, out));
-  return CheckNoOverlap(c, "c", bias, "options.bias");
+  (void)c;  // the aliasing rule is checked by the entry point (AliasCheck), bias included
+  return ClOperand(rt, row, "options.bias", false, 1, n, out);
+}
+
+// The aliasing rule (ek/tensor_validate.h) for a GEMM: C the output; A, B and the bias inputs.
+inline Status CheckGemmAliasing(const TensorView& a, const TensorView& b, const TensorView& bias, const TensorView& c) {
+  AliasCheck alias;
+  alias.AddView(a, "a", AliasCheck::Role::kInput);
+  alias.AddView(b, "b", AliasCheck::Role::kInput);
+  if (bias.rank != 0) alias.AddView(bias, "options.bias", AliasCheck::Role::kInput);
+  alias.AddView(c, "c", AliasCheck::Role::kOutput);
+  return alias.Check();
 }
 
 }  // namespace detail

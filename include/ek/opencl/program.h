@@ -134,20 +134,22 @@ inline bool ReadWholeFile(const char* path, uint8_t** data, size_t* bytes) {
   return true;
 }
 
-// Tries the cache entry: kHit with *out built, or a note on why not (missing / corrupt / stale).
-inline bool LoadCached(const Runtime& rt, const char* path, uint64_t key, const char* options, cl_program* out,
-                       bool* existed, char* note, size_t note_size) {
-  uint8_t* data = nullptr;
-  size_t bytes = 0;
-  *existed = ReadWholeFile(path, &data, &bytes);
-  if (!*existed) return false;
+// Checks a cache entry's bytes (a file's whole content): true with the device binary's place,
+// or false with a note on why not (corrupt, of another format version or of another program).
+// Reads nothing outside [data, data + bytes).
+inline bool ParseCacheEntry(const uint8_t* data, size_t bytes, uint64_t key, const uint8_t** binary,
+                            size_t* binary_bytes, char* note, size_t note_size) {
   CacheHeader h;
-  bool valid = bytes >= sizeof(h);
+  const bool valid = data != nullptr && bytes >= sizeof(h);
   if (valid) std::memcpy(&h, data, sizeof(h));
+  bool reserved_zero = valid && h.reserved0 == 0;
+  for (size_t i = 0; valid && i < sizeof(h.reserved); ++i) reserved_zero = reserved_zero && h.reserved[i] == 0;
   if (!valid || std::memcmp(h.magic, kCacheMagic, sizeof(kCacheMagic)) != 0) {
     std::snprintf(note, note_size, "corrupt entry (no EKCLBIN1 header)");
   } else if (h.format_version != kCacheFormatVersion) {
     std::snprintf(note, note_size, "entry of format version %u (expected %u)", h.format_version, kCacheFormatVersion);
+  } else if (!reserved_zero) {
+    std::snprintf(note, note_size, "corrupt entry (reserved header bytes set)");
   } else if (h.key != key) {
     std::snprintf(note, note_size, "entry of another program (key mismatch)");
   } else if (h.payload_bytes != bytes - sizeof(h) || h.payload_bytes == 0) {
@@ -156,8 +158,25 @@ inline bool LoadCached(const Runtime& rt, const char* path, uint64_t key, const 
   } else if (ek::detail::Fnv1a(data + sizeof(h), bytes - sizeof(h)) != h.payload_checksum) {
     std::snprintf(note, note_size, "corrupt entry (checksum mismatch)");
   } else {
-    const unsigned char* binary = data + sizeof(h);
-    const size_t binary_bytes = bytes - sizeof(h);
+    *binary = data + sizeof(h);
+    *binary_bytes = bytes - sizeof(h);
+    return true;
+  }
+  return false;
+}
+
+// Tries the cache entry: kHit with *out built, or a note on why not (missing / corrupt / stale).
+inline bool LoadCached(const Runtime& rt, const char* path, uint64_t key, const char* options, cl_program* out,
+                       bool* existed, char* note, size_t note_size) {
+  uint8_t* data = nullptr;
+  size_t bytes = 0;
+  *existed = ReadWholeFile(path, &data, &bytes);
+  if (!*existed) return false;
+  const uint8_t* entry_binary = nullptr;
+  size_t entry_bytes = 0;
+  if (ParseCacheEntry(data, bytes, key, &entry_binary, &entry_bytes, note, note_size)) {
+    const unsigned char* binary = entry_binary;
+    const size_t binary_bytes = entry_bytes;
     const cl_device_id device = rt.device();
     cl_int binary_status = CL_SUCCESS, err = CL_SUCCESS;
     cl_program program =

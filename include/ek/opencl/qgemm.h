@@ -87,9 +87,8 @@ inline Status QGemm(Runtime& rt, const TensorView& a, const TensorView& b, const
   EK_RETURN_IF_ERROR(detail::ClOperand(rt, a, "a", false, m, k, &call.a));
   EK_RETURN_IF_ERROR(detail::ClOperand(rt, b, "b", false, k, n, &call.b));
   EK_RETURN_IF_ERROR(detail::ClOperand(rt, c, "c", true, m, n, &call.c));
-  EK_RETURN_IF_ERROR(CheckNoOverlap(c, "c", a, "a"));
-  EK_RETURN_IF_ERROR(CheckNoOverlap(c, "c", b, "b"));
   EK_RETURN_IF_ERROR(detail::BiasOperand(rt, options.bias, DType::kI32, n, c, &call.bias));
+  EK_RETURN_IF_ERROR(detail::CheckGemmAliasing(a, b, options.bias, c));
   float lo = 0.0f, hi = 0.0f;
   EK_RETURN_IF_ERROR(ActivationBounds(options.activation, options.clamp_min, options.clamp_max, &lo, &hi));
   QuantizedActivationRange(lo, hi, c.quant.scale, c.quant.zero_point, -128, 127, &call.qmin, &call.qmax);
@@ -362,7 +361,6 @@ inline Status QGemmDynamic(Runtime& rt, const TensorView& a, const QWeights& w, 
   detail::GemmCall call;
   EK_RETURN_IF_ERROR(detail::ClOperand(rt, a, "a", false, m, w.k, &call.a));
   EK_RETURN_IF_ERROR(detail::ClOperand(rt, c, "c", true, m, w.n, &call.c));
-  EK_RETURN_IF_ERROR(CheckNoOverlap(c, "c", a, "a"));
   EK_RETURN_IF_ERROR(detail::BiasOperand(rt, options.bias, DType::kF32, w.n, c, &call.bias));
   EK_RETURN_IF_ERROR(ActivationBounds(options.activation, options.clamp_min, options.clamp_max, &call.lo, &call.hi));
   const size_t need = QGemmDynamicWorkspaceBytes(m, w.k);
@@ -379,6 +377,12 @@ inline Status QGemmDynamic(Runtime& rt, const TensorView& a, const QWeights& w, 
   for (cl_mem buffer : buffers) {
     if (buffer == workspace) return ek::detail::InvalidArg("workspace", "must not be a buffer of a, c, bias or w");
   }
+  AliasCheck alias;  // the aliasing rule (ek/tensor_validate.h)
+  alias.AddView(a, "a", AliasCheck::Role::kInput);
+  if (options.bias.rank != 0) alias.AddView(options.bias, "options.bias", AliasCheck::Role::kInput);
+  alias.AddView(c, "c", AliasCheck::Role::kOutput);
+  EK_RETURN_IF_ERROR(alias.Check());
+  if (call.c.buffer == w.buffer) return ek::detail::InvalidArg("c", "overlaps w (the uploaded weights' buffer)");
   if (m * QGemmDynamicKp(w.k) > int64_t{INT32_MAX}) return ek::detail::InvalidArg("a", "M x K too large for int indices");
 
   // 1. A -> q (u8, rows of kp), scales and zero points, in the workspace.

@@ -101,10 +101,11 @@ inline Status EnqueueElementWise(Runtime& rt, const char* kernel_name, const Ten
     return ek::detail::InvalidArg(q_name, "needs quant parameters per tensor or per axis");
   }
   EK_RETURN_IF_ERROR(ValidateQuant(quantized, q_name));
-  if (r.buffer == q.buffer) {  // the output is named first
-    EK_RETURN_IF_ERROR(real_is_output ? CheckNoOverlap(real, real_name, quantized, q_name)
-                                      : CheckNoOverlap(quantized, q_name, real, real_name));
-  }
+  AliasCheck alias;  // the aliasing rule (ek/tensor_validate.h): the quant arrays are read
+  alias.AddView(real, real_name, real_is_output ? AliasCheck::Role::kOutput : AliasCheck::Role::kInput);
+  alias.AddView(quantized, q_name, real_is_output ? AliasCheck::Role::kInput : AliasCheck::Role::kOutput,
+                AliasCheck::Role::kInput);
+  EK_RETURN_IF_ERROR(alias.Check());
   if (r.elements == 0) return Status::Ok();
   char options[64];
   std::snprintf(options, sizeof(options), "-cl-std=CL1.2 -D %s", quantized.dtype == DType::kI8 ? "EK_Q_I8" : "EK_Q_U8");
@@ -178,12 +179,12 @@ inline Status QuantizeRows(Runtime& rt, const TensorView& a, const TensorView& q
   EK_RETURN_IF_ERROR(detail::ClView(rt, q, "q", true, &qv));
   EK_RETURN_IF_ERROR(detail::ClView(rt, scales, "scales", true, &sv));
   EK_RETURN_IF_ERROR(detail::ClView(rt, zero_points, "zero_points", true, &zv));
-  const TensorView* outputs[] = {&q, &scales, &zero_points};
-  const char* names[] = {"q", "scales", "zero_points"};
-  for (int i = 0; i < 3; ++i) {
-    EK_RETURN_IF_ERROR(CheckNoOverlap(*outputs[i], names[i], a, "a"));
-    for (int j = i + 1; j < 3; ++j) EK_RETURN_IF_ERROR(CheckNoOverlap(*outputs[i], names[i], *outputs[j], names[j]));
-  }
+  AliasCheck alias;  // the aliasing rule (ek/tensor_validate.h)
+  alias.AddView(a, "a", AliasCheck::Role::kInput);
+  alias.AddView(q, "q", AliasCheck::Role::kOutput);
+  alias.AddView(scales, "scales", AliasCheck::Role::kOutput);
+  alias.AddView(zero_points, "zero_points", AliasCheck::Role::kOutput);
+  EK_RETURN_IF_ERROR(alias.Check());
   if (rt.caps().max_work_group_size < static_cast<size_t>(kQuantizeRowsGroup)) {
     return Status::Error(StatusCode::kUnsupported, "opencl: ek_quantize_rows needs %d work-items per group, the device has %zu",
                          kQuantizeRowsGroup, rt.caps().max_work_group_size);
