@@ -10,7 +10,9 @@
 #include <limits>
 #include <vector>
 
-#include "ek/ek.h"
+#include "ek/convert.h"
+#include "ek/parallel.h"
+#include "ek/ref/convert.h"
 #include "test_util.h"
 
 namespace {

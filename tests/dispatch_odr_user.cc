@@ -3,15 +3,17 @@
 // A user translation unit with its own Highway foreach_target pass that also uses ek. Highway
 // allows one pass per TU, so the user's per-target code includes ek's per-target header, and
 // ek's public headers come after the pass (docs/architecture.md, "Using ek from a TU with its
-// own foreach_target").
+// own foreach_target"). It names the kernel families it uses before anything else (here only
+// convert), so the pass compiles them.
 #define EK_FOREACH_TARGET_BY_USER 1
+#define EK_KERNELS_CONVERT 1
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "dispatch_odr_user.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/highway.h"
 
-#include "ek/detail/kernels-inl.h"  // ek's per-target code, for this target
+#include "ek/cpu/kernels-inl.h"  // ek's per-target code, for this target
 
 HWY_BEFORE_NAMESPACE();
 namespace user {
@@ -40,7 +42,8 @@ HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
 #include "dispatch_odr.h"
-#include "ek/ek.h"
+#include "ek/convert.h"
+#include "ek/dispatch.h"
 
 namespace user {
 HWY_EXPORT(KernelTarget);

@@ -15,7 +15,8 @@
 #include <vector>
 
 #include "ek/calibrate.h"
-#include "ek/ek.h"
+#include "ek/qgemm.h"
+#include "ek/ref/qgemm.h"
 #include "test_util.h"
 
 #ifndef EK_QUANTIZE_TOOL

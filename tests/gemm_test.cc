@@ -13,7 +13,9 @@
 #include <sys/auxv.h>
 #endif
 
-#include "ek/ek.h"
+#include "ek/gemm.h"
+#include "ek/parallel.h"
+#include "ek/ref/gemm.h"
 #include "test_util.h"
 
 namespace {
@@ -146,7 +148,7 @@ void CheckAgainstReference(const Case& cs, uint64_t seed) {
   }
 }
 
-// Tile edges of every target's micro-kernels: rows 1..9 and around 16 / 17 (decode / blocked);
+// Tile edges of every target's micro-kernels: rows 1..9 and around 16 / 17 (small-M / blocked);
 // columns around 4, 8, 16, 32, 64 (vectors and panels); K around vector lengths and primes.
 const int64_t kEdgeM[] = {1, 2, 3, 5, 6, 7, 8, 9, 13, 16, 17, 25};
 const int64_t kEdgeN[] = {1, 3, 7, 8, 15, 16, 17, 31, 33, 63, 65};
@@ -257,7 +259,7 @@ TEST_CASE("Gemm results are bitwise identical: packed or not, any K blocking, 1 
         // narrower than a vector), K not a multiple of the 8-row groups, f16 weights, strided,
         // bias, accumulate, clamp.
         {2, 4100, 19, DType::kF32, DType::kF16, DType::kF32, false, true, true, true, Activation::kClamp},
-        {1, 4100, 600},                                           // and two K blocks of the decode tiles (variants)
+        {1, 4100, 600},                                           // and two K blocks of the small-M tiles (variants)
         // GEMV on a transposed B, its columns streamed 8 at a time: N % 8 = 4 and K % 4 = 1;
         // two rows of A, bf16 weights, f16 C, strided, bias, accumulate, clamp; f16 weights
         // with two column blocks (1088 + 963) and a ReLU.
@@ -268,8 +270,8 @@ TEST_CASE("Gemm results are bitwise identical: packed or not, any K blocking, 1 
         // 256 and a last partial panel, f16 weights; then K in three blocks (256 + 256 + 88).
         {16, 4200, 21, DType::kF32, DType::kF16, DType::kF32, false, true, true, true, Activation::kRelu},
         {5, 4099, 600},
-        {7, 129, 100, DType::kF32, DType::kF16, DType::kF32},     // decode, f16 weights
-        {16, 70, 300, DType::kF32, DType::kF32, DType::kF32, true, true, true, true},  // decode, row-major tail
+        {7, 129, 100, DType::kF32, DType::kF16, DType::kF32},     // small-M, f16 weights
+        {16, 70, 300, DType::kF32, DType::kF32, DType::kF32, true, true, true, true},  // small-M, row-major tail
         {67, 101, 257, DType::kF32, DType::kBF16, DType::kF32, false, true, true, true, Activation::kRelu},
         {70, 96, 130, DType::kF16, DType::kF16, DType::kF16, true},
         {131, 150, 97},
@@ -506,7 +508,7 @@ bool ExpectF16Lane(int64_t target) {
   return cpu && (target & f16_targets) != 0;
 #else
   (void)target;
-  return false;  // the lane exists on Arm only (gemm-inl.h)
+  return false;  // the lane exists on Arm only (ek/cpu/gemm/f16_lane-inl.h)
 #endif
 }
 

@@ -8,7 +8,9 @@
 #include <cstring>
 #include <vector>
 
-#include "ek/ek.h"
+#include "ek/gguf.h"
+#include "ek/qgemm.h"
+#include "ek/ref/qgemm.h"
 #include "test_util.h"
 
 namespace {

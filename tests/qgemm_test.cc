@@ -14,7 +14,9 @@
 #include <tuple>
 #include <vector>
 
-#include "ek/ek.h"
+#include "ek/parallel.h"
+#include "ek/qgemm.h"
+#include "ek/ref/qgemm.h"
 #include "test_util.h"
 
 namespace {

@@ -5,7 +5,9 @@
 #include <limits>
 #include <vector>
 
-#include "ek/ek.h"
+#include "ek/status.h"
+#include "ek/tensor.h"
+#include "ek/tensor_validate.h"
 #include "test_util.h"
 
 using ek::DType;

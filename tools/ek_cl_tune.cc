@@ -3,7 +3,7 @@
 // ek-cl-tune: sweeps the kernels and tile parameters of the OpenCL GEMM (opencl/gemm.cl: the
 // tiled ek_gemm and, for f32 / f16, the vector ek_gemm_vec) on the current device and writes the
 // fastest per type into a tuning file that ek::opencl::Runtime loads
-// (RuntimeOptions::tuning_file; format and fallback order: ek/opencl/runtime.h).
+// (RuntimeOptions::tuning_file; format and fallback order: ek/opencl/tuning.h).
 //
 //   ek-cl-tune [--out FILE] [--size N] [--types f32,f16,s8] [--device I] [--quick]
 //              [--tile M,N,K,WM,WN[,KERNEL] ...]   (time these tiles instead of the sweep;
@@ -133,7 +133,7 @@ bool WriteTuning(const std::string& path, const ek::opencl::DeviceCaps& caps,
     return std::string(kind) + "\t" + name + "\t" + type + "\t";
   };
   std::vector<std::string> lines;
-  if (kept.empty()) lines.push_back("# ek-cl-tune: OpenCL GEMM tiles (ek/opencl/runtime.h, LoadGemmTuning)\n");
+  if (kept.empty()) lines.push_back("# ek-cl-tune: OpenCL GEMM tiles (ek/opencl/tuning.h, LoadGemmTuning)\n");
   for (const std::string& l : kept) {
     bool replaced = false;
     for (const auto& r : results) replaced = replaced || l.rfind(prefix("device", caps.name, r.first), 0) == 0;

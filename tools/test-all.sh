@@ -104,7 +104,7 @@ lane_host_gcc() {
   # With an OpenCL runtime installed (CI installs PoCL), the OpenCL test must really run.
   if [ -n "${CI:-}" ]; then
     local t
-    for t in opencl_loader opencl_runtime opencl_gemm opencl_quantize opencl_qgemm opencl_cache_concurrency \
+    for t in opencl_loader opencl_runtime opencl_gemm opencl_convert opencl_qgemm opencl_cache_concurrency \
       opencl_kernels_compile; do
       if ! grep -q "$t .*Passed" "$LAST_CTEST_LOG"; then
         echo "test-all.sh: $t did not pass on the host although PoCL is installed" >&2

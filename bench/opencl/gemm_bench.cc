@@ -24,7 +24,7 @@
 #include "bench_util.h"
 #include "ek/opencl/gemm.h"
 #include "ek/opencl/qgemm.h"
-#include "ek/opencl/quantize.h"
+#include "ek/opencl/convert.h"
 
 namespace ek_bench {
 
@@ -114,7 +114,7 @@ void ClQGemmDynamic(benchmark::State& state, ek::DType weight_type, int64_t m, i
   ek::TensorView b = ek::TensorView::Matrix(weight_type, values.data(), k, n, n);
   b = int4 ? b.WithQuant(ek::QuantParams::PerBlock(0, 32, ek::DType::kF16, block_scales.data()))
            : b.WithQuant(ek::QuantParams::PerAxis(1, channel_scales.data()));
-  ek::opencl::QWeights w;
+  ek::opencl::DeviceQWeights w;
   ek::Status s = ek::opencl::UploadQWeights(rt, b, false, &w);
   if (!s.ok()) return state.SkipWithError(s.message());
   std::vector<float> a(static_cast<size_t>(m * k));

@@ -3,8 +3,9 @@
 // Run-time target dispatch, header-only.
 //
 // How it works (details in docs/architecture.md):
-//   - Per-target kernel code lives in `ek/detail/*-inl.h` with Highway's toggle guard. Each
-//     public header sets HWY_TARGET_INCLUDE to its -inl.h and includes hwy/foreach_target.h, so
+//   - Per-target kernel code lives in Highway `-inl.h` headers under ek/cpu/ (one folder per
+//     kernel family, the shared micro-kernel layer in ek/cpu/tile/). The first ek header of a
+//     TU runs one foreach_target pass over the families the TU asked for (ek/cpu/targets.h), so
 //     the code is compiled once per target in HWY_TARGETS (the "compiled" targets).
 //   - The per-target functions are `inline` in ek::N_<TARGET> namespaces; the HWY_EXPORT tables
 //     and the thin wrappers that index them are in an anonymous namespace: every translation unit
@@ -34,7 +35,7 @@
 #include "ek/status.h"
 #include "hwy/targets.h"
 
-#include "ek/detail/compile_targets.h"  // all per-target code of ek, once per target
+#include "ek/cpu/targets.h"  // the per-target code this TU asked for (and the target probe)
 
 namespace ek {
 

@@ -3,10 +3,21 @@
 // edgekernels: the whole public CPU API. (The OpenCL host runtime is in ek/opencl/ and needs
 // the Khronos headers; it is not pulled in here.)
 //
-// Include ek headers at file scope, before any foreach_target code of your own: each ek header
-// runs its own Highway foreach_target pass (see docs/architecture.md).
+// It asks for every kernel family (ek/cpu/targets.h): a TU that uses one op builds faster with
+// that op's header alone (docs/building.md). Include ek headers at file scope, before any
+// foreach_target code of your own (see docs/architecture.md).
 #ifndef EK_EK_H_
 #define EK_EK_H_
+
+#ifndef EK_KERNELS_CONVERT
+#define EK_KERNELS_CONVERT 1
+#endif
+#ifndef EK_KERNELS_GEMM
+#define EK_KERNELS_GEMM 1
+#endif
+#ifndef EK_KERNELS_QGEMM
+#define EK_KERNELS_QGEMM 1
+#endif
 
 #include "ek/version.h"
 #include "ek/status.h"

@@ -1,21 +1,21 @@
 // Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
 //
 // Options of the GEMM entry points, shared by the CPU kernels (ek/gemm.h, ek/qgemm.h) and the
-// OpenCL ones (ek/opencl/gemm.h): the same fields mean the same thing on every backend.
+// OpenCL ones (ek/opencl/gemm.h, ek/opencl/qgemm.h): the same fields mean the same thing on every
+// backend. The bias and activation fields are EpilogueOptions' (ek/epilogue_options.h).
 // No kernels here (cheap to include).
 #ifndef EK_GEMM_OPTIONS_H_
 #define EK_GEMM_OPTIONS_H_
 
-#include <cmath>
 #include <cstdint>
 
-#include "ek/status.h"
-#include "ek/tensor.h"
-#include "ek/tensor_validate.h"
+#include "ek/epilogue_options.h"
 
 namespace ek {
 
-enum class Activation : uint8_t { kNone, kRelu, kRelu6, kClamp };
+// The fp16 lane (GemmOptions::allow_f16_arithmetic) sums f16 products in f16 over blocks of this
+// many k, then in f32 (its error bound: docs/gemm.md).
+constexpr int64_t kGemmF16BlockK = 32;
 
 // Cache blocking of the blocked GEMM (M > 16). 0 = derived from the detected caches:
 // kc from L2 (a kc x tile-width sliver of B fills an eighth of it), mc from L2 (an mc x kc block
@@ -26,13 +26,10 @@ struct GemmBlocking {
   int64_t nc = 0;
 };
 
-struct GemmOptions {
+// The epilogue (ek/epilogue_options.h): bias f32 [N], then the activation.
+struct GemmOptions : EpilogueOptions {
   bool transpose_b = false;  // B is given as [N x K] (e.g. a Linear layer's weight); not for packed B
   bool accumulate = false;   // add to C's values instead of overwriting them
-  TensorView bias;           // rank 0 (default): no bias; else f32 [N]
-  Activation activation = Activation::kNone;
-  float clamp_min = 0.0f;  // Activation::kClamp only
-  float clamp_max = 0.0f;
   GemmBlocking blocking;
   // fp16 lane: when A, B and C are all f16, allow f16 arithmetic (f16 products summed in f16
   // over blocks of 32 k, then in f32; looser bound, docs/gemm.md). Used only where
@@ -40,34 +37,9 @@ struct GemmOptions {
   bool allow_f16_arithmetic = false;
 };
 
-// The real range [*lo, *hi] an activation clamps to (kNone: (-inf, inf); ReLU: [0, inf); ReLU6:
-// [0, 6]; clamp: [clamp_min, clamp_max]), or the error naming the bad option. Every GEMM entry
-// point validates its activation with this.
-inline Status ActivationBounds(Activation activation, float clamp_min, float clamp_max, float* lo, float* hi) {
-  *lo = -HUGE_VALF;
-  *hi = HUGE_VALF;
-  switch (activation) {
-    case Activation::kNone: return Status::Ok();
-    case Activation::kRelu: *lo = 0.0f; return Status::Ok();
-    case Activation::kRelu6: *lo = 0.0f; *hi = 6.0f; return Status::Ok();
-    case Activation::kClamp:
-      if (!(clamp_min <= clamp_max)) {
-        return detail::InvalidArg("options.clamp_min", "must be <= options.clamp_max (and neither NaN)");
-      }
-      *lo = clamp_min;
-      *hi = clamp_max;
-      return Status::Ok();
-  }
-  return detail::InvalidArg("options.activation", "unknown activation");
-}
-
-// Options of the quantized GEMM (ek::QGemm, ek::opencl::QGemm).
-struct QGemmOptions {
-  TensorView bias;  // rank 0: none; i32 [N] for an int8 / uint8 C, f32 [N] for an f32 C
-  Activation activation = Activation::kNone;
-  float clamp_min = 0.0f;  // Activation::kClamp only (real values)
-  float clamp_max = 0.0f;
-};
+// Options of the quantized GEMM (ek::QGemm, ek::opencl::QGemm): the epilogue only (bias i32 [N]
+// for an int8 / uint8 C, f32 [N] for an f32 C; the activation in real values).
+struct QGemmOptions : EpilogueOptions {};
 
 }  // namespace ek
 

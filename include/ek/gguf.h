@@ -25,7 +25,10 @@
 #include <cstring>
 
 #include "ek/parallel.h"
-#include "ek/qgemm.h"
+#include "ek/cpu/qgemm/pack.h"
+#include "ek/detail/packed_format.h"
+#include "ek/detail/qweights.h"
+#include "ek/packed_weights.h"
 #include "ek/ref/convert.h"
 #include "ek/status.h"
 #include "ek/tensor.h"
@@ -200,7 +203,7 @@ inline Status PackGgufWeights(GgufType type, const void* blocks, size_t blocks_b
   EK_RETURN_IF_ERROR(alias.Check());
   detail::GgufAsView v;
   EK_RETURN_IF_ERROR(detail::GgufToView(type, blocks, n, k, &v));
-  detail::QWeights w;
+  detail::QWeightsInfo w;
   w.k = k;
   w.n = n;
   w.kind = detail::QScaleKind::kPerBlock;

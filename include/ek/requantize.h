@@ -10,7 +10,7 @@
 // These are gemmlowp's fixed-point primitives (fixedpoint.h) and its output stage
 // OutputStageScaleInt32ByFixedPointAndExponent(PC), as TFLite's int8 kernels use them, with one
 // documented difference: the left shift for multipliers >= 1 saturates where gemmlowp's
-// multiplies and overflows. Every SIMD lane (ek/detail/qgemm-inl.h) mirrors these functions
+// multiplies and overflows. Every SIMD lane (ek/cpu/qgemm/qgemm-inl.h) mirrors these functions
 // operation by operation, and tests/requantize_test.cc proves both equal, and equal to gemmlowp.
 //
 // This header is target-independent, free of floating-point arithmetic except in
@@ -79,7 +79,7 @@ inline int32_t Requantize(int32_t acc, QuantizedMultiplier m, int32_t zero_point
   return static_cast<int32_t>(q < qmin ? qmin : (q > qmax ? qmax : q));
 }
 
-// The domains the vector kernels specialize the rule for (ek/detail/qgemm-inl.h, RequantizeVec):
+// The domains the vector kernels specialize the rule for (ek/cpu/qgemm/qgemm-inl.h, RequantizeVec):
 // the same results as Requantize on every input of the domain.
 enum class RequantizeForm : uint8_t {
   kGeneral,               // any multiplier and shift in [-31, 31]

@@ -41,8 +41,8 @@ done
 check gemm.cl no -DEK_GEMM_F16 "${VEC[@]}"
 check gemm.cl yes -DEK_GEMM_F16 -DEK_F16_ARITHMETIC "${TILE[@]}"
 check gemm.cl yes -DEK_GEMM_F16 -DEK_F16_ARITHMETIC "${TILE[@]}" -DEK_TRANSPOSE_B
-for q in EK_Q_I8 EK_Q_U8; do check quantize.cl no -D$q; done
-check quantize.cl yes -DEK_SUBGROUPS
+for q in EK_Q_I8 EK_Q_U8; do check convert.cl no -D$q; done
+check convert.cl yes -DEK_SUBGROUPS
 for w in EK_W_I8 EK_W_I4; do
   for block in 0 32 128; do
     for rows in 1 4; do

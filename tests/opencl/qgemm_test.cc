@@ -2,7 +2,7 @@
 //
 // OpenCL quantized weights and the dynamic GEMM / GEMV (ek/opencl/qgemm.h) on the default device
 // (PoCL in CI):
-//   - UploadQWeights + RestoreQWeights give back the uploaded values and scales bit for bit
+//   - UploadQWeights + DownloadQWeights give back the uploaded values and scales bit for bit
 //     (int8 per tensor / column / block, int4 per column / block; f32, f16, bf16 block scales;
 //     B given as [K x N] and transposed);
 //   - QGemmDynamic against ek::ref::QGemm within ek::ref::QGemmF32ErrorBound (the CPU's bound),
@@ -85,12 +85,12 @@ HostWeights MakeWeights(ek::DType type, ek::QuantScheme scheme, ek::DType scale_
 
 // Upload, restore into zeroed arrays: every weight and every scale as given.
 void RunRoundTrip(ek::opencl::Runtime& rt, HostWeights w) {
-  ek::opencl::QWeights uploaded;
+  ek::opencl::DeviceQWeights uploaded;
   ek::Status s = ek::opencl::UploadQWeights(rt, w.View(), w.transpose, &uploaded);
   Check(s.ok(), s.ok() ? "weights uploaded" : s.message());
   if (!s.ok()) return;
   std::vector<uint8_t> values(w.values.size(), 0), scales(w.scales.size(), 0);
-  s = ek::opencl::RestoreQWeights(rt, uploaded, w.View(values.data(), scales.data()), w.transpose);
+  s = ek::opencl::DownloadQWeights(rt, uploaded, w.View(values.data(), scales.data()), w.transpose);
   Check(s.ok(), s.ok() ? "weights restored" : s.message());
   const int64_t count = w.k * w.n;
   bool same = true;
@@ -120,7 +120,7 @@ void RunGemmCase(ek::opencl::Runtime& rt, const Case& c, HostWeights w, bool bia
   for (float& v : a) v = Uniform() * 3.0f;
   std::vector<float> bias_values(static_cast<size_t>(c.n));
   for (float& v : bias_values) v = Uniform();
-  ek::opencl::QWeights uploaded;
+  ek::opencl::DeviceQWeights uploaded;
   ek::Status s = ek::opencl::UploadQWeights(rt, w.View(), w.transpose, &uploaded);
   Check(s.ok(), s.ok() ? "weights uploaded" : s.message());
   if (!s.ok()) return;
@@ -176,7 +176,7 @@ void RunGemmCase(ek::opencl::Runtime& rt, const Case& c, HostWeights w, bool bia
 
 void BadInputs(ek::opencl::Runtime& rt) {
   HostWeights w = MakeWeights(ek::DType::kI4, ek::QuantScheme::kPerBlock, ek::DType::kF16, 64, 8, 32, false);
-  ek::opencl::QWeights uploaded;
+  ek::opencl::DeviceQWeights uploaded;
   Check(ek::opencl::UploadQWeights(rt, w.View(), false, &uploaded).ok(), "weights uploaded");
   std::vector<float> host(1024, 0.5f);
   DeviceCopy d(rt, host.data(), host.size() * 4, 0), e(rt, host.data(), host.size() * 4, 0);
@@ -203,11 +203,11 @@ void BadInputs(ek::opencl::Runtime& rt) {
   ek::QGemmOptions bad_bias;
   bad_bias.bias = ek::TensorView::OpenCL(ek::DType::kF32, e.mem, 0, {9});
   CheckRejects(ek::opencl::QGemmDynamic(rt, mat(d, 2, 64), uploaded, mat(e, 2, 8), bad_bias, ws, ws_bytes), "options.bias");
-  ek::opencl::QWeights empty;
+  ek::opencl::DeviceQWeights empty;
   CheckRejects(ek::opencl::QGemmDynamic(rt, mat(d, 2, 64), empty, mat(e, 2, 8), o, ws, ws_bytes), "w: not uploaded");
   // Upload: u8 weights, a device view, a bad block size; restore into a mismatched view.
   std::vector<uint8_t> u8(64, 1);
-  ek::opencl::QWeights out;
+  ek::opencl::DeviceQWeights out;
   CheckRejects(ek::opencl::UploadQWeights(rt, ek::TensorView::Matrix(ek::DType::kU8, u8.data(), 8, 8, 8)
                                                    .WithQuant(ek::QuantParams::PerTensor(0.1f, 3)),
                                           false, &out),
@@ -215,10 +215,10 @@ void BadInputs(ek::opencl::Runtime& rt) {
   CheckRejects(ek::opencl::UploadQWeights(rt, mat(d, 8, 8), false, &out), "b");
   CheckRejects(ek::opencl::UploadQWeights(rt, w.View(), false, nullptr), "out");
   std::vector<uint8_t> values(w.values.size()), scales(w.scales.size());
-  CheckRejects(ek::opencl::RestoreQWeights(rt, uploaded, w.View(values.data(), scales.data()), true), "b: shape");
+  CheckRejects(ek::opencl::DownloadQWeights(rt, uploaded, w.View(values.data(), scales.data()), true), "b: shape");
   HostWeights other = w;
   other.scale_type = ek::DType::kBF16;
-  CheckRejects(ek::opencl::RestoreQWeights(rt, uploaded, other.View(values.data(), scales.data()), false), "b: quant");
+  CheckRejects(ek::opencl::DownloadQWeights(rt, uploaded, other.View(values.data(), scales.data()), false), "b: quant");
   ek::opencl::ReleaseBuffer(rt, ws);
   ek::opencl::ReleaseBuffer(rt, small);
   ek::opencl::ReleaseQWeights(rt, &uploaded);

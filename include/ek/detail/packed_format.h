@@ -23,10 +23,8 @@
 #include <cstdint>
 #include <cstring>
 
-#include "ek/detail/gemm_types.h"
 #include "ek/detail/hash.h"
 #include "ek/detail/int_math.h"
-#include "ek/detail/qgemm_types.h"
 #include "ek/detail/qweights.h"
 #include "ek/status.h"
 #include "ek/tensor.h"
@@ -36,6 +34,17 @@ namespace ek {
 namespace detail {
 
 constexpr size_t kPackedHeaderBytes = 64;
+
+// Columns per panel of packed float B (EKGB). A multiple of every target's vector length in f32
+// lanes (4, 8, 16), so a vector never straddles two panels.
+constexpr int64_t kPanelWidth = 16;
+// Packed integer weights (EKQB): panels of kQPanelWidth columns; inside a panel, k runs in groups
+// of kQGroup: one group of one column is kQGroup consecutive bytes, and one group of the whole
+// panel is 64 bytes (what one vpdpbusd / sdot consumes per row of A).
+constexpr int64_t kQPanelWidth = 16;
+constexpr int64_t kQGroup = 4;
+// K is padded to a multiple of this (int4 packs two groups into one 64-byte row of nibbles).
+constexpr int64_t kQKAlign = 8;
 constexpr uintptr_t kPackedAlign = 4;  // packed weights: aligned for every element type
 
 // The fields every format shares (bytes 0..23); the header checksum is bytes 60..63.

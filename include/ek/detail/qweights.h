@@ -9,7 +9,7 @@
 #include <cstdint>
 
 #include "ek/detail/int_math.h"
-#include "ek/detail/qgemm_types.h"
+#include "ek/ref/weights.h"
 #include "ek/status.h"
 #include "ek/tensor.h"
 #include "ek/tensor_validate.h"
@@ -17,17 +17,20 @@
 namespace ek {
 namespace detail {
 
+// Largest K for int8 weights and for int4 per-channel weights: |sum (a - za) * (w - zw)| <=
+// K * 255 * 255 stays below 2^30, so an int32 bias within +-2^30 never overflows the sum.
+constexpr int64_t kQMaxK = 16384;
 constexpr int64_t kQMaxBlockK = int64_t{1} << 24;  // int4 per-block weights: any K up to this
 
 enum class QScaleKind : uint8_t { kPerTensor = 0, kPerChannel = 1, kPerBlock = 2 };
 
 // What B is, after validation.
-struct QWeights {
+struct QWeightsInfo {
   int64_t k = 0, n = 0;
   QScaleKind kind = QScaleKind::kPerTensor;
 };
 
-inline Status ValidateQWeights(const TensorView& b, bool transpose_b, QWeights* w) {
+inline Status ValidateQWeights(const TensorView& b, bool transpose_b, QWeightsInfo* w) {
   const char* name = "b";
   EK_RETURN_IF_ERROR(ValidateView(b, name));
   EK_RETURN_IF_ERROR(RequireHostMemory(b, name));
@@ -85,37 +88,10 @@ inline Status ValidateQWeights(const TensorView& b, bool transpose_b, QWeights* 
   return Status::Ok();
 }
 
-// The integer value of B at logical (k, j).
-inline int32_t WeightAt(const TensorView& b, bool transpose_b, int64_t k, int64_t j) {
-  const int64_t e = b.offset + (transpose_b ? j * b.strides[0] + k * b.strides[1] : k * b.strides[0] + j * b.strides[1]);
-  switch (b.dtype) {
-    case DType::kI8: return static_cast<const int8_t*>(b.memory.host)[e];
-    case DType::kU8: return static_cast<const uint8_t*>(b.memory.host)[e];
-    default: return GetI4(b.memory.host, e);
-  }
-}
-
-// Per block: the index of (k, j)'s scale, the scales being shaped like B with the K extent
-// replaced by the block count.
-inline int64_t BlockScaleIndex(const TensorView& b, bool transpose_b, int64_t k, int64_t j) {
-  const QuantParams& q = b.quant;
-  const int64_t blocks = CeilDiv(transpose_b ? b.shape[1] : b.shape[0], q.block_size);
-  return transpose_b ? j * blocks + k / q.block_size : (k / q.block_size) * b.shape[1] + j;
-}
-
-// The real scale of B at logical (k, j).
-inline float WeightScaleAt(const TensorView& b, bool transpose_b, int64_t k, int64_t j) {
-  const QuantParams& q = b.quant;
-  if (q.scheme == QuantScheme::kPerTensor) return q.scale;
-  if (q.scheme == QuantScheme::kPerAxis) return static_cast<const float*>(q.scales)[j];
-  return LoadScale(q.scale_type, q.scales, BlockScaleIndex(b, transpose_b, k, j));
-}
-
-// Per block: the bytes of (k, j)'s scale as given (2 for f16 / bf16, 4 for f32).
-inline const uint8_t* WeightScaleBitsAt(const TensorView& b, bool transpose_b, int64_t k, int64_t j) {
-  const int64_t bytes = b.quant.scale_type == DType::kF32 ? 4 : 2;
-  return static_cast<const uint8_t*>(b.quant.scales) + BlockScaleIndex(b, transpose_b, k, j) * bytes;
-}
+using ref::BlockScaleIndex;
+using ref::WeightAt;
+using ref::WeightScaleAt;
+using ref::WeightScaleBitsAt;
 
 }  // namespace detail
 }  // namespace ek

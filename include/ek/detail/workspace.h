@@ -9,6 +9,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+
+#include "ek/status.h"
 
 namespace ek {
 namespace detail {
@@ -36,6 +39,26 @@ class WorkspaceLayout {
  private:
   size_t end_ = 0;
 };
+
+// Owns a heap buffer for the convenience overloads (those without a workspace argument).
+struct HeapWorkspace {
+  void* data = nullptr;
+  explicit HeapWorkspace(size_t bytes) : data(bytes ? std::malloc(bytes) : nullptr) {}
+  ~HeapWorkspace() { std::free(data); }
+  HeapWorkspace(const HeapWorkspace&) = delete;
+  HeapWorkspace& operator=(const HeapWorkspace&) = delete;
+};
+
+// Every op's convenience overload: size(&bytes) (the op's <Op>WorkspaceSize), a heap workspace
+// of that size for this call, then run(workspace, bytes) (the op with a caller workspace).
+template <class SizeFn, class RunFn>
+Status WithHeapWorkspace(const SizeFn& size, const RunFn& run) {
+  size_t bytes = 0;
+  EK_RETURN_IF_ERROR(size(&bytes));
+  HeapWorkspace ws(bytes);
+  if (bytes && !ws.data) return Status::Error(StatusCode::kOutOfMemory, "workspace: cannot allocate %zu bytes", bytes);
+  return run(ws.data, bytes);
+}
 
 }  // namespace detail
 }  // namespace ek

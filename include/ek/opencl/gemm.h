@@ -21,7 +21,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "ek/detail/qgemm_types.h"
+#include "ek/cpu/qgemm/args.h"
 #include "ek/gemm_options.h"
 #include "ek/opencl/kernel_sources.h"
 #include "ek/opencl/operands.h"
@@ -145,10 +145,7 @@ inline Status Enqueue(Runtime& rt, const char* type_define, bool transpose_b, co
 inline Status Gemm(Runtime& rt, const TensorView& a, const TensorView& b, const TensorView& c,
                    const GemmOptions& options = GemmOptions(), cl_event* event = nullptr,
                    const GemmTile* tile = nullptr) {
-  if (event != nullptr) *event = nullptr;
-  if (!rt.ok()) return Status::Error(StatusCode::kInvalidArgument, "runtime: not open");
-  if (a.rank != 2) return Status::Error(StatusCode::kInvalidArgument, "a: rank %d, expected 2", a.rank);
-  if (b.rank != 2) return Status::Error(StatusCode::kInvalidArgument, "b: rank %d, expected 2", b.rank);
+  EK_RETURN_IF_ERROR(detail::BeginMatrixCall(rt, a, b, event));
   if (a.dtype != DType::kF32 && a.dtype != DType::kF16) {
     return Status::Error(StatusCode::kInvalidArgument, "a: dtype is %s, expected f32 or f16", DTypeName(a.dtype));
   }
@@ -169,7 +166,7 @@ inline Status Gemm(Runtime& rt, const TensorView& a, const TensorView& b, const 
   EK_RETURN_IF_ERROR(detail::BiasOperand(rt, options.bias, DType::kF32, n, c, &call.bias));
   EK_RETURN_IF_ERROR(detail::CheckGemmAliasing(a, b, options.bias, c));
   EK_RETURN_IF_ERROR(
-      ActivationBounds(options.activation, options.clamp_min, options.clamp_max, &call.lo, &call.hi));
+      ActivationBounds(options, &call.lo, &call.hi));
   call.m = static_cast<int>(m);
   call.n = static_cast<int>(n);
   call.k = static_cast<int>(k);

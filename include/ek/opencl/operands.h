@@ -59,6 +59,16 @@ inline Status ClView(const Runtime& rt, const TensorView& v, const char* name, b
 }
 
 // Dense row-major: the layout the element-wise kernels walk.
+// The first checks of every matrix entry point: the event cleared (so a failed call leaves no
+// stale event), the runtime open, A and B of rank 2.
+inline Status BeginMatrixCall(const Runtime& rt, const TensorView& a, const TensorView& b, cl_event* event) {
+  if (event != nullptr) *event = nullptr;
+  if (!rt.ok()) return Status::Error(StatusCode::kInvalidArgument, "runtime: not open");
+  if (a.rank != 2) return Status::Error(StatusCode::kInvalidArgument, "a: rank %d, expected 2", a.rank);
+  if (b.rank != 2) return Status::Error(StatusCode::kInvalidArgument, "b: rank %d, expected 2", b.rank);
+  return Status::Ok();
+}
+
 inline Status RequireDense(const TensorView& v, const char* name) {
   int64_t expected = 1;
   for (int d = v.rank - 1; d >= 0; --d) {

@@ -6,11 +6,11 @@
 //                                                  per column) -> i8, requantized bit-exactly as
 //                                                  ek::QGemm (opencl/gemm.cl, EK_GEMM_S8)
 //   ek::opencl::UploadQWeights(rt, b, transpose_b, &w)     int8 / int4 weights -> the GPU layout
-//   ek::opencl::RestoreQWeights(rt, w, b, transpose_b)     the values and scales back, identical
+//   ek::opencl::DownloadQWeights(rt, w, b, transpose_b)   the values and scales back, identical
 //   ek::opencl::QGemmDynamic(rt, a, w, c, options, workspace, bytes)
 //                                                  f32 A, quantized per row on the device, x int8
 //                                                  or int4 weights -> f32: the LLM decode (M = 1)
-//                                                  and prefill path (opencl/quantize.cl,
+//                                                  and prefill path (opencl/convert.cl,
 //                                                  opencl/qgemm_dynamic.cl)
 //
 // GPU weight layout, version kQWeightsLayoutVersion (one buffer, 4-byte units):
@@ -38,7 +38,7 @@
 #include "ek/opencl/gemm.h"
 #include "ek/opencl/kernel_sources.h"
 #include "ek/opencl/program.h"
-#include "ek/opencl/quantize.h"
+#include "ek/opencl/convert.h"
 #include "ek/opencl/runtime.h"
 #include "ek/ref/convert.h"
 #include "ek/requantize.h"
@@ -56,10 +56,7 @@ namespace opencl {
 inline Status QGemm(Runtime& rt, const TensorView& a, const TensorView& b, const TensorView& c,
                     const QGemmOptions& options = QGemmOptions(), cl_event* event = nullptr,
                     const GemmTile* tile = nullptr) {
-  if (event != nullptr) *event = nullptr;
-  if (!rt.ok()) return Status::Error(StatusCode::kInvalidArgument, "runtime: not open");
-  if (a.rank != 2) return Status::Error(StatusCode::kInvalidArgument, "a: rank %d, expected 2", a.rank);
-  if (b.rank != 2) return Status::Error(StatusCode::kInvalidArgument, "b: rank %d, expected 2", b.rank);
+  EK_RETURN_IF_ERROR(detail::BeginMatrixCall(rt, a, b, event));
   EK_RETURN_IF_ERROR(RequireDType(a, "a", DType::kI8));
   EK_RETURN_IF_ERROR(RequireDType(b, "b", DType::kI8));
   EK_RETURN_IF_ERROR(RequireDType(c, "c", DType::kI8));
@@ -90,7 +87,7 @@ inline Status QGemm(Runtime& rt, const TensorView& a, const TensorView& b, const
   EK_RETURN_IF_ERROR(detail::BiasOperand(rt, options.bias, DType::kI32, n, c, &call.bias));
   EK_RETURN_IF_ERROR(detail::CheckGemmAliasing(a, b, options.bias, c));
   float lo = 0.0f, hi = 0.0f;
-  EK_RETURN_IF_ERROR(ActivationBounds(options.activation, options.clamp_min, options.clamp_max, &lo, &hi));
+  EK_RETURN_IF_ERROR(ActivationBounds(options, &lo, &hi));
   QuantizedActivationRange(lo, hi, c.quant.scale, c.quant.zero_point, -128, 127, &call.qmin, &call.qmax);
 
   // Per-column (multiplier, shift), exactly as the CPU derives them, uploaded for this call.
@@ -142,7 +139,7 @@ constexpr uint32_t kQWeightsLayoutVersion = 1;
 constexpr size_t kQWeightsPadBytes = 64;
 
 // Weights on the device (UploadQWeights); the buffer is owned: ReleaseQWeights.
-struct QWeights {
+struct DeviceQWeights {
   cl_mem buffer = nullptr;
   uint32_t layout_version = kQWeightsLayoutVersion;
   DType type = DType::kI8;                  // i8 or i4
@@ -159,12 +156,12 @@ namespace detail {
 
 inline int64_t WordK(DType type) { return type == DType::kI4 ? 8 : 4; }
 
-inline int64_t ScaleRows(const QWeights& w) {
+inline int64_t ScaleRows(const DeviceQWeights& w) {
   return w.scheme == QuantScheme::kPerBlock ? ek::detail::CeilDiv(w.k, w.block_size) : 1;
 }
 
 // Fills the layout's sizes from B's description.
-inline void PlanQWeights(QWeights* w) {
+inline void PlanQWeights(DeviceQWeights* w) {
   w->words = ek::detail::CeilDiv(w->k, WordK(w->type));
   w->scales_offset = w->words * w->n;
   w->sums_offset = w->scales_offset + ScaleRows(*w) * w->n;
@@ -172,7 +169,7 @@ inline void PlanQWeights(QWeights* w) {
 }
 
 // Builds the layout of validated weights in host memory (`out`, w.bytes).
-inline void BuildQWeights(const TensorView& b, bool transpose_b, const QWeights& w, uint32_t* out) {
+inline void BuildQWeights(const TensorView& b, bool transpose_b, const DeviceQWeights& w, uint32_t* out) {
   const int64_t word_k = WordK(w.type), rows = ScaleRows(w);
   auto* scales = reinterpret_cast<float*>(out + w.scales_offset);
   for (int64_t j = 0; j < w.n; ++j) {
@@ -212,23 +209,23 @@ inline void BuildQWeights(const TensorView& b, bool transpose_b, const QWeights&
 
 }  // namespace detail
 
-inline void ReleaseQWeights(const Runtime& rt, QWeights* w) {
+inline void ReleaseQWeights(const Runtime& rt, DeviceQWeights* w) {
   if (w == nullptr) return;
   ReleaseBuffer(rt, w->buffer);
-  *w = QWeights();
+  *w = DeviceQWeights();
 }
 
 // Uploads int8 (symmetric; per tensor, per column or per block of 32 / 64 / 128 along K) or int4
 // (symmetric; per column or per block) weights B [K x N] (or [N x K] with transpose_b), host
 // memory, into a new buffer in the GPU layout. K is limited as on the CPU.
-inline Status UploadQWeights(Runtime& rt, const TensorView& b, bool transpose_b, QWeights* out) {
+inline Status UploadQWeights(Runtime& rt, const TensorView& b, bool transpose_b, DeviceQWeights* out) {
   if (out == nullptr) return ek::detail::InvalidArg("out", "is null");
-  *out = QWeights();
+  *out = DeviceQWeights();
   if (!rt.ok()) return Status::Error(StatusCode::kInvalidArgument, "runtime: not open");
-  ek::detail::QWeights v;
+  ek::detail::QWeightsInfo v;
   EK_RETURN_IF_ERROR(ek::detail::ValidateQWeights(b, transpose_b, &v));
   if (b.dtype == DType::kU8) return ek::detail::InvalidArg("b", "the OpenCL weight layout holds i8 or i4 weights");
-  QWeights w;
+  DeviceQWeights w;
   w.type = b.dtype;
   w.scheme = b.quant.scheme;
   w.scale_type = b.quant.scheme == QuantScheme::kPerBlock ? b.quant.scale_type : DType::kF32;
@@ -259,7 +256,7 @@ inline Status UploadQWeights(Runtime& rt, const TensorView& b, bool transpose_b,
 // Writes the uploaded weights back into `b` (same dtype, orientation, shape and quant scheme as
 // uploaded; per axis / per block: writable scale arrays, in the uploaded scale type; per tensor:
 // the scale is checked): the values and scales that were uploaded, bit for bit.
-inline Status RestoreQWeights(Runtime& rt, const QWeights& w, const TensorView& b, bool transpose_b) {
+inline Status DownloadQWeights(Runtime& rt, const DeviceQWeights& w, const TensorView& b, bool transpose_b) {
   if (!rt.ok()) return Status::Error(StatusCode::kInvalidArgument, "runtime: not open");
   if (w.buffer == nullptr || w.layout_version != kQWeightsLayoutVersion) {
     return ek::detail::InvalidArg("w", "not uploaded weights of this layout version");
@@ -323,6 +320,14 @@ inline Status RestoreQWeights(Runtime& rt, const QWeights& w, const TensorView& 
   return Status::Ok();
 }
 
+// The names before the backends shared one verb set (Pack / Unpack on the host, Upload /
+// Download to and from a device). Kept for one release.
+using QWeights [[deprecated("renamed DeviceQWeights")]] = DeviceQWeights;
+[[deprecated("renamed DownloadQWeights")]] inline Status RestoreQWeights(Runtime& rt, const DeviceQWeights& w,
+                                                                       const TensorView& b, bool transpose_b) {
+  return DownloadQWeights(rt, w, b, transpose_b);
+}
+
 // ---- Dynamic int8 x int8 / int4 GEMM and GEMV ------------------------------------------------------
 
 // K of the quantized activations, padded to whole words of the widest layout (int4: 8 k).
@@ -339,7 +344,7 @@ inline size_t QGemmDynamicWorkspaceBytes(int64_t m, int64_t k) {
 // activations, within ek::ref::QGemmF32ErrorBound of ek::ref::QGemm. Two kernels are enqueued
 // (quantize_rows, then the GEMM); `event` receives the second. `rows_per_item` (0: from M)
 // is the work-item's row tile: 1, 2, 4 or 8.
-inline Status QGemmDynamic(Runtime& rt, const TensorView& a, const QWeights& w, const TensorView& c,
+inline Status QGemmDynamic(Runtime& rt, const TensorView& a, const DeviceQWeights& w, const TensorView& c,
                            const QGemmOptions& options, cl_mem workspace, size_t workspace_bytes,
                            cl_event* event = nullptr, int rows_per_item = 0) {
   if (event != nullptr) *event = nullptr;
@@ -362,7 +367,7 @@ inline Status QGemmDynamic(Runtime& rt, const TensorView& a, const QWeights& w, 
   EK_RETURN_IF_ERROR(detail::ClOperand(rt, a, "a", false, m, w.k, &call.a));
   EK_RETURN_IF_ERROR(detail::ClOperand(rt, c, "c", true, m, w.n, &call.c));
   EK_RETURN_IF_ERROR(detail::BiasOperand(rt, options.bias, DType::kF32, w.n, c, &call.bias));
-  EK_RETURN_IF_ERROR(ActivationBounds(options.activation, options.clamp_min, options.clamp_max, &call.lo, &call.hi));
+  EK_RETURN_IF_ERROR(ActivationBounds(options, &call.lo, &call.hi));
   const size_t need = QGemmDynamicWorkspaceBytes(m, w.k);
   size_t have = 0;
   if (workspace == nullptr ||
@@ -429,7 +434,7 @@ inline Status QGemmDynamic(Runtime& rt, const TensorView& a, const QWeights& w, 
 
 // Convenience: a workspace buffer made for this call (released after the enqueue; the driver
 // keeps it until the kernels finish). A runtime that calls this per token should own one.
-inline Status QGemmDynamic(Runtime& rt, const TensorView& a, const QWeights& w, const TensorView& c,
+inline Status QGemmDynamic(Runtime& rt, const TensorView& a, const DeviceQWeights& w, const TensorView& c,
                            const QGemmOptions& options = QGemmOptions(), cl_event* event = nullptr) {
   if (!rt.ok()) return Status::Error(StatusCode::kInvalidArgument, "runtime: not open");
   if (a.rank != 2) return Status::Error(StatusCode::kInvalidArgument, "a: rank %d, expected 2", a.rank);

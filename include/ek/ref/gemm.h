@@ -21,7 +21,6 @@
 #include <cmath>
 #include <cstdint>
 
-#include "ek/detail/gemm_types.h"
 #include "ek/gemm_options.h"
 #include "ek/ref/convert.h"
 #include "ek/tensor.h"
@@ -42,7 +41,7 @@ inline double MatrixValue(const TensorView& v, int64_t i, int64_t j) {
   }
 }
 
-inline void ActivationRange(const GemmOptions& o, double* lo, double* hi) {
+inline void ActivationRange(const EpilogueOptions& o, double* lo, double* hi) {
   *lo = -HUGE_VAL;
   *hi = HUGE_VAL;
   if (o.activation == Activation::kRelu || o.activation == Activation::kRelu6) *lo = 0.0;
@@ -91,8 +90,8 @@ inline double GemmErrorBound(int64_t k, double magnitude, double value, DType c_
 // rounded to f16. Assumes no block sum overflows f16 (|sum| < 65504).
 inline double GemmF16ArithmeticErrorBound(int64_t k, double magnitude, double value) {
   const double u16 = std::ldexp(1.0, -11);
-  const double blocks = static_cast<double>((k + detail::kF16Block - 1) / detail::kF16Block);
-  const double f16_sums = 1.1 * static_cast<double>(detail::kF16Block + 1) * u16 * magnitude;
+  const double blocks = static_cast<double>((k + kGemmF16BlockK - 1) / kGemmF16BlockK);
+  const double f16_sums = 1.1 * static_cast<double>(kGemmF16BlockK + 1) * u16 * magnitude;
   const double f32_sums = (blocks + 4) * std::ldexp(1.0, -24) * magnitude;
   return f16_sums + f32_sums + u16 * (std::fabs(value) + f16_sums + f32_sums) + std::ldexp(1.0, -25);
 }

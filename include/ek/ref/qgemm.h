@@ -19,7 +19,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "ek/detail/qweights.h"
+#include "ek/ref/weights.h"
 #include "ek/gemm_options.h"
 #include "ek/ref/convert.h"
 #include "ek/requantize.h"
@@ -58,12 +58,12 @@ inline void QGemm(const TensorView& a, const TensorView& b, bool transpose_b, co
           const int64_t e = a.offset + i * a.strides[0] + kk * a.strides[1];
           const int32_t av = a.dtype == DType::kI8 ? static_cast<const int8_t*>(a.memory.host)[e]
                                                    : static_cast<const uint8_t*>(a.memory.host)[e];
-          sum += int64_t{av - za} * (detail::WeightAt(b, transpose_b, kk, j) - zw);
+          sum += int64_t{av - za} * (WeightAt(b, transpose_b, kk, j) - zw);
         }
         const auto acc = static_cast<int32_t>(static_cast<uint32_t>(sum));
         QuantizedMultiplier qm;
         const double real = static_cast<double>(a.quant.scale) *
-                            static_cast<double>(detail::WeightScaleAt(b, transpose_b, 0, j)) /
+                            static_cast<double>(WeightScaleAt(b, transpose_b, 0, j)) /
                             static_cast<double>(c.quant.scale);
         (void)QuantizeMultiplier(real, &qm);
         const int32_t q = Requantize(acc, qm, c.quant.zero_point, lo, hi);
@@ -97,11 +97,11 @@ inline void QGemm(const TensorView& a, const TensorView& b, bool transpose_b, co
       if (!blocks) {
         int64_t sum = 0, abs_sum = 0;
         for (int64_t kk = 0; kk < k; ++kk) {
-          const int64_t term = int64_t{q[static_cast<size_t>(kk)] - dq.zero_point} * detail::WeightAt(b, transpose_b, kk, j);
+          const int64_t term = int64_t{q[static_cast<size_t>(kk)] - dq.zero_point} * WeightAt(b, transpose_b, kk, j);
           sum += term;
           abs_sum += term < 0 ? -term : term;
         }
-        const float w_scale = detail::WeightScaleAt(b, transpose_b, 0, j);
+        const float w_scale = WeightScaleAt(b, transpose_b, 0, j);
         out = (static_cast<float>(sum) * dq.scale) * w_scale + bias;
         mag = static_cast<double>(abs_sum) * static_cast<double>(dq.scale) * std::fabs(static_cast<double>(w_scale)) +
               std::fabs(bias);
@@ -111,11 +111,11 @@ inline void QGemm(const TensorView& a, const TensorView& b, bool transpose_b, co
         for (int64_t k0 = 0; k0 < k; k0 += block_size) {
           int64_t dot = 0, wsum = 0;
           for (int64_t kk = k0; kk < k && kk < k0 + block_size; ++kk) {
-            const int32_t w = detail::WeightAt(b, transpose_b, kk, j);
+            const int32_t w = WeightAt(b, transpose_b, kk, j);
             dot += int64_t{q[static_cast<size_t>(kk)]} * w;
             wsum += w;
           }
-          const float s = detail::WeightScaleAt(b, transpose_b, k0, j);
+          const float s = WeightScaleAt(b, transpose_b, k0, j);
           sums = static_cast<float>(dot) * s + sums;
           weighted += static_cast<double>(s) * static_cast<double>(wsum);
           abs_terms += std::fabs(static_cast<double>(dot) * s);

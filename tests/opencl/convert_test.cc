@@ -1,6 +1,6 @@
 // Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
 //
-// OpenCL quantization (ek/opencl/quantize.h) on the default device (PoCL in CI) against the
+// OpenCL quantization (ek/opencl/convert.h) on the default device (PoCL in CI) against the
 // scalar reference, bit for bit: Quantize / Dequantize (i8, u8; per tensor and per axis; NaN,
 // infinities, values out of range, offsets) and QuantizeRows (ek::DynamicRowParams: all-zero,
 // positive-only, negative-only and wide rows; padding written as zero). Every bad-input rule.
@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "cl_test_util.h"
-#include "ek/opencl/quantize.h"
+#include "ek/opencl/convert.h"
 #include "ek/ref/convert.h"
 #include "ek/requantize.h"
 

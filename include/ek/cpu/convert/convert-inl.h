@@ -1,7 +1,7 @@
 // Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
 //
 // Per-target row kernels for quantize, dequantize and f32 <-> f16 / bf16 conversion. Compiled
-// once per Highway target through ek/detail/kernels-inl.h. Numerics: ek/ref/convert.h is the
+// once per Highway target through ek/cpu/kernels-inl.h. Numerics: ek/ref/convert.h is the
 // specification; every vector path computes results equal to it bit for bit: the same IEEE
 // operations (no FMA), or for quantize an order of operations proven equal (QuantizeVec). Rows
 // that are not contiguous, and the tail of every row, call the reference functions themselves.
@@ -9,17 +9,17 @@
 // These kernels stream memory: one vector per step, 4 to 6 vector registers in use (input,
 // scale, zero point, bounds), far below any target's 16..32; they run at load/store bandwidth.
 
-#if defined(EK_DETAIL_CONVERT_INL_H_) == defined(HWY_TARGET_TOGGLE)
-#ifdef EK_DETAIL_CONVERT_INL_H_
-#undef EK_DETAIL_CONVERT_INL_H_
+#if defined(EK_CPU_CONVERT_CONVERT_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef EK_CPU_CONVERT_CONVERT_INL_H_
+#undef EK_CPU_CONVERT_CONVERT_INL_H_
 #else
-#define EK_DETAIL_CONVERT_INL_H_
+#define EK_CPU_CONVERT_CONVERT_INL_H_
 #endif
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ek/detail/convert_types.h"
+#include "ek/cpu/convert/row_args.h"
 #include "ek/ref/convert.h"
 #include "hwy/highway.h"
 
@@ -384,4 +384,4 @@ inline void ConvertRow(const detail::RowArgs& block) { ForEachRowOfBlock(block, 
 }  // namespace ek
 HWY_AFTER_NAMESPACE();
 
-#endif  // EK_DETAIL_CONVERT_INL_H_
+#endif  // EK_CPU_CONVERT_CONVERT_INL_H_

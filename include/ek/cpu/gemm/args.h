@@ -1,32 +1,42 @@
 // Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
 //
 // Target-independent argument types shared by ek/gemm.h (validation, planning, threading) and
-// the per-target GEMM kernels in ek/detail/gemm-inl.h.
-#ifndef EK_DETAIL_GEMM_TYPES_H_
-#define EK_DETAIL_GEMM_TYPES_H_
+// the per-target GEMM kernels in ek/cpu/gemm/gemm-inl.h.
+#ifndef EK_CPU_GEMM_ARGS_H_
+#define EK_CPU_GEMM_ARGS_H_
 
 #include <cstddef>
 #include <cstdint>
 
+#include "ek/detail/packed_format.h"
+#include "ek/gemm_options.h"
 #include "ek/tensor.h"
 
 namespace ek {
 namespace detail {
 
-// Columns per panel of packed B (format version 1, docs/gemm.md). A multiple of every target's
-// vector length in f32 lanes (4, 8, 16), so a vector never straddles two panels.
-constexpr int64_t kPanelWidth = 16;
-
 // k per block of f16 accumulation in the fp16 lane (error bound: docs/gemm.md).
-constexpr int64_t kF16Block = 32;
+constexpr int64_t kF16Block = kGemmF16BlockK;
 
-// The register tile of the selected target's micro-kernel (ek/detail/gemm-inl.h).
+// The descriptor of the selected target's float micro-kernels (ek/cpu/tile/shapes-inl.h and
+// f32_tile-inl.h), read by every planner through GemmTileShape.
 struct TileShape {
-  size_t rows = 1;         // mr: rows of A / C per tile in the blocked GEMM
-  size_t vectors = 1;      // column vectors per tile in the blocked GEMM (nr = vectors * lanes)
-  size_t decode_vectors = 1;  // column vectors per tile when a tile has 2 rows (decode, M = 2)
-  size_t gemv_vectors = 1;    // column vectors per tile when a tile has 1 row (decode, M = 1)
-  size_t lanes = 1;        // f32 lanes per vector (capped at kPanelWidth)
+  size_t rows = 1;          // mr: rows of A / C per tile in the blocked GEMM
+  size_t vectors = 1;       // column vectors per tile in the blocked GEMM (nr = vectors * lanes)
+  size_t wide_vectors = 1;  // column vectors of the wide tile (2 rows: small-M path, M = 2)
+  size_t gemv_vectors = 1;  // column vectors of the GEMV tile (1 row: small-M path, M = 1)
+  size_t lanes = 1;         // f32 elements per vector (capped at the panel width)
+  size_t k_step = 1;        // k per step of the micro-kernel (one FMA per accumulator)
+  size_t panel_width = 16;  // columns per panel of packed B (kPanelWidth)
+};
+
+// The loop nest a call runs (PlanGemm; one path per call, chosen from the problem and options):
+enum class GemmPath : uint8_t {
+  kBlocked,        // M > 16: tasks are (row block, column block) pairs, cache-blocked
+  kSmallM,         // M <= 16: tasks are column blocks, all rows (GEMM, wide or GEMV tiles)
+  kRowStream,      // GEMV (M <= 2) on a row-major B not packed, f32 C: rows of B streamed, C accumulated in place
+  kColumnStream,   // GEMV (M <= 2) on a transposed B not packed, unit stride along k: columns of B streamed
+  kF16Arithmetic,  // the fp16 lane (f16 A, B and C, allow_f16_arithmetic, FEAT_FP16)
 };
 
 // One GEMM call after validation and staging, as the per-target task runner sees it:
@@ -42,7 +52,7 @@ struct GemmTaskArgs {
   // streamed by rows (row_stream: m <= 2, row-major), by columns (column_stream: m <= 2,
   // transposed with unit stride along k) or packed by each task on the fly, one K
   // block x pack_columns columns at a time, into the task's slot of the workspace
-  // (pack_slots + task * pack_slot_bytes; ek/detail/gemm-inl.h, PackBChunk).
+  // (pack_slots + task * pack_slot_bytes; ek/cpu/gemm/gemm-inl.h, PackBChunk).
   const void* b = nullptr;
   DType b_type = DType::kF32;  // f32, f16 or bf16
   int64_t b_panel_stride = 0;  // elements from one panel to the next; 0: a view
@@ -66,15 +76,12 @@ struct GemmTaskArgs {
 
   int64_t m = 0, n = 0, k = 0;
 
-  // fp16 lane (Arm FEAT_FP16): A, B (packed) and C are f16; A is read as f16 (a_f16, lda) and
+  // fp16 lane (Arm FEAT_FP16, GemmPath::kF16Arithmetic): A, B (packed) and C are f16; A is read as f16 (a_f16, lda) and
   // products are summed in f16 over blocks of kF16Block k before being added in f32.
-  bool f16_arithmetic = false;
   const void* a_f16 = nullptr;
 
   // Plan (ek/gemm.h, PlanGemm): tasks are (row block, column block) pairs, row block major.
-  bool decode = false;    // m <= 16: tasks are column blocks, all rows
-  bool row_stream = false;  // decode, row-major B not packed, f32 C: rows of B streamed, C accumulated in place
-  bool column_stream = false;  // decode, m <= 2, transposed B not packed, unit stride along k: columns of B streamed
+  GemmPath path = GemmPath::kBlocked;
   int64_t kc = 0;         // K block (blocked GEMM; K blocking never changes results, see gemm-inl.h)
   int64_t mc = 0;         // rows per row block (A's mc x kc in L2)
   int64_t row_block_rows = 0;  // rows per task: mc, or all of M when a view of B is packed on the fly
@@ -85,4 +92,4 @@ struct GemmTaskArgs {
 }  // namespace detail
 }  // namespace ek
 
-#endif  // EK_DETAIL_GEMM_TYPES_H_
+#endif  // EK_CPU_GEMM_ARGS_H_

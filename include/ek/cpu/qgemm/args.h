@@ -1,28 +1,19 @@
 // Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
 //
 // Target-independent types shared by ek/qgemm.h (validation, packing, planning, threading) and
-// the per-target integer kernels in ek/detail/qgemm-inl.h. Layouts: docs/quantization.md.
-#ifndef EK_DETAIL_QGEMM_TYPES_H_
-#define EK_DETAIL_QGEMM_TYPES_H_
+// the per-target integer kernels in ek/cpu/qgemm/qgemm-inl.h. Layouts: docs/quantization.md.
+#ifndef EK_CPU_QGEMM_ARGS_H_
+#define EK_CPU_QGEMM_ARGS_H_
 
 #include <cstddef>
 #include <cstdint>
 
+#include "ek/detail/packed_format.h"
+#include "ek/detail/qweights.h"
 #include "ek/tensor.h"
 
 namespace ek {
 namespace detail {
-
-// Packed int8 / int4 weights (format "EKQB", ek/detail/packed_format.h): panels of kQPanelWidth columns; inside a panel,
-// k runs in groups of kQGroup: one group of one column is kQGroup consecutive bytes, and one
-// group of the whole panel is 64 bytes (what one vpdpbusd / sdot consumes per row of A).
-constexpr int64_t kQPanelWidth = 16;
-constexpr int64_t kQGroup = 4;
-// K is padded to a multiple of this (int4 packs two groups into one 64-byte row of nibbles).
-constexpr int64_t kQKAlign = 8;
-// Largest K for int8 weights and for int4 per-channel weights: |sum (a - za) * (w - zw)| <=
-// K * 255 * 255 stays below 2^30, so an int32 bias within +-2^30 never overflows the sum.
-constexpr int64_t kQMaxK = 16384;
 
 // Which instructions multiply A by B (ek::QGemmDotLane names the one that runs).
 enum class QLane : uint8_t { kWiden, kDot, kMatmul };
@@ -30,8 +21,21 @@ enum class QLane : uint8_t { kWiden, kDot, kMatmul };
 // What the epilogue makes of the int32 dot products.
 enum class QOutput : uint8_t {
   kRequantize,  // int8 / uint8 C: + col_term (+ row_term), requantize, clamp
-  kDequantize,  // f32 C: (acc - za_m * colsum) * (a_scale_m * b_scale_n) + bias, clamp
+  kDequantize,  // f32 C: (float(acc - za_m * colsum) * a_scale_m) * b_scale_n + bias, clamp
   kBlocks,      // f32 C, int4 per-block weights: sum over blocks of acc_block * block_scale
+};
+
+// The descriptor of the selected target's int8 micro-kernels for one lane, read by the planner
+// through QGemmTileShape (ek/cpu/tile/shapes-inl.h, q8_lanes-inl.h).
+struct QTileShape {
+  size_t rows = 1;          // rows of the GEMM tile
+  size_t block_rows = 1;    // rows of the GEMM tile per quantization block (per-block weights)
+  size_t vectors = 1;       // int32 vectors of the GEMM tile
+  size_t wide_rows = 2;     // the wide tile (M <= 2): wide_rows x wide_vectors
+  size_t wide_vectors = 1;
+  size_t lanes = 1;         // int32 elements per vector (capped at the panel width)
+  size_t k_step = 4;        // k per multiply-accumulate step: a group (4; i8mm: 8); int4 B holds 8 k per 64 bytes
+  size_t panel_width = 16;  // columns per panel of packed B (kQPanelWidth)
 };
 
 // One call after validation and staging (A quantized / shifted to u8 and packed by ek/qgemm.h).
@@ -94,4 +98,4 @@ struct QGemmTaskArgs {
 }  // namespace detail
 }  // namespace ek
 
-#endif  // EK_DETAIL_QGEMM_TYPES_H_
+#endif  // EK_CPU_QGEMM_ARGS_H_

@@ -4,11 +4,11 @@
 // which target's code the kernels are running, not which target we think was chosen.
 
 // Highway's per-target toggle guard: this file is included once per target.
-#if defined(EK_DETAIL_TARGET_PROBE_INL_H_) == defined(HWY_TARGET_TOGGLE)
-#ifdef EK_DETAIL_TARGET_PROBE_INL_H_
-#undef EK_DETAIL_TARGET_PROBE_INL_H_
+#if defined(EK_CPU_TARGET_PROBE_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef EK_CPU_TARGET_PROBE_INL_H_
+#undef EK_CPU_TARGET_PROBE_INL_H_
 #else
-#define EK_DETAIL_TARGET_PROBE_INL_H_
+#define EK_CPU_TARGET_PROBE_INL_H_
 #endif
 
 #include <stddef.h>
@@ -30,4 +30,4 @@ inline size_t ProbeVectorBytes() { return hwy::HWY_NAMESPACE::Lanes(hwy::HWY_NAM
 }  // namespace ek
 HWY_AFTER_NAMESPACE();
 
-#endif  // EK_DETAIL_TARGET_PROBE_INL_H_
+#endif  // EK_CPU_TARGET_PROBE_INL_H_

@@ -1,8 +1,8 @@
 // Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
 //
 // Target-independent argument types of the per-target conversion row kernels.
-#ifndef EK_DETAIL_CONVERT_TYPES_H_
-#define EK_DETAIL_CONVERT_TYPES_H_
+#ifndef EK_CPU_CONVERT_ROW_ARGS_H_
+#define EK_CPU_CONVERT_ROW_ARGS_H_
 
 #include <cstdint>
 
@@ -53,4 +53,4 @@ struct RowArgs {
 }  // namespace detail
 }  // namespace ek
 
-#endif  // EK_DETAIL_CONVERT_TYPES_H_
+#endif  // EK_CPU_CONVERT_ROW_ARGS_H_
