@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -747,6 +748,15 @@ TEST_CASE("Gemm rejects bad input with a message naming the argument") {
     ExpectError(ek::VerifyPackedWeights(PackedWeights{corrupt.data(), bytes}), StatusCode::kInvalidArgument,
                 "packed: corrupt header");
   }
+  // A header whose checksum was resealed after K and N were set to 2^40 each: its payload size
+  // would overflow int64 (the fuzz lane's finding; UBSan in the asan lane reports a regression).
+  corrupt = packed;
+  const int64_t huge = int64_t{1} << 40;
+  std::memcpy(corrupt.data() + 32, &huge, sizeof(huge));
+  std::memcpy(corrupt.data() + 40, &huge, sizeof(huge));
+  ek::detail::SealPacked(corrupt.data());
+  ExpectError(ek::Gemm(a.view, PackedWeights{corrupt.data(), bytes}, c.view, o), StatusCode::kInvalidArgument,
+              "packed_b: corrupt header");
   CHECK(ek::VerifyPackedWeights(good).ok());
   for (size_t at : {size_t{64}, size_t{100}, bytes - 1}) {
     INFO("payload byte " << at);

@@ -179,6 +179,22 @@ void F32TileShape(ek::detail::TileShape* shape) { ekn::GemmTileShape(shape); }
 bool NativeFma() { return HWY_NATIVE_FMA != 0; }
 
 // ---- int8 tiles --------------------------------------------------------------------------------
+// Block tiles leave f32 sums in the buffer, which must be read as f32 (the layer's contract):
+// reading them as int32 (QStoreSums) lets type-based alias analysis drop the tile's stores
+// (clang 19 on SVE2_128 did). Their bits go to the int32 output through a value BitCast.
+HWY_INLINE void StoreBlockSumBits(const ekn::QTile& t, const int32_t* buffer, int32_t* out, int64_t ld) {
+  const ekn::QTag di;
+  const hn::Rebind<float, ekn::QTag> df;
+  const size_t lanes = hn::Lanes(di);
+  for (size_t r = 0; r < t.valid_rows; ++r) {
+    for (size_t col = 0, v = 0; col < t.valid_cols; col += lanes, ++v) {
+      const auto sums = hn::Load(df, reinterpret_cast<const float*>(buffer) + (r * ekn::kQMaxVectors + v) * lanes);
+      hn::StoreN(hn::BitCast(di, sums), di, out + (t.row0 + static_cast<int64_t>(r)) * ld + t.col0 + static_cast<int64_t>(col),
+                 HWY_MIN(lanes, t.valid_cols - col));
+    }
+  }
+}
+
 template <size_t kRows, size_t kVectors, bool kInt4, bool kBlocks, ek::detail::QLane kLane>
 void RunQTile(const QTileCase& c) {
   ekn::QTile t;
@@ -205,7 +221,11 @@ void RunQTile(const QTileCase& c) {
     }
   }
   ekn::MultiplyQTile<kRows, kVectors, kInt4, kBlocks, kLane>(params, DenseA(c.a_rows, c.k_count), t, buffer);
-  ekn::QStoreSums{c.out, c.ld}.Finish(t, buffer);
+  if constexpr (kBlocks) {
+    StoreBlockSumBits(t, buffer, c.out, c.ld);
+  } else {
+    ekn::QStoreSums{c.out, c.ld}.Finish(t, buffer);
+  }
 }
 
 template <size_t kMaxRows, size_t kVectors, bool kInt4, bool kBlocks, ek::detail::QLane kLane>

@@ -180,9 +180,13 @@ inline Status ReadGemmHeader(const void* data, size_t bytes, const char* name, P
                                       "packed GEMM weights", &p));
   std::memcpy(h, data, sizeof(*h));
   const DType type = static_cast<DType>(h->dtype);
+  // K and N each up to 2^40, and the payload (panels x panel stride) within 2^62 bytes, checked
+  // before it is computed (K = N = 2^40 would overflow int64: found by the fuzz lane).
+  const bool sizes_ok = h->k >= 1 && h->n >= 1 && h->k <= (int64_t{1} << 40) && h->n <= (int64_t{1} << 40) &&
+                        IsWeightType(type) &&
+                        CeilDiv(h->n, kPanelWidth) <= (int64_t{1} << 62) / PanelStrideBytes(h->k, type);
   if (h->dtype > static_cast<uint8_t>(DType::kI4) || !IsWeightType(type) || h->panel_width != kPanelWidth ||
-      h->k < 1 || h->n < 1 || h->k > (int64_t{1} << 40) || h->n > (int64_t{1} << 40) ||
-      h->panel_stride_bytes != PanelStrideBytes(h->k, type) ||
+      !sizes_ok || h->panel_stride_bytes != PanelStrideBytes(h->k, type) ||
       h->prefix.total_bytes != kPackedHeaderBytes + static_cast<uint64_t>(PackedPayloadBytes(h->k, h->n, type)) ||
       !AllZero(h->reserved0, sizeof(h->reserved0)) || h->reserved1 != 0) {
     return InvalidArg(name, "corrupt header (type, panel width, sizes, reserved bytes)");

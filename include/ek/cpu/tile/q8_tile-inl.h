@@ -218,7 +218,9 @@ HWY_INLINE hn::Vec<DF> LoadBlockScales(DF df, const QTileParams& g, int64_t inde
 //               to the int32 accumulators (elsewhere one run = the block).
 //   group loop: per 64-byte step of B (one group of 4 k for s8, two for int4), kVectors loads of
 //               B, then per row one 4-byte broadcast of A and kVectors dot steps.
-//   after:      accumulators go to `buffer` (int32, or f32 for kBlocks) for the epilogue.
+//   after:      accumulators go to `buffer` (int32, or f32 for kBlocks) for the epilogue, which
+//               reads them with the same type (f32 sums read as int32 let type-based alias
+//               analysis drop these stores: clang 19 on SVE2_128 did).
 template <size_t kRows, size_t kVectors, bool kInt4, bool kBlocks, bool kDot, class ASource>
 HWY_INLINE void DotTile(const QTileParams& g, const ASource& a, const QTile& t, int32_t* HWY_RESTRICT buffer) {
   const QTag di;
