@@ -73,6 +73,7 @@ namespace ek_bench {
 void RegisterConvertBenchmarks();
 void RegisterGemmBenchmarks();
 void RegisterQGemmBenchmarks();
+void RegisterConvBenchmarks();
 void RegisterClBenchmarks();
 }
 
@@ -95,10 +96,12 @@ int main(int argc, char** argv) {
               ek::TargetName(ek::SelectedTarget()), ek::QGemmDotLane());
   std::printf("convert: pct_peak = GBps / memcpy GB/s over the same footprint\n");
   std::printf("gemm: pct_peak = GFLOPS / FMA peak; pct_dram = weight GBps / DRAM read (M <= 16, weights colder than the LLC)\n");
-  std::printf("qgemm: pct_peak = GOPS / int8 dot peak; pct_dram = packed weight GBps / DRAM read (M <= 16)\n\n");
+  std::printf("qgemm: pct_peak = GOPS / int8 dot peak; pct_dram = packed weight GBps / DRAM read (M <= 16)\n");
+  std::printf("conv: pct_peak = GFLOPS / FMA peak (MobileNetV2 layers, 224 x 224, batch 1)\n\n");
   ek_bench::RegisterConvertBenchmarks();
   ek_bench::RegisterGemmBenchmarks();
   ek_bench::RegisterQGemmBenchmarks();
+  ek_bench::RegisterConvBenchmarks();
   ek_bench::RegisterClBenchmarks();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

@@ -89,6 +89,29 @@ awk '
     }
   }' "$RESULTS"
 
+# Convolution side by side: ek's Conv2D (f32) on each MobileNetV2 layer and on all 52 in a row,
+# against XNNPACK's convolution operator in the same run (medians).
+echo
+echo "Convolution f32, MobileNetV2 layers (224 x 224, batch 1), one thread, medians of this run (ratio = ek / XNNPACK)"
+awk '
+  function counter(line, key) { if (match(line, key "=[0-9.]+")) return substr(line, RSTART + length(key) + 1, RLENGTH - length(key) - 1) + 0; return -1 }
+  /^(conv|net|peer\/xnnpack\/(conv|net))\// && /_median/ {
+    name = $1; if (name ~ /target:/) next
+    sub(/\/real_time_median$/, "", name); sub(/_median$/, "", name)
+    peer = sub(/^peer\/xnnpack\//, "", name)
+    if (!(name in order)) { order[name] = ++count; names[count] = name }
+    if (peer) { xt[name] = $2; xg[name] = counter($0, "GFLOPS") } else { et[name] = $2; eg[name] = counter($0, "GFLOPS") }
+  }
+  END {
+    if (count == 0) exit
+    printf("%-38s %10s %8s %10s %8s %7s\n", "layer", "ek us", "GFLOP/s", "XNNPACK us", "GFLOP/s", "ratio")
+    for (i = 1; i <= count; ++i) {
+      n = names[i]
+      printf("%-38s %10.1f %8.1f %10s %8s %7s\n", n, et[n], eg[n], (n in xt) ? sprintf("%.1f", xt[n]) : "-",
+             (n in xg) ? sprintf("%.1f", xg[n]) : "-", (n in xt && et[n] > 0) ? sprintf("%.2f", xt[n] / et[n]) : "-")
+    }
+  }' "$RESULTS"
+
 # OpenCL on the default device (PoCL on a CPU-only machine): ek's GEMM kernels against CLBlast's
 # SGEMM on the same device and queue, the LLM path (dynamic int8 x int8 / int4), quantization,
 # and the program cache (cold build vs load from ek's cache).

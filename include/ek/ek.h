@@ -18,6 +18,9 @@
 #ifndef EK_KERNELS_QGEMM
 #define EK_KERNELS_QGEMM 1
 #endif
+#ifndef EK_KERNELS_CONV
+#define EK_KERNELS_CONV 1
+#endif
 
 #include "ek/version.h"
 #include "ek/status.h"
@@ -37,5 +40,7 @@
 #include "ek/qgemm.h"
 #include "ek/gguf.h"
 #include "ek/calibrate.h"
+#include "ek/ref/conv.h"
+#include "ek/conv.h"
 
 #endif  // EK_EK_H_

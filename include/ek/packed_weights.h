@@ -48,6 +48,10 @@ inline Status VerifyPackedWeights(const PackedWeights& packed) {
     detail::QPackedLayout layout;
     EK_RETURN_IF_ERROR(detail::ReadQHeader(packed.data, packed.bytes, name, &h, &layout));
     prefix = h.prefix;
+  } else if (magic == detail::kPackedConvMagic) {
+    detail::ConvWeightsShape shape;
+    EK_RETURN_IF_ERROR(detail::ReadConvHeader(packed.data, packed.bytes, name, &shape));
+    std::memcpy(&prefix, packed.data, sizeof(prefix));
   } else {
     return detail::InvalidArg(name, "not packed weights of ek (bad magic)");
   }

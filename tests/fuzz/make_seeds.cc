@@ -83,6 +83,17 @@ std::vector<std::vector<uint8_t>> PackedSeeds() {
     Check(ek::PackQGemmWeights(b, false, out.data(), bytes));
     seeds.push_back(Bytes(out.data(), bytes));
   }
+  // Convolution weights: 3x3 dense (2 groups) and 3x3 depthwise.
+  for (const int64_t groups : {int64_t{2}, int64_t{4}}) {
+    const int64_t group_in = groups == 4 ? 1 : 3, out_channels = groups == 4 ? 4 : 6;
+    std::vector<float> filter(static_cast<size_t>(out_channels * 9 * group_in), 0.25f);
+    const ek::TensorView f = ek::TensorView::Host(ek::DType::kF32, filter.data(), {out_channels, 3, 3, group_in});
+    size_t bytes = 0;
+    Check(ek::PackedConvWeightsSize(f, groups, &bytes));
+    std::vector<uint32_t> out(bytes / 4 + 1);
+    Check(ek::PackConvWeights(f, groups, out.data(), bytes));
+    seeds.push_back(Bytes(out.data(), bytes));
+  }
   return seeds;
 }
 

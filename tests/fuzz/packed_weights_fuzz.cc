@@ -1,10 +1,11 @@
 // Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
 //
-// Fuzz target: packed weights (EKGB float, EKQB integer) as a GEMM call receives them.
+// Fuzz target: packed weights (EKGB float, EKQB integer, EKCV convolution) as a GEMM or
+// convolution call receives them.
 // Input: one flags byte, then the packed bytes. Flags bit 0 / 1 re-seal the header / payload
 // checksums before use, so that the fuzzer also explores header fields and payload values the
-// checksums would otherwise reject. Whatever the bytes: VerifyPackedWeights, Gemm / QGemm and
-// Unpack* return a status or a result, never crash, never read or write out of bounds.
+// checksums would otherwise reject. Whatever the bytes: VerifyPackedWeights, Gemm / QGemm /
+// Conv2D and Unpack* return a status or a result, never crash, never read or write out of bounds.
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -55,6 +56,23 @@ void RunInteger(const ek::PackedWeights& packed, int64_t m) {
   (void)ek::UnpackQGemmWeights(packed, ek::TensorView::Host(type, values.data(), {h.k, h.n}).WithQuant(q), false);
 }
 
+void RunConv(const ek::PackedWeights& packed, int64_t extra) {
+  ek::detail::ConvWeightsShape w;
+  if (!ek::detail::ReadConvHeader(packed.data, packed.bytes, "packed", &w).ok()) return;
+  // An image of the kernel's size (+ extra), SAME padding, stride 1 + extra % 2.
+  const int64_t h = w.kernel_h + extra, wd = w.kernel_w + extra, c = w.groups * w.group_in;
+  if (h * wd * (c + w.out_channels) > (int64_t{1} << 20)) return;
+  ek::ConvOptions o;
+  o.groups = w.groups;
+  o.stride_h = o.stride_w = 1 + extra % 2;
+  o.padding = ek::SamePadding(h, wd, w.kernel_h, w.kernel_w, o.stride_h, o.stride_w);
+  const int64_t oh = ek::ConvOutputSize(h, w.kernel_h, o.stride_h, 1, o.padding.top, o.padding.bottom);
+  const int64_t ow = ek::ConvOutputSize(wd, w.kernel_w, o.stride_w, 1, o.padding.left, o.padding.right);
+  std::vector<float> in(static_cast<size_t>(h * wd * c), 0.5f), out(static_cast<size_t>(oh * ow * w.out_channels));
+  (void)ek::Conv2D(ek::TensorView::Host(ek::DType::kF32, in.data(), {1, h, wd, c}), packed,
+                   ek::TensorView::Host(ek::DType::kF32, out.data(), {1, oh, ow, w.out_channels}), o);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -79,5 +97,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const int64_t m = 1 + ((flags >> 2) & 3);
   RunFloat(packed, m);
   RunInteger(packed, m);
+  RunConv(packed, m - 1);
   return 0;
 }

@@ -294,6 +294,116 @@ inline Status ReadQHeader(const void* data, size_t bytes, const char* name, Pack
   return Status::Ok();
 }
 
+// ---- "EKCV": convolution weights (ek/conv.h), version 1 ---------------------------------------
+// From an OHWI filter [C_out, KH, KW, C_in / groups]. Two payload kinds:
+//   indirect:  per group (group_stride_bytes apart), a whole EKGB block (its own sealed
+//              64-byte header, then the panels) of B_g [K x C_out / groups], K = KH x KW x
+//              C_in / groups, row k = (ky * KW + kx) * group_in + c: the 1x1 path hands it to
+//              the float GEMM as it is.
+//   depthwise: (groups = C_in = C_out) KH x KW rows, row t holding the C_out weights of tap t,
+//              zero-padded to a multiple of 16 floats (group_stride_bytes: the row's bytes).
+constexpr uint32_t kPackedConvMagic = 0x56434B45u;  // "EKCV" in memory order
+constexpr uint16_t kPackedConvVersion = 1;
+constexpr int64_t kConvMaxDim = int64_t{1} << 20;  // kernel sizes, channels and groups
+
+enum class ConvWeightsKind : uint8_t { kIndirect = 0, kDepthwise = 1 };
+
+struct PackedConvHeader {
+  PackedPrefix prefix;
+  uint8_t dtype;               // 24: f32
+  uint8_t kind;                // 25: ConvWeightsKind
+  uint8_t panel_width;         // 26: kPanelWidth
+  uint8_t reserved0;           // 27
+  int32_t kernel_h;            // 28
+  int32_t kernel_w;            // 32
+  int32_t group_in;            // 36: input channels per group
+  int32_t out_channels;        // 40
+  int32_t groups;              // 44
+  int64_t group_stride_bytes;  // 48: indirect: bytes per group; depthwise: bytes per tap row
+  uint32_t reserved1;          // 56
+  uint32_t header_checksum;    // 60
+};
+static_assert(sizeof(PackedConvHeader) == kPackedHeaderBytes, "the packed format's header is 64 bytes");
+
+// The shape of packed conv weights, and the byte sizes that follow from it.
+struct ConvWeightsShape {
+  int64_t kernel_h = 0, kernel_w = 0, group_in = 0, out_channels = 0, groups = 1;
+  ConvWeightsKind kind = ConvWeightsKind::kIndirect;
+  int64_t Taps() const { return kernel_h * kernel_w; }
+  int64_t GroupOut() const { return out_channels / groups; }
+  int64_t K() const { return Taps() * group_in; }
+  int64_t StrideBytes() const {  // per group (indirect) or per tap row (depthwise)
+    return kind == ConvWeightsKind::kDepthwise ? RoundUp(out_channels, kPanelWidth) * 4
+                                               : static_cast<int64_t>(kPackedHeaderBytes) +
+                                                     PackedPayloadBytes(K(), GroupOut(), DType::kF32);
+  }
+  int64_t PayloadBytes() const { return StrideBytes() * (kind == ConvWeightsKind::kDepthwise ? Taps() : groups); }
+  // The dimensions are within kConvMaxDim and K within 2^30, and the payload within 2^62 bytes
+  // (checked without overflowing: each of StrideBytes' factors is below 2^31).
+  bool SizesOk() const {
+    const auto in_range = [](int64_t x) { return x >= 1 && x <= kConvMaxDim; };
+    if (!in_range(kernel_h) || !in_range(kernel_w) || !in_range(group_in) || !in_range(out_channels) ||
+        !in_range(groups) || out_channels % groups != 0 || Taps() * group_in > (int64_t{1} << 30)) {
+      return false;
+    }
+    const int64_t count = kind == ConvWeightsKind::kDepthwise ? Taps() : groups;
+    return count <= (int64_t{1} << 62) / StrideBytes();
+  }
+};
+
+// Depthwise weights (their own kernel) when every group has one input and one output channel.
+// (kernels of at most kConvMaxDepthwiseTaps taps: the kernel keeps a pointer per tap and pixel).
+constexpr int64_t kConvMaxDepthwiseTaps = 64;
+inline ConvWeightsKind ConvKindFor(int64_t group_in, int64_t out_channels, int64_t groups, int64_t taps) {
+  return groups > 1 && group_in == 1 && out_channels == groups && taps <= kConvMaxDepthwiseTaps
+             ? ConvWeightsKind::kDepthwise
+             : ConvWeightsKind::kIndirect;
+}
+
+inline void WriteConvHeader(const ConvWeightsShape& s, void* out) {
+  PackedConvHeader h;
+  std::memset(&h, 0, sizeof(h));
+  h.prefix = NewPackedPrefix(kPackedConvMagic, kPackedConvVersion,
+                             kPackedHeaderBytes + static_cast<uint64_t>(s.PayloadBytes()));
+  h.dtype = static_cast<uint8_t>(DType::kF32);
+  h.kind = static_cast<uint8_t>(s.kind);
+  h.panel_width = static_cast<uint8_t>(kPanelWidth);
+  h.kernel_h = static_cast<int32_t>(s.kernel_h);
+  h.kernel_w = static_cast<int32_t>(s.kernel_w);
+  h.group_in = static_cast<int32_t>(s.group_in);
+  h.out_channels = static_cast<int32_t>(s.out_channels);
+  h.groups = static_cast<int32_t>(s.groups);
+  h.group_stride_bytes = s.StrideBytes();
+  std::memcpy(out, &h, sizeof(h));
+}
+
+// Reads and checks the header: everything the kernels rely on.
+inline Status ReadConvHeader(const void* data, size_t bytes, const char* name, ConvWeightsShape* s) {
+  PackedPrefix p;
+  EK_RETURN_IF_ERROR(ReadPackedPrefix(data, bytes, name, kPackedConvMagic, kPackedConvVersion,
+                                      "packed convolution weights", &p));
+  PackedConvHeader h;
+  std::memcpy(&h, data, sizeof(h));
+  if (h.dtype != static_cast<uint8_t>(DType::kF32) || h.panel_width != kPanelWidth || h.reserved0 != 0 ||
+      h.reserved1 != 0) {
+    return InvalidArg(name, "corrupt header (type, panel width or reserved bytes)");
+  }
+  s->kernel_h = h.kernel_h;
+  s->kernel_w = h.kernel_w;
+  s->group_in = h.group_in;
+  s->out_channels = h.out_channels;
+  s->groups = h.groups;
+  const bool dims_ok = h.kernel_h >= 1 && h.kernel_w >= 1 && h.group_in >= 1 && h.groups >= 1 &&
+                       h.kernel_h <= kConvMaxDim && h.kernel_w <= kConvMaxDim;
+  if (dims_ok) s->kind = ConvKindFor(s->group_in, s->out_channels, s->groups, s->Taps());
+  if (!dims_ok || !s->SizesOk()) return InvalidArg(name, "corrupt header (sizes)");
+  if (h.kind != static_cast<uint8_t>(s->kind) || h.group_stride_bytes != s->StrideBytes() ||
+      p.total_bytes != kPackedHeaderBytes + static_cast<uint64_t>(s->PayloadBytes())) {
+    return InvalidArg(name, "corrupt header (kind or sizes do not match the shape)");
+  }
+  return Status::Ok();
+}
+
 }  // namespace detail
 }  // namespace ek
 

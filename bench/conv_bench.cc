@@ -1,0 +1,112 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// Benchmarks for ek/conv.h, one thread: `conv/f32/mobilenet_v2/<layer>` for each convolution
+// layer of MobileNetV2 (tests/mobilenet_v2_layers.h: 224 x 224 input, batch 1, SAME padding,
+// weights packed once, workspace allocated once), and `net/mobilenet_v2_convs/f32`: all of them
+// in the network's order (its 52 convolution layers; the residual adds, the global pool and the
+// classifier are not ek ops yet and are not timed). Counters: GFLOPS and pct_peak (of the FMA
+// peak measured at start-up). Peers of the same layers: bench/peers/conv_peers.cc.
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench_util.h"
+#include "conv_problem.h"
+#include "ek/ek.h"
+
+namespace ek_bench {
+namespace {
+
+// One layer, ready to run: packed weights, views, options, workspace.
+struct EkConvLayer {
+  ConvLayerData data;
+  std::vector<uint32_t> packed;
+  size_t packed_bytes = 0;
+  ek::TensorView input, output;
+  ek::ConvOptions options;
+  std::vector<uint8_t> workspace;
+
+  explicit EkConvLayer(const ek_mobilenet::ConvLayer& l) : data(l) {}
+  ek::Status Prepare() {
+    const ek_mobilenet::ConvLayer& l = data.layer;
+    const ek::TensorView filter =
+        ek::TensorView::Host(ek::DType::kF32, data.filter.data(), {l.out_c, l.kernel, l.kernel, data.group_in});
+    EK_RETURN_IF_ERROR(ek::PackedConvWeightsSize(filter, data.groups, &packed_bytes));
+    packed.resize((packed_bytes + 3) / 4);
+    EK_RETURN_IF_ERROR(ek::PackConvWeights(filter, data.groups, packed.data(), packed_bytes));
+    input = ek::TensorView::Host(ek::DType::kF32, data.input.data(), {1, l.in_h, l.in_w, l.in_c});
+    output = ek::TensorView::Host(ek::DType::kF32, data.output.data(), {1, data.out_h, data.out_w, l.out_c});
+    options.stride_h = options.stride_w = l.stride;
+    options.padding = ek::ConvPadding{data.pad_top, data.pad_bottom, data.pad_left, data.pad_right};
+    options.groups = data.groups;
+    options.bias = ek::TensorView::Host(ek::DType::kF32, data.bias.data(), {l.out_c});
+    options.activation = data.relu6 ? ek::Activation::kRelu6 : ek::Activation::kNone;
+    size_t bytes = 0;
+    EK_RETURN_IF_ERROR(ek::ConvWorkspaceSize(input, Packed(), output, options, &bytes));
+    workspace.resize(bytes);
+    return ek::Status::Ok();
+  }
+  ek::PackedWeights Packed() const { return ek::PackedWeights{packed.data(), packed_bytes}; }
+  ek::Status Run() {
+    return ek::Conv2D(input, Packed(), output, options, ek::Context(), workspace.data(), workspace.size());
+  }
+};
+
+void SetConvCounters(benchmark::State& state, double flops, double seconds) {
+  const double gflops = flops * static_cast<double>(state.iterations()) / seconds * 1e-9;
+  state.counters["GFLOPS"] = gflops;
+  state.counters["pct_peak"] = 100.0 * gflops / FmaPeakGflops();
+}
+
+void ConvLayerBenchmark(benchmark::State& state, const ek_mobilenet::ConvLayer& l) {
+  EkConvLayer layer(l);
+  const ek::Status ready = layer.Prepare();
+  if (!ready.ok()) return state.SkipWithError(ready.message());
+  const double seconds = TimeRotating(state, 1, [&](size_t) {
+    const ek::Status s = layer.Run();
+    if (!s.ok()) state.SkipWithError(s.message());
+    benchmark::DoNotOptimize(layer.data.output.data());
+    return s.ok();
+  });
+  if (seconds < 0) return;
+  SetConvCounters(state, layer.data.Flops(), seconds);
+}
+
+void NetBenchmark(benchmark::State& state) {
+  std::vector<std::unique_ptr<EkConvLayer>> layers;
+  double flops = 0.0;
+  for (const ek_mobilenet::ConvLayer& l : ek_mobilenet::MobileNetV2Layers()) {
+    layers.push_back(std::make_unique<EkConvLayer>(l));
+    const ek::Status ready = layers.back()->Prepare();
+    if (!ready.ok()) return state.SkipWithError(ready.message());
+    flops += layers.back()->data.Flops();
+  }
+  const double seconds = TimeRotating(state, 1, [&](size_t) {
+    for (auto& layer : layers) {
+      const ek::Status s = layer->Run();
+      if (!s.ok()) {
+        state.SkipWithError(s.message());
+        return false;
+      }
+    }
+    return true;
+  });
+  if (seconds < 0) return;
+  SetConvCounters(state, flops, seconds);
+}
+
+}  // namespace
+
+void RegisterConvPeers();
+
+void RegisterConvBenchmarks() {
+  for (const ek_mobilenet::ConvLayer& l : ek_mobilenet::MobileNetV2Layers()) {
+    RegisterForTargets("conv/f32/mobilenet_v2/" + l.name,
+                       [l](benchmark::State& state) { ConvLayerBenchmark(state, l); });
+  }
+  RegisterForTargets("net/mobilenet_v2_convs/f32", NetBenchmark);
+  RegisterConvPeers();
+}
+
+}  // namespace ek_bench

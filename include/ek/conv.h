@@ -1,0 +1,128 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// 2-D convolution on NHWC tensors (f32):
+//
+//   output[n, y, x, o] = act(bias[o] + sum over taps (ky, kx) and the group's input channels c of
+//                            input[n, y * sh - top + ky * dh, x * sw - left + kx * dw, g * cg + c]
+//                            * filter[o, ky, kx, c])
+//
+//   input  [N, H, W, C_in]               f32, unit channel stride, any other strides
+//   filter [C_out, KH, KW, C_in / groups] f32 (OHWI, TFLite's layout), packed once
+//   output [N, OH, OW, C_out]            f32, unit channel stride, pixels evenly strided (a
+//                                        dense tensor, or a channel slice of a wider one)
+//   bias   [C_out] f32, optional;  act: none, ReLU, ReLU6 or clamp(min, max)
+//
+// Any kernel size, stride, dilation and explicit padding (ConvOptions; SamePadding /
+// ValidPadding give TensorFlow's rules), groups (depthwise: groups = C_in = C_out). Taps in the
+// padding contribute zeros. Accumulation is f32, one chain per output in the order of
+// ref::Conv2D (taps row-major, then channels), so results are bitwise identical for any thread
+// count; they differ from the reference only within ref::ConvErrorBound (docs/conv.md).
+//
+//   ek::PackConvWeights(filter, groups, out, bytes)        once, after PackedConvWeightsSize
+//   ek::Conv2D(input, packed, output, options, ctx, workspace, bytes)   after ConvWorkspaceSize
+//   ek::Conv2D(input, packed, output, options, ctx)        convenience: allocates its workspace
+//
+// Paths: 1x1 stride-1 convolutions without padding go straight to the float GEMM (ek/gemm.h),
+// one per group. Other KxK (and grouped) convolutions run as an indirect GEMM on the float
+// micro-kernel layer: an indirection buffer of input pixel pointers (a zero row for the
+// padding) in the workspace, read directly by the register tiles, no im2col copy. Depthwise
+// convolutions (groups = C_in = C_out) run their own kernel. Packed format EKCV: docs/conv.md.
+#ifndef EK_CONV_H_
+#define EK_CONV_H_
+
+// This TU's kernel pass compiles the convolution family and the float GEMM it hands 1x1
+// convolutions to (ek/cpu/targets.h).
+#ifndef EK_KERNELS_CONV
+#define EK_KERNELS_CONV 1
+#endif
+#ifndef EK_KERNELS_GEMM
+#define EK_KERNELS_GEMM 1
+#endif
+#include "ek/cpu/targets.h"  // the kernel pass (the first ek header of the TU runs it)
+#if !defined(EK_COMPILED_CONV) || !defined(EK_COMPILED_GEMM)
+#error "ek/conv.h: this TU's kernel pass ran (at its first ek header) without the convolution and float GEMM families: define EK_KERNELS_CONV and EK_KERNELS_GEMM before including any ek header, or include ek/ek.h (every family)"
+#endif
+
+#include <cstdint>
+
+#include "ek/conv_options.h"
+#include "ek/cpu/conv/dispatch.h"
+#include "ek/cpu/conv/pack.h"
+#include "ek/cpu/conv/plan.h"
+#include "ek/detail/packed_format.h"
+#include "ek/gemm.h"
+#include "ek/detail/workspace.h"
+#include "ek/packed_weights.h"
+#include "ek/parallel.h"
+#include "ek/status.h"
+#include "ek/tensor.h"
+#include "ek/tensor_validate.h"
+#ifdef EK_ONLY_DISPATCH
+#error "ek/conv.h needs the kernels: EK_ONLY_DISPATCH is defined in this translation unit"
+#endif
+
+namespace ek {
+namespace {  // the API sits with the per-TU dispatch tables it calls (ek/dispatch.h)
+
+// Bytes PackConvWeights writes for an OHWI filter [C_out, KH, KW, C_in / groups].
+inline Status PackedConvWeightsSize(const TensorView& filter, int64_t groups, size_t* bytes) {
+  if (bytes == nullptr) return detail::InvalidArg("bytes", "is null");
+  detail::ConvWeightsShape s;
+  EK_RETURN_IF_ERROR(detail::ValidateConvFilter(filter, groups, "filter", &s));
+  *bytes = detail::kPackedHeaderBytes + static_cast<size_t>(s.PayloadBytes());
+  return Status::Ok();
+}
+
+// Packs the filter (bits copied) into `out` (4-byte aligned), with its checksums.
+inline Status PackConvWeights(const TensorView& filter, int64_t groups, void* out, size_t out_bytes,
+                              const Context& ctx = Context()) {
+  EK_RETURN_IF_ERROR(EnsureDispatchReady());
+  size_t need = 0;
+  EK_RETURN_IF_ERROR(PackedConvWeightsSize(filter, groups, &need));
+  if (out == nullptr) return detail::InvalidArg("out", "is null");
+  if (reinterpret_cast<uintptr_t>(out) % detail::kPackedAlign != 0) {
+    return detail::InvalidArg("out", "is not 4-byte aligned");
+  }
+  if (out_bytes < need) {
+    return Status::Error(StatusCode::kInvalidArgument, "out: %zu bytes, packing needs %zu (PackedConvWeightsSize)",
+                         out_bytes, need);
+  }
+  AliasCheck alias;
+  alias.AddView(filter, "filter", AliasCheck::Role::kInput);
+  alias.AddBytes(out, need, "out", "", AliasCheck::Role::kOutput);
+  EK_RETURN_IF_ERROR(alias.Check());
+  detail::ConvWeightsShape s;
+  EK_RETURN_IF_ERROR(detail::ValidateConvFilter(filter, groups, "filter", &s));
+  detail::PackConvWeightsUnchecked(filter, s, out, ctx);
+  detail::SealPacked(out);
+  return Status::Ok();
+}
+
+// Workspace bytes Conv2D needs for these operands (0 when it needs none).
+inline Status ConvWorkspaceSize(const TensorView& input, const PackedWeights& packed, const TensorView& output,
+                                const ConvOptions& options, size_t* bytes) {
+  if (bytes == nullptr) return detail::InvalidArg("bytes", "is null");
+  detail::ConvCall call;
+  EK_RETURN_IF_ERROR(conv_internal::PrepareConv(input, packed, output, options, &call));
+  *bytes = call.workspace_bytes;
+  return Status::Ok();
+}
+
+// output = act(conv(input, filter) + bias), with a caller-owned workspace (any alignment).
+inline Status Conv2D(const TensorView& input, const PackedWeights& packed, const TensorView& output,
+                     const ConvOptions& options, const Context& ctx, void* workspace, size_t workspace_bytes) {
+  return conv_internal::RunConv(input, packed, output, options, ctx, workspace, workspace_bytes);
+}
+
+// Convenience overload: allocates the workspace on the heap for this call.
+inline Status Conv2D(const TensorView& input, const PackedWeights& packed, const TensorView& output,
+                     const ConvOptions& options = ConvOptions(), const Context& ctx = Context()) {
+  return detail::WithHeapWorkspace(
+      [&](size_t* bytes) { return ConvWorkspaceSize(input, packed, output, options, bytes); },
+      [&](void* ws, size_t bytes) { return Conv2D(input, packed, output, options, ctx, ws, bytes); });
+}
+
+}  // namespace
+}  // namespace ek
+
+#endif  // EK_CONV_H_

@@ -1,0 +1,62 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// The options of the 2-D convolution (ek/conv.h): strides, dilations, explicit padding, groups,
+// and the shared epilogue (bias, activation). No kernels: the OpenCL backend and the NPU trait
+// read the same options. Output sizes and TensorFlow's SAME / VALID padding rules are here too.
+#ifndef EK_CONV_OPTIONS_H_
+#define EK_CONV_OPTIONS_H_
+
+#include <cstdint>
+
+#include "ek/epilogue_options.h"
+
+namespace ek {
+
+// Zeros added around the input image (in pixels, >= 0).
+struct ConvPadding {
+  int64_t top = 0, bottom = 0, left = 0, right = 0;
+};
+
+struct ConvOptions : EpilogueOptions {  // bias: [output channels] f32, or none
+  int64_t stride_h = 1, stride_w = 1;      // >= 1
+  int64_t dilation_h = 1, dilation_w = 1;  // >= 1
+  ConvPadding padding;                     // explicit; see SamePadding / ValidPadding
+  int64_t groups = 1;                      // input and output channels split into this many groups
+};
+
+// Output size along one axis: floor((in + pads - dilated kernel) / stride) + 1, or 0 when the
+// dilated kernel is larger than the padded input (an error for ek::Conv2D).
+inline int64_t ConvOutputSize(int64_t in, int64_t kernel, int64_t stride, int64_t dilation, int64_t pad_before,
+                              int64_t pad_after) {
+  const int64_t span = (kernel - 1) * dilation + 1;
+  const int64_t padded = in + pad_before + pad_after;
+  if (stride < 1 || dilation < 1 || kernel < 1 || padded < span) return 0;
+  return (padded - span) / stride + 1;
+}
+
+// TensorFlow's VALID: no padding.
+inline ConvPadding ValidPadding() { return ConvPadding(); }
+
+// TensorFlow's SAME: the output is ceil(in / stride) along each axis; the padding it needs is
+// split with the smaller half before (top / left) and the larger after, as TensorFlow and TFLite do.
+inline ConvPadding SamePadding(int64_t in_h, int64_t in_w, int64_t kernel_h, int64_t kernel_w, int64_t stride_h,
+                               int64_t stride_w, int64_t dilation_h = 1, int64_t dilation_w = 1) {
+  const auto total = [](int64_t in, int64_t kernel, int64_t stride, int64_t dilation) {
+    if (stride < 1) return int64_t{0};
+    const int64_t out = (in + stride - 1) / stride;
+    const int64_t need = (out - 1) * stride + (kernel - 1) * dilation + 1 - in;
+    return need > 0 ? need : int64_t{0};
+  };
+  const int64_t pad_h = total(in_h, kernel_h, stride_h, dilation_h);
+  const int64_t pad_w = total(in_w, kernel_w, stride_w, dilation_w);
+  ConvPadding p;
+  p.top = pad_h / 2;
+  p.bottom = pad_h - p.top;
+  p.left = pad_w / 2;
+  p.right = pad_w - p.left;
+  return p;
+}
+
+}  // namespace ek
+
+#endif  // EK_CONV_OPTIONS_H_

@@ -1,0 +1,287 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// The convolution family, per target: RunConvTask, the entry point ek/conv.h dispatches to, with
+// its two loop nests: the indirect GEMM (any kernel, stride, dilation, groups) on the float
+// micro-kernel MultiplyTile with an indirect A source, and the depthwise kernel. Compiled once
+// per target through ek/cpu/kernels-inl.h. Numerics: docs/conv.md (every output is one f32
+// chain over taps row-major then channels, padding taps as exact zeros, then bias, then the
+// activation; the same on every path, blocking and thread count).
+
+#if defined(EK_CPU_CONV_CONV_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef EK_CPU_CONV_CONV_INL_H_
+#undef EK_CPU_CONV_CONV_INL_H_
+#else
+#define EK_CPU_CONV_CONV_INL_H_
+#endif
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ek/cpu/conv/args.h"
+#include "ek/cpu/tile/f32_tile-inl.h"
+#include "ek/cpu/tile/shapes-inl.h"
+#include "hwy/highway.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace ek {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// ---- Indirect GEMM -------------------------------------------------------------------------------
+// C [pixels x C_out] of one group = A [pixels x K] * B_g [K x group_out], where row m of A is
+// the chunks (one per tap) of the indirection buffer's pointers: the micro-kernel's A source
+// reads them directly, so no im2col copy exists. A task covers row tiles [t0, t1) x one column
+// block of one group. Loops, outer to inner (ConvTaskArgs::row_tiles_outer swaps the two when
+// the group's B fits in L1):
+//   column tiles: kGemmTileVectors vectors (half as many for a last tile that fits in half);
+//                 the tile's B sliver (K x tile width) is reused by every row tile below.
+//   row tiles:    kGemmTileRows output pixels each; MultiplyTile runs all of K (taps x
+//                 group_in) in registers: one chain per output, no K blocking.
+// Tiles whose columns are all valid store to the output directly, with bias and clamp in
+// registers; a ragged last column tile goes through a buffer on the stack.
+template <size_t kVectors>
+HWY_INLINE void RunConvTile(const detail::ConvTaskArgs& g, int64_t group, int64_t col, int64_t cols, int64_t t) {
+  const GemmTag df;
+  const size_t lanes = hn::Lanes(df);
+  const int64_t taps = g.kernel_h * g.kernel_w;
+  const int64_t out_col = group * g.group_out + col;  // the tile's first output channel
+  TileB b;
+  const float* group_b = g.weights + group * g.group_stride + detail::kPackedHeaderBytes / 4;  // past its EKGB header
+  for (size_t v = 0; v < kMaxTileVectors; ++v) {
+    const int64_t j = v < kVectors && static_cast<int64_t>(v * lanes) < cols ? col + static_cast<int64_t>(v * lanes) : col;
+    b.vectors[v] = group_b + (j / detail::kPanelWidth) * g.panel_stride + j % detail::kPanelWidth;
+  }
+  b.k_stride = static_cast<size_t>(detail::kPanelWidth);
+  TileBiasClamp epilogue;
+  epilogue.bias = g.bias ? g.bias + out_col : nullptr;
+  epilogue.clamp = g.clamp;
+  epilogue.lo = g.lo;
+  epilogue.hi = g.hi;
+  const PrefetchShare no_prefetch;
+  TileIndirectA a;
+  a.pointers = g.indirection + t * taps * static_cast<int64_t>(kMaxTileRows);
+  a.chunks = taps;
+  a.chunk_k = g.group_in;
+  a.offset = static_cast<size_t>(group * g.group_in);
+  a.zero = g.zero;
+  const int64_t m0 = t * g.tile_rows;
+  const size_t rows = static_cast<size_t>(HWY_MIN(g.tile_rows, g.batch * g.out_h * g.out_w - m0));
+  float* out = g.output + m0 * g.out_pixel_stride + out_col;
+  if (cols == static_cast<int64_t>(kVectors * lanes)) {
+    MultiplyTileRows<kGemmTileRows, kVectors, GemmTag, float>(df, rows, a, b, false, out,
+                                                              static_cast<size_t>(g.out_pixel_stride), epilogue,
+                                                              no_prefetch);
+    return;
+  }
+  HWY_ALIGN float buffer[kMaxTileRows * kMaxTileVectors * detail::kPanelWidth];
+  TileBiasClamp no_epilogue;
+  no_epilogue.active = false;
+  MultiplyTileRows<kGemmTileRows, kVectors, GemmTag, float>(df, rows, a, b, false, buffer, kMaxTileVectors * lanes,
+                                                            no_epilogue, no_prefetch);
+  for (size_t r = 0; r < rows; ++r) {
+    for (size_t c = 0, v = 0; c < static_cast<size_t>(cols); c += lanes, ++v) {
+      const size_t count = HWY_MIN(lanes, static_cast<size_t>(cols) - c);
+      const auto acc = epilogue.ApplyN(df, hn::Load(df, buffer + (r * kMaxTileVectors + v) * lanes), c, count);
+      hn::StoreN(acc, df, out + static_cast<int64_t>(r) * g.out_pixel_stride + static_cast<int64_t>(c), count);
+    }
+  }
+}
+
+// One tile of at most tile_cols columns: the half-width tile when they fit in half.
+HWY_INLINE void RunConvTileAnyWidth(const detail::ConvTaskArgs& g, int64_t group, int64_t col, int64_t cols,
+                                    int64_t t) {
+  if constexpr (kGemmTileVectors % 2 == 0) {
+    const GemmTag df;
+    if (cols <= static_cast<int64_t>(kGemmTileVectors / 2 * hn::Lanes(df))) {
+      return RunConvTile<kGemmTileVectors / 2>(g, group, col, cols, t);
+    }
+  }
+  RunConvTile<kGemmTileVectors>(g, group, col, cols, t);
+}
+
+HWY_INLINE void RunIndirectConvTask(const detail::ConvTaskArgs& g, size_t task) {
+  const GemmTag df;
+  const int64_t tile_cols = static_cast<int64_t>(kGemmTileVectors * hn::Lanes(df));
+  const int64_t column_tasks = g.groups * g.column_blocks;
+  const int64_t row_block = static_cast<int64_t>(task) / column_tasks;
+  const int64_t column_task = static_cast<int64_t>(task) % column_tasks;
+  const int64_t group = column_task / g.column_blocks;
+  const int64_t block_begin = (column_task % g.column_blocks) * g.block_cols;
+  const int64_t block_end = HWY_MIN(g.group_out, block_begin + g.block_cols);
+  const int64_t t0 = row_block * g.tiles_per_task, t1 = HWY_MIN(g.row_tiles, t0 + g.tiles_per_task);
+  if (g.row_tiles_outer) {
+    for (int64_t t = t0; t < t1; ++t) {
+      for (int64_t col = block_begin; col < block_end; col += tile_cols) {
+        RunConvTileAnyWidth(g, group, col, HWY_MIN(tile_cols, block_end - col), t);
+      }
+    }
+    return;
+  }
+  for (int64_t col = block_begin; col < block_end; col += tile_cols) {
+    for (int64_t t = t0; t < t1; ++t) RunConvTileAnyWidth(g, group, col, HWY_MIN(tile_cols, block_end - col), t);
+  }
+}
+
+// ---- Depthwise -----------------------------------------------------------------------------------
+// groups = C_in = C_out: output (pixel, c) = sum over taps of input(tap's pixel, c) * w(tap, c).
+// Bandwidth- and latency-bound, not a GEMM. Per run of kDepthwisePixels output pixels of a row:
+// where each (tap, pixel)'s input is, once (DepthwiseInputs: the zero row where a tap is in the
+// padding, so every chain has all taps and the inner loop has no branch), then
+//   channel loop: vectors of channels (a masked last one);
+//     tap loop:   one load of the tap's weight vector, then per pixel one input load and one
+//                 FMA into that pixel's accumulator.
+//   registers: kDepthwisePixels accumulators (independent chains: the FMA latency is covered)
+//              + 1 weight vector + 1 input vector.
+constexpr size_t kDepthwisePixels = 8;
+
+// Where a (tap, pixel)'s input is: interior runs (every tap of every pixel inside the image)
+// as one pointer per tap plus the pixel's offset (p x step); runs at a border as one pointer
+// per (tap, pixel), the zero row in the padding.
+template <size_t kPixels, bool kInterior>
+struct DepthwiseInputs {
+  const float* const* HWY_RESTRICT pointers;  // [tap][kInterior ? 1 : kPixels]
+  int64_t step;                               // interior: floats between consecutive pixels
+  HWY_INLINE const float* At(int64_t tap, size_t p) const {
+    return kInterior ? pointers[tap] + static_cast<int64_t>(p) * step
+                     : pointers[tap * static_cast<int64_t>(kPixels) + static_cast<int64_t>(p)];
+  }
+};
+
+template <size_t kPixels, bool kTail, class Inputs>
+HWY_INLINE void DepthwiseVector(const detail::ConvTaskArgs& g, const Inputs& inputs, int64_t taps,
+                                float* HWY_RESTRICT out, int64_t c, size_t count) {
+  const GemmTag df;  // at most 16 lanes: the weight rows and the zero row are padded to 16
+  using VF = hn::Vec<decltype(df)>;
+  VF acc0 = hn::Zero(df), acc1 = hn::Zero(df), acc2 = hn::Zero(df), acc3 = hn::Zero(df);
+  VF acc4 = hn::Zero(df), acc5 = hn::Zero(df), acc6 = hn::Zero(df), acc7 = hn::Zero(df);
+  const float* HWY_RESTRICT w = g.weights + c;
+  for (int64_t t = 0; t < taps; ++t, w += g.weight_row) {
+    const VF weights = hn::LoadU(df, w);
+    const auto load = [&](size_t p) HWY_ATTR {
+      return kTail ? hn::LoadN(df, inputs.At(t, p) + c, count) : hn::LoadU(df, inputs.At(t, p) + c);
+    };
+    acc0 = hn::MulAdd(load(0), weights, acc0);
+    if constexpr (kPixels > 1) acc1 = hn::MulAdd(load(1), weights, acc1);
+    if constexpr (kPixels > 2) acc2 = hn::MulAdd(load(2), weights, acc2);
+    if constexpr (kPixels > 3) acc3 = hn::MulAdd(load(3), weights, acc3);
+    if constexpr (kPixels > 4) acc4 = hn::MulAdd(load(4), weights, acc4);
+    if constexpr (kPixels > 5) acc5 = hn::MulAdd(load(5), weights, acc5);
+    if constexpr (kPixels > 6) acc6 = hn::MulAdd(load(6), weights, acc6);
+    if constexpr (kPixels > 7) acc7 = hn::MulAdd(load(7), weights, acc7);
+  }
+  TileBiasClamp epilogue;
+  epilogue.bias = g.bias;
+  epilogue.clamp = g.clamp;
+  epilogue.lo = g.lo;
+  epilogue.hi = g.hi;
+  const auto store = [&](VF acc, size_t p) HWY_ATTR {
+    acc = epilogue.ApplyN(df, acc, static_cast<size_t>(c), count);
+    hn::StoreN(acc, df, out + static_cast<int64_t>(p) * g.out_pixel_stride + c, count);
+  };
+  store(acc0, 0);
+  if constexpr (kPixels > 1) store(acc1, 1);
+  if constexpr (kPixels > 2) store(acc2, 2);
+  if constexpr (kPixels > 3) store(acc3, 3);
+  if constexpr (kPixels > 4) store(acc4, 4);
+  if constexpr (kPixels > 5) store(acc5, 5);
+  if constexpr (kPixels > 6) store(acc6, 6);
+  if constexpr (kPixels > 7) store(acc7, 7);
+}
+
+template <size_t kPixels, class Inputs>
+HWY_INLINE void DepthwiseChannels(const detail::ConvTaskArgs& g, const Inputs& inputs, float* HWY_RESTRICT out,
+                                  int64_t c_begin, int64_t c_end) {
+  const GemmTag df;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
+  const int64_t taps = g.kernel_h * g.kernel_w;
+  int64_t c = c_begin;
+  for (; c + lanes <= c_end; c += lanes) {
+    DepthwiseVector<kPixels, false>(g, inputs, taps, out, c, static_cast<size_t>(lanes));
+  }
+  if (c < c_end) DepthwiseVector<kPixels, true>(g, inputs, taps, out, c, static_cast<size_t>(c_end - c));
+}
+
+template <size_t kPixels>
+HWY_INLINE void DepthwisePixels(const detail::ConvTaskArgs& g, int64_t n, int64_t y, int64_t x0, int64_t c_begin,
+                                int64_t c_end) {
+  const float* image = g.input + n * g.in_stride_n;
+  float* out = g.output + ((n * g.out_h + y) * g.out_w + x0) * g.out_pixel_stride;
+  const float* pointers[detail::kConvMaxDepthwiseTaps * kPixels];
+  const int64_t iy0 = y * g.stride_h - g.pad_top, ix0 = x0 * g.stride_w - g.pad_left;
+  const int64_t last_iy = iy0 + (g.kernel_h - 1) * g.dilation_h;
+  const int64_t last_ix = ix0 + static_cast<int64_t>(kPixels - 1) * g.stride_w + (g.kernel_w - 1) * g.dilation_w;
+  if (iy0 >= 0 && last_iy < g.in_h && ix0 >= 0 && last_ix < g.in_w) {
+    for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
+      for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
+        pointers[ky * g.kernel_w + kx] =
+            image + (iy0 + ky * g.dilation_h) * g.in_stride_h + (ix0 + kx * g.dilation_w) * g.in_stride_w;
+      }
+    }
+    return DepthwiseChannels<kPixels>(g, DepthwiseInputs<kPixels, true>{pointers, g.stride_w * g.in_stride_w}, out,
+                                      c_begin, c_end);
+  }
+  for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
+    const int64_t iy = iy0 + ky * g.dilation_h;
+    for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
+      for (size_t p = 0; p < kPixels; ++p) {
+        const int64_t ix = ix0 + static_cast<int64_t>(p) * g.stride_w + kx * g.dilation_w;
+        const bool inside = iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w;
+        pointers[(ky * g.kernel_w + kx) * static_cast<int64_t>(kPixels) + static_cast<int64_t>(p)] =
+            inside ? image + iy * g.in_stride_h + ix * g.in_stride_w : g.zero;
+      }
+    }
+  }
+  DepthwiseChannels<kPixels>(g, DepthwiseInputs<kPixels, false>{pointers, 0}, out, c_begin, c_end);
+}
+
+// Channel blocks of kDepthwiseBlockVectors vectors outer, the task's rows inner: the input rows
+// a run reads (KH rows x (kDepthwisePixels + KW - 1) pixels x the block's channels) stay in L1,
+// also for the next output row (MobileNetV2's 14 x 14 x 384 layers, all channels at once: 46 KB
+// of input per run, more than L1).
+constexpr int64_t kDepthwiseBlockVectors = 8;
+
+HWY_INLINE void RunDepthwiseTask(const detail::ConvTaskArgs& g, size_t task) {
+  const GemmTag df;
+  const int64_t block = kDepthwiseBlockVectors * static_cast<int64_t>(hn::Lanes(df));
+  const int64_t rows = g.batch * g.out_h;
+  const int64_t r0 = static_cast<int64_t>(task) * g.rows_per_task, r1 = HWY_MIN(rows, r0 + g.rows_per_task);
+  constexpr int64_t kP = static_cast<int64_t>(kDepthwisePixels);
+  for (int64_t c0 = 0; c0 < g.out_c; c0 += block) {
+    const int64_t c1 = HWY_MIN(g.out_c, c0 + block);
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t n = r / g.out_h, y = r % g.out_h;
+      // Runs of kP pixels; the last, partial run is a full one that ends at the row's end and
+      // recomputes some pixels of the previous run (the same values: every output is one
+      // chain), so that it keeps kP independent chains. Rows narrower than kP: runs of 4, then
+      // single pixels.
+      if (g.out_w >= kP) {
+        for (int64_t x = 0; x < g.out_w; x += kP) {
+          DepthwisePixels<kDepthwisePixels>(g, n, y, HWY_MIN(x, g.out_w - kP), c0, c1);
+        }
+      } else if (g.out_w >= 4) {
+        for (int64_t x = 0; x < g.out_w; x += 4) DepthwisePixels<4>(g, n, y, HWY_MIN(x, g.out_w - 4), c0, c1);
+      } else {
+        for (int64_t x = 0; x < g.out_w; ++x) DepthwisePixels<1>(g, n, y, x, c0, c1);
+      }
+    }
+  }
+}
+
+// ---- Exported entry points (ek/conv.h) -------------------------------------------------------------
+// The indirect path's tile: kGemmTileRows pixels x kGemmTileVectors vectors (ek/cpu/tile/shapes-inl.h).
+inline void ConvTileShape(int64_t* rows, int64_t* cols) {
+  const GemmTag df;
+  *rows = static_cast<int64_t>(kGemmTileRows);
+  *cols = static_cast<int64_t>(kGemmTileVectors * hn::Lanes(df));
+}
+
+inline void RunConvTask(const detail::ConvTaskArgs& g, size_t task) {
+  if (g.path == detail::ConvPath::kDepthwise) return RunDepthwiseTask(g, task);
+  RunIndirectConvTask(g, task);
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace ek
+HWY_AFTER_NAMESPACE();
+
+#endif  // EK_CPU_CONV_CONV_INL_H_

@@ -1,0 +1,116 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// Packing an OHWI filter view [C_out, KH, KW, C_in / groups] into convolution weights of format
+// "EKCV" version 1 (the header and payload kinds: ek/detail/packed_format.h, docs/conv.md).
+// Target-independent.
+#ifndef EK_CPU_CONV_PACK_H_
+#define EK_CPU_CONV_PACK_H_
+
+#include <cstdint>
+#include <cstring>
+
+#include "ek/cpu/gemm/pack.h"
+#include "ek/detail/int_math.h"
+#include "ek/detail/packed_format.h"
+#include "ek/parallel.h"
+#include "ek/tensor.h"
+
+namespace ek {
+namespace detail {
+
+// Checks the filter view: f32, host, rank 4 OHWI, C_out a multiple of groups, sizes in range.
+inline Status ValidateConvFilter(const TensorView& filter, int64_t groups, const char* name, ConvWeightsShape* s) {
+  EK_RETURN_IF_ERROR(ValidateView(filter, name));
+  EK_RETURN_IF_ERROR(RequireHostMemory(filter, name));
+  EK_RETURN_IF_ERROR(RequireDType(filter, name, DType::kF32));
+  if (filter.rank != 4) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s: rank %d, expected 4 (OHWI: [C_out, KH, KW, C_in / groups])",
+                         name, filter.rank);
+  }
+  if (groups < 1 || groups > kConvMaxDim) return InvalidArg("groups", "must be in [1, 2^20]");
+  for (int i = 0; i < 4; ++i) {
+    if (filter.shape[i] > kConvMaxDim) return InvalidArg(name, "a dimension is larger than 2^20");
+  }
+  if (filter.shape[0] % groups != 0) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s: %lld output channels, not a multiple of groups = %lld",
+                         name, static_cast<long long>(filter.shape[0]), static_cast<long long>(groups));
+  }
+  s->out_channels = filter.shape[0];
+  s->kernel_h = filter.shape[1];
+  s->kernel_w = filter.shape[2];
+  s->group_in = filter.shape[3];
+  s->groups = groups;
+  s->kind = ConvKindFor(s->group_in, s->out_channels, groups, s->Taps());
+  if (!s->SizesOk()) return InvalidArg(name, "KH x KW x C_in / groups is larger than 2^30, or the packed size 2^62");
+  return Status::Ok();
+}
+
+// Packs a valid filter (ValidateConvFilter) into `out` (header + payload); checksums by SealPacked.
+inline void PackConvWeightsUnchecked(const TensorView& filter, const ConvWeightsShape& s, void* out,
+                                     const Context& ctx) {
+  WriteConvHeader(s, out);
+  uint8_t* payload = static_cast<uint8_t*>(out) + kPackedHeaderBytes;
+  const float* w = static_cast<const float*>(filter.memory.host) + filter.offset;
+  if (s.kind == ConvWeightsKind::kDepthwise) {
+    const int64_t row = RoundUp(s.out_channels, kPanelWidth);
+    float* rows = reinterpret_cast<float*>(payload);
+    for (int64_t t = 0; t < s.Taps(); ++t) {
+      const int64_t ky = t / s.kernel_w, kx = t % s.kernel_w;
+      for (int64_t o = 0; o < row; ++o) {
+        rows[t * row + o] =
+            o < s.out_channels ? w[o * filter.strides[0] + ky * filter.strides[1] + kx * filter.strides[2]] : 0.0f;
+      }
+    }
+    return;
+  }
+  // Group g's B_g [K x group_out] is the filter's rows g * group_out .. as an [N x K] matrix
+  // (transposed B): element (j, k) at j * strides[0] + k, when a filter row is contiguous over
+  // (ky, kx, c); otherwise the view's own strides through a dense copy.
+  const int64_t k = s.K(), group_out = s.GroupOut();
+  const bool dense_rows = filter.strides[3] == 1 && filter.strides[2] == s.group_in &&
+                          filter.strides[1] == s.kernel_w * s.group_in;
+  for (int64_t g = 0; g < s.groups; ++g) {
+    uint8_t* group_block = payload + g * s.StrideBytes();  // an EKGB block: header, then panels
+    WriteGemmHeader(DType::kF32, k, group_out, group_block);
+    uint8_t* group_payload = group_block + kPackedHeaderBytes;
+    TensorView b;
+    b.dtype = DType::kF32;
+    b.rank = 2;
+    b.shape[0] = group_out;
+    b.shape[1] = k;
+    b.memory = filter.memory;
+    if (dense_rows) {
+      b.offset = filter.offset + g * group_out * filter.strides[0];
+      b.strides[0] = filter.strides[0];
+      b.strides[1] = 1;
+      const TensorView view = b;
+      const int64_t panels = CeilDiv(group_out, kPanelWidth);
+      const TaskPlan plan = PlanTasks(static_cast<size_t>(panels), static_cast<size_t>(CeilDiv(64 * 1024, k)), 64);
+      ParallelFor(ctx.threads, plan.num_tasks, [&](size_t task) {
+        PackPanels<uint32_t>(view, /*transpose_b=*/true, k, group_out, group_payload,
+                             static_cast<int64_t>(plan.Begin(task)),
+                             static_cast<int64_t>(plan.End(task, static_cast<size_t>(panels))));
+      });
+    } else {
+      // Any strides: one element at a time into the panels (packing is not a hot path).
+      const int64_t panel_floats = PanelStrideBytes(k, DType::kF32) / 4;
+      float* panels_f = reinterpret_cast<float*>(group_payload);
+      std::memset(group_payload, 0, static_cast<size_t>(s.StrideBytes()) - kPackedHeaderBytes);
+      for (int64_t j = 0; j < group_out; ++j) {
+        const int64_t o = g * group_out + j;
+        for (int64_t kk = 0; kk < k; ++kk) {
+          const int64_t t = kk / s.group_in, c = kk % s.group_in;
+          const int64_t ky = t / s.kernel_w, kx = t % s.kernel_w;
+          panels_f[(j / kPanelWidth) * panel_floats + kk * kPanelWidth + j % kPanelWidth] =
+              w[o * filter.strides[0] + ky * filter.strides[1] + kx * filter.strides[2] + c * filter.strides[3]];
+        }
+      }
+    }
+    SealPacked(group_block);
+  }
+}
+
+}  // namespace detail
+}  // namespace ek
+
+#endif  // EK_CPU_CONV_PACK_H_

@@ -1,0 +1,475 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// ek::Conv2D (f32) against the reference (ek/ref/conv.h) within ref::ConvErrorBound, on every
+// compiled target this CPU supports: fixed shapes over every path and edge (1x1, KxK, strides,
+// dilation, padding modes, groups, depthwise with and without a multiplier, 1x1 images, channel
+// counts that are no multiple of any vector width, strided input, channel-slice output), every
+// MobileNetV2 layer, randomized shapes ([random]), bitwise identity across thread counts, the
+// padding between output pixels untouched, and every validation rule.
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "ek/conv.h"
+#include "ek/parallel.h"
+#include "ek/ref/conv.h"
+#include "mobilenet_v2_layers.h"
+#include "test_util.h"
+
+namespace {
+
+using ek::Activation;
+using ek::ConvOptions;
+using ek::ConvPadding;
+using ek::DType;
+using ek::PackedWeights;
+using ek::StatusCode;
+using ek::TensorView;
+using ek_test::ExpectError;
+using ek_test::Rng;
+
+constexpr uint32_t kGuardBits = 0x7FC0BEEFu;  // a NaN pattern: the kernels never write it
+
+struct Shape {
+  int64_t n = 1, h = 1, w = 1, cin = 1, cout = 1, kh = 1, kw = 1;
+  int64_t sh = 1, sw = 1, dh = 1, dw = 1;
+  ConvPadding pad;
+  int64_t groups = 1;
+  bool bias = false;
+  Activation act = Activation::kNone;
+  int64_t in_pixel_extra = 0, out_pixel_extra = 0;  // pixel strides beyond the channel count
+};
+
+std::string Describe(const Shape& s) {
+  char text[400];
+  std::snprintf(text, sizeof(text),
+                "N%lld %lldx%lldx%lld -> %lld, kernel %lldx%lld stride %lldx%lld dilation %lldx%lld pad t%lld b%lld "
+                "l%lld r%lld groups %lld bias %d act %d in+%lld out+%lld",
+                static_cast<long long>(s.n), static_cast<long long>(s.h), static_cast<long long>(s.w),
+                static_cast<long long>(s.cin), static_cast<long long>(s.cout), static_cast<long long>(s.kh),
+                static_cast<long long>(s.kw), static_cast<long long>(s.sh), static_cast<long long>(s.sw),
+                static_cast<long long>(s.dh), static_cast<long long>(s.dw), static_cast<long long>(s.pad.top),
+                static_cast<long long>(s.pad.bottom), static_cast<long long>(s.pad.left),
+                static_cast<long long>(s.pad.right), static_cast<long long>(s.groups), s.bias ? 1 : 0,
+                static_cast<int>(s.act), static_cast<long long>(s.in_pixel_extra),
+                static_cast<long long>(s.out_pixel_extra));
+  return text;
+}
+
+TensorView View4(void* data, int64_t n, int64_t h, int64_t w, int64_t c, int64_t pixel_stride) {
+  TensorView v = TensorView::Host(DType::kF32, data, {n, h, w, c});
+  v.strides[2] = pixel_stride;
+  v.strides[1] = w * pixel_stride;
+  v.strides[0] = h * w * pixel_stride;
+  return v;
+}
+
+// Operands, packed weights and the reference of one convolution.
+struct Problem {
+  Shape s;
+  int64_t oh = 0, ow = 0;
+  std::vector<float> input, filter, bias;
+  TensorView in_view, filter_view;
+  ConvOptions o;
+  std::vector<uint32_t> packed;  // 4-byte aligned
+  size_t packed_bytes = 0;
+  std::vector<double> want, magnitude;  // per output element (n, y, x, o), dense
+
+  Problem(const Shape& shape, uint64_t seed) : s(shape) {
+    Rng rng(seed);
+    o.stride_h = s.sh;
+    o.stride_w = s.sw;
+    o.dilation_h = s.dh;
+    o.dilation_w = s.dw;
+    o.padding = s.pad;
+    o.groups = s.groups;
+    o.activation = s.act;
+    o.clamp_min = -0.25f;
+    o.clamp_max = 0.5f;
+    oh = ek::ConvOutputSize(s.h, s.kh, s.sh, s.dh, s.pad.top, s.pad.bottom);
+    ow = ek::ConvOutputSize(s.w, s.kw, s.sw, s.dw, s.pad.left, s.pad.right);
+    const int64_t in_pixel = s.cin + s.in_pixel_extra;
+    input.resize(static_cast<size_t>(s.n * s.h * s.w * in_pixel));
+    for (float& x : input) x = rng.Uniform(-1.0f, 1.0f);
+    in_view = View4(input.data(), s.n, s.h, s.w, s.cin, in_pixel);
+    filter.resize(static_cast<size_t>(s.cout * s.kh * s.kw * (s.cin / s.groups)));
+    for (float& x : filter) x = rng.Uniform(-1.0f, 1.0f);
+    filter_view = TensorView::Host(DType::kF32, filter.data(), {s.cout, s.kh, s.kw, s.cin / s.groups});
+    if (s.bias) {
+      bias.resize(static_cast<size_t>(s.cout));
+      for (float& x : bias) x = rng.Uniform(-1.0f, 1.0f);
+      o.bias = TensorView::Host(DType::kF32, bias.data(), {s.cout});
+    }
+    size_t bytes = 0;
+    REQUIRE(ek::PackedConvWeightsSize(filter_view, s.groups, &bytes).ok());
+    packed.resize((bytes + 3) / 4);
+    packed_bytes = bytes;
+    const ek::Status st = ek::PackConvWeights(filter_view, s.groups, packed.data(), bytes);
+    INFO(st.message());
+    REQUIRE(st.ok());
+  }
+  PackedWeights Packed() const { return PackedWeights{packed.data(), packed_bytes}; }
+  size_t OutputCount() const { return static_cast<size_t>(s.n * oh * ow * s.cout); }
+
+  void ComputeReference() {
+    want.resize(OutputCount());
+    magnitude.resize(OutputCount());
+    size_t i = 0;
+    for (int64_t n = 0; n < s.n; ++n) {
+      for (int64_t y = 0; y < oh; ++y) {
+        for (int64_t x = 0; x < ow; ++x) {
+          for (int64_t c = 0; c < s.cout; ++c, ++i) {
+            ek::ref::Conv2DElement(in_view, filter_view, o, n, y, x, c, &want[i], &magnitude[i]);
+          }
+        }
+      }
+    }
+  }
+
+  // Runs ek::Conv2D into a guarded output (pixel stride cout + out_pixel_extra).
+  std::vector<float> Run(const ek::Context& ctx, int workspace_misalign = 0) const {
+    const int64_t out_pixel = s.cout + s.out_pixel_extra;
+    std::vector<float> out(static_cast<size_t>(s.n * oh * ow * out_pixel));
+    for (float& x : out) std::memcpy(&x, &kGuardBits, 4);
+    const TensorView out_view = View4(out.data(), s.n, oh, ow, s.cout, out_pixel);
+    size_t ws_bytes = 0;
+    const ek::Status sized = ek::ConvWorkspaceSize(in_view, Packed(), out_view, o, &ws_bytes);
+    INFO(sized.message());
+    REQUIRE(sized.ok());
+    std::vector<uint8_t> ws(ws_bytes + 8);
+    const ek::Status st = ek::Conv2D(in_view, Packed(), out_view, o, ctx, ws.data() + workspace_misalign, ws_bytes);
+    INFO(st.message());
+    REQUIRE(st.ok());
+    return out;
+  }
+
+  // Every output within the bound of the reference; the padding between pixels untouched.
+  void Check(const std::vector<float>& out) const {
+    const int64_t out_pixel = s.cout + s.out_pixel_extra;
+    const int64_t terms = s.kh * s.kw * (s.cin / s.groups);
+    int failures = 0;
+    for (int64_t p = 0; p < s.n * oh * ow; ++p) {
+      for (int64_t c = 0; c < out_pixel; ++c) {
+        const float got = out[static_cast<size_t>(p * out_pixel + c)];
+        if (c >= s.cout) {
+          if (ek_test::Bits(got) != kGuardBits && failures++ < 3) FAIL_CHECK("pixel " << p << " padding " << c << " written");
+          continue;
+        }
+        const size_t i = static_cast<size_t>(p * s.cout + c);
+        const double bound = ek::ref::ConvErrorBound(terms, magnitude[i]);
+        if (!(std::fabs(static_cast<double>(got) - want[i]) <= bound) && failures++ < 3) {
+          FAIL_CHECK("pixel " << p << " channel " << c << ": " << got << ", want " << want[i] << " within " << bound);
+        }
+      }
+    }
+    CHECK(failures == 0);
+  }
+};
+
+Shape Square(int64_t h, int64_t cin, int64_t cout, int64_t k, int64_t stride, bool same, int64_t groups = 1) {
+  Shape s;
+  s.h = s.w = h;
+  s.cin = cin;
+  s.cout = cout;
+  s.kh = s.kw = k;
+  s.sh = s.sw = stride;
+  s.groups = groups;
+  if (same) s.pad = ek::SamePadding(h, h, k, k, stride, stride);
+  return s;
+}
+
+std::vector<Shape> FixedShapes() {
+  std::vector<Shape> v;
+  v.push_back(Square(9, 8, 16, 1, 1, false));    // pointwise
+  v.push_back(Square(7, 3, 19, 1, 2, false));    // 1x1 stride 2
+  v.push_back(Square(10, 5, 37, 3, 1, true));    // 3x3 SAME, channels no multiple of any vector
+  v.push_back(Square(11, 3, 32, 3, 2, true));    // MobileNet's first layer, odd size
+  v.push_back(Square(8, 16, 70, 3, 2, true));    // even size, stride 2 SAME: pad bottom / right only
+  v.push_back(Square(12, 7, 9, 5, 1, false));    // 5x5 VALID
+  v.push_back(Square(1, 17, 33, 3, 1, true));    // 1x1 image, 3x3 kernel: 8 of 9 taps are padding
+  v.push_back(Square(4, 6, 5, 4, 1, false));     // kernel == image: one output pixel
+  Shape dilated = Square(13, 4, 24, 3, 1, false);
+  dilated.dh = dilated.dw = 2;
+  dilated.pad = ek::SamePadding(13, 13, 3, 3, 1, 1, 2, 2);
+  v.push_back(dilated);
+  Shape asymmetric = Square(9, 6, 12, 1, 1, false);  // 1x7 with explicit uneven padding
+  asymmetric.kw = 7;
+  asymmetric.h = 5;
+  asymmetric.pad = ConvPadding{0, 2, 3, 1};
+  asymmetric.sh = 2;
+  v.push_back(asymmetric);
+  Shape pointwise_groups = Square(5, 12, 18, 1, 1, false, 3);  // 1x1 in 3 groups (the GEMM path)
+  pointwise_groups.n = 2;
+  pointwise_groups.bias = true;
+  pointwise_groups.act = Activation::kRelu6;
+  pointwise_groups.in_pixel_extra = 3;
+  pointwise_groups.out_pixel_extra = 5;
+  v.push_back(pointwise_groups);
+  v.push_back(Square(6, 8, 12, 3, 1, true, 2));   // groups 2
+  v.push_back(Square(6, 12, 8, 3, 2, true, 4));   // groups 4, 3 in / 2 out per group
+  for (int64_t c : {1, 3, 17, 32, 40, 96}) {      // depthwise 3x3, strides 1 and 2
+    v.push_back(Square(9, c, c, 3, 1, true, c));
+    v.push_back(Square(10, c, c, 3, 2, true, c));
+  }
+  v.push_back(Square(11, 24, 24, 5, 2, true, 24));  // depthwise 5x5
+  v.push_back(Square(7, 8, 16, 3, 1, true, 8));     // depthwise with channel multiplier 2
+  Shape with_all = Square(8, 12, 20, 3, 1, true);
+  with_all.n = 2;
+  with_all.bias = true;
+  with_all.act = Activation::kClamp;
+  with_all.in_pixel_extra = 5;
+  with_all.out_pixel_extra = 3;
+  v.push_back(with_all);
+  Shape dw_all = Square(8, 20, 20, 3, 2, true, 20);
+  dw_all.n = 3;
+  dw_all.bias = true;
+  dw_all.act = Activation::kRelu6;
+  dw_all.in_pixel_extra = 4;
+  dw_all.out_pixel_extra = 12;
+  v.push_back(dw_all);
+  Shape relu = Square(5, 9, 13, 3, 1, true);
+  relu.bias = true;
+  relu.act = Activation::kRelu;
+  v.push_back(relu);
+  return v;
+}
+
+TEST_CASE("Conv2D: fixed shapes over every path against the reference, every target, threads bitwise", "[conv]") {
+  const std::vector<Shape> shapes = FixedShapes();
+  std::vector<Problem> problems;
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    problems.emplace_back(shapes[i], 1000 + i);
+    problems.back().ComputeReference();
+  }
+  ek::ThreadPool pool(3);
+  ek::Context threaded;
+  threaded.threads = pool.Hook();
+  ek_test::ForEachTarget([&](int64_t target) {
+    INFO("target " << ek::TargetName(target));
+    for (size_t i = 0; i < problems.size(); ++i) {
+      INFO("shape " << i << ": " << Describe(problems[i].s));
+      const std::vector<float> one = problems[i].Run(ek::Context(), static_cast<int>(i % 8));
+      problems[i].Check(one);
+      const std::vector<float> three = problems[i].Run(threaded, 3);
+      CHECK(ek_test::SameBits(one.data(), three.data(), one.size() * 4));
+    }
+  });
+}
+
+TEST_CASE("Conv2D: every MobileNetV2 layer against the reference, every target", "[conv]") {
+  // Under qemu (the arm lanes set QEMU_CPU) the images are 1/4 of the size in each dimension:
+  // the same channels, kernels and strides, 16x less emulated work.
+  const bool emulated = std::getenv("QEMU_CPU") != nullptr;
+  int index = 0;
+  for (const ek_mobilenet::ConvLayer& layer : ek_mobilenet::MobileNetV2Layers()) {
+    const int64_t size = emulated ? (layer.in_h + 3) / 4 : layer.in_h;
+    Shape s = Square(size, layer.in_c, layer.out_c, layer.kernel, layer.stride, true,
+                     layer.depthwise ? layer.in_c : 1);
+    s.bias = true;
+    s.act = layer.name.find("project") == std::string::npos ? Activation::kRelu6 : Activation::kNone;
+    Problem p(s, 77 + static_cast<uint64_t>(index++));
+    p.ComputeReference();
+    INFO("layer " << layer.name << ": " << Describe(s));
+    ek_test::ForEachTarget([&](int64_t target) {
+      INFO("target " << ek::TargetName(target));
+      p.Check(p.Run(ek::Context()));
+    });
+  }
+}
+
+// The randomized differential lane ([random]): random shapes, strides, dilations, padding,
+// groups, bias, activations, pixel strides, 1..3 threads and the workspace at any address.
+TEST_CASE("Conv2D randomized against the reference, every target", "[random]") {
+  const uint64_t seed = ek_test::RandomSeed("Conv2D randomized");
+  const int cases = ek_test::RandomCases(60);
+  ek_test::ForEachTarget([&](int64_t target) {
+    Rng rng(seed * 7919 + static_cast<uint64_t>(target % 1000003));
+    for (int i = 0; i < cases; ++i) {
+      Shape s;
+      s.n = rng.Int(1, 2);
+      s.h = rng.Int(1, 14);
+      s.w = rng.Int(1, 14);
+      s.kh = rng.Int(1, 5);
+      s.kw = rng.Int(1, 5);
+      s.sh = rng.Int(1, 3);
+      s.sw = rng.Int(1, 3);
+      s.dh = rng.Int(0, 3) == 0 ? rng.Int(2, 3) : 1;
+      s.dw = rng.Int(0, 3) == 0 ? rng.Int(2, 3) : 1;
+      const int kind = rng.Int(0, 3);  // 0, 1: dense; 2: grouped; 3: depthwise
+      s.groups = kind == 2 ? rng.Int(2, 4) : 1;
+      s.cin = s.groups * rng.Int(1, 24);
+      s.cout = s.groups * rng.Int(1, 40);
+      if (kind == 3) {
+        s.groups = s.cin = s.cout = rng.Int(1, 70);
+      }
+      if (rng.Int(0, 1) == 0) {
+        s.pad = ek::SamePadding(s.h, s.w, s.kh, s.kw, s.sh, s.sw, s.dh, s.dw);
+      } else {
+        s.pad = ConvPadding{rng.Int(0, 2), rng.Int(0, 2), rng.Int(0, 2), rng.Int(0, 2)};
+      }
+      if (ek::ConvOutputSize(s.h, s.kh, s.sh, s.dh, s.pad.top, s.pad.bottom) < 1 ||
+          ek::ConvOutputSize(s.w, s.kw, s.sw, s.dw, s.pad.left, s.pad.right) < 1) {
+        continue;  // the kernel is larger than the padded input (an error, tested below)
+      }
+      s.bias = rng.Int(0, 1) == 1;
+      s.act = static_cast<Activation>(rng.Int(0, 3));
+      s.in_pixel_extra = rng.Int(0, 2) == 0 ? rng.Int(1, 5) : 0;
+      s.out_pixel_extra = rng.Int(0, 2) == 0 ? rng.Int(1, 5) : 0;
+      Problem p(s, rng.Next());
+      p.ComputeReference();
+      const int threads = rng.Int(1, 3);
+      INFO("case " << i << ": " << Describe(s) << " threads " << threads << " (seed " << seed << ")");
+      ek::ThreadPool pool(static_cast<size_t>(threads));
+      ek::Context ctx;
+      if (threads > 1) ctx.threads = pool.Hook();
+      p.Check(p.Run(ctx, rng.Int(0, 7)));
+    }
+  });
+}
+
+TEST_CASE("Conv2D: SAME and VALID padding follow TensorFlow", "[conv]") {
+  const ConvPadding a = ek::SamePadding(224, 224, 3, 3, 2, 2);  // out 112: 1 row of padding, after
+  CHECK(a.top == 0);
+  CHECK(a.bottom == 1);
+  CHECK(ek::ConvOutputSize(224, 3, 2, 1, a.top, a.bottom) == 112);
+  const ConvPadding b = ek::SamePadding(7, 5, 3, 4, 1, 1);  // out 7 x 5: 1 + 1, and 1 + 2
+  CHECK((b.top == 1 && b.bottom == 1 && b.left == 1 && b.right == 2));
+  const ConvPadding c = ek::SamePadding(13, 13, 3, 3, 1, 1, 2, 2);  // dilated span 5
+  CHECK((c.top == 2 && c.bottom == 2));
+  CHECK(ek::ConvOutputSize(5, 3, 1, 1, 0, 0) == 3);  // VALID
+  CHECK(ek::ConvOutputSize(2, 3, 1, 1, 0, 0) == 0);  // kernel larger than the input
+}
+
+TEST_CASE("Conv2D: every validation rule returns a status naming the argument", "[conv]") {
+  Shape s = Square(6, 4, 8, 3, 1, true);
+  s.bias = true;
+  Problem p(s, 5);
+  std::vector<float> out(static_cast<size_t>(6 * 6 * 8));
+  const TensorView out_view = TensorView::Host(DType::kF32, out.data(), {1, 6, 6, 8});
+  const PackedWeights packed = p.Packed();
+  ConvOptions o = p.o;
+  REQUIRE(ek::Conv2D(p.in_view, packed, out_view, o).ok());
+  size_t bytes = 0;
+  // Packing.
+  ExpectError(ek::PackedConvWeightsSize(p.filter_view, 1, nullptr), StatusCode::kInvalidArgument, "bytes: is null");
+  ExpectError(ek::PackedConvWeightsSize(TensorView::Host(DType::kF32, p.filter.data(), {8, 3, 36}), 1, &bytes),
+              StatusCode::kInvalidArgument, "filter: rank 3");
+  ExpectError(ek::PackedConvWeightsSize(TensorView::Host(DType::kF16, p.filter.data(), {8, 3, 3, 4}), 1, &bytes),
+              StatusCode::kInvalidArgument, "filter: dtype");
+  ExpectError(ek::PackedConvWeightsSize(p.filter_view, 3, &bytes), StatusCode::kInvalidArgument,
+              "filter: 8 output channels, not a multiple of groups = 3");
+  ExpectError(ek::PackedConvWeightsSize(p.filter_view, 0, &bytes), StatusCode::kInvalidArgument, "groups");
+  REQUIRE(ek::PackedConvWeightsSize(p.filter_view, 1, &bytes).ok());
+  std::vector<uint32_t> small(bytes / 4);
+  ExpectError(ek::PackConvWeights(p.filter_view, 1, small.data(), bytes - 4), StatusCode::kInvalidArgument,
+              "out: ");
+  ExpectError(ek::PackConvWeights(p.filter_view, 1, nullptr, bytes), StatusCode::kInvalidArgument, "out: is null");
+  ExpectError(ek::PackConvWeights(p.filter_view, 1, reinterpret_cast<uint8_t*>(small.data()) + 1, bytes - 4),
+              StatusCode::kInvalidArgument, "out");
+  ExpectError(ek::PackConvWeights(p.filter_view, 1, p.filter.data(), bytes), StatusCode::kInvalidArgument, "out");
+  // Input.
+  ExpectError(ek::Conv2D(TensorView::Host(DType::kF32, p.input.data(), {6, 6, 4}), packed, out_view, o),
+              StatusCode::kInvalidArgument, "input: rank 3");
+  TensorView strided = p.in_view;
+  strided.strides[3] = 2;
+  strided.shape[1] = 3;
+  ExpectError(ek::Conv2D(strided, packed, out_view, o), StatusCode::kInvalidArgument, "input: channel stride");
+  ExpectError(ek::Conv2D(TensorView::Host(DType::kF32, p.input.data(), {1, 6, 8, 3}), packed, out_view, o),
+              StatusCode::kInvalidArgument, "input: 3 channels");
+  ExpectError(ek::Conv2D(TensorView::Host(DType::kF16, p.input.data(), {1, 6, 6, 4}), packed, out_view, o),
+              StatusCode::kInvalidArgument, "input: dtype");
+  // Options.
+  ConvOptions bad = o;
+  bad.stride_h = 0;
+  ExpectError(ek::Conv2D(p.in_view, packed, out_view, bad), StatusCode::kInvalidArgument, "options.stride_h");
+  bad = o;
+  bad.dilation_w = 0;
+  ExpectError(ek::Conv2D(p.in_view, packed, out_view, bad), StatusCode::kInvalidArgument, "options.dilation");
+  bad = o;
+  bad.padding.left = -1;
+  ExpectError(ek::Conv2D(p.in_view, packed, out_view, bad), StatusCode::kInvalidArgument, "options.padding");
+  bad = o;
+  bad.groups = 2;
+  ExpectError(ek::Conv2D(p.in_view, packed, out_view, bad), StatusCode::kInvalidArgument, "options.groups");
+  bad = o;
+  bad.activation = Activation::kClamp;
+  bad.clamp_min = 1.0f;
+  bad.clamp_max = 0.0f;
+  ExpectError(ek::Conv2D(p.in_view, packed, out_view, bad), StatusCode::kInvalidArgument, "options.clamp_min");
+  bad = o;
+  bad.bias = TensorView::Host(DType::kF32, p.bias.data(), {7});
+  ExpectError(ek::Conv2D(p.in_view, packed, out_view, bad), StatusCode::kInvalidArgument, "options.bias");
+  bad = o;
+  bad.padding = ConvPadding();  // 6 x 6 input, 3 x 3 kernel, VALID: the output is 4 x 4
+  ExpectError(ek::Conv2D(p.in_view, packed, out_view, bad), StatusCode::kInvalidArgument,
+              "output: expected shape [1, 4, 4, 8]");
+  bad.dilation_h = bad.dilation_w = 4;  // span 9 > 6
+  ExpectError(ek::Conv2D(p.in_view, packed, out_view, bad), StatusCode::kInvalidArgument,
+              "packed: the dilated kernel is larger than the padded input");
+  // Output.
+  ExpectError(ek::Conv2D(p.in_view, packed, TensorView::Host(DType::kF32, out.data(), {1, 6, 6, 7}), o),
+              StatusCode::kInvalidArgument, "output: expected shape");
+  ExpectError(ek::Conv2D(p.in_view, packed, TensorView::Host(DType::kF16, out.data(), {1, 6, 6, 8}), o),
+              StatusCode::kInvalidArgument, "output: dtype");
+  std::vector<float> wide(static_cast<size_t>(6 * 64));
+  TensorView gappy = TensorView::Host(DType::kF32, wide.data(), {1, 6, 6, 8});
+  gappy.strides[1] = 6 * 8 + 8;  // rows not a whole number of pixels apart
+  ExpectError(ek::Conv2D(p.in_view, packed, gappy, o), StatusCode::kInvalidArgument,
+              "output: must be NHWC with unit channel stride and evenly strided pixels");
+  TensorView column = gappy;
+  column.strides[1] = 48;
+  column.strides[3] = 2;  // channels not contiguous
+  column.strides[2] = 16;
+  column.strides[1] = 96;
+  ExpectError(ek::Conv2D(p.in_view, packed, column, o), StatusCode::kInvalidArgument, "output: must be NHWC");
+  // Aliasing: the output over the input, the workspace over the output.
+  std::vector<float> shared(static_cast<size_t>(6 * 6 * 8));
+  ExpectError(ek::Conv2D(TensorView::Host(DType::kF32, shared.data(), {1, 6, 6, 4}), packed,
+                         TensorView::Host(DType::kF32, shared.data(), {1, 6, 6, 8}), o),
+              StatusCode::kInvalidArgument, "output");
+  size_t ws = 0;
+  REQUIRE(ek::ConvWorkspaceSize(p.in_view, packed, out_view, o, &ws).ok());
+  REQUIRE(ws > 0);
+  std::vector<uint8_t> workspace(ws);
+  ExpectError(ek::Conv2D(p.in_view, packed, out_view, o, ek::Context(), workspace.data(), ws - 1),
+              StatusCode::kInvalidArgument, "workspace: ");
+  ExpectError(ek::Conv2D(p.in_view, packed, out_view, o, ek::Context(), nullptr, ws), StatusCode::kInvalidArgument,
+              "workspace: is null");
+  std::vector<uint8_t> big(ws + out.size() * 4);
+  const TensorView out_in_ws = TensorView::Host(DType::kF32, big.data() + 64, {1, 6, 6, 8});
+  ExpectError(ek::Conv2D(p.in_view, packed, out_in_ws, o, ek::Context(), big.data(), ws),
+              StatusCode::kInvalidArgument, "workspace");
+  ExpectError(ek::ConvWorkspaceSize(p.in_view, packed, out_view, o, nullptr), StatusCode::kInvalidArgument,
+              "bytes: is null");
+  // Packed weights: corrupt, truncated, of another kind; verified by VerifyPackedWeights.
+  std::vector<uint32_t> corrupt = p.packed;
+  reinterpret_cast<uint8_t*>(corrupt.data())[40] ^= 1;
+  ExpectError(ek::Conv2D(p.in_view, PackedWeights{corrupt.data(), p.packed_bytes}, out_view, o),
+              StatusCode::kInvalidArgument, "packed: corrupt header");
+  ExpectError(ek::Conv2D(p.in_view, PackedWeights{p.packed.data(), p.packed_bytes - 1}, out_view, o),
+              StatusCode::kInvalidArgument, "packed: ");
+  ExpectError(ek::Conv2D(p.in_view, PackedWeights{nullptr, p.packed_bytes}, out_view, o),
+              StatusCode::kInvalidArgument, "packed: data is null");
+  CHECK(ek::VerifyPackedWeights(packed).ok());
+  corrupt = p.packed;
+  corrupt.back() ^= 1;
+  ExpectError(ek::VerifyPackedWeights(PackedWeights{corrupt.data(), p.packed_bytes}), StatusCode::kInvalidArgument,
+              "packed: payload checksum mismatch");
+  // Empty extents are rejected, as by every ek entry point.
+  ExpectError(ek::Conv2D(TensorView::Host(DType::kF32, p.input.data(), {0, 6, 6, 4}), packed,
+                         TensorView::Host(DType::kF32, out.data(), {0, 6, 6, 8}), o),
+              StatusCode::kInvalidArgument, "input: shape[0] is 0");
+  ExpectError(ek::PackedConvWeightsSize(TensorView::Host(DType::kF32, p.filter.data(), {8, 3, 0, 4}), 1, &bytes),
+              StatusCode::kInvalidArgument, "filter: shape[2] is 0");
+  // Nothing was written by the failed calls.
+  std::vector<float> before = out;
+  bad = o;
+  bad.stride_w = 0;
+  CHECK_FALSE(ek::Conv2D(p.in_view, packed, out_view, bad).ok());
+  CHECK(ek_test::SameBits(before.data(), out.data(), out.size() * 4));
+}
+
+}  // namespace
