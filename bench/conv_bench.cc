@@ -38,7 +38,7 @@ struct EkConvLayer {
     input = ek::TensorView::Host(ek::DType::kF32, data.input.data(), {1, l.in_h, l.in_w, l.in_c});
     output = ek::TensorView::Host(ek::DType::kF32, data.output.data(), {1, data.out_h, data.out_w, l.out_c});
     options.stride_h = options.stride_w = l.stride;
-    options.padding = ek::ConvPadding{data.pad_top, data.pad_bottom, data.pad_left, data.pad_right};
+    options.padding = data.padding;
     options.groups = data.groups;
     options.bias = ek::TensorView::Host(ek::DType::kF32, data.bias.data(), {l.out_c});
     options.activation = data.relu6 ? ek::Activation::kRelu6 : ek::Activation::kNone;
@@ -53,11 +53,6 @@ struct EkConvLayer {
   }
 };
 
-void SetConvCounters(benchmark::State& state, double flops, double seconds) {
-  const double gflops = flops * static_cast<double>(state.iterations()) / seconds * 1e-9;
-  state.counters["GFLOPS"] = gflops;
-  state.counters["pct_peak"] = 100.0 * gflops / FmaPeakGflops();
-}
 
 void ConvLayerBenchmark(benchmark::State& state, const ek_mobilenet::ConvLayer& l) {
   EkConvLayer layer(l);

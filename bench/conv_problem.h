@@ -12,27 +12,24 @@
 #include <vector>
 
 #include "../tests/mobilenet_v2_layers.h"
+#include "bench_util.h"
+#include "ek/conv_options.h"
 
 namespace ek_bench {
 
 struct ConvLayerData {
   ek_mobilenet::ConvLayer layer;
   int64_t out_h = 0, out_w = 0, groups = 1, group_in = 0;
-  int64_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
+  ek::ConvPadding padding;  // TensorFlow's SAME
   bool relu6 = true;
   std::vector<float> input, filter, bias, output;
 
   explicit ConvLayerData(const ek_mobilenet::ConvLayer& l) : layer(l) {
     groups = l.depthwise ? l.in_c : 1;
     group_in = l.in_c / groups;
-    // TensorFlow's SAME (ek::SamePadding): out = ceil(in / stride), the extra row / column after.
-    out_h = (l.in_h + l.stride - 1) / l.stride;
-    out_w = (l.in_w + l.stride - 1) / l.stride;
-    const int64_t pad_h = (out_h - 1) * l.stride + l.kernel - l.in_h, pad_w = (out_w - 1) * l.stride + l.kernel - l.in_w;
-    pad_top = pad_h > 0 ? pad_h / 2 : 0;
-    pad_bottom = pad_h > 0 ? pad_h - pad_top : 0;
-    pad_left = pad_w > 0 ? pad_w / 2 : 0;
-    pad_right = pad_w > 0 ? pad_w - pad_left : 0;
+    padding = ek::SamePadding(l.in_h, l.in_w, l.kernel, l.kernel, l.stride, l.stride);
+    out_h = ek::ConvOutputSize(l.in_h, l.kernel, l.stride, 1, padding.top, padding.bottom);
+    out_w = ek::ConvOutputSize(l.in_w, l.kernel, l.stride, 1, padding.left, padding.right);
     relu6 = l.name.find("project") == std::string::npos;
     input.resize(static_cast<size_t>(l.in_h * l.in_w * l.in_c));
     for (size_t i = 0; i < input.size(); ++i) input[i] = static_cast<float>(static_cast<int>(i % 97) - 48) * (1.0f / 97.0f);
@@ -47,6 +44,13 @@ struct ConvLayerData {
     return 2.0 * static_cast<double>(out_h * out_w * layer.out_c * layer.kernel * layer.kernel * group_in);
   }
 };
+
+// GFLOPS over `seconds` for state.iterations() runs of `flops`, and pct_peak of the FMA peak.
+inline void SetConvCounters(benchmark::State& state, double flops, double seconds) {
+  const double gflops = flops * static_cast<double>(state.iterations()) / seconds * 1e-9;
+  state.counters["GFLOPS"] = gflops;
+  state.counters["pct_peak"] = 100.0 * gflops / FmaPeakGflops();
+}
 
 }  // namespace ek_bench
 

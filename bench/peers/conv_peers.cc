@@ -33,8 +33,8 @@ struct XnnConvLayer {
     const ek_mobilenet::ConvLayer& l = data.layer;
     const float lo = data.relu6 ? 0.0f : -INFINITY, hi = data.relu6 ? 6.0f : INFINITY;
     if (xnn_create_convolution2d_nhwc_f32(
-            static_cast<uint32_t>(data.pad_top), static_cast<uint32_t>(data.pad_right),
-            static_cast<uint32_t>(data.pad_bottom), static_cast<uint32_t>(data.pad_left),
+            static_cast<uint32_t>(data.padding.top), static_cast<uint32_t>(data.padding.right),
+            static_cast<uint32_t>(data.padding.bottom), static_cast<uint32_t>(data.padding.left),
             static_cast<uint32_t>(l.kernel), static_cast<uint32_t>(l.kernel), static_cast<uint32_t>(l.stride),
             static_cast<uint32_t>(l.stride), 1, 1, static_cast<uint32_t>(data.groups),
             static_cast<size_t>(data.group_in), static_cast<size_t>(l.out_c / data.groups),
@@ -53,11 +53,6 @@ bool XnnReady() {
   return initialized;
 }
 
-void SetCounters(benchmark::State& state, double flops, double seconds) {
-  const double gflops = flops * static_cast<double>(state.iterations()) / seconds * 1e-9;
-  state.counters["GFLOPS"] = gflops;
-  state.counters["pct_peak"] = 100.0 * gflops / FmaPeakGflops();
-}
 
 void XnnLayer(benchmark::State& state, const ek_mobilenet::ConvLayer& l) {
   if (!XnnReady()) return state.SkipWithError("xnn_initialize failed");
@@ -69,7 +64,7 @@ void XnnLayer(benchmark::State& state, const ek_mobilenet::ConvLayer& l) {
     benchmark::DoNotOptimize(layer.data.output.data());
     return ok;
   });
-  if (seconds >= 0) SetCounters(state, layer.data.Flops(), seconds);
+  if (seconds >= 0) SetConvCounters(state, layer.data.Flops(), seconds);
 }
 
 void XnnNet(benchmark::State& state) {
@@ -90,7 +85,7 @@ void XnnNet(benchmark::State& state) {
     }
     return true;
   });
-  if (seconds >= 0) SetCounters(state, flops, seconds);
+  if (seconds >= 0) SetConvCounters(state, flops, seconds);
 }
 #endif
 

@@ -77,8 +77,9 @@ inline Status PackedConvWeightsSize(const TensorView& filter, int64_t groups, si
 inline Status PackConvWeights(const TensorView& filter, int64_t groups, void* out, size_t out_bytes,
                               const Context& ctx = Context()) {
   EK_RETURN_IF_ERROR(EnsureDispatchReady());
-  size_t need = 0;
-  EK_RETURN_IF_ERROR(PackedConvWeightsSize(filter, groups, &need));
+  detail::ConvWeightsShape s;
+  EK_RETURN_IF_ERROR(detail::ValidateConvFilter(filter, groups, "filter", &s));
+  const size_t need = detail::kPackedHeaderBytes + static_cast<size_t>(s.PayloadBytes());
   if (out == nullptr) return detail::InvalidArg("out", "is null");
   if (reinterpret_cast<uintptr_t>(out) % detail::kPackedAlign != 0) {
     return detail::InvalidArg("out", "is not 4-byte aligned");
@@ -91,8 +92,6 @@ inline Status PackConvWeights(const TensorView& filter, int64_t groups, void* ou
   alias.AddView(filter, "filter", AliasCheck::Role::kInput);
   alias.AddBytes(out, need, "out", "", AliasCheck::Role::kOutput);
   EK_RETURN_IF_ERROR(alias.Check());
-  detail::ConvWeightsShape s;
-  EK_RETURN_IF_ERROR(detail::ValidateConvFilter(filter, groups, "filter", &s));
   detail::PackConvWeightsUnchecked(filter, s, out, ctx);
   detail::SealPacked(out);
   return Status::Ok();
