@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "bench_util.h"
-#include "ek/ek.h"
+#include "ek/qgemm.h"  // the kernel pass with the integer GEMM family: QGemmDotLane
+#include "ek/dispatch.h"
+#include "ek/system_info.h"
 
 namespace ek_bench {
 

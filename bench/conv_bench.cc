@@ -3,8 +3,8 @@
 // Benchmarks for ek/conv.h, one thread: `conv/f32/mobilenet_v2/<layer>` for each convolution
 // layer of MobileNetV2 (tests/mobilenet_v2_layers.h: 224 x 224 input, batch 1, SAME padding,
 // weights packed once, workspace allocated once), and `net/mobilenet_v2_convs/f32`: all of them
-// in the network's order (its 52 convolution layers; the residual adds, the global pool and the
-// classifier are not ek ops yet and are not timed). Counters: GFLOPS and pct_peak (of the FMA
+// in the network's order (its 52 convolution layers alone; the whole network, with its adds,
+// pooling and classifier, is net/mobilenet_v2/f32 in bench/net_bench.cc). Counters: GFLOPS and pct_peak (of the FMA
 // peak measured at start-up). Peers of the same layers: bench/peers/conv_peers.cc.
 #include <chrono>
 #include <memory>
@@ -13,7 +13,7 @@
 
 #include "bench_util.h"
 #include "conv_problem.h"
-#include "ek/ek.h"
+#include "ek/conv.h"
 
 namespace ek_bench {
 namespace {
@@ -94,6 +94,7 @@ void NetBenchmark(benchmark::State& state) {
 }  // namespace
 
 void RegisterConvPeers();
+void RegisterNetBenchmarks();
 
 void RegisterConvBenchmarks() {
   for (const ek_mobilenet::ConvLayer& l : ek_mobilenet::MobileNetV2Layers()) {
@@ -101,6 +102,7 @@ void RegisterConvBenchmarks() {
                        [l](benchmark::State& state) { ConvLayerBenchmark(state, l); });
   }
   RegisterForTargets("net/mobilenet_v2_convs/f32", NetBenchmark);
+  RegisterNetBenchmarks();
   RegisterConvPeers();
 }
 

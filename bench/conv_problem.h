@@ -30,7 +30,7 @@ struct ConvLayerData {
     padding = ek::SamePadding(l.in_h, l.in_w, l.kernel, l.kernel, l.stride, l.stride);
     out_h = ek::ConvOutputSize(l.in_h, l.kernel, l.stride, 1, padding.top, padding.bottom);
     out_w = ek::ConvOutputSize(l.in_w, l.kernel, l.stride, 1, padding.left, padding.right);
-    relu6 = l.name.find("project") == std::string::npos;
+    relu6 = ek_mobilenet::HasRelu6(l);
     input.resize(static_cast<size_t>(l.in_h * l.in_w * l.in_c));
     for (size_t i = 0; i < input.size(); ++i) input[i] = static_cast<float>(static_cast<int>(i % 97) - 48) * (1.0f / 97.0f);
     filter.resize(static_cast<size_t>(l.out_c * l.kernel * l.kernel * group_in));

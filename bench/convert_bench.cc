@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "bench_util.h"
-#include "ek/ek.h"
+#include "ek/convert.h"
 
 namespace ek_bench {
 namespace {

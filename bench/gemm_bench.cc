@@ -18,7 +18,11 @@
 #include <vector>
 
 #include "bench_util.h"
-#include "ek/ek.h"
+#include "ek/gemm.h"
+#include "ek/packed_weights.h"
+#include "ek/parallel.h"
+#include "ek/ref/gemm.h"
+#include "ek/system_info.h"
 
 #ifndef EK_GEMM_SHAPES_FILE
 #define EK_GEMM_SHAPES_FILE "gemm_shapes.txt"

@@ -15,7 +15,10 @@
 #include <vector>
 
 #include "bench_util.h"
-#include "ek/ek.h"
+#include "ek/qgemm.h"
+#include "ek/gguf.h"
+#include "ek/packed_weights.h"
+#include "ek/ref/qgemm.h"
 
 namespace ek_bench {
 

@@ -31,7 +31,7 @@ using ek::TensorView;
 using ek_test::ExpectError;
 using ek_test::Rng;
 
-constexpr uint32_t kGuardBits = 0x7FC0BEEFu;  // a NaN pattern: the kernels never write it
+using ek_test::kGuardBits;
 
 struct Shape {
   int64_t n = 1, h = 1, w = 1, cin = 1, cout = 1, kh = 1, kw = 1;
@@ -59,13 +59,6 @@ std::string Describe(const Shape& s) {
   return text;
 }
 
-TensorView View4(void* data, int64_t n, int64_t h, int64_t w, int64_t c, int64_t pixel_stride) {
-  TensorView v = TensorView::Host(DType::kF32, data, {n, h, w, c});
-  v.strides[2] = pixel_stride;
-  v.strides[1] = w * pixel_stride;
-  v.strides[0] = h * w * pixel_stride;
-  return v;
-}
 
 // Operands, packed weights and the reference of one convolution.
 struct Problem {
@@ -94,7 +87,7 @@ struct Problem {
     const int64_t in_pixel = s.cin + s.in_pixel_extra;
     input.resize(static_cast<size_t>(s.n * s.h * s.w * in_pixel));
     for (float& x : input) x = rng.Uniform(-1.0f, 1.0f);
-    in_view = View4(input.data(), s.n, s.h, s.w, s.cin, in_pixel);
+    in_view = ek_test::NhwcView(input.data(), s.n, s.h, s.w, s.cin, in_pixel);
     filter.resize(static_cast<size_t>(s.cout * s.kh * s.kw * (s.cin / s.groups)));
     for (float& x : filter) x = rng.Uniform(-1.0f, 1.0f);
     filter_view = TensorView::Host(DType::kF32, filter.data(), {s.cout, s.kh, s.kw, s.cin / s.groups});
@@ -134,7 +127,7 @@ struct Problem {
     const int64_t out_pixel = s.cout + s.out_pixel_extra;
     std::vector<float> out(static_cast<size_t>(s.n * oh * ow * out_pixel));
     for (float& x : out) std::memcpy(&x, &kGuardBits, 4);
-    const TensorView out_view = View4(out.data(), s.n, oh, ow, s.cout, out_pixel);
+    const TensorView out_view = ek_test::NhwcView(out.data(), s.n, oh, ow, s.cout, out_pixel);
     size_t ws_bytes = 0;
     const ek::Status sized = ek::ConvWorkspaceSize(in_view, Packed(), out_view, o, &ws_bytes);
     INFO(sized.message());

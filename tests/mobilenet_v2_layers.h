@@ -4,10 +4,14 @@
 // TensorFlow's SAME padding): the first 3x3 stride-2 convolution, then 17 inverted residual
 // blocks (1x1 expansion by t, 3x3 depthwise with the block's stride, 1x1 projection; the first
 // block has no expansion), then the last 1x1 convolution to 1280 channels. Shared by
-// tests/conv_test.cc and bench/conv_bench.cc.
+// tests/conv_test.cc and bench/conv_bench.cc. MobileNetV2Graph adds what makes the whole
+// network: the residual adds, global average pooling and the fully connected classifier, as
+// steps over activation buffers, with deterministic random weights (tests/mobilenet_v2_ek.h runs
+// it with ek's ops, bench/peers/conv_peers.cc with XNNPACK's).
 #ifndef EK_TESTS_MOBILENET_V2_LAYERS_H_
 #define EK_TESTS_MOBILENET_V2_LAYERS_H_
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -21,10 +25,11 @@ struct ConvLayer {
   bool residual;  // the block adds its input to the projection's output (same shape)
 };
 
-inline std::vector<ConvLayer> MobileNetV2Layers() {
+// The layers for a square image of `image` pixels (224 in the paper; tests use smaller ones).
+inline std::vector<ConvLayer> MobileNetV2Layers(int64_t image = 224) {
   std::vector<ConvLayer> layers;
-  layers.push_back({"conv0", 224, 224, 3, 32, 3, 2, false, false});
-  int64_t size = 112, channels = 32;
+  layers.push_back({"conv0", image, image, 3, 32, 3, 2, false, false});
+  int64_t size = (image + 1) / 2, channels = 32;
   // (expansion t, output channels c, repeats n, first stride s), from the paper's Table 2.
   const int64_t blocks[7][4] = {{1, 16, 1, 1}, {6, 24, 2, 2},  {6, 32, 3, 2},  {6, 64, 4, 2},
                                 {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
@@ -43,6 +48,83 @@ inline std::vector<ConvLayer> MobileNetV2Layers() {
   }
   layers.push_back({"conv_last", size, size, channels, 1280, 1, 1, false, false});
   return layers;
+}
+
+// ---- The whole network ------------------------------------------------------------------------------
+enum class StepKind : uint8_t { kConv, kAdd, kGlobalAvgPool };
+
+// One op: buffers[out] = conv(buffers[in]) with layers[layer], or buffers[in] + buffers[in2], or
+// the global average of buffers[in].
+struct NetStep {
+  StepKind kind;
+  size_t layer;
+  size_t in, in2, out;
+};
+
+struct NetBuffer {
+  int64_t h, w, c;  // NHWC, batch 1, dense
+};
+
+struct NetGraph {
+  std::vector<ConvLayer> layers;  // the convolutions, then "fc" (1x1 on the pooled 1x1 x 1280)
+  std::vector<NetBuffer> buffers;  // buffers[0]: the image; the last: the 1000 logits
+  std::vector<NetStep> steps;
+};
+
+inline NetGraph MobileNetV2Graph(int64_t image = 224) {
+  NetGraph g;
+  g.layers = MobileNetV2Layers(image);
+  g.layers.push_back({"fc", 1, 1, 1280, 1000, 1, 1, false, false});
+  g.buffers.push_back({image, image, 3});
+  size_t current = 0, block_input = 0;
+  std::string block;
+  for (size_t i = 0; i < g.layers.size(); ++i) {
+    const ConvLayer& l = g.layers[i];
+    if (l.name == "fc") {  // global average pooling first
+      g.buffers.push_back({1, 1, l.in_c});
+      g.steps.push_back({StepKind::kGlobalAvgPool, 0, current, 0, g.buffers.size() - 1});
+      current = g.buffers.size() - 1;
+    }
+    const std::string prefix = l.name.substr(0, l.name.find('_'));
+    if (prefix != block) {
+      block = prefix;
+      block_input = current;
+    }
+    const int64_t out = (l.in_h + l.stride - 1) / l.stride;  // SAME
+    g.buffers.push_back({out, out, l.out_c});
+    g.steps.push_back({StepKind::kConv, i, current, 0, g.buffers.size() - 1});
+    current = g.buffers.size() - 1;
+    if (l.residual) {
+      g.buffers.push_back(g.buffers[current]);
+      g.steps.push_back({StepKind::kAdd, 0, block_input, current, g.buffers.size() - 1});
+      current = g.buffers.size() - 1;
+    }
+  }
+  return g;
+}
+
+// Whether the layer ends with ReLU6 (every convolution but the projections and the classifier).
+inline bool HasRelu6(const ConvLayer& l) {
+  return l.name.find("project") == std::string::npos && l.name != "fc";
+}
+
+// Deterministic weights for layer l: OHWI filter uniform in +-sqrt(6 / fan in) (He's uniform
+// rule, so activations keep their scale through the network) and a small bias.
+inline void LayerWeights(const ConvLayer& l, uint64_t seed, std::vector<float>* filter, std::vector<float>* bias) {
+  const int64_t group_in = l.depthwise ? 1 : l.in_c;
+  const int64_t fan_in = l.kernel * l.kernel * group_in;
+  filter->resize(static_cast<size_t>(l.out_c * fan_in));
+  bias->resize(static_cast<size_t>(l.out_c));
+  uint64_t state = seed * 0x9E3779B97F4A7C15ull + 1;
+  const auto uniform = [&state]() {  // xorshift64*, in [-1, 1)
+    state ^= state >> 12;
+    state ^= state << 25;
+    state ^= state >> 27;
+    return static_cast<float>((state * 0x2545F4914F6CDD1Dull) >> 40) * (2.0f / 16777216.0f) - 1.0f;
+  };
+  const float range = std::sqrt(6.0f / static_cast<float>(fan_in));
+  for (float& w : *filter) w = uniform() * range;
+  for (float& b : *bias) b = uniform() * 0.05f;
 }
 
 }  // namespace ek_mobilenet

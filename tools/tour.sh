@@ -89,10 +89,11 @@ awk '
     }
   }' "$RESULTS"
 
-# Convolution side by side: ek's Conv2D (f32) on each MobileNetV2 layer and on all 52 in a row,
-# against XNNPACK's convolution operator in the same run (medians).
+# Convolution side by side: ek's Conv2D (f32) on each MobileNetV2 layer, on all 52 in a row
+# (net/mobilenet_v2_convs), and the whole network as a chain of ek ops (net/mobilenet_v2: convs,
+# residual adds, global pooling, classifier), against XNNPACK's operators in the same run (medians).
 echo
-echo "Convolution f32, MobileNetV2 layers (224 x 224, batch 1), one thread, medians of this run (ratio = ek / XNNPACK)"
+echo "Convolution f32, MobileNetV2 layers and whole network (224 x 224, batch 1), one thread, medians of this run (ratio = XNNPACK time / ek time)"
 awk '
   function counter(line, key) { if (match(line, key "=[0-9.]+")) return substr(line, RSTART + length(key) + 1, RLENGTH - length(key) - 1) + 0; return -1 }
   /^(conv|net|peer\/xnnpack\/(conv|net))\// && /_median/ {

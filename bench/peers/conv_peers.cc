@@ -4,11 +4,16 @@
 // bench/conv_bench.cc: XNNPACK's convolution2d_nhwc_f32 operator (Debian's libxnnpack; weights
 // packed at operator creation, like ek's packed weights; its depthwise kernels are chosen by the
 // operator for groups with one input and one output channel), as
-// `peer/xnnpack/conv/f32/mobilenet_v2/<layer>` and `peer/xnnpack/net/mobilenet_v2_convs/f32`.
+// `peer/xnnpack/conv/f32/mobilenet_v2/<layer>` and `peer/xnnpack/net/mobilenet_v2_convs/f32`;
+// and the whole network (`peer/xnnpack/net/mobilenet_v2/f32`): the graph and weights of
+// net/mobilenet_v2/f32 (tests/mobilenet_v2_layers.h: MobileNetV2Graph) through XNNPACK's
+// convolution, add_nd, global_average_pooling_nwc and fully_connected_nc operators, each set up
+// once on buffers allocated once, run in order.
 #include <chrono>
 #include <cmath>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bench_util.h"
@@ -87,6 +92,100 @@ void XnnNet(benchmark::State& state) {
   });
   if (seconds >= 0) SetConvCounters(state, flops, seconds);
 }
+
+// The whole network: one XNNPACK operator per step of MobileNetV2Graph(224).
+class XnnNetwork {
+ public:
+  ~XnnNetwork() {
+    for (xnn_operator_t op : ops_) xnn_delete_operator(op);
+  }
+  bool Prepare() {
+    using ek_mobilenet::StepKind;
+    graph_ = ek_mobilenet::MobileNetV2Graph(224);
+    for (const ek_mobilenet::NetBuffer& b : graph_.buffers) buffers_.emplace_back(static_cast<size_t>(b.h * b.w * b.c), 0.25f);
+    weights_.resize(graph_.layers.size());
+    for (size_t i = 0; i < graph_.layers.size(); ++i) {
+      ek_mobilenet::LayerWeights(graph_.layers[i], 1 + i, &weights_[i].first, &weights_[i].second);
+    }
+    for (const ek_mobilenet::NetStep& s : graph_.steps) {
+      xnn_operator_t op = nullptr;
+      const ek_mobilenet::NetBuffer& in = graph_.buffers[s.in];
+      float* x = buffers_[s.in].data();
+      float* y = buffers_[s.out].data();
+      bool ok = false;
+      if (s.kind == StepKind::kAdd) {
+        const size_t shape[4] = {1, static_cast<size_t>(in.h), static_cast<size_t>(in.w), static_cast<size_t>(in.c)};
+        ok = xnn_create_add_nd_f32(-INFINITY, INFINITY, 0, &op) == xnn_status_success &&
+             xnn_setup_add_nd_f32(op, 4, shape, 4, shape, x, buffers_[s.in2].data(), y, nullptr) == xnn_status_success;
+      } else if (s.kind == StepKind::kGlobalAvgPool) {
+        const size_t c = static_cast<size_t>(in.c);
+        ok = xnn_create_global_average_pooling_nwc_f32(c, c, c, -INFINITY, INFINITY, 0, &op) == xnn_status_success &&
+             xnn_setup_global_average_pooling_nwc_f32(op, 1, static_cast<size_t>(in.h * in.w), x, y, nullptr) ==
+                 xnn_status_success;
+      } else {
+        const ek_mobilenet::ConvLayer& l = graph_.layers[s.layer];
+        const float* filter = weights_[s.layer].first.data();
+        const float* bias = weights_[s.layer].second.data();
+        const float lo = ek_mobilenet::HasRelu6(l) ? 0.0f : -INFINITY, hi = ek_mobilenet::HasRelu6(l) ? 6.0f : INFINITY;
+        if (l.name == "fc") {
+          const size_t k = static_cast<size_t>(l.in_c), n = static_cast<size_t>(l.out_c);
+          ok = xnn_create_fully_connected_nc_f32(k, n, k, n, filter, bias, lo, hi, 0, &op) == xnn_status_success &&
+               xnn_setup_fully_connected_nc_f32(op, 1, x, y, nullptr) == xnn_status_success;
+        } else {
+          const ek::ConvPadding p = ek::SamePadding(l.in_h, l.in_w, l.kernel, l.kernel, l.stride, l.stride);
+          const uint32_t groups = l.depthwise ? static_cast<uint32_t>(l.in_c) : 1;
+          const uint32_t k = static_cast<uint32_t>(l.kernel), stride = static_cast<uint32_t>(l.stride);
+          ok = xnn_create_convolution2d_nhwc_f32(
+                   static_cast<uint32_t>(p.top), static_cast<uint32_t>(p.right), static_cast<uint32_t>(p.bottom),
+                   static_cast<uint32_t>(p.left), k, k, stride, stride, 1, 1, groups,
+                   static_cast<size_t>(l.in_c) / groups, static_cast<size_t>(l.out_c) / groups,
+                   static_cast<size_t>(l.in_c), static_cast<size_t>(l.out_c), filter, bias, lo, hi, 0, &op) ==
+                   xnn_status_success &&
+               xnn_setup_convolution2d_nhwc_f32(op, 1, static_cast<size_t>(in.h), static_cast<size_t>(in.w), x, y,
+                                                nullptr) == xnn_status_success;
+        }
+      }
+      if (op != nullptr) ops_.push_back(op);
+      if (!ok) return false;
+    }
+    return true;
+  }
+  bool Run() {
+    for (xnn_operator_t op : ops_) {
+      if (xnn_run_operator(op, nullptr) != xnn_status_success) return false;
+    }
+    return true;
+  }
+  // The convolutions' and the classifier's multiply-adds x 2, as ek's net/mobilenet_v2/f32 counts.
+  double Flops() const {
+    double flops = 0.0;
+    for (const ek_mobilenet::NetStep& s : graph_.steps) {
+      if (s.kind != ek_mobilenet::StepKind::kConv) continue;
+      const ek_mobilenet::ConvLayer& l = graph_.layers[s.layer];
+      const ek_mobilenet::NetBuffer& out = graph_.buffers[s.out];
+      flops += 2.0 * static_cast<double>(out.h * out.w * l.out_c * l.kernel * l.kernel * (l.depthwise ? 1 : l.in_c));
+    }
+    return flops;
+  }
+
+ private:
+  ek_mobilenet::NetGraph graph_;
+  std::vector<std::vector<float>> buffers_;
+  std::vector<std::pair<std::vector<float>, std::vector<float>>> weights_;  // filter, bias per layer
+  std::vector<xnn_operator_t> ops_;
+};
+
+void XnnWholeNet(benchmark::State& state) {
+  if (!XnnReady()) return state.SkipWithError("xnn_initialize failed");
+  XnnNetwork net;
+  if (!net.Prepare()) return state.SkipWithError("XNNPACK operator setup failed");
+  const double seconds = TimeRotating(state, 1, [&](size_t) {
+    const bool ok = net.Run();
+    if (!ok) state.SkipWithError("xnn_run_operator failed");
+    return ok;
+  });
+  if (seconds >= 0) SetConvCounters(state, net.Flops(), seconds);
+}
 #endif
 
 }  // namespace
@@ -100,6 +199,9 @@ void RegisterConvPeers() {
         ->UseRealTime();
   }
   benchmark::RegisterBenchmark("peer/xnnpack/net/mobilenet_v2_convs/f32", XnnNet)
+      ->Unit(benchmark::kMicrosecond)
+      ->UseRealTime();
+  benchmark::RegisterBenchmark("peer/xnnpack/net/mobilenet_v2/f32", XnnWholeNet)
       ->Unit(benchmark::kMicrosecond)
       ->UseRealTime();
 #endif

@@ -21,6 +21,8 @@
 //   ek::PackConvWeights(filter, groups, out, bytes)        once, after PackedConvWeightsSize
 //   ek::Conv2D(input, packed, output, options, ctx, workspace, bytes)   after ConvWorkspaceSize
 //   ek::Conv2D(input, packed, output, options, ctx)        convenience: allocates its workspace
+//   ek::MaxPool2D / ek::AvgPool2D(input, output, pool_options, ctx)   (ek/ref/pool.h, exact)
+//   ek::GlobalAvgPool2D(input, output, ctx)                [N, H, W, C] -> [N, 1, 1, C] or [N, C]
 //
 // Paths: 1x1 stride-1 convolutions without padding go straight to the float GEMM (ek/gemm.h),
 // one per group. Other KxK (and grouped) convolutions run as an indirect GEMM on the float
@@ -119,6 +121,24 @@ inline Status Conv2D(const TensorView& input, const PackedWeights& packed, const
   return detail::WithHeapWorkspace(
       [&](size_t* bytes) { return ConvWorkspaceSize(input, packed, output, options, bytes); },
       [&](void* ws, size_t bytes) { return Conv2D(input, packed, output, options, ctx, ws, bytes); });
+}
+
+// Max pooling: output [N, OH, OW, C] = the largest input value of each window (ek/ref/pool.h).
+inline Status MaxPool2D(const TensorView& input, const TensorView& output, const PoolOptions& options,
+                        const Context& ctx = Context()) {
+  return conv_internal::RunPool2D(input, output, options, /*average=*/false, ctx);
+}
+
+// Average pooling: the mean of each window's taps inside the input (padding left out).
+inline Status AvgPool2D(const TensorView& input, const TensorView& output, const PoolOptions& options,
+                        const Context& ctx = Context()) {
+  return conv_internal::RunPool2D(input, output, options, /*average=*/true, ctx);
+}
+
+// Global average pooling: input [N, H, W, C] -> output [N, 1, 1, C] or [N, C], the mean of each
+// image's H x W pixels per channel.
+inline Status GlobalAvgPool2D(const TensorView& input, const TensorView& output, const Context& ctx = Context()) {
+  return conv_internal::RunGlobalAvgPool2D(input, output, ctx);
 }
 
 }  // namespace

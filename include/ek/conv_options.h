@@ -1,8 +1,9 @@
 // Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
 //
-// The options of the 2-D convolution (ek/conv.h): strides, dilations, explicit padding, groups,
-// and the shared epilogue (bias, activation). No kernels: the OpenCL backend and the NPU trait
-// read the same options. Output sizes and TensorFlow's SAME / VALID padding rules are here too.
+// The options of the 2-D convolution and pooling (ek/conv.h): strides, dilations, explicit
+// padding, groups, and the shared epilogue (bias, activation). No kernels: the OpenCL backend and
+// the NPU trait read the same options. Output sizes and TensorFlow's SAME / VALID padding rules
+// are here too.
 #ifndef EK_CONV_OPTIONS_H_
 #define EK_CONV_OPTIONS_H_
 
@@ -22,6 +23,20 @@ struct ConvOptions : EpilogueOptions {  // bias: [output channels] f32, or none
   int64_t dilation_h = 1, dilation_w = 1;  // >= 1
   ConvPadding padding;                     // explicit; see SamePadding / ValidPadding
   int64_t groups = 1;                      // input and output channels split into this many groups
+};
+
+// Average and max pooling (ek::AvgPool2D / ek::MaxPool2D): a kernel_h x kernel_w window of
+// input pixels per output pixel and channel. Taps in the padding are left out: max pooling
+// ignores them, average pooling divides by the number of taps inside the input (TFLite's and
+// XNNPACK's rule). Each side's padding must be smaller than the kernel along its axis, so every
+// window holds at least one input pixel. Then the activation; pooling takes no bias.
+struct PoolOptions {
+  int64_t kernel_h = 1, kernel_w = 1;  // >= 1
+  int64_t stride_h = 1, stride_w = 1;  // >= 1
+  ConvPadding padding;                 // explicit; SamePadding / ValidPadding as for convolution
+  Activation activation = Activation::kNone;
+  float clamp_min = 0.0f;  // Activation::kClamp only
+  float clamp_max = 0.0f;
 };
 
 // Output size along one axis: floor((in + pads - dilated kernel) / stride) + 1, or 0 when the

@@ -21,6 +21,9 @@
 #ifndef EK_KERNELS_CONV
 #define EK_KERNELS_CONV 1
 #endif
+#ifndef EK_KERNELS_ELEMENTWISE
+#define EK_KERNELS_ELEMENTWISE 1
+#endif
 
 #include "ek/version.h"
 #include "ek/status.h"
@@ -42,5 +45,8 @@
 #include "ek/calibrate.h"
 #include "ek/ref/conv.h"
 #include "ek/conv.h"
+#include "ek/ref/pool.h"
+#include "ek/ref/elementwise.h"
+#include "ek/elementwise.h"
 
 #endif  // EK_EK_H_

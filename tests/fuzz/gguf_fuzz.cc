@@ -8,7 +8,9 @@
 #include <cstring>
 #include <vector>
 
-#include "ek/ek.h"
+#include "ek/qgemm.h"
+#include "ek/gguf.h"
+#include "ek/packed_weights.h"
 #include "fuzz_util.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

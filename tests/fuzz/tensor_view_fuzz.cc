@@ -9,7 +9,8 @@
 #include <cstring>
 #include <vector>
 
-#include "ek/ek.h"
+#include "ek/convert.h"
+#include "ek/tensor_validate.h"
 #include "fuzz_util.h"
 
 namespace {

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "ek/ek.h"
+#include "ek/qgemm.h"
 #include "ek_quantize_io.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

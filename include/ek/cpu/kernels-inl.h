@@ -8,7 +8,8 @@
 #include "ek/cpu/target_probe-inl.h"  // always: ek/dispatch.h's SelectedTarget
 
 #ifdef EK_ONLY_DISPATCH
-#if defined(EK_KERNELS_CONVERT) || defined(EK_KERNELS_GEMM) || defined(EK_KERNELS_QGEMM) || defined(EK_KERNELS_CONV)
+#if defined(EK_KERNELS_CONVERT) || defined(EK_KERNELS_GEMM) || defined(EK_KERNELS_QGEMM) || defined(EK_KERNELS_CONV) || \
+    defined(EK_KERNELS_ELEMENTWISE)
 #error "EK_ONLY_DISPATCH is defined, but a kernel family was asked for (EK_KERNELS_*)"
 #endif
 #endif
@@ -27,7 +28,12 @@
 #endif
 #if defined(EK_KERNELS_CONV)
 #include "ek/cpu/conv/conv-inl.h"
+#include "ek/cpu/conv/pool-inl.h"
 #define EK_COMPILED_CONV 1
+#endif
+#if defined(EK_KERNELS_ELEMENTWISE)
+#include "ek/cpu/elementwise/elementwise-inl.h"
+#define EK_COMPILED_ELEMENTWISE 1
 #endif
 
 // Tells ek/cpu/targets.h that a user's own foreach_target pass included this file.

@@ -1,7 +1,8 @@
 // Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
 //
 // What one convolution task sees (ConvTaskArgs), filled by the plan (ek/cpu/conv/plan.h) and the
-// call (ek/cpu/conv/dispatch.h), read by the per-target loop nests (conv-inl.h). No kernels.
+// call (ek/cpu/conv/dispatch.h), read by the per-target loop nests (conv-inl.h); and what one
+// pooling task sees (PoolTaskArgs, ek/cpu/conv/pool_plan.h -> pool-inl.h). No kernels.
 #ifndef EK_CPU_CONV_ARGS_H_
 #define EK_CPU_CONV_ARGS_H_
 
@@ -51,6 +52,22 @@ struct ConvTaskArgs {
   bool row_tiles_outer = false;  // per row tile all the block's column tiles (short K)
   // Depthwise path: tasks are runs of output rows (n, y).
   int64_t rows_per_task = 0;
+};
+
+// Max or average pooling (global average pooling is average pooling with the whole image as
+// its window). Tasks are runs of rows_per_task output rows (n, y).
+struct PoolTaskArgs {
+  bool average = false;
+  int64_t batch = 0, in_h = 0, in_w = 0, channels = 0, out_h = 0, out_w = 0;
+  int64_t kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, pad_top = 0, pad_left = 0;
+  // f32, unit channel stride: pixel (n, y, x) at base + n * stride_n + y * stride_h + x * stride_w.
+  const float* input = nullptr;
+  int64_t in_stride_n = 0, in_stride_h = 0, in_stride_w = 0;
+  float* output = nullptr;
+  int64_t out_stride_n = 0, out_stride_h = 0, out_stride_w = 0;
+  bool clamp = false;  // an activation: clamp to [lo, hi]
+  float lo = 0.0f, hi = 0.0f;
+  int64_t rows_per_task = 1;
 };
 
 }  // namespace detail

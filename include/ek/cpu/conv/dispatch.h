@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "ek/cpu/conv/plan.h"
+#include "ek/cpu/conv/pool_plan.h"
 #include "ek/cpu/targets.h"
 #include "ek/dispatch.h"
 #include "ek/gemm.h"
@@ -21,6 +22,7 @@ namespace ek {
 namespace {  // per-TU dispatch tables, unqualified names (see ek/dispatch.h)
 HWY_EXPORT(ConvTileShape);
 HWY_EXPORT(RunConvTask);
+HWY_EXPORT(RunPoolTask);
 
 namespace conv_internal {
 
@@ -126,6 +128,29 @@ inline Status RunConv(const TensorView& input, const PackedWeights& packed, cons
   }
   auto* run = HWY_DYNAMIC_POINTER(RunConvTask);
   ParallelFor(ctx.threads, call.num_tasks, [&](size_t task) { run(g, task); });
+  return Status::Ok();
+}
+
+// Pooling: the plan validates, then the tasks run through the threading hook.
+inline void RunPoolTasks(const detail::PoolTaskArgs& g, size_t num_tasks, const Context& ctx) {
+  auto* run = HWY_DYNAMIC_POINTER(RunPoolTask);
+  ParallelFor(ctx.threads, num_tasks, [&](size_t task) { run(g, task); });
+}
+inline Status RunPool2D(const TensorView& input, const TensorView& output, const PoolOptions& o, bool average,
+                        const Context& ctx) {
+  EK_RETURN_IF_ERROR(EnsureDispatchReady());
+  detail::PoolTaskArgs g;
+  size_t num_tasks = 0;
+  EK_RETURN_IF_ERROR(detail::PlanPool2D(input, output, o, average, &g, &num_tasks));
+  RunPoolTasks(g, num_tasks, ctx);
+  return Status::Ok();
+}
+inline Status RunGlobalAvgPool2D(const TensorView& input, const TensorView& output, const Context& ctx) {
+  EK_RETURN_IF_ERROR(EnsureDispatchReady());
+  detail::PoolTaskArgs g;
+  size_t num_tasks = 0;
+  EK_RETURN_IF_ERROR(detail::PlanGlobalAvgPool2D(input, output, &g, &num_tasks));
+  RunPoolTasks(g, num_tasks, ctx);
   return Status::Ok();
 }
 

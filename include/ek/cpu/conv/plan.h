@@ -34,10 +34,8 @@ struct ConvCall {
 
 inline long long LL(int64_t x) { return static_cast<long long>(x); }
 
-// Checks input, packed weights, output and options; fills the shapes of call->args.
-inline Status ValidateConv(const TensorView& input, const PackedWeights& packed, const TensorView& output,
-                           const ConvOptions& o, ConvWeightsShape* w, ConvTaskArgs* g) {
-  EK_RETURN_IF_ERROR(ReadConvHeader(packed.data, packed.bytes, "packed", w));
+// The input of a convolution or pooling: an f32 NHWC host view with unit channel stride.
+inline Status ValidateNhwcInput(const TensorView& input) {
   EK_RETURN_IF_ERROR(ValidateView(input, "input"));
   EK_RETURN_IF_ERROR(RequireHostMemory(input, "input"));
   EK_RETURN_IF_ERROR(RequireDType(input, "input", DType::kF32));
@@ -45,6 +43,14 @@ inline Status ValidateConv(const TensorView& input, const PackedWeights& packed,
     return Status::Error(StatusCode::kInvalidArgument, "input: rank %d, expected 4 (NHWC)", input.rank);
   }
   if (input.strides[3] != 1 && input.shape[3] > 1) return InvalidArg("input", "channel stride must be 1 (NHWC)");
+  return Status::Ok();
+}
+
+// Checks input, packed weights, output and options; fills the shapes of call->args.
+inline Status ValidateConv(const TensorView& input, const PackedWeights& packed, const TensorView& output,
+                           const ConvOptions& o, ConvWeightsShape* w, ConvTaskArgs* g) {
+  EK_RETURN_IF_ERROR(ReadConvHeader(packed.data, packed.bytes, "packed", w));
+  EK_RETURN_IF_ERROR(ValidateNhwcInput(input));
   if (o.stride_h < 1 || o.stride_w < 1) return InvalidArg("options.stride_h", "strides must be >= 1");
   if (o.dilation_h < 1 || o.dilation_w < 1) return InvalidArg("options.dilation_h", "dilations must be >= 1");
   if (o.padding.top < 0 || o.padding.bottom < 0 || o.padding.left < 0 || o.padding.right < 0) {

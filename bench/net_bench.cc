@@ -1,0 +1,34 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// `net/mobilenet_v2/f32`: the whole MobileNetV2 (224 x 224 x 3, batch 1) as a chain of ek ops
+// (tests/mobilenet_v2_ek.h: 52 convolutions, 10 residual adds, global average pooling, the
+// fully connected classifier), weights packed and buffers allocated once, one thread. Counters:
+// GFLOPS of the convolutions and the classifier (the adds and the pooling are not counted but
+// are timed) and pct_peak of the FMA peak. The peer: peer/xnnpack/net/mobilenet_v2/f32
+// (bench/peers/conv_peers.cc), the same graph and weights through XNNPACK's operators.
+#include "../tests/mobilenet_v2_ek.h"  // first: it asks for the kernel families it uses
+
+#include "bench_util.h"
+#include "conv_problem.h"
+
+namespace ek_bench {
+namespace {
+
+void MobileNetV2Benchmark(benchmark::State& state) {
+  ek_mobilenet::EkMobileNetV2 net(224, 1);
+  const ek::Status ready = net.Prepare();
+  if (!ready.ok()) return state.SkipWithError(ready.message());
+  for (float& x : net.buffer(0)) x = 0.25f;
+  const double seconds = TimeRotating(state, 1, [&](size_t) {
+    const ek::Status s = net.Run();
+    if (!s.ok()) state.SkipWithError(s.message());
+    return s.ok();
+  });
+  if (seconds >= 0) SetConvCounters(state, net.Flops(), seconds);
+}
+
+}  // namespace
+
+void RegisterNetBenchmarks() { RegisterForTargets("net/mobilenet_v2/f32", MobileNetV2Benchmark); }
+
+}  // namespace ek_bench

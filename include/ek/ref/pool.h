@@ -1,0 +1,98 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// Scalar reference for ek::MaxPool2D, ek::AvgPool2D and ek::GlobalAvgPool2D (f32, NHWC), the
+// specification. For output (n, y, x, c), over the window's taps (ky, kx) that fall inside the
+// input, in row-major order (ky, then kx):
+//
+//   max:     acc = the first tap's value; then acc = max(acc, tap) for each further tap
+//   average: acc = the first tap's value; then acc = acc + tap (f32 adds, in this order);
+//            then acc = acc / count (one IEEE division by the number of taps inside the input)
+//   then the activation: clamp to [lo, hi] (ek::ActivationBounds), when there is one.
+//
+// Every operation is one f32 IEEE operation in a fixed order, so ek's kernels equal this
+// reference exactly on every target (the tests compare values, not bits: max() and the clamp may
+// return either zero when a window holds both +0 and -0; a NaN tap makes max pooling's result
+// unspecified, NaN or a number, as it is in TFLite and XNNPACK). Global average pooling is the
+// average over the whole H x W image.
+#ifndef EK_REF_POOL_H_
+#define EK_REF_POOL_H_
+
+#include <cstdint>
+
+#include "ek/conv_options.h"
+#include "ek/epilogue_options.h"
+#include "ek/ref/elementwise.h"
+#include "ek/tensor.h"
+
+namespace ek {
+namespace ref {
+
+// One output element of max (average = false) or average pooling. Views assumed valid: f32
+// host views of rank 4, options validated by ek's entry point.
+inline float Pool2DElement(const TensorView& input, const PoolOptions& o, bool average, int64_t n, int64_t y,
+                           int64_t x, int64_t c) {
+  const float* in = static_cast<const float*>(input.memory.host);
+  float acc = 0.0f;
+  int64_t count = 0;
+  for (int64_t ky = 0; ky < o.kernel_h; ++ky) {
+    const int64_t iy = y * o.stride_h - o.padding.top + ky;
+    if (iy < 0 || iy >= input.shape[1]) continue;
+    for (int64_t kx = 0; kx < o.kernel_w; ++kx) {
+      const int64_t ix = x * o.stride_w - o.padding.left + kx;
+      if (ix < 0 || ix >= input.shape[2]) continue;
+      const float v = in[input.offset + n * input.strides[0] + iy * input.strides[1] + ix * input.strides[2] +
+                         c * input.strides[3]];
+      if (count == 0) {
+        acc = v;
+      } else if (average) {
+        acc = acc + v;
+      } else {
+        acc = v > acc ? v : acc;
+      }
+      ++count;
+    }
+  }
+  if (average) acc = acc / static_cast<float>(count);
+  return ApplyActivation(acc, o.activation, o.clamp_min, o.clamp_max);
+}
+
+inline void Pool2D(const TensorView& input, const TensorView& output, const PoolOptions& o, bool average) {
+  float* out = static_cast<float*>(output.memory.host);
+  for (int64_t n = 0; n < output.shape[0]; ++n) {
+    for (int64_t y = 0; y < output.shape[1]; ++y) {
+      for (int64_t x = 0; x < output.shape[2]; ++x) {
+        for (int64_t c = 0; c < output.shape[3]; ++c) {
+          out[output.offset + n * output.strides[0] + y * output.strides[1] + x * output.strides[2] +
+              c * output.strides[3]] = Pool2DElement(input, o, average, n, y, x, c);
+        }
+      }
+    }
+  }
+}
+
+inline void MaxPool2D(const TensorView& input, const TensorView& output, const PoolOptions& o) {
+  Pool2D(input, output, o, false);
+}
+inline void AvgPool2D(const TensorView& input, const TensorView& output, const PoolOptions& o) {
+  Pool2D(input, output, o, true);
+}
+
+// input [N, H, W, C] -> output [N, 1, 1, C] (or [N, C]): the average of each image's pixels.
+inline void GlobalAvgPool2D(const TensorView& input, const TensorView& output) {
+  PoolOptions o;
+  o.kernel_h = input.shape[1];
+  o.kernel_w = input.shape[2];
+  float* out = static_cast<float*>(output.memory.host);
+  const int channel_axis = output.rank - 1;
+  for (int64_t n = 0; n < input.shape[0]; ++n) {
+    for (int64_t c = 0; c < input.shape[3]; ++c) {
+      out[output.offset + n * output.strides[0] + c * output.strides[channel_axis]] =
+          Pool2DElement(input, o, true, n, 0, 0, c);
+    }
+  }
+}
+
+}  // namespace ref
+}  // namespace ek
+
+#endif  // EK_REF_POOL_H_
