@@ -5,7 +5,7 @@
 // depthwise 3x3 convolutions, the fully connected classifier as a 1x1 convolution on the
 // pooled 1 x 1 x 1280 image), Add for the residual connections, GlobalAvgPool2D for the head.
 // Weights are packed and every buffer and the shared workspace allocated once, in Prepare; Run
-// then allocates nothing. Shared by tests/net_test.cc and bench/net_bench.cc.
+// then allocates nothing. Shared by tests/conv_test.cc and bench/net_bench.cc.
 //
 // Include it before any other ek header of the TU: it asks for the families it uses.
 #ifndef EK_TESTS_MOBILENET_V2_EK_H_
