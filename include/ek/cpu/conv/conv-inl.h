@@ -37,13 +37,25 @@ namespace hn = hwy::HWY_NAMESPACE;
 //                 the tile's B sliver (K x tile width) is reused by every row tile below.
 //   row tiles:    kGemmTileRows output pixels each; MultiplyTile runs all of K (taps x
 //                 group_in) in registers: one chain per output, no K blocking.
+// The indirect A source of row tile t in group `group`: per tap, the tile's row pointers.
+HWY_INLINE TileIndirectA IndirectA(const detail::ConvTaskArgs& g, int64_t group, int64_t t) {
+  TileIndirectA a;
+  a.pointers = g.indirection + t * g.kernel_h * g.kernel_w * static_cast<int64_t>(kMaxTileRows);
+  a.chunks = g.kernel_h * g.kernel_w;
+  a.chunk_k = g.group_in;
+  a.offset = static_cast<size_t>(group * g.group_in);
+  a.zero = g.zero;
+  return a;
+}
+
 // Tiles whose columns are all valid store to the output directly, with bias and clamp in
-// registers; a ragged last column tile goes through a buffer on the stack.
-template <size_t kVectors>
-HWY_INLINE void RunConvTile(const detail::ConvTaskArgs& g, int64_t group, int64_t col, int64_t cols, int64_t t) {
+// registers; a ragged last column tile goes through a buffer on the stack. `a`: the row tile's
+// A source (IndirectA).
+template <size_t kVectors, class ASource>
+HWY_INLINE void RunConvTile(const detail::ConvTaskArgs& g, int64_t group, int64_t col, int64_t cols, int64_t t,
+                            const ASource& a) {
   const GemmTag df;
   const size_t lanes = hn::Lanes(df);
-  const int64_t taps = g.kernel_h * g.kernel_w;
   const int64_t out_col = group * g.group_out + col;  // the tile's first output channel
   TileB b;
   const float* group_b = g.weights + group * g.group_stride + detail::kPackedHeaderBytes / 4;  // past its EKGB header
@@ -58,12 +70,6 @@ HWY_INLINE void RunConvTile(const detail::ConvTaskArgs& g, int64_t group, int64_
   epilogue.lo = g.lo;
   epilogue.hi = g.hi;
   const PrefetchShare no_prefetch;
-  TileIndirectA a;
-  a.pointers = g.indirection + t * taps * static_cast<int64_t>(kMaxTileRows);
-  a.chunks = taps;
-  a.chunk_k = g.group_in;
-  a.offset = static_cast<size_t>(group * g.group_in);
-  a.zero = g.zero;
   const int64_t m0 = t * g.tile_rows;
   const size_t rows = static_cast<size_t>(HWY_MIN(g.tile_rows, g.batch * g.out_h * g.out_w - m0));
   float* out = g.output + m0 * g.out_pixel_stride + out_col;
@@ -88,15 +94,16 @@ HWY_INLINE void RunConvTile(const detail::ConvTaskArgs& g, int64_t group, int64_
 }
 
 // One tile of at most tile_cols columns: the half-width tile when they fit in half.
+template <class ASource>
 HWY_INLINE void RunConvTileAnyWidth(const detail::ConvTaskArgs& g, int64_t group, int64_t col, int64_t cols,
-                                    int64_t t) {
+                                    int64_t t, const ASource& a) {
   if constexpr (kGemmTileVectors % 2 == 0) {
     const GemmTag df;
     if (cols <= static_cast<int64_t>(kGemmTileVectors / 2 * hn::Lanes(df))) {
-      return RunConvTile<kGemmTileVectors / 2>(g, group, col, cols, t);
+      return RunConvTile<kGemmTileVectors / 2>(g, group, col, cols, t, a);
     }
   }
-  RunConvTile<kGemmTileVectors>(g, group, col, cols, t);
+  RunConvTile<kGemmTileVectors>(g, group, col, cols, t, a);
 }
 
 HWY_INLINE void RunIndirectConvTask(const detail::ConvTaskArgs& g, size_t task) {
@@ -111,14 +118,17 @@ HWY_INLINE void RunIndirectConvTask(const detail::ConvTaskArgs& g, size_t task) 
   const int64_t t0 = row_block * g.tiles_per_task, t1 = HWY_MIN(g.row_tiles, t0 + g.tiles_per_task);
   if (g.row_tiles_outer) {
     for (int64_t t = t0; t < t1; ++t) {
+      const TileIndirectA a = IndirectA(g, group, t);
       for (int64_t col = block_begin; col < block_end; col += tile_cols) {
-        RunConvTileAnyWidth(g, group, col, HWY_MIN(tile_cols, block_end - col), t);
+        RunConvTileAnyWidth(g, group, col, HWY_MIN(tile_cols, block_end - col), t, a);
       }
     }
     return;
   }
   for (int64_t col = block_begin; col < block_end; col += tile_cols) {
-    for (int64_t t = t0; t < t1; ++t) RunConvTileAnyWidth(g, group, col, HWY_MIN(tile_cols, block_end - col), t);
+    for (int64_t t = t0; t < t1; ++t) {
+      RunConvTileAnyWidth(g, group, col, HWY_MIN(tile_cols, block_end - col), t, IndirectA(g, group, t));
+    }
   }
 }
 

@@ -229,17 +229,32 @@ inline void FillIndirection(const ConvTaskArgs& g, const float** indirection, in
   const int64_t slots = static_cast<int64_t>(kTileMaxRows);
   for (int64_t t = tile_begin; t < tile_end; ++t) {
     const float** tile = indirection + t * taps * slots;
+    // The tile's first pixel (n, y, x), then the next ones by counting: no division per row
+    // (three 64-bit divisions per pixel were a third of the first layer's time).
+    const int64_t m0 = t * g.tile_rows;
+    const int64_t n0 = m0 / (g.out_h * g.out_w), y0 = m0 / g.out_w % g.out_h, x0 = m0 % g.out_w;
+    int64_t n = n0, y = y0, x = x0;
     for (int64_t r = 0; r < slots; ++r) {
-      int64_t m = t * g.tile_rows + r;
-      if (r >= g.tile_rows || m >= pixels) m = t * g.tile_rows;
-      const int64_t n = m / (g.out_h * g.out_w), y = m / g.out_w % g.out_h, x = m % g.out_w;
+      if (r >= g.tile_rows || m0 + r >= pixels) {  // rows past the tile repeat its first pixel
+        n = n0;
+        y = y0;
+        x = x0;
+      }
+      const float* image = g.input + n * g.in_stride_n;
       for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
         const int64_t iy = y * g.stride_h - g.pad_top + ky * g.dilation_h;
+        const bool row_inside = iy >= 0 && iy < g.in_h;
         for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
           const int64_t ix = x * g.stride_w - g.pad_left + kx * g.dilation_w;
-          const bool inside = iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w;
-          tile[(ky * g.kernel_w + kx) * slots + r] =
-              inside ? g.input + n * g.in_stride_n + iy * g.in_stride_h + ix * g.in_stride_w : g.zero;
+          const bool inside = row_inside && ix >= 0 && ix < g.in_w;
+          tile[(ky * g.kernel_w + kx) * slots + r] = inside ? image + iy * g.in_stride_h + ix * g.in_stride_w : g.zero;
+        }
+      }
+      if (++x == g.out_w) {
+        x = 0;
+        if (++y == g.out_h) {
+          y = 0;
+          ++n;
         }
       }
     }
