@@ -6,14 +6,17 @@
 //
 //   - Default (ThreadHook{}): serial, on the calling thread.
 //   - A runtime plugs in its own pool: a function pointer plus a context.
-//   - ek::ThreadPool is a small built-in pool (blocking workers, no spinning) for tools, tests
-//     and apps without a pool of their own.
+//   - ek::ThreadPool is a small built-in pool for tools, tests and apps without a pool of their
+//     own: workers spin for a short while after each call (the next op of a network comes
+//     within microseconds), then block.
 #ifndef EK_PARALLEL_H_
 #define EK_PARALLEL_H_
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -72,10 +75,15 @@ inline TaskPlan PlanTasks(size_t total, size_t min_per_task, size_t max_tasks = 
   return plan;
 }
 
-// A small pool: num_threads - 1 workers plus the calling thread. Workers sleep on a condition
-// variable between calls. One ParallelFor at a time per pool (calls are serialized).
+// A small pool: num_threads - 1 workers plus the calling thread. One ParallelFor at a time per
+// pool (calls are serialized). Between calls a worker first spins (yielding) for up to
+// kSpinMicros, then sleeps on a condition variable; the caller waits for the workers the same
+// way. Sleeping at once cost a wake-up per op: MobileNetV2's 65 ops ran slower on two threads
+// than on one (6.8 vs 5.7 ms, this machine).
 class ThreadPool {
  public:
+  static constexpr int64_t kSpinMicros = 100;
+
   explicit ThreadPool(size_t num_threads) {
     if (num_threads < 1) num_threads = 1;
     for (size_t i = 1; i < num_threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
@@ -85,7 +93,7 @@ class ThreadPool {
   ~ThreadPool() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      shutdown_ = true;
+      shutdown_.store(true, std::memory_order_release);
     }
     wake_.notify_all();
     for (std::thread& t : workers_) t.join();
@@ -102,19 +110,22 @@ class ThreadPool {
 
   void Run(size_t num_tasks, void (*task)(void*, size_t), void* task_context) {
     std::lock_guard<std::mutex> call_lock(call_mutex_);
+    task_ = task;
+    task_context_ = task_context;
+    num_tasks_ = num_tasks;
+    next_task_.store(0, std::memory_order_relaxed);
+    busy_workers_.store(workers_.size(), std::memory_order_relaxed);
     {
+      // Under the mutex, so that a worker about to sleep sees either the old generation and
+      // then this notify, or the new one. The release publishes the fields above.
       std::lock_guard<std::mutex> lock(mutex_);
-      task_ = task;
-      task_context_ = task_context;
-      num_tasks_ = num_tasks;
-      next_task_.store(0);
-      busy_workers_ = workers_.size();
-      ++generation_;
+      generation_.fetch_add(1, std::memory_order_release);
     }
     wake_.notify_all();
     Work();
+    if (SpinUntil([this] { return busy_workers_.load(std::memory_order_acquire) == 0; })) return;
     std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [this] { return busy_workers_ == 0; });
+    done_.wait(lock, [this] { return busy_workers_.load(std::memory_order_acquire) == 0; });
   }
 
  private:
@@ -122,9 +133,20 @@ class ThreadPool {
     static_cast<ThreadPool*>(pool)->Run(num_tasks, task, task_context);
   }
 
+  // Polls `ready` (yielding the core between polls) for up to kSpinMicros; whether it held.
+  template <typename Ready>
+  static bool SpinUntil(const Ready& ready) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(kSpinMicros);
+    for (int polls = 0;; ++polls) {
+      if (ready()) return true;
+      if ((polls & 15) == 15 && std::chrono::steady_clock::now() > deadline) return ready();
+      std::this_thread::yield();
+    }
+  }
+
   void Work() {
     for (;;) {
-      const size_t i = next_task_.fetch_add(1);
+      const size_t i = next_task_.fetch_add(1, std::memory_order_relaxed);
       if (i >= num_tasks_) return;
       task_(task_context_, i);
     }
@@ -133,16 +155,20 @@ class ThreadPool {
   void WorkerLoop() {
     size_t seen_generation = 0;
     for (;;) {
-      {
+      const auto called = [&] {
+        return shutdown_.load(std::memory_order_acquire) ||
+               generation_.load(std::memory_order_acquire) != seen_generation;
+      };
+      if (!SpinUntil(called)) {
         std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [&] { return shutdown_ || generation_ != seen_generation; });
-        if (shutdown_) return;
-        seen_generation = generation_;
+        wake_.wait(lock, called);
       }
+      if (shutdown_.load(std::memory_order_acquire)) return;
+      seen_generation = generation_.load(std::memory_order_acquire);
       Work();
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (--busy_workers_ == 0) done_.notify_one();
+      if (busy_workers_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::lock_guard<std::mutex> lock(mutex_);  // the caller checks under it before it sleeps
+        done_.notify_one();
       }
     }
   }
@@ -156,9 +182,9 @@ class ThreadPool {
   void* task_context_ = nullptr;
   size_t num_tasks_ = 0;
   std::atomic<size_t> next_task_{0};
-  size_t busy_workers_ = 0;
-  size_t generation_ = 0;
-  bool shutdown_ = false;
+  std::atomic<size_t> busy_workers_{0};
+  std::atomic<size_t> generation_{0};
+  std::atomic<bool> shutdown_{false};
 };
 
 }  // namespace ek
