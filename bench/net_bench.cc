@@ -29,7 +29,7 @@ void MobileNetV2Benchmark(benchmark::State& state, int threads) {
     if (!s.ok()) state.SkipWithError(s.message());
     return s.ok();
   });
-  if (seconds >= 0) SetConvCounters(state, net.Flops(), seconds);
+  if (seconds >= 0) SetConvCounters(state, ek_mobilenet::ConvFlops(net.graph()), seconds);
 }
 
 }  // namespace

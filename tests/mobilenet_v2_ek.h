@@ -110,18 +110,6 @@ class EkMobileNetV2 {
     return ek::Status::Ok();
   }
 
-  // Multiply-adds x 2 of the convolutions (adds and pooling not counted).
-  double Flops() const {
-    double flops = 0.0;
-    for (const NetStep& s : graph_.steps) {
-      if (s.kind != StepKind::kConv) continue;
-      const ConvLayer& l = graph_.layers[s.layer];
-      const NetBuffer& out = graph_.buffers[s.out];
-      flops += 2.0 * static_cast<double>(out.h * out.w * l.out_c * l.kernel * l.kernel * (l.depthwise ? 1 : l.in_c));
-    }
-    return flops;
-  }
-
  private:
   struct Layer {
     std::vector<float> filter, bias;

@@ -103,6 +103,18 @@ inline NetGraph MobileNetV2Graph(int64_t image = 224) {
   return g;
 }
 
+// Multiply-adds x 2 of the graph's convolutions and classifier (adds and pooling not counted).
+inline double ConvFlops(const NetGraph& g) {
+  double flops = 0.0;
+  for (const NetStep& s : g.steps) {
+    if (s.kind != StepKind::kConv) continue;
+    const ConvLayer& l = g.layers[s.layer];
+    const NetBuffer& out = g.buffers[s.out];
+    flops += 2.0 * static_cast<double>(out.h * out.w * l.out_c * l.kernel * l.kernel * (l.depthwise ? 1 : l.in_c));
+  }
+  return flops;
+}
+
 // Whether the layer ends with ReLU6 (every convolution but the projections and the classifier).
 inline bool HasRelu6(const ConvLayer& l) {
   return l.name.find("project") == std::string::npos && l.name != "fc";

@@ -27,6 +27,21 @@ namespace ek_bench {
 namespace {
 
 #if EK_PEER_XNNPACK
+// XNNPACK's convolution operator for MobileNetV2 layer l (SAME padding; ReLU6 where the network
+// has it; depthwise layers as groups of one channel), with its weights packed at creation.
+bool CreateXnnConvolution(const ek_mobilenet::ConvLayer& l, const float* filter, const float* bias,
+                          xnn_operator_t* op) {
+  const ek::ConvPadding p = ek::SamePadding(l.in_h, l.in_w, l.kernel, l.kernel, l.stride, l.stride);
+  const uint32_t groups = l.depthwise ? static_cast<uint32_t>(l.in_c) : 1;
+  const uint32_t k = static_cast<uint32_t>(l.kernel), stride = static_cast<uint32_t>(l.stride);
+  const bool relu6 = ek_mobilenet::HasRelu6(l);
+  return xnn_create_convolution2d_nhwc_f32(
+             static_cast<uint32_t>(p.top), static_cast<uint32_t>(p.right), static_cast<uint32_t>(p.bottom),
+             static_cast<uint32_t>(p.left), k, k, stride, stride, 1, 1, groups, static_cast<size_t>(l.in_c) / groups,
+             static_cast<size_t>(l.out_c) / groups, static_cast<size_t>(l.in_c), static_cast<size_t>(l.out_c), filter,
+             bias, relu6 ? 0.0f : -INFINITY, relu6 ? 6.0f : INFINITY, 0, op) == xnn_status_success;
+}
+
 struct XnnConvLayer {
   ConvLayerData data;
   xnn_operator_t op = nullptr;
@@ -36,18 +51,8 @@ struct XnnConvLayer {
   }
   bool Prepare() {
     const ek_mobilenet::ConvLayer& l = data.layer;
-    const float lo = data.relu6 ? 0.0f : -INFINITY, hi = data.relu6 ? 6.0f : INFINITY;
-    if (xnn_create_convolution2d_nhwc_f32(
-            static_cast<uint32_t>(data.padding.top), static_cast<uint32_t>(data.padding.right),
-            static_cast<uint32_t>(data.padding.bottom), static_cast<uint32_t>(data.padding.left),
-            static_cast<uint32_t>(l.kernel), static_cast<uint32_t>(l.kernel), static_cast<uint32_t>(l.stride),
-            static_cast<uint32_t>(l.stride), 1, 1, static_cast<uint32_t>(data.groups),
-            static_cast<size_t>(data.group_in), static_cast<size_t>(l.out_c / data.groups),
-            static_cast<size_t>(l.in_c), static_cast<size_t>(l.out_c), data.filter.data(), data.bias.data(), lo, hi,
-            0, &op) != xnn_status_success) {
-      return false;
-    }
-    return xnn_setup_convolution2d_nhwc_f32(op, 1, static_cast<size_t>(l.in_h), static_cast<size_t>(l.in_w),
+    return CreateXnnConvolution(l, data.filter.data(), data.bias.data(), &op) &&
+           xnn_setup_convolution2d_nhwc_f32(op, 1, static_cast<size_t>(l.in_h), static_cast<size_t>(l.in_w),
                                             data.input.data(), data.output.data(), nullptr) == xnn_status_success;
   }
   bool Run() { return xnn_run_operator(op, nullptr) == xnn_status_success; }
@@ -132,15 +137,7 @@ class XnnNetwork {
           ok = xnn_create_fully_connected_nc_f32(k, n, k, n, filter, bias, lo, hi, 0, &op) == xnn_status_success &&
                xnn_setup_fully_connected_nc_f32(op, 1, x, y, nullptr) == xnn_status_success;
         } else {
-          const ek::ConvPadding p = ek::SamePadding(l.in_h, l.in_w, l.kernel, l.kernel, l.stride, l.stride);
-          const uint32_t groups = l.depthwise ? static_cast<uint32_t>(l.in_c) : 1;
-          const uint32_t k = static_cast<uint32_t>(l.kernel), stride = static_cast<uint32_t>(l.stride);
-          ok = xnn_create_convolution2d_nhwc_f32(
-                   static_cast<uint32_t>(p.top), static_cast<uint32_t>(p.right), static_cast<uint32_t>(p.bottom),
-                   static_cast<uint32_t>(p.left), k, k, stride, stride, 1, 1, groups,
-                   static_cast<size_t>(l.in_c) / groups, static_cast<size_t>(l.out_c) / groups,
-                   static_cast<size_t>(l.in_c), static_cast<size_t>(l.out_c), filter, bias, lo, hi, 0, &op) ==
-                   xnn_status_success &&
+          ok = CreateXnnConvolution(l, filter, bias, &op) &&
                xnn_setup_convolution2d_nhwc_f32(op, 1, static_cast<size_t>(in.h), static_cast<size_t>(in.w), x, y,
                                                 nullptr) == xnn_status_success;
         }
@@ -156,17 +153,7 @@ class XnnNetwork {
     }
     return true;
   }
-  // The convolutions' and the classifier's multiply-adds x 2, as ek's net/mobilenet_v2/f32 counts.
-  double Flops() const {
-    double flops = 0.0;
-    for (const ek_mobilenet::NetStep& s : graph_.steps) {
-      if (s.kind != ek_mobilenet::StepKind::kConv) continue;
-      const ek_mobilenet::ConvLayer& l = graph_.layers[s.layer];
-      const ek_mobilenet::NetBuffer& out = graph_.buffers[s.out];
-      flops += 2.0 * static_cast<double>(out.h * out.w * l.out_c * l.kernel * l.kernel * (l.depthwise ? 1 : l.in_c));
-    }
-    return flops;
-  }
+  const ek_mobilenet::NetGraph& graph() const { return graph_; }
 
  private:
   ek_mobilenet::NetGraph graph_;
@@ -184,7 +171,7 @@ void XnnWholeNet(benchmark::State& state) {
     if (!ok) state.SkipWithError("xnn_run_operator failed");
     return ok;
   });
-  if (seconds >= 0) SetConvCounters(state, net.Flops(), seconds);
+  if (seconds >= 0) SetConvCounters(state, ek_mobilenet::ConvFlops(net.graph()), seconds);
 }
 #endif
 
