@@ -1,11 +1,13 @@
 // Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
 //
-// Benchmarks for ek/conv.h, one thread: `conv/f32/mobilenet_v2/<layer>` for each convolution
+// Benchmarks for ek/conv.h, one thread: `conv/<type>/mobilenet_v2/<layer>` for each convolution
 // layer of MobileNetV2 (tests/mobilenet_v2_layers.h: 224 x 224 input, batch 1, SAME padding,
-// weights packed once, workspace allocated once), and `net/mobilenet_v2_convs/f32`: all of them
-// in the network's order (its 52 convolution layers alone; the whole network, with its adds,
-// pooling and classifier, is net/mobilenet_v2/f32 in bench/net_bench.cc). Counters: GFLOPS and pct_peak (of the FMA
-// peak measured at start-up). Peers of the same layers: bench/peers/conv_peers.cc.
+// weights packed once, workspace allocated once), type f32 or i8 (TFLite's per-channel int8
+// scheme: bench/conv_problem.h, MakeInt8), and `net/mobilenet_v2_convs/<type>`: all of them in
+// the network's order (its 52 convolution layers alone; the whole network, with its adds,
+// pooling and classifier, is net/mobilenet_v2/f32 in bench/net_bench.cc). Counters: GFLOPS
+// (f32) or GOPS (i8) and pct_peak (of the FMA or int8 dot-product peak measured at start-up).
+// Peers of the same layers: bench/peers/conv_peers.cc.
 #include <chrono>
 #include <memory>
 #include <string>
@@ -18,29 +20,43 @@
 namespace ek_bench {
 namespace {
 
-// One layer, ready to run: packed weights, views, options, workspace.
+// One layer, ready to run: packed weights, views, options, workspace. int8: the layer's int8
+// operands (ConvLayerData::MakeInt8).
 struct EkConvLayer {
   ConvLayerData data;
+  bool int8 = false;
   std::vector<uint32_t> packed;
   size_t packed_bytes = 0;
   ek::TensorView input, output;
   ek::ConvOptions options;
   std::vector<uint8_t> workspace;
 
-  explicit EkConvLayer(const ek_mobilenet::ConvLayer& l) : data(l) {}
+  EkConvLayer(const ek_mobilenet::ConvLayer& l, bool is_int8) : data(l), int8(is_int8) {
+    if (int8) data.MakeInt8();
+  }
   ek::Status Prepare() {
     const ek_mobilenet::ConvLayer& l = data.layer;
-    const ek::TensorView filter =
-        ek::TensorView::Host(ek::DType::kF32, data.filter.data(), {l.out_c, l.kernel, l.kernel, data.group_in});
+    ek::TensorView filter;
+    if (int8) {
+      filter = ek::TensorView::Host(ek::DType::kI8, data.filter_q.data(), {l.out_c, l.kernel, l.kernel, data.group_in});
+      filter.quant = ek::QuantParams::PerAxis(0, data.filter_scales.data());
+      input = ek::TensorView::Host(ek::DType::kI8, data.input_q.data(), {1, l.in_h, l.in_w, l.in_c});
+      input.quant = ek::QuantParams::PerTensor(data.in_scale, data.in_zero);
+      output = ek::TensorView::Host(ek::DType::kI8, data.output_q.data(), {1, data.out_h, data.out_w, l.out_c});
+      output.quant = ek::QuantParams::PerTensor(data.out_scale, data.out_zero);
+      options.bias = ek::TensorView::Host(ek::DType::kI32, data.bias_q.data(), {l.out_c});
+    } else {
+      filter = ek::TensorView::Host(ek::DType::kF32, data.filter.data(), {l.out_c, l.kernel, l.kernel, data.group_in});
+      input = ek::TensorView::Host(ek::DType::kF32, data.input.data(), {1, l.in_h, l.in_w, l.in_c});
+      output = ek::TensorView::Host(ek::DType::kF32, data.output.data(), {1, data.out_h, data.out_w, l.out_c});
+      options.bias = ek::TensorView::Host(ek::DType::kF32, data.bias.data(), {l.out_c});
+    }
     EK_RETURN_IF_ERROR(ek::PackedConvWeightsSize(filter, data.groups, &packed_bytes));
     packed.resize((packed_bytes + 3) / 4);
     EK_RETURN_IF_ERROR(ek::PackConvWeights(filter, data.groups, packed.data(), packed_bytes));
-    input = ek::TensorView::Host(ek::DType::kF32, data.input.data(), {1, l.in_h, l.in_w, l.in_c});
-    output = ek::TensorView::Host(ek::DType::kF32, data.output.data(), {1, data.out_h, data.out_w, l.out_c});
     options.stride_h = options.stride_w = l.stride;
     options.padding = data.padding;
     options.groups = data.groups;
-    options.bias = ek::TensorView::Host(ek::DType::kF32, data.bias.data(), {l.out_c});
     options.activation = data.relu6 ? ek::Activation::kRelu6 : ek::Activation::kNone;
     size_t bytes = 0;
     EK_RETURN_IF_ERROR(ek::ConvWorkspaceSize(input, Packed(), output, options, &bytes));
@@ -53,9 +69,8 @@ struct EkConvLayer {
   }
 };
 
-
-void ConvLayerBenchmark(benchmark::State& state, const ek_mobilenet::ConvLayer& l) {
-  EkConvLayer layer(l);
+void ConvLayerBenchmark(benchmark::State& state, const ek_mobilenet::ConvLayer& l, bool int8) {
+  EkConvLayer layer(l, int8);
   const ek::Status ready = layer.Prepare();
   if (!ready.ok()) return state.SkipWithError(ready.message());
   const double seconds = TimeRotating(state, 1, [&](size_t) {
@@ -65,14 +80,14 @@ void ConvLayerBenchmark(benchmark::State& state, const ek_mobilenet::ConvLayer& 
     return s.ok();
   });
   if (seconds < 0) return;
-  SetConvCounters(state, layer.data.Flops(), seconds);
+  SetConvCounters(state, layer.data.Flops(), seconds, int8);
 }
 
-void NetBenchmark(benchmark::State& state) {
+void NetBenchmark(benchmark::State& state, bool int8) {
   std::vector<std::unique_ptr<EkConvLayer>> layers;
   double flops = 0.0;
   for (const ek_mobilenet::ConvLayer& l : ek_mobilenet::MobileNetV2Layers()) {
-    layers.push_back(std::make_unique<EkConvLayer>(l));
+    layers.push_back(std::make_unique<EkConvLayer>(l, int8));
     const ek::Status ready = layers.back()->Prepare();
     if (!ready.ok()) return state.SkipWithError(ready.message());
     flops += layers.back()->data.Flops();
@@ -88,7 +103,7 @@ void NetBenchmark(benchmark::State& state) {
     return true;
   });
   if (seconds < 0) return;
-  SetConvCounters(state, flops, seconds);
+  SetConvCounters(state, flops, seconds, int8);
 }
 
 }  // namespace
@@ -97,11 +112,14 @@ void RegisterConvPeers();
 void RegisterNetBenchmarks();
 
 void RegisterConvBenchmarks() {
-  for (const ek_mobilenet::ConvLayer& l : ek_mobilenet::MobileNetV2Layers()) {
-    RegisterForTargets("conv/f32/mobilenet_v2/" + l.name,
-                       [l](benchmark::State& state) { ConvLayerBenchmark(state, l); });
+  for (const bool int8 : {false, true}) {
+    const std::string type = int8 ? "i8" : "f32";
+    for (const ek_mobilenet::ConvLayer& l : ek_mobilenet::MobileNetV2Layers()) {
+      RegisterForTargets("conv/" + type + "/mobilenet_v2/" + l.name,
+                         [l, int8](benchmark::State& state) { ConvLayerBenchmark(state, l, int8); });
+    }
+    RegisterForTargets("net/mobilenet_v2_convs/" + type, [int8](benchmark::State& state) { NetBenchmark(state, int8); });
   }
-  RegisterForTargets("net/mobilenet_v2_convs/f32", NetBenchmark);
   RegisterNetBenchmarks();
   RegisterConvPeers();
 }

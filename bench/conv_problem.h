@@ -11,9 +11,12 @@
 #include <string>
 #include <vector>
 
+#include <cmath>
+
 #include "../tests/mobilenet_v2_layers.h"
 #include "bench_util.h"
 #include "ek/conv_options.h"
+#include "ek/requantize.h"
 
 namespace ek_bench {
 
@@ -39,17 +42,43 @@ struct ConvLayerData {
     for (size_t i = 0; i < bias.size(); ++i) bias[i] = static_cast<float>(static_cast<int>(i % 13) - 6) * 0.01f;
     output.resize(static_cast<size_t>(out_h * out_w * l.out_c));
   }
+  // The int8 operands of the same layer (TFLite's per-channel scheme): input int8 per tensor,
+  // filter int8 symmetric with a scale per output channel, bias int32, output int8 per tensor
+  // with a scale that spreads the sums over its range; ReLU6 as the quantized range
+  // [q_lo, q_hi]. Filled by MakeInt8.
+  std::vector<int8_t> input_q, filter_q, output_q;
+  std::vector<float> filter_scales;
+  std::vector<int32_t> bias_q;
+  float in_scale = 0.05f, out_scale = 1.0f;
+  int32_t in_zero = -2, out_zero = 3, q_lo = -128, q_hi = 127;
+  void MakeInt8() {
+    const ek_mobilenet::ConvLayer& l = layer;
+    input_q.resize(input.size());
+    for (size_t i = 0; i < input_q.size(); ++i) input_q[i] = static_cast<int8_t>(static_cast<int>(i % 251) - 125);
+    filter_q.resize(filter.size());
+    for (size_t i = 0; i < filter_q.size(); ++i) filter_q[i] = static_cast<int8_t>(static_cast<int>(i % 89) * 3 - 132);
+    filter_scales.resize(static_cast<size_t>(l.out_c));
+    for (size_t o = 0; o < filter_scales.size(); ++o) filter_scales[o] = 0.002f * (1.0f + static_cast<float>(o % 7) / 7.0f);
+    bias_q.resize(static_cast<size_t>(l.out_c));
+    for (size_t o = 0; o < bias_q.size(); ++o) bias_q[o] = (static_cast<int32_t>(o % 13) - 6) * 500;
+    const double terms = static_cast<double>(l.kernel * l.kernel * group_in);
+    out_scale = static_cast<float>(in_scale * 0.002 * 30.0 * std::sqrt(terms));
+    output_q.resize(output.size());
+    ek::QuantizedActivationRange(relu6 ? 0.0f : -INFINITY, relu6 ? 6.0f : INFINITY, out_scale, out_zero, -128, 127,
+                                 &q_lo, &q_hi);
+  }
   // Multiply-adds x 2.
   double Flops() const {
     return 2.0 * static_cast<double>(out_h * out_w * layer.out_c * layer.kernel * layer.kernel * group_in);
   }
 };
 
-// GFLOPS over `seconds` for state.iterations() runs of `flops`, and pct_peak of the FMA peak.
-inline void SetConvCounters(benchmark::State& state, double flops, double seconds) {
+// GFLOPS over `seconds` for state.iterations() runs of `flops`, and pct_peak of the FMA peak
+// (f32) or of the int8 multiply-add peak (int8 = true: GOPS, 2 per int8 multiply-add).
+inline void SetConvCounters(benchmark::State& state, double flops, double seconds, bool int8 = false) {
   const double gflops = flops * static_cast<double>(state.iterations()) / seconds * 1e-9;
-  state.counters["GFLOPS"] = gflops;
-  state.counters["pct_peak"] = 100.0 * gflops / FmaPeakGflops();
+  state.counters[int8 ? "GOPS" : "GFLOPS"] = gflops;
+  state.counters["pct_peak"] = 100.0 * gflops / (int8 ? Int8DotPeakGops() : FmaPeakGflops());
 }
 
 }  // namespace ek_bench

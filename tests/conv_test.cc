@@ -25,6 +25,7 @@
 #include "ek/ref/conv.h"
 #include "ek/ref/elementwise.h"
 #include "ek/ref/pool.h"
+#include "dot_lanes.h"
 #include "test_util.h"
 
 namespace {
@@ -68,6 +69,35 @@ std::string Describe(const Shape& s) {
 }
 
 
+// Runs ek::Conv2D with a workspace of ConvWorkspaceSize bytes at `misalign` bytes past an
+// allocation (any alignment must work), requiring success.
+void RunConv(const TensorView& in, const PackedWeights& packed, const TensorView& out, const ConvOptions& o,
+             const ek::Context& ctx, int misalign) {
+  size_t ws_bytes = 0;
+  const ek::Status sized = ek::ConvWorkspaceSize(in, packed, out, o, &ws_bytes);
+  INFO(sized.message());
+  REQUIRE(sized.ok());
+  std::vector<uint8_t> ws(ws_bytes + 8);
+  const ek::Status st = ek::Conv2D(in, packed, out, o, ctx, ws.data() + misalign, ws_bytes);
+  INFO(st.message());
+  REQUIRE(st.ok());
+}
+
+// The options of a shape (clamp: [-0.25, 0.5]); the bias is set by the problem.
+ConvOptions OptionsOf(const Shape& s) {
+  ConvOptions o;
+  o.stride_h = s.sh;
+  o.stride_w = s.sw;
+  o.dilation_h = s.dh;
+  o.dilation_w = s.dw;
+  o.padding = s.pad;
+  o.groups = s.groups;
+  o.activation = s.act;
+  o.clamp_min = -0.25f;
+  o.clamp_max = 0.5f;
+  return o;
+}
+
 // Operands, packed weights and the reference of one convolution.
 struct Problem {
   Shape s;
@@ -81,15 +111,7 @@ struct Problem {
 
   Problem(const Shape& shape, uint64_t seed) : s(shape) {
     Rng rng(seed);
-    o.stride_h = s.sh;
-    o.stride_w = s.sw;
-    o.dilation_h = s.dh;
-    o.dilation_w = s.dw;
-    o.padding = s.pad;
-    o.groups = s.groups;
-    o.activation = s.act;
-    o.clamp_min = -0.25f;
-    o.clamp_max = 0.5f;
+    o = OptionsOf(s);
     oh = ek::ConvOutputSize(s.h, s.kh, s.sh, s.dh, s.pad.top, s.pad.bottom);
     ow = ek::ConvOutputSize(s.w, s.kw, s.sw, s.dw, s.pad.left, s.pad.right);
     const int64_t in_pixel = s.cin + s.in_pixel_extra;
@@ -136,14 +158,7 @@ struct Problem {
     std::vector<float> out(static_cast<size_t>(s.n * oh * ow * out_pixel));
     for (float& x : out) std::memcpy(&x, &kGuardBits, 4);
     const TensorView out_view = ek_test::NhwcView(out.data(), s.n, oh, ow, s.cout, out_pixel);
-    size_t ws_bytes = 0;
-    const ek::Status sized = ek::ConvWorkspaceSize(in_view, Packed(), out_view, o, &ws_bytes);
-    INFO(sized.message());
-    REQUIRE(sized.ok());
-    std::vector<uint8_t> ws(ws_bytes + 8);
-    const ek::Status st = ek::Conv2D(in_view, Packed(), out_view, o, ctx, ws.data() + workspace_misalign, ws_bytes);
-    INFO(st.message());
-    REQUIRE(st.ok());
+    RunConv(in_view, Packed(), out_view, o, ctx, workspace_misalign);
     return out;
   }
 
@@ -281,6 +296,41 @@ TEST_CASE("Conv2D: every MobileNetV2 layer against the reference, every target",
   }
 }
 
+// A random shape for the randomized lanes: sizes up to max_hw, kernels up to 5, strides up to 3,
+// dilation 2-3 one time in four, dense, grouped or depthwise (up to max_depthwise channels),
+// SAME or explicit padding, bias, activation, pixel strides. False when the kernel is larger
+// than the padded input (a validation error, tested on its own).
+bool RandomShape(Rng* rng_ptr, int max_hw, int max_depthwise, Shape* out) {
+  Rng& rng = *rng_ptr;
+  Shape s;
+  s.n = rng.Int(1, 2);
+  s.h = rng.Int(1, max_hw);
+  s.w = rng.Int(1, max_hw);
+  s.kh = rng.Int(1, 5);
+  s.kw = rng.Int(1, 5);
+  s.sh = rng.Int(1, 3);
+  s.sw = rng.Int(1, 3);
+  s.dh = rng.Int(0, 3) == 0 ? rng.Int(2, 3) : 1;
+  s.dw = rng.Int(0, 3) == 0 ? rng.Int(2, 3) : 1;
+  const int kind = rng.Int(0, 3);  // 0, 1: dense; 2: grouped; 3: depthwise
+  s.groups = kind == 2 ? rng.Int(2, 4) : 1;
+  s.cin = s.groups * rng.Int(1, 24);
+  s.cout = s.groups * rng.Int(1, 40);
+  if (kind == 3) s.groups = s.cin = s.cout = rng.Int(1, max_depthwise);
+  if (rng.Int(0, 1) == 0) {
+    s.pad = ek::SamePadding(s.h, s.w, s.kh, s.kw, s.sh, s.sw, s.dh, s.dw);
+  } else {
+    s.pad = ConvPadding{rng.Int(0, 2), rng.Int(0, 2), rng.Int(0, 2), rng.Int(0, 2)};
+  }
+  s.bias = rng.Int(0, 1) == 1;
+  s.act = static_cast<Activation>(rng.Int(0, 3));
+  s.in_pixel_extra = rng.Int(0, 2) == 0 ? rng.Int(1, 5) : 0;
+  s.out_pixel_extra = rng.Int(0, 2) == 0 ? rng.Int(1, 5) : 0;
+  *out = s;
+  return ek::ConvOutputSize(s.h, s.kh, s.sh, s.dh, s.pad.top, s.pad.bottom) >= 1 &&
+         ek::ConvOutputSize(s.w, s.kw, s.sw, s.dw, s.pad.left, s.pad.right) >= 1;
+}
+
 // The randomized differential lane ([random]): random shapes, strides, dilations, padding,
 // groups, bias, activations, pixel strides, 1..3 threads and the workspace at any address.
 TEST_CASE("Conv2D randomized against the reference, every target", "[random]") {
@@ -290,35 +340,7 @@ TEST_CASE("Conv2D randomized against the reference, every target", "[random]") {
     Rng rng(seed * 7919 + static_cast<uint64_t>(target % 1000003));
     for (int i = 0; i < cases; ++i) {
       Shape s;
-      s.n = rng.Int(1, 2);
-      s.h = rng.Int(1, 14);
-      s.w = rng.Int(1, 14);
-      s.kh = rng.Int(1, 5);
-      s.kw = rng.Int(1, 5);
-      s.sh = rng.Int(1, 3);
-      s.sw = rng.Int(1, 3);
-      s.dh = rng.Int(0, 3) == 0 ? rng.Int(2, 3) : 1;
-      s.dw = rng.Int(0, 3) == 0 ? rng.Int(2, 3) : 1;
-      const int kind = rng.Int(0, 3);  // 0, 1: dense; 2: grouped; 3: depthwise
-      s.groups = kind == 2 ? rng.Int(2, 4) : 1;
-      s.cin = s.groups * rng.Int(1, 24);
-      s.cout = s.groups * rng.Int(1, 40);
-      if (kind == 3) {
-        s.groups = s.cin = s.cout = rng.Int(1, 70);
-      }
-      if (rng.Int(0, 1) == 0) {
-        s.pad = ek::SamePadding(s.h, s.w, s.kh, s.kw, s.sh, s.sw, s.dh, s.dw);
-      } else {
-        s.pad = ConvPadding{rng.Int(0, 2), rng.Int(0, 2), rng.Int(0, 2), rng.Int(0, 2)};
-      }
-      if (ek::ConvOutputSize(s.h, s.kh, s.sh, s.dh, s.pad.top, s.pad.bottom) < 1 ||
-          ek::ConvOutputSize(s.w, s.kw, s.sw, s.dw, s.pad.left, s.pad.right) < 1) {
-        continue;  // the kernel is larger than the padded input (an error, tested below)
-      }
-      s.bias = rng.Int(0, 1) == 1;
-      s.act = static_cast<Activation>(rng.Int(0, 3));
-      s.in_pixel_extra = rng.Int(0, 2) == 0 ? rng.Int(1, 5) : 0;
-      s.out_pixel_extra = rng.Int(0, 2) == 0 ? rng.Int(1, 5) : 0;
+      if (!RandomShape(&rng, 14, 70, &s)) continue;  // the kernel is larger than the padded input (tested below)
       Problem p(s, rng.Next());
       p.ComputeReference();
       const int threads = rng.Int(1, 3);
@@ -471,6 +493,255 @@ TEST_CASE("Conv2D: every validation rule returns a status naming the argument", 
   bad.stride_w = 0;
   CHECK_FALSE(ek::Conv2D(p.in_view, packed, out_view, bad).ok());
   CHECK(ek_test::SameBits(before.data(), out.data(), out.size() * 4));
+}
+
+// ---- Quantized (i8 / u8) -------------------------------------------------------------------------
+// ek::Conv2D on int8 operands must equal ek::ref::QConv2DElement (TFLite's reference integer
+// kernels written out) exactly, on every path (1x1 -> ek::QGemm, staged KxK, int8 depthwise),
+// target and dot lane, for any thread count.
+enum class QScheme { kI8PerChannel, kI8PerTensor, kU8PerTensor };
+
+struct QProblem {
+  Shape s;
+  QScheme scheme;
+  int64_t oh = 0, ow = 0;
+  std::vector<uint8_t> input, filter;
+  std::vector<float> filter_scales;
+  std::vector<int32_t> bias;
+  TensorView in_view, filter_view;
+  ek::QuantParams out_quant;
+  ConvOptions o;
+  std::vector<uint32_t> packed;
+  size_t packed_bytes = 0;
+  std::vector<uint8_t> want;  // dense (n, y, x, o)
+
+  QProblem(const Shape& shape, QScheme q, uint64_t seed) : s(shape), scheme(q) {
+    Rng rng(seed);
+    const bool u8 = q == QScheme::kU8PerTensor;
+    const DType type = u8 ? DType::kU8 : DType::kI8;
+    o = OptionsOf(s);
+    oh = ek::ConvOutputSize(s.h, s.kh, s.sh, s.dh, s.pad.top, s.pad.bottom);
+    ow = ek::ConvOutputSize(s.w, s.kw, s.sw, s.dw, s.pad.left, s.pad.right);
+    const int64_t in_pixel = s.cin + s.in_pixel_extra;
+    input.resize(static_cast<size_t>(s.n * s.h * s.w * in_pixel));
+    for (uint8_t& x : input) x = static_cast<uint8_t>(rng.Int(0, 255));
+    const float in_scale = 0.02f + 0.01f * static_cast<float>(rng.Int(0, 9));
+    const int32_t in_zero = u8 ? rng.Int(0, 255) : rng.Int(-128, 127);
+    in_view = ek_test::NhwcView(input.data(), s.n, s.h, s.w, s.cin, in_pixel, type);
+    in_view.quant = ek::QuantParams::PerTensor(in_scale, in_zero);
+    const int64_t group_in = s.cin / s.groups, terms = s.kh * s.kw * group_in;
+    filter.resize(static_cast<size_t>(s.cout * terms));
+    for (uint8_t& x : filter) x = static_cast<uint8_t>(u8 ? rng.Int(0, 255) : rng.Int(-127, 127));
+    filter_view = TensorView::Host(type, filter.data(), {s.cout, s.kh, s.kw, group_in});
+    const float w_scale = 0.005f + 0.001f * static_cast<float>(rng.Int(0, 9));
+    if (q == QScheme::kI8PerChannel) {
+      filter_scales.resize(static_cast<size_t>(s.cout));
+      for (float& x : filter_scales) x = w_scale * (0.5f + 0.1f * static_cast<float>(rng.Int(0, 15)));
+      filter_view.quant = ek::QuantParams::PerAxis(0, filter_scales.data());
+    } else {
+      filter_view.quant = ek::QuantParams::PerTensor(w_scale, u8 ? rng.Int(0, 255) : 0);
+    }
+    // The output scale spreads the sums over the int8 range (some saturate); one case in four
+    // makes the real multipliers >= 1 (left shifts).
+    const double spread = 100.0 * std::sqrt(static_cast<double>(terms));
+    const double factor = rng.Int(0, 3) == 0 ? 0.3 / spread : 1.0;
+    out_quant = ek::QuantParams::PerTensor(static_cast<float>(in_scale * w_scale * spread * factor),
+                                           u8 ? rng.Int(0, 255) : rng.Int(-128, 127));
+    if (s.bias) {
+      bias.resize(static_cast<size_t>(s.cout));
+      for (int32_t& x : bias) x = rng.Int(-20000, 20000);
+      o.bias = TensorView::Host(DType::kI32, bias.data(), {s.cout});
+    }
+    size_t bytes = 0;
+    const ek::Status sized = ek::PackedConvWeightsSize(filter_view, s.groups, &bytes);
+    INFO(sized.message());
+    REQUIRE(sized.ok());
+    packed.resize((bytes + 3) / 4);
+    packed_bytes = bytes;
+    const ek::Status st = ek::PackConvWeights(filter_view, s.groups, packed.data(), bytes);
+    INFO(st.message());
+    REQUIRE(st.ok());
+    std::vector<uint8_t> dense(OutputCount());
+    TensorView want_view = ek_test::NhwcView(dense.data(), s.n, oh, ow, s.cout, s.cout, type);
+    want_view.quant = out_quant;
+    ek::ref::QConv2D(in_view, filter_view, want_view, o);
+    want = dense;
+  }
+  PackedWeights Packed() const { return PackedWeights{packed.data(), packed_bytes}; }
+  size_t OutputCount() const { return static_cast<size_t>(s.n * oh * ow * s.cout); }
+
+  // Runs ek::Conv2D into a guarded output (pixel stride cout + out_pixel_extra, gaps 0xA5).
+  std::vector<uint8_t> Run(const ek::Context& ctx, int workspace_misalign = 0) const {
+    const int64_t out_pixel = s.cout + s.out_pixel_extra;
+    std::vector<uint8_t> out(static_cast<size_t>(s.n * oh * ow * out_pixel), 0xA5);
+    TensorView out_view = ek_test::NhwcView(out.data(), s.n, oh, ow, s.cout, out_pixel, in_view.dtype);
+    out_view.quant = out_quant;
+    RunConv(in_view, Packed(), out_view, o, ctx, workspace_misalign);
+    return out;
+  }
+
+  // Every output equal to the reference; the gaps between pixels untouched.
+  void Check(const std::vector<uint8_t>& out) const {
+    const int64_t out_pixel = s.cout + s.out_pixel_extra;
+    int failures = 0;
+    for (int64_t p = 0; p < s.n * oh * ow; ++p) {
+      for (int64_t c = 0; c < out_pixel; ++c) {
+        const int got = out[static_cast<size_t>(p * out_pixel + c)];
+        const int expected = c < s.cout ? want[static_cast<size_t>(p * s.cout + c)] : 0xA5;
+        if (got != expected && failures++ < 3) {
+          FAIL_CHECK("pixel " << p << " channel " << c << ": " << got << ", want " << expected);
+        }
+      }
+    }
+    CHECK(failures == 0);
+  }
+};
+
+const char* SchemeName(QScheme q) {
+  return q == QScheme::kI8PerChannel ? "i8 per channel" : q == QScheme::kI8PerTensor ? "i8 per tensor" : "u8 per tensor";
+}
+
+TEST_CASE("Conv2D int8 / uint8: fixed shapes bit-exact with TFLite's rule, every target and dot lane", "[conv][int8]") {
+  const std::vector<Shape> shapes = FixedShapes();
+  std::vector<QProblem> problems;
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    for (QScheme q : {QScheme::kI8PerChannel, QScheme::kI8PerTensor, QScheme::kU8PerTensor}) {
+      problems.emplace_back(shapes[i], q, 3000 + i * 3 + static_cast<size_t>(q));
+    }
+  }
+  ek::ThreadPool pool(3);
+  ek::Context threaded;
+  threaded.threads = pool.Hook();
+  ek_test::ForEachTarget([&](int64_t target) {
+    ek_test::ForEachDotLane([&] {
+      INFO("target " << ek::TargetName(target) << ", lane " << ek::QGemmDotLane());
+      for (size_t i = 0; i < problems.size(); ++i) {
+        INFO("shape " << i / 3 << ": " << Describe(problems[i].s) << ", " << SchemeName(problems[i].scheme));
+        const std::vector<uint8_t> one = problems[i].Run(ek::Context(), static_cast<int>(i % 8));
+        problems[i].Check(one);
+        CHECK(problems[i].Run(threaded, 3) == one);
+      }
+    });
+  });
+}
+
+TEST_CASE("Conv2D int8: every MobileNetV2 layer bit-exact, every target and dot lane", "[conv][int8]") {
+  const bool emulated = std::getenv("QEMU_CPU") != nullptr;
+  int index = 0;
+  for (const ek_mobilenet::ConvLayer& layer : ek_mobilenet::MobileNetV2Layers()) {
+    const int64_t size = emulated ? (layer.in_h + 3) / 4 : (layer.in_h + 1) / 2;
+    Shape s = Square(size, layer.in_c, layer.out_c, layer.kernel, layer.stride, true,
+                     layer.depthwise ? layer.in_c : 1);
+    s.bias = true;
+    s.act = layer.name.find("project") == std::string::npos ? Activation::kRelu6 : Activation::kNone;
+    QProblem p(s, QScheme::kI8PerChannel, 500 + static_cast<uint64_t>(index++));
+    INFO("layer " << layer.name << ": " << Describe(s));
+    ek_test::ForEachTarget([&](int64_t target) {
+      ek_test::ForEachDotLane([&] {
+        INFO("target " << ek::TargetName(target) << ", lane " << ek::QGemmDotLane());
+        p.Check(p.Run(ek::Context()));
+      });
+    });
+  }
+}
+
+TEST_CASE("Conv2D int8 / uint8 randomized against TFLite's rule, every target", "[random][int8]") {
+  const uint64_t seed = ek_test::RandomSeed("Conv2D int8 randomized");
+  const int cases = ek_test::RandomCases(40);
+  ek_test::ForEachTarget([&](int64_t target) {
+    Rng rng(seed * 104729 + static_cast<uint64_t>(target % 1000003));
+    for (int i = 0; i < cases; ++i) {
+      Shape s;
+      if (!RandomShape(&rng, 12, 90, &s)) continue;
+      const auto scheme = static_cast<QScheme>(rng.Int(0, 2));
+      QProblem p(s, scheme, rng.Next());
+      const int threads = rng.Int(1, 3);
+      INFO("case " << i << ": " << Describe(s) << ", " << SchemeName(scheme) << ", threads " << threads << " (seed "
+                   << seed << ")");
+      ek::ThreadPool pool(static_cast<size_t>(threads));
+      ek::Context ctx;
+      if (threads > 1) ctx.threads = pool.Hook();
+      p.Check(p.Run(ctx, rng.Int(0, 7)));
+    }
+  });
+}
+
+TEST_CASE("Conv2D int8: large sums, every activation, the staged path's chunks", "[conv][int8]") {
+  // 3x3 over 200 channels: K = 1800 (the staged path chunks 291 rows of 1800 bytes), extreme
+  // inputs (all -128 against +-127 weights: the largest sums), and a 1x1 image.
+  Shape big = Square(24, 200, 24, 3, 1, true);
+  big.bias = true;
+  for (Activation act : {Activation::kNone, Activation::kRelu, Activation::kRelu6, Activation::kClamp}) {
+    big.act = act;
+    QProblem p(big, QScheme::kI8PerChannel, 91 + static_cast<uint64_t>(act));
+    for (size_t i = 0; i < p.input.size(); i += 3) p.input[i] = 0x80;  // -128
+    std::vector<uint8_t> dense(p.OutputCount());
+    TensorView want_view = ek_test::NhwcView(dense.data(), 1, p.oh, p.ow, big.cout, big.cout, DType::kI8);
+    want_view.quant = p.out_quant;
+    ek::ref::QConv2D(p.in_view, p.filter_view, want_view, p.o);
+    p.want = dense;
+    INFO("activation " << static_cast<int>(act));
+    ek_test::ForEachTarget([&](int64_t target) {
+      INFO("target " << ek::TargetName(target));
+      p.Check(p.Run(ek::Context()));
+    });
+  }
+}
+
+TEST_CASE("Conv2D int8: validation names the argument", "[conv][int8]") {
+  Shape s = Square(6, 4, 8, 3, 1, true);
+  s.bias = true;
+  QProblem p(s, QScheme::kI8PerChannel, 17);
+  std::vector<uint8_t> out(static_cast<size_t>(6 * 6 * 8));
+  TensorView out_view = TensorView::Host(DType::kI8, out.data(), {1, 6, 6, 8});
+  out_view.quant = p.out_quant;
+  const PackedWeights packed = p.Packed();
+  REQUIRE(ek::Conv2D(p.in_view, packed, out_view, p.o).ok());
+  size_t bytes = 0;
+  // Weights: the scheme.
+  TensorView w = p.filter_view;
+  w.quant = ek::QuantParams::PerAxis(3, p.filter_scales.data());
+  ExpectError(ek::PackedConvWeightsSize(w, 1, &bytes), StatusCode::kInvalidArgument, "filter: quant axis 3");
+  w.quant = ek::QuantParams::PerTensor(0.1f, 3);
+  ExpectError(ek::PackedConvWeightsSize(w, 1, &bytes), StatusCode::kInvalidArgument, "filter: i8 weights must be symmetric");
+  w.quant = ek::QuantParams();
+  ExpectError(ek::PackedConvWeightsSize(w, 1, &bytes), StatusCode::kInvalidArgument, "filter: i8 weights need");
+  w.dtype = DType::kU8;
+  w.quant = ek::QuantParams::PerAxis(0, p.filter_scales.data());
+  ExpectError(ek::PackedConvWeightsSize(w, 1, &bytes), StatusCode::kInvalidArgument, "filter: u8 weights");
+  std::vector<float> bad_scales = p.filter_scales;
+  bad_scales[5] = -1.0f;
+  w = p.filter_view;
+  w.quant = ek::QuantParams::PerAxis(0, bad_scales.data());
+  ExpectError(ek::PackedConvWeightsSize(w, 1, &bytes), StatusCode::kInvalidArgument, "filter");
+  // Operands: types and quant parameters.
+  TensorView in = p.in_view;
+  in.dtype = DType::kU8;
+  ExpectError(ek::Conv2D(in, packed, out_view, p.o), StatusCode::kInvalidArgument, "input: dtype");
+  in = p.in_view;
+  in.quant = ek::QuantParams();
+  ExpectError(ek::Conv2D(in, packed, out_view, p.o), StatusCode::kInvalidArgument, "input: must be quantized per tensor");
+  TensorView o_bad = out_view;
+  o_bad.quant.scale = 0.0f;
+  ExpectError(ek::Conv2D(p.in_view, packed, o_bad, p.o), StatusCode::kInvalidArgument, "output");
+  o_bad = out_view;
+  o_bad.dtype = DType::kF32;
+  o_bad.quant = ek::QuantParams();
+  ExpectError(ek::Conv2D(p.in_view, packed, o_bad, p.o), StatusCode::kInvalidArgument, "output: dtype");
+  ConvOptions bad = p.o;
+  std::vector<float> float_bias(8);
+  bad.bias = TensorView::Host(DType::kF32, float_bias.data(), {8});
+  ExpectError(ek::Conv2D(p.in_view, packed, out_view, bad), StatusCode::kInvalidArgument, "options.bias: dtype");
+  // An f32 input against int8 weights.
+  std::vector<float> f(static_cast<size_t>(6 * 6 * 4));
+  ExpectError(ek::Conv2D(TensorView::Host(DType::kF32, f.data(), {1, 6, 6, 4}), packed, out_view, p.o),
+              StatusCode::kInvalidArgument, "input: dtype");
+  // A multiplier out of range (output scale tiny): the status names it, nothing written.
+  o_bad = out_view;
+  o_bad.quant.scale = 1e-30f;
+  std::vector<uint8_t> before = out;
+  ExpectError(ek::Conv2D(p.in_view, packed, o_bad, p.o), StatusCode::kInvalidArgument, "multiplier");
+  CHECK(before == out);
 }
 
 // ---- MobileNetV2 whole -------------------------------------------------------------------------------

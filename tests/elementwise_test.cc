@@ -169,3 +169,81 @@ TEST_CASE("Add: every validation rule returns a status naming the argument", "[e
 }
 
 }  // namespace
+
+// ---- int8 / uint8: TFLite's quantized ADD, bit-exact ---------------------------------------------
+namespace {
+
+// A quantized operand over its own bytes: shape [rows, cols] with a row stride of cols + pad.
+struct QOperand {
+  std::vector<uint8_t> data;
+  TensorView view;
+  QOperand(DType type, int64_t rows, int64_t cols, int64_t pad, float scale, int32_t zero, Rng* rng) {
+    data.resize(static_cast<size_t>(rows * (cols + pad)) + 1);
+    for (uint8_t& x : data) x = static_cast<uint8_t>(rng ? rng->Int(0, 255) : 0xA5);
+    view = TensorView::Host(type, data.data(), {rows, cols});
+    view.strides[0] = cols + pad;
+    view.quant = ek::QuantParams::PerTensor(scale, zero);
+  }
+};
+
+void CheckQuantizedAdd(DType type, int64_t rows, int64_t cols, int64_t pad, Activation act, uint64_t seed,
+                       const ek::Context& ctx) {
+  Rng rng(seed);
+  const bool u8 = type == DType::kU8;
+  const auto zero = [&] { return u8 ? rng.Int(0, 255) : rng.Int(-128, 127); };
+  const float sa = 0.01f * static_cast<float>(rng.Int(1, 40)), sb = 0.01f * static_cast<float>(rng.Int(1, 40));
+  const float so = 0.01f * static_cast<float>(rng.Int(2, 60));
+  const QOperand a(type, rows, cols, pad, sa, zero(), &rng), b(type, rows, cols, pad ? pad + 1 : 0, sb, zero(), &rng);
+  QOperand out(type, rows, cols, pad, so, zero(), nullptr), want(type, rows, cols, pad, so, out.view.quant.zero_point,
+                                                                 nullptr);
+  ElementwiseOptions o;
+  o.activation = act;
+  o.clamp_min = -0.5f;
+  o.clamp_max = 1.0f;
+  const ek::Status st = ek::Add(a.view, b.view, out.view, o, ctx);
+  INFO(st.message());
+  REQUIRE(st.ok());
+  ek::ref::QAdd(a.view, b.view, want.view, o);
+  CHECK(out.data == want.data);  // every element, and the gaps untouched (0xA5 in both)
+}
+
+}  // namespace
+
+TEST_CASE("Add int8 / uint8: TFLite's rule exactly, dense and strided, every target", "[elementwise][int8]") {
+  ek::ThreadPool pool(3);
+  ek::Context threaded;
+  threaded.threads = pool.Hook();
+  ek_test::ForEachTarget([&](int64_t target) {
+    INFO("target " << ek::TargetName(target));
+    uint64_t seed = 1;
+    for (DType type : {DType::kI8, DType::kU8}) {
+      for (int64_t cols : {1, 3, 15, 16, 17, 63, 64, 65, 1000}) {
+        for (int64_t pad : {0, 5}) {
+          for (Activation act : {Activation::kNone, Activation::kRelu, Activation::kRelu6, Activation::kClamp}) {
+            INFO(ek::DTypeName(type) << " cols " << cols << " pad " << pad << " act " << static_cast<int>(act));
+            CheckQuantizedAdd(type, 3, cols, pad, act, seed++, ek::Context());
+          }
+        }
+      }
+      CheckQuantizedAdd(type, 40, 2000, 0, Activation::kNone, seed++, threaded);  // several tasks
+    }
+  });
+}
+
+TEST_CASE("Add int8: validation names the argument", "[elementwise][int8]") {
+  Rng rng(3);
+  QOperand a(DType::kI8, 2, 8, 0, 0.1f, 1, &rng), b(DType::kI8, 2, 8, 0, 0.2f, -3, &rng);
+  QOperand out(DType::kI8, 2, 8, 0, 0.3f, 2, nullptr);
+  REQUIRE(ek::Add(a.view, b.view, out.view).ok());
+  TensorView bad = b.view;
+  bad.dtype = DType::kU8;
+  bad.quant.zero_point = 3;
+  ExpectError(ek::Add(a.view, bad, out.view), StatusCode::kInvalidArgument, "b: dtype");
+  bad = a.view;
+  bad.quant = ek::QuantParams();
+  ExpectError(ek::Add(bad, b.view, out.view), StatusCode::kInvalidArgument, "a: must be quantized per tensor");
+  bad = out.view;
+  bad.quant.scale = 1e-9f;  // 2 * 0.2 / (2^20 * 1e-9) > 1
+  ExpectError(ek::Add(a.view, b.view, bad), StatusCode::kInvalidArgument, "output: scale");
+  ExpectError(ek::Add(a.view, b.view, a.view), StatusCode::kInvalidArgument, "output");
+}

@@ -322,3 +322,73 @@ TEST_CASE("Pooling: every validation rule returns a status naming the argument",
 }
 
 }  // namespace
+
+// ---- int8 / uint8: TFLite's integer pooling, exactly ------------------------------------------------
+namespace {
+
+// Runs the quantized form of `s` (input and output with the same scale and zero point) and
+// compares every byte, the gaps between output pixels included (0xA5), with ek::ref::QPool2D.
+void CheckQuantizedPool(const PoolShape& s, DType type, uint64_t seed, const ek::Context& ctx) {
+  Rng rng(seed);
+  int64_t oh = 1, ow = 1;
+  if (!s.global) {
+    oh = ek::ConvOutputSize(s.h, s.o.kernel_h, s.o.stride_h, 1, s.o.padding.top, s.o.padding.bottom);
+    ow = ek::ConvOutputSize(s.w, s.o.kernel_w, s.o.stride_w, 1, s.o.padding.left, s.o.padding.right);
+  }
+  const int64_t in_pixel = s.c + s.in_pixel_extra, out_pixel = s.c + s.out_pixel_extra;
+  std::vector<uint8_t> input(static_cast<size_t>(s.n * s.h * s.w * in_pixel));
+  for (uint8_t& x : input) x = static_cast<uint8_t>(rng.Int(0, 255));
+  const ek::QuantParams q = ek::QuantParams::PerTensor(0.05f, type == DType::kU8 ? rng.Int(0, 255) : rng.Int(-128, 127));
+  TensorView in_view = ek_test::NhwcView(input.data(), s.n, s.h, s.w, s.c, in_pixel, type);
+  in_view.quant = q;
+  std::vector<uint8_t> got(static_cast<size_t>(s.n * oh * ow * out_pixel), 0xA5), want = got;
+  TensorView got_view = ek_test::NhwcView(got.data(), s.n, oh, ow, s.c, out_pixel, type);
+  got_view.quant = q;
+  TensorView want_view = ek_test::NhwcView(want.data(), s.n, oh, ow, s.c, out_pixel, type);
+  want_view.quant = q;
+  ek::Status st;
+  if (s.global) {
+    st = ek::GlobalAvgPool2D(in_view, got_view, ctx);
+    ek::ref::QGlobalAvgPool2D(in_view, want_view);
+  } else {
+    st = s.average ? ek::AvgPool2D(in_view, got_view, s.o, ctx) : ek::MaxPool2D(in_view, got_view, s.o, ctx);
+    ek::ref::QPool2D(in_view, want_view, s.o, s.average);
+  }
+  INFO(st.message());
+  REQUIRE(st.ok());
+  CHECK(got == want);
+}
+
+}  // namespace
+
+TEST_CASE("Pooling int8 / uint8: TFLite's integer rule exactly, every target", "[pool][int8]") {
+  const std::vector<PoolShape> shapes = FixedShapes();
+  ek::ThreadPool pool(3);
+  ek::Context threaded;
+  threaded.threads = pool.Hook();
+  ek_test::ForEachTarget([&](int64_t target) {
+    INFO("target " << ek::TargetName(target));
+    for (size_t i = 0; i < shapes.size(); ++i) {
+      for (DType type : {DType::kI8, DType::kU8}) {
+        INFO("shape " << i << ": " << Describe(shapes[i]) << " " << ek::DTypeName(type));
+        CheckQuantizedPool(shapes[i], type, 4000 + i, i % 2 ? threaded : ek::Context());
+      }
+    }
+  });
+}
+
+TEST_CASE("Pooling int8: the output must share the input's scale and zero point", "[pool][int8]") {
+  std::vector<int8_t> in(4 * 4 * 3), out(3);
+  TensorView iv = TensorView::Host(DType::kI8, in.data(), {1, 4, 4, 3});
+  iv.quant = ek::QuantParams::PerTensor(0.1f, 2);
+  TensorView ov = TensorView::Host(DType::kI8, out.data(), {1, 3});
+  ov.quant = ek::QuantParams::PerTensor(0.1f, 2);
+  REQUIRE(ek::GlobalAvgPool2D(iv, ov).ok());
+  ov.quant = ek::QuantParams::PerTensor(0.2f, 2);
+  ExpectError(ek::GlobalAvgPool2D(iv, ov), StatusCode::kInvalidArgument, "output: must be quantized per tensor with");
+  ov.quant = ek::QuantParams::PerTensor(0.1f, 2);
+  ov.dtype = DType::kU8;
+  ExpectError(ek::GlobalAvgPool2D(iv, ov), StatusCode::kInvalidArgument, "output: dtype");
+  iv.quant = ek::QuantParams();
+  ExpectError(ek::GlobalAvgPool2D(iv, ov), StatusCode::kInvalidArgument, "input: must be quantized per tensor");
+}

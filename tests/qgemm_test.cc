@@ -17,6 +17,7 @@
 #include "ek/parallel.h"
 #include "ek/qgemm.h"
 #include "ek/ref/qgemm.h"
+#include "dot_lanes.h"
 #include "test_util.h"
 
 namespace {
@@ -26,6 +27,7 @@ using ek::DType;
 using ek::PackedWeights;
 using ek::QGemmOptions;
 using ek::TensorView;
+using ek_test::ForEachDotLane;
 using ek_test::Rng;
 
 // Weights B [K x N] (or [N x K] transposed) of one scheme, with random values and scales.
@@ -219,28 +221,6 @@ std::vector<uint8_t> RunAndCheck(const Case& cs, uint64_t seed, int threads = 1)
   return dynamic ? std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(got.floats.data()),
                                         reinterpret_cast<const uint8_t*>(got.floats.data() + got.floats.size()))
                  : got.bytes;
-}
-
-// Runs body() with every lane of this target: the best one, then with it forced off (i8mm falls
-// back to dotprod), until "widen".
-template <typename Body>
-void ForEachDotLane(const Body& body) {
-  std::vector<ek::Lane> disabled;
-  for (;;) {
-    const std::string lane = ek::QGemmDotLane();
-    INFO("lane " << lane);
-    body();
-    if (lane == "widen") break;
-    const ek::Lane which = lane == "avx512vnni" ? ek::Lane::kAvx512Vnni
-                           : lane == "i8mm"     ? ek::Lane::kI8mm
-                                                : ek::Lane::kDotProd;
-    ek::DisableLane(which);
-    disabled.push_back(which);
-    const std::string next = ek::QGemmDotLane();
-    CHECK(next != lane);
-    if (next == lane) break;
-  }
-  for (const ek::Lane lane : disabled) ek::EnableLane(lane);
 }
 
 const int64_t kEdgeM[] = {1, 2, 3, 5, 7, 8, 9, 25};

@@ -22,9 +22,11 @@ namespace ek_test {
 // A pattern the kernels never write (a NaN): outputs' gaps are filled with it and must keep it.
 constexpr uint32_t kGuardBits = 0x7FC0BEEFu;
 
-// An f32 NHWC view of dense pixels `pixel_stride` floats apart (>= c: a channel slice).
-inline ek::TensorView NhwcView(void* data, int64_t n, int64_t h, int64_t w, int64_t c, int64_t pixel_stride) {
-  ek::TensorView v = ek::TensorView::Host(ek::DType::kF32, data, {n, h, w, c});
+// An NHWC view (f32 unless `dtype` says otherwise) of dense pixels `pixel_stride` elements
+// apart (>= c: a channel slice).
+inline ek::TensorView NhwcView(void* data, int64_t n, int64_t h, int64_t w, int64_t c, int64_t pixel_stride,
+                               ek::DType dtype = ek::DType::kF32) {
+  ek::TensorView v = ek::TensorView::Host(dtype, data, {n, h, w, c});
   v.strides[2] = pixel_stride;
   v.strides[1] = w * pixel_stride;
   v.strides[0] = h * w * pixel_stride;

@@ -5,6 +5,8 @@
 // packed at operator creation, like ek's packed weights; its depthwise kernels are chosen by the
 // operator for groups with one input and one output channel), as
 // `peer/xnnpack/conv/f32/mobilenet_v2/<layer>` and `peer/xnnpack/net/mobilenet_v2_convs/f32`;
+// the int8 layers (ConvLayerData::MakeInt8, TFLite's per-channel scheme) through
+// convolution2d_nhwc_qc8 as `peer/xnnpack/conv/i8/...` and `.../mobilenet_v2_convs/i8`;
 // and the whole network (`peer/xnnpack/net/mobilenet_v2/f32`): the graph and weights of
 // net/mobilenet_v2/f32 (tests/mobilenet_v2_layers.h: MobileNetV2Graph) through XNNPACK's
 // convolution, add_nd, global_average_pooling_nwc and fully_connected_nc operators, each set up
@@ -42,15 +44,38 @@ bool CreateXnnConvolution(const ek_mobilenet::ConvLayer& l, const float* filter,
              bias, relu6 ? 0.0f : -INFINITY, relu6 ? 6.0f : INFINITY, 0, op) == xnn_status_success;
 }
 
+// The int8 form (qc8: per-channel weight scales) of the same operator on the layer's int8
+// operands (ConvLayerData::MakeInt8), the activation as the same quantized range ek uses.
+bool CreateXnnConvolutionQc8(const ConvLayerData& d, xnn_operator_t* op) {
+  const ek_mobilenet::ConvLayer& l = d.layer;
+  const uint32_t groups = static_cast<uint32_t>(d.groups);
+  const uint32_t k = static_cast<uint32_t>(l.kernel), stride = static_cast<uint32_t>(l.stride);
+  return xnn_create_convolution2d_nhwc_qc8(
+             static_cast<uint32_t>(d.padding.top), static_cast<uint32_t>(d.padding.right),
+             static_cast<uint32_t>(d.padding.bottom), static_cast<uint32_t>(d.padding.left), k, k, stride, stride, 1, 1,
+             groups, static_cast<size_t>(l.in_c) / groups, static_cast<size_t>(l.out_c) / groups,
+             static_cast<size_t>(l.in_c), static_cast<size_t>(l.out_c), static_cast<int8_t>(d.in_zero), d.in_scale,
+             d.filter_scales.data(), d.filter_q.data(), d.bias_q.data(), static_cast<int8_t>(d.out_zero), d.out_scale,
+             static_cast<int8_t>(d.q_lo), static_cast<int8_t>(d.q_hi), 0, op) == xnn_status_success;
+}
+
 struct XnnConvLayer {
   ConvLayerData data;
+  bool int8 = false;
   xnn_operator_t op = nullptr;
-  explicit XnnConvLayer(const ek_mobilenet::ConvLayer& l) : data(l) {}
+  XnnConvLayer(const ek_mobilenet::ConvLayer& l, bool is_int8) : data(l), int8(is_int8) {
+    if (int8) data.MakeInt8();
+  }
   ~XnnConvLayer() {
     if (op) xnn_delete_operator(op);
   }
   bool Prepare() {
     const ek_mobilenet::ConvLayer& l = data.layer;
+    if (int8) {
+      return CreateXnnConvolutionQc8(data, &op) &&
+             xnn_setup_convolution2d_nhwc_qc8(op, 1, static_cast<size_t>(l.in_h), static_cast<size_t>(l.in_w),
+                                              data.input_q.data(), data.output_q.data(), nullptr) == xnn_status_success;
+    }
     return CreateXnnConvolution(l, data.filter.data(), data.bias.data(), &op) &&
            xnn_setup_convolution2d_nhwc_f32(op, 1, static_cast<size_t>(l.in_h), static_cast<size_t>(l.in_w),
                                             data.input.data(), data.output.data(), nullptr) == xnn_status_success;
@@ -64,9 +89,9 @@ bool XnnReady() {
 }
 
 
-void XnnLayer(benchmark::State& state, const ek_mobilenet::ConvLayer& l) {
+void XnnLayer(benchmark::State& state, const ek_mobilenet::ConvLayer& l, bool int8) {
   if (!XnnReady()) return state.SkipWithError("xnn_initialize failed");
-  XnnConvLayer layer(l);
+  XnnConvLayer layer(l, int8);
   if (!layer.Prepare()) return state.SkipWithError("XNNPACK convolution setup failed");
   const double seconds = TimeRotating(state, 1, [&](size_t) {
     const bool ok = layer.Run();
@@ -74,15 +99,15 @@ void XnnLayer(benchmark::State& state, const ek_mobilenet::ConvLayer& l) {
     benchmark::DoNotOptimize(layer.data.output.data());
     return ok;
   });
-  if (seconds >= 0) SetConvCounters(state, layer.data.Flops(), seconds);
+  if (seconds >= 0) SetConvCounters(state, layer.data.Flops(), seconds, int8);
 }
 
-void XnnNet(benchmark::State& state) {
+void XnnNet(benchmark::State& state, bool int8) {
   if (!XnnReady()) return state.SkipWithError("xnn_initialize failed");
   std::vector<std::unique_ptr<XnnConvLayer>> layers;
   double flops = 0.0;
   for (const ek_mobilenet::ConvLayer& l : ek_mobilenet::MobileNetV2Layers()) {
-    layers.push_back(std::make_unique<XnnConvLayer>(l));
+    layers.push_back(std::make_unique<XnnConvLayer>(l, int8));
     if (!layers.back()->Prepare()) return state.SkipWithError("XNNPACK convolution setup failed");
     flops += layers.back()->data.Flops();
   }
@@ -95,7 +120,7 @@ void XnnNet(benchmark::State& state) {
     }
     return true;
   });
-  if (seconds >= 0) SetConvCounters(state, flops, seconds);
+  if (seconds >= 0) SetConvCounters(state, flops, seconds, int8);
 }
 
 // The whole network: one XNNPACK operator per step of MobileNetV2Graph(224).
@@ -179,15 +204,19 @@ void XnnWholeNet(benchmark::State& state) {
 
 void RegisterConvPeers() {
 #if EK_PEER_XNNPACK
-  for (const ek_mobilenet::ConvLayer& l : ek_mobilenet::MobileNetV2Layers()) {
-    const std::string name = "peer/xnnpack/conv/f32/mobilenet_v2/" + l.name;
-    benchmark::RegisterBenchmark(name.c_str(), [l](benchmark::State& state) { XnnLayer(state, l); })
+  for (const bool int8 : {false, true}) {
+    const std::string type = int8 ? "i8" : "f32";
+    for (const ek_mobilenet::ConvLayer& l : ek_mobilenet::MobileNetV2Layers()) {
+      const std::string name = "peer/xnnpack/conv/" + type + "/mobilenet_v2/" + l.name;
+      benchmark::RegisterBenchmark(name.c_str(), [l, int8](benchmark::State& state) { XnnLayer(state, l, int8); })
+          ->Unit(benchmark::kMicrosecond)
+          ->UseRealTime();
+    }
+    const std::string net = "peer/xnnpack/net/mobilenet_v2_convs/" + type;
+    benchmark::RegisterBenchmark(net.c_str(), [int8](benchmark::State& state) { XnnNet(state, int8); })
         ->Unit(benchmark::kMicrosecond)
         ->UseRealTime();
   }
-  benchmark::RegisterBenchmark("peer/xnnpack/net/mobilenet_v2_convs/f32", XnnNet)
-      ->Unit(benchmark::kMicrosecond)
-      ->UseRealTime();
   benchmark::RegisterBenchmark("peer/xnnpack/net/mobilenet_v2/f32", XnnWholeNet)
       ->Unit(benchmark::kMicrosecond)
       ->UseRealTime();

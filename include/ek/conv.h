@@ -1,6 +1,6 @@
 // Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
 //
-// 2-D convolution on NHWC tensors (f32):
+// 2-D convolution on NHWC tensors, f32 or quantized (i8 / u8):
 //
 //   output[n, y, x, o] = act(bias[o] + sum over taps (ky, kx) and the group's input channels c of
 //                            input[n, y * sh - top + ky * dh, x * sw - left + kx * dw, g * cg + c]
@@ -12,6 +12,15 @@
 //                                        dense tensor, or a channel slice of a wider one)
 //   bias   [C_out] f32, optional;  act: none, ReLU, ReLU6 or clamp(min, max)
 //
+// Quantized (TFLite's integer convolution, bit-exact with its reference kernels; docs/conv.md):
+//   input  i8 per tensor (scale, zero point)   filter i8 symmetric, per tensor or per output
+//   output i8 per tensor                        channel (per-axis scales on axis 0)
+//   bias   [C_out] i32 with scale input scale x filter scale, zero point 0
+//   acc = bias[o] + sum over the taps inside the input of (in - in zero point) * w     (int32)
+//   out = clamp(MultiplyByQuantizedMultiplier(acc, M[o]) + out zero point, activation range)
+//   with M[o] = input scale * filter scale[o] / output scale (ek/requantize.h's rule: TFLite's).
+//   u8 input / filter / output per tensor with zero points: TFLite's older asymmetric scheme,
+//   the same sum with (w - filter zero point).
 // Any kernel size, stride, dilation and explicit padding (ConvOptions; SamePadding /
 // ValidPadding give TensorFlow's rules), groups (depthwise: groups = C_in = C_out). Taps in the
 // padding contribute zeros. Accumulation is f32, one chain per output in the order of
@@ -24,25 +33,30 @@
 //   ek::MaxPool2D / ek::AvgPool2D(input, output, pool_options, ctx)   (ek/ref/pool.h, exact)
 //   ek::GlobalAvgPool2D(input, output, ctx)                [N, H, W, C] -> [N, 1, 1, C] or [N, C]
 //
-// Paths: 1x1 stride-1 convolutions without padding go straight to the float GEMM (ek/gemm.h),
-// one per group. Other KxK (and grouped) convolutions run as an indirect GEMM on the float
-// micro-kernel layer: an indirection buffer of input pixel pointers (a zero row for the
-// padding) in the workspace, read directly by the register tiles, no im2col copy. Depthwise
-// convolutions (groups = C_in = C_out) run their own kernel. Packed format EKCV: docs/conv.md.
+// Paths: 1x1 stride-1 convolutions without padding go straight to the GEMM (ek/gemm.h, or
+// ek/qgemm.h for i8 / u8), one per group. Other f32 KxK (and grouped) convolutions run as an
+// indirect GEMM on the float micro-kernel layer: an indirection buffer of input pixel pointers
+// (a zero row for the padding) in the workspace, read directly by the register tiles, no
+// im2col copy. Quantized KxK convolutions stage their rows of A (taps x channels) into the
+// workspace in chunks of pixels and run ek::QGemm on them. Depthwise convolutions (groups =
+// C_in = C_out; f32 and i8) run their own kernels. Packed format EKCV: docs/conv.md.
 #ifndef EK_CONV_H_
 #define EK_CONV_H_
 
-// This TU's kernel pass compiles the convolution family and the float GEMM it hands 1x1
-// convolutions to (ek/cpu/targets.h).
+// This TU's kernel pass compiles the convolution family and the float and integer GEMMs it
+// hands 1x1 and quantized convolutions to (ek/cpu/targets.h).
 #ifndef EK_KERNELS_CONV
 #define EK_KERNELS_CONV 1
 #endif
 #ifndef EK_KERNELS_GEMM
 #define EK_KERNELS_GEMM 1
 #endif
+#ifndef EK_KERNELS_QGEMM
+#define EK_KERNELS_QGEMM 1
+#endif
 #include "ek/cpu/targets.h"  // the kernel pass (the first ek header of the TU runs it)
-#if !defined(EK_COMPILED_CONV) || !defined(EK_COMPILED_GEMM)
-#error "ek/conv.h: this TU's kernel pass ran (at its first ek header) without the convolution and float GEMM families: define EK_KERNELS_CONV and EK_KERNELS_GEMM before including any ek header, or include ek/ek.h (every family)"
+#if !defined(EK_COMPILED_CONV) || !defined(EK_COMPILED_GEMM) || !defined(EK_COMPILED_QGEMM)
+#error "ek/conv.h: this TU's kernel pass ran (at its first ek header) without the convolution, float GEMM and integer GEMM families: define EK_KERNELS_CONV, EK_KERNELS_GEMM and EK_KERNELS_QGEMM before including any ek header, or include ek/ek.h (every family)"
 #endif
 
 #include <cstdint>
@@ -53,6 +67,7 @@
 #include "ek/cpu/conv/plan.h"
 #include "ek/detail/packed_format.h"
 #include "ek/gemm.h"
+#include "ek/qgemm.h"
 #include "ek/detail/workspace.h"
 #include "ek/packed_weights.h"
 #include "ek/parallel.h"
@@ -66,7 +81,8 @@
 namespace ek {
 namespace {  // the API sits with the per-TU dispatch tables it calls (ek/dispatch.h)
 
-// Bytes PackConvWeights writes for an OHWI filter [C_out, KH, KW, C_in / groups].
+// Bytes PackConvWeights writes for an OHWI filter [C_out, KH, KW, C_in / groups] (f32; i8
+// with per-tensor or per-output-channel scales; u8 per tensor).
 inline Status PackedConvWeightsSize(const TensorView& filter, int64_t groups, size_t* bytes) {
   if (bytes == nullptr) return detail::InvalidArg("bytes", "is null");
   detail::ConvWeightsShape s;

@@ -180,6 +180,50 @@ inline void QuantizedActivationRange(float lo, float hi, float scale, int32_t ze
   *out_hi = std::isinf(hi) ? qmax : ActivationBoundToQuantized(hi, scale, zero_point, qmin, qmax);
 }
 
+// ---- Quantized addition (TFLite's int8 / uint8 ADD) ----------------------------------------------
+// out = clamp(M_out(M_a((a - za) << 20) + M_b((b - zb) << 20)) + zo, act range), each M a
+// MultiplyByQuantizedMultiplier with a real multiplier below 1 (a right shift only):
+//   twice_max = 2 * max(sa, sb)    (f32, then double)
+//   M_a = sa / twice_max,  M_b = sb / twice_max,  M_out = twice_max / (2^20 * so)   (double)
+// TFLite's reference_integer_ops::AddElementwise and its Prepare (add.cc), bit for bit.
+struct QuantizedAddParams {
+  int32_t a_offset = 0, b_offset = 0;  // -za, -zb
+  int32_t left_shift = 20;
+  QuantizedMultiplier a, b, out;
+  int32_t out_zero_point = 0, qmin = 0, qmax = 0;  // qmin / qmax: the activation's range
+};
+
+inline Status MakeQuantizedAddParams(float a_scale, int32_t a_zero, float b_scale, int32_t b_zero, float out_scale,
+                                     int32_t out_zero, int32_t act_qmin, int32_t act_qmax, QuantizedAddParams* p) {
+  p->a_offset = -a_zero;
+  p->b_offset = -b_zero;
+  p->left_shift = 20;
+  const double twice_max = static_cast<double>(2 * (a_scale > b_scale ? a_scale : b_scale));
+  const double real_a = static_cast<double>(a_scale) / twice_max;
+  const double real_b = static_cast<double>(b_scale) / twice_max;
+  const double real_out = twice_max / static_cast<double>(static_cast<float>(1 << p->left_shift) * out_scale);
+  if (!(real_out < 1.0)) {
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "output: scale %g is too small for inputs of scales %g and %g (TFLite's add needs "
+                         "2 * max input scale / (2^20 * output scale) < 1)",
+                         static_cast<double>(out_scale), static_cast<double>(a_scale), static_cast<double>(b_scale));
+  }
+  EK_RETURN_IF_ERROR(QuantizeMultiplier(real_a, &p->a, "a.quant.scale"));
+  EK_RETURN_IF_ERROR(QuantizeMultiplier(real_b, &p->b, "b.quant.scale"));
+  EK_RETURN_IF_ERROR(QuantizeMultiplier(real_out, &p->out, "output.quant.scale"));
+  p->out_zero_point = out_zero;
+  p->qmin = act_qmin;
+  p->qmax = act_qmax;
+  return Status::Ok();
+}
+
+// The rule for one element (a, b: the stored int8 / uint8 values).
+inline int32_t QuantizedAdd(int32_t a, int32_t b, const QuantizedAddParams& p) {
+  const int32_t scaled_a = MultiplyByQuantizedMultiplier((a + p.a_offset) * (1 << p.left_shift), p.a);
+  const int32_t scaled_b = MultiplyByQuantizedMultiplier((b + p.b_offset) * (1 << p.left_shift), p.b);
+  return Requantize(scaled_a + scaled_b, p.out, p.out_zero_point, p.qmin, p.qmax);
+}
+
 }  // namespace ek
 
 #endif  // EK_REQUANTIZE_H_

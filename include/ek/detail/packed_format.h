@@ -295,13 +295,18 @@ inline Status ReadQHeader(const void* data, size_t bytes, const char* name, Pack
 }
 
 // ---- "EKCV": convolution weights (ek/conv.h), version 1 ---------------------------------------
-// From an OHWI filter [C_out, KH, KW, C_in / groups]. Two payload kinds:
-//   indirect:  per group (group_stride_bytes apart), a whole EKGB block (its own sealed
-//              64-byte header, then the panels) of B_g [K x C_out / groups], K = KH x KW x
-//              C_in / groups, row k = (ky * KW + kx) * group_in + c: the 1x1 path hands it to
-//              the float GEMM as it is.
+// From an OHWI filter [C_out, KH, KW, C_in / groups] of type f32, i8 or u8 (the header's dtype).
+// Two payload kinds:
+//   indirect:  per group (group_stride_bytes apart), a whole sealed block of B_g [K x C_out /
+//              groups], K = KH x KW x C_in / groups, row k = (ky * KW + kx) * group_in + c:
+//              f32: an EKGB block (the float GEMM's packed weights); i8 / u8: an EKQB block (the
+//              integer GEMM's, with its column sums and per-tensor or per-channel scales). The
+//              GEMM paths hand a group's block to ek::Gemm / ek::QGemm as it is.
 //   depthwise: (groups = C_in = C_out) KH x KW rows, row t holding the C_out weights of tap t,
-//              zero-padded to a multiple of 16 floats (group_stride_bytes: the row's bytes).
+//              f32: zero-padded to a multiple of 16 floats (group_stride_bytes: the row's bytes).
+//              i8 (the int8 depthwise kernel): int16 weights zero-padded to a multiple of 64,
+//              then after the KH x KW rows: int32 [C_pad] the sum of each channel's taps, f32
+//              [C_pad] each channel's scale (a per-tensor scale repeated).
 constexpr uint32_t kPackedConvMagic = 0x56434B45u;  // "EKCV" in memory order
 constexpr uint16_t kPackedConvVersion = 1;
 constexpr int64_t kConvMaxDim = int64_t{1} << 20;  // kernel sizes, channels and groups
@@ -310,7 +315,7 @@ enum class ConvWeightsKind : uint8_t { kIndirect = 0, kDepthwise = 1 };
 
 struct PackedConvHeader {
   PackedPrefix prefix;
-  uint8_t dtype;               // 24: f32
+  uint8_t dtype;               // 24: DType of the weights: f32, i8 or u8
   uint8_t kind;                // 25: ConvWeightsKind
   uint8_t panel_width;         // 26: kPanelWidth
   uint8_t reserved0;           // 27
@@ -328,34 +333,55 @@ static_assert(sizeof(PackedConvHeader) == kPackedHeaderBytes, "the packed format
 // The shape of packed conv weights, and the byte sizes that follow from it.
 struct ConvWeightsShape {
   int64_t kernel_h = 0, kernel_w = 0, group_in = 0, out_channels = 0, groups = 1;
+  DType dtype = DType::kF32;
   ConvWeightsKind kind = ConvWeightsKind::kIndirect;
   int64_t Taps() const { return kernel_h * kernel_w; }
   int64_t GroupOut() const { return out_channels / groups; }
   int64_t K() const { return Taps() * group_in; }
+  bool Quantized() const { return dtype != DType::kF32; }
+  // Channels of an int8 depthwise row: a multiple of every target's int16 vector (at most 32
+  // lanes are used) times two.
+  static constexpr int64_t kQDepthwiseAlign = 64;
+  int64_t QDepthwiseChannels() const { return RoundUp(out_channels, kQDepthwiseAlign); }
   int64_t StrideBytes() const {  // per group (indirect) or per tap row (depthwise)
-    return kind == ConvWeightsKind::kDepthwise ? RoundUp(out_channels, kPanelWidth) * 4
-                                               : static_cast<int64_t>(kPackedHeaderBytes) +
-                                                     PackedPayloadBytes(K(), GroupOut(), DType::kF32);
+    if (kind == ConvWeightsKind::kDepthwise) {
+      return Quantized() ? QDepthwiseChannels() * 2 : RoundUp(out_channels, kPanelWidth) * 4;
+    }
+    if (Quantized()) {  // an EKQB block; per-tensor and per-channel blocks have the same size
+      return static_cast<int64_t>(LayoutFor(dtype, QScaleKind::kPerChannel, K(), GroupOut(), 0, DType::kF32).total_bytes);
+    }
+    return static_cast<int64_t>(kPackedHeaderBytes) + PackedPayloadBytes(K(), GroupOut(), DType::kF32);
   }
-  int64_t PayloadBytes() const { return StrideBytes() * (kind == ConvWeightsKind::kDepthwise ? Taps() : groups); }
-  // The dimensions are within kConvMaxDim and K within 2^30, and the payload within 2^62 bytes
-  // (checked without overflowing: each of StrideBytes' factors is below 2^31).
+  // int8 depthwise: the sums and scales after the tap rows.
+  int64_t QDepthwiseSumsOffset() const { return Taps() * StrideBytes(); }
+  int64_t QDepthwiseScalesOffset() const { return QDepthwiseSumsOffset() + QDepthwiseChannels() * 4; }
+  int64_t PayloadBytes() const {
+    if (kind == ConvWeightsKind::kDepthwise) {
+      return Taps() * StrideBytes() + (Quantized() ? QDepthwiseChannels() * 8 : 0);
+    }
+    return StrideBytes() * groups;
+  }
+  // The dimensions are within kConvMaxDim and K within 2^30 (int8: the integer GEMM's K limit),
+  // and the payload within 2^62 bytes (checked without overflowing: each of StrideBytes'
+  // factors is below 2^31).
   bool SizesOk() const {
     const auto in_range = [](int64_t x) { return x >= 1 && x <= kConvMaxDim; };
     if (!in_range(kernel_h) || !in_range(kernel_w) || !in_range(group_in) || !in_range(out_channels) ||
-        !in_range(groups) || out_channels % groups != 0 || Taps() * group_in > (int64_t{1} << 30)) {
+        !in_range(groups) || out_channels % groups != 0 || Taps() * group_in > (int64_t{1} << 30) ||
+        (Quantized() && Taps() * group_in > kQMaxK)) {
       return false;
     }
-    const int64_t count = kind == ConvWeightsKind::kDepthwise ? Taps() : groups;
+    const int64_t count = kind == ConvWeightsKind::kDepthwise ? Taps() + 4 : groups;
     return count <= (int64_t{1} << 62) / StrideBytes();
   }
 };
 
 // Depthwise weights (their own kernel) when every group has one input and one output channel.
 // (kernels of at most kConvMaxDepthwiseTaps taps: the kernel keeps a pointer per tap and pixel).
+// f32 and i8; u8 weights (a zero point) run the GEMM path per group.
 constexpr int64_t kConvMaxDepthwiseTaps = 64;
-inline ConvWeightsKind ConvKindFor(int64_t group_in, int64_t out_channels, int64_t groups, int64_t taps) {
-  return groups > 1 && group_in == 1 && out_channels == groups && taps <= kConvMaxDepthwiseTaps
+inline ConvWeightsKind ConvKindFor(DType dtype, int64_t group_in, int64_t out_channels, int64_t groups, int64_t taps) {
+  return dtype != DType::kU8 && groups > 1 && group_in == 1 && out_channels == groups && taps <= kConvMaxDepthwiseTaps
              ? ConvWeightsKind::kDepthwise
              : ConvWeightsKind::kIndirect;
 }
@@ -365,7 +391,7 @@ inline void WriteConvHeader(const ConvWeightsShape& s, void* out) {
   std::memset(&h, 0, sizeof(h));
   h.prefix = NewPackedPrefix(kPackedConvMagic, kPackedConvVersion,
                              kPackedHeaderBytes + static_cast<uint64_t>(s.PayloadBytes()));
-  h.dtype = static_cast<uint8_t>(DType::kF32);
+  h.dtype = static_cast<uint8_t>(s.dtype);
   h.kind = static_cast<uint8_t>(s.kind);
   h.panel_width = static_cast<uint8_t>(kPanelWidth);
   h.kernel_h = static_cast<int32_t>(s.kernel_h);
@@ -384,7 +410,9 @@ inline Status ReadConvHeader(const void* data, size_t bytes, const char* name, C
                                       "packed convolution weights", &p));
   PackedConvHeader h;
   std::memcpy(&h, data, sizeof(h));
-  if (h.dtype != static_cast<uint8_t>(DType::kF32) || h.panel_width != kPanelWidth || h.reserved0 != 0 ||
+  const bool dtype_ok = h.dtype == static_cast<uint8_t>(DType::kF32) || h.dtype == static_cast<uint8_t>(DType::kI8) ||
+                        h.dtype == static_cast<uint8_t>(DType::kU8);
+  if (!dtype_ok || h.panel_width != kPanelWidth || h.reserved0 != 0 ||
       h.reserved1 != 0) {
     return InvalidArg(name, "corrupt header (type, panel width or reserved bytes)");
   }
@@ -393,9 +421,10 @@ inline Status ReadConvHeader(const void* data, size_t bytes, const char* name, C
   s->group_in = h.group_in;
   s->out_channels = h.out_channels;
   s->groups = h.groups;
+  s->dtype = static_cast<DType>(h.dtype);
   const bool dims_ok = h.kernel_h >= 1 && h.kernel_w >= 1 && h.group_in >= 1 && h.groups >= 1 &&
                        h.kernel_h <= kConvMaxDim && h.kernel_w <= kConvMaxDim;
-  if (dims_ok) s->kind = ConvKindFor(s->group_in, s->out_channels, s->groups, s->Taps());
+  if (dims_ok) s->kind = ConvKindFor(s->dtype, s->group_in, s->out_channels, s->groups, s->Taps());
   if (!dims_ok || !s->SizesOk()) return InvalidArg(name, "corrupt header (sizes)");
   if (h.kind != static_cast<uint8_t>(s->kind) || h.group_stride_bytes != s->StrideBytes() ||
       p.total_bytes != kPackedHeaderBytes + static_cast<uint64_t>(s->PayloadBytes())) {

@@ -22,10 +22,36 @@
 
 #include "ek/conv_options.h"
 #include "ek/ref/gemm.h"
+#include "ek/requantize.h"
 #include "ek/tensor.h"
 
 namespace ek {
 namespace ref {
+
+// The window of output pixel (y, x): calls tap(ky, kx, iy, ix) for each of its kernel_h x
+// kernel_w taps that falls inside the in_h x in_w input, row-major (the padding's are skipped).
+struct Window {
+  int64_t kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
+  int64_t pad_top = 0, pad_left = 0;
+  template <class Tap>
+  void ForEachTapInside(int64_t in_h, int64_t in_w, int64_t y, int64_t x, const Tap& tap) const {
+    for (int64_t ky = 0; ky < kernel_h; ++ky) {
+      const int64_t iy = y * stride_h - pad_top + ky * dilation_h;
+      if (iy < 0 || iy >= in_h) continue;
+      for (int64_t kx = 0; kx < kernel_w; ++kx) {
+        const int64_t ix = x * stride_w - pad_left + kx * dilation_w;
+        if (ix >= 0 && ix < in_w) tap(ky, kx, iy, ix);
+      }
+    }
+  }
+};
+inline Window ConvWindow(const ConvOptions& o, const TensorView& filter) {
+  return Window{filter.shape[1], filter.shape[2], o.stride_h, o.stride_w, o.dilation_h, o.dilation_w,
+                o.padding.top, o.padding.left};
+}
+inline Window PoolWindow(const PoolOptions& o) {
+  return Window{o.kernel_h, o.kernel_w, o.stride_h, o.stride_w, 1, 1, o.padding.top, o.padding.left};
+}
 
 inline double ConvErrorBound(int64_t terms, double magnitude) {
   return GemmErrorBound(terms, magnitude, 0.0, DType::kF32);
@@ -38,26 +64,20 @@ inline void Conv2DElement(const TensorView& input, const TensorView& filter, con
   const float* in = static_cast<const float*>(input.memory.host);
   const float* w = static_cast<const float*>(filter.memory.host);
   const int64_t in_h = input.shape[1], in_w = input.shape[2];
-  const int64_t kernel_h = filter.shape[1], kernel_w = filter.shape[2], group_in = filter.shape[3];
+  const int64_t group_in = filter.shape[3];
   const int64_t group_out = filter.shape[0] / o.groups;
   const int64_t g = oc / group_out;
   double sum = 0.0, mag = 0.0;
-  for (int64_t ky = 0; ky < kernel_h; ++ky) {
-    const int64_t iy = y * o.stride_h - o.padding.top + ky * o.dilation_h;
-    if (iy < 0 || iy >= in_h) continue;
-    for (int64_t kx = 0; kx < kernel_w; ++kx) {
-      const int64_t ix = x * o.stride_w - o.padding.left + kx * o.dilation_w;
-      if (ix < 0 || ix >= in_w) continue;
-      for (int64_t c = 0; c < group_in; ++c) {
-        const double a = in[input.offset + n * input.strides[0] + iy * input.strides[1] + ix * input.strides[2] +
-                            (g * group_in + c) * input.strides[3]];
-        const double b = w[filter.offset + oc * filter.strides[0] + ky * filter.strides[1] + kx * filter.strides[2] +
-                           c * filter.strides[3]];
-        sum += a * b;
-        mag += std::fabs(a * b);
-      }
+  ConvWindow(o, filter).ForEachTapInside(in_h, in_w, y, x, [&](int64_t ky, int64_t kx, int64_t iy, int64_t ix) {
+    for (int64_t c = 0; c < group_in; ++c) {
+      const double a = in[input.offset + n * input.strides[0] + iy * input.strides[1] + ix * input.strides[2] +
+                          (g * group_in + c) * input.strides[3]];
+      const double b = w[filter.offset + oc * filter.strides[0] + ky * filter.strides[1] + kx * filter.strides[2] +
+                         c * filter.strides[3]];
+      sum += a * b;
+      mag += std::fabs(a * b);
     }
-  }
+  });
   if (o.bias.rank != 0) {
     const double b = static_cast<const float*>(o.bias.memory.host)[o.bias.offset + oc * o.bias.strides[0]];
     sum += b;
@@ -81,6 +101,73 @@ inline void Conv2D(const TensorView& input, const TensorView& filter, const Tens
           Conv2DElement(input, filter, o, n, y, x, oc, &value, &magnitude);
           out[output.offset + n * output.strides[0] + y * output.strides[1] + x * output.strides[2] +
               oc * output.strides[3]] = static_cast<float>(value);
+        }
+      }
+    }
+  }
+}
+
+// ---- Quantized (i8 / u8) -------------------------------------------------------------------------
+// TFLite's reference integer kernels, written out for one output element
+// (reference_integer_ops::ConvPerChannel and DepthwiseConvPerChannel for int8; reference_ops::
+// Conv for uint8, per tensor):
+//   acc = bias[o] + sum over the taps inside the input (padding taps skipped) and the group's
+//         channels c of (in + input_offset) * (w + filter_offset)     input_offset = -in zero
+//         point, filter_offset = -filter zero point (u8) or 0 (i8); int32 (here modulo 2^32)
+//   M   = double(input scale) * double(filter scale[o]) / double(output scale), QuantizeMultiplier
+//   out = clamp(MultiplyByQuantizedMultiplier(acc, M) + out zero point, act_min, act_max), the
+//         range from CalculateActivationRangeQuantized (ek::QuantizedActivationRange)
+// ek::Conv2D must equal this exactly, on every path, target and lane. Views assumed valid (the
+// filter unpacked, OHWI, with its quant parameters).
+inline int32_t QConv2DElement(const TensorView& input, const TensorView& filter, const TensorView& output,
+                              const ConvOptions& o, int64_t n, int64_t y, int64_t x, int64_t oc) {
+  const auto* in = static_cast<const uint8_t*>(input.memory.host);
+  const auto* w = static_cast<const uint8_t*>(filter.memory.host);
+  const bool u8 = input.dtype == DType::kU8;
+  const auto value = [u8](const uint8_t* base, int64_t e) {
+    return u8 ? static_cast<int32_t>(base[e]) : static_cast<int32_t>(static_cast<int8_t>(base[e]));
+  };
+  const int32_t input_offset = -input.quant.zero_point;
+  const int32_t filter_offset = u8 ? -filter.quant.zero_point : 0;
+  const int64_t in_h = input.shape[1], in_w = input.shape[2];
+  const int64_t group_in = filter.shape[3];
+  const int64_t group_out = filter.shape[0] / o.groups;
+  const int64_t g = oc / group_out;
+  int64_t acc = 0;
+  ConvWindow(o, filter).ForEachTapInside(in_h, in_w, y, x, [&](int64_t ky, int64_t kx, int64_t iy, int64_t ix) {
+    for (int64_t c = 0; c < group_in; ++c) {
+      const int32_t a = value(in, input.offset + n * input.strides[0] + iy * input.strides[1] + ix * input.strides[2] +
+                                      (g * group_in + c) * input.strides[3]);
+      const int32_t b = value(w, filter.offset + oc * filter.strides[0] + ky * filter.strides[1] +
+                                     kx * filter.strides[2] + c * filter.strides[3]);
+      acc += int64_t{a + input_offset} * (b + filter_offset);
+    }
+  });
+  if (o.bias.rank != 0) acc += static_cast<const int32_t*>(o.bias.memory.host)[o.bias.offset + oc * o.bias.strides[0]];
+  const float filter_scale = filter.quant.scheme == QuantScheme::kPerAxis
+                                 ? static_cast<const float*>(filter.quant.scales)[oc]
+                                 : filter.quant.scale;
+  QuantizedMultiplier m;
+  (void)QuantizeMultiplier(static_cast<double>(input.quant.scale) * static_cast<double>(filter_scale) /
+                               static_cast<double>(output.quant.scale),
+                           &m);
+  float lo = 0.0f, hi = 0.0f;
+  (void)ActivationBounds(o, &lo, &hi);
+  int32_t act_min = 0, act_max = 0;
+  QuantizedActivationRange(lo, hi, output.quant.scale, output.quant.zero_point, DTypeMin(output.dtype),
+                           DTypeMax(output.dtype), &act_min, &act_max);
+  return Requantize(static_cast<int32_t>(static_cast<uint32_t>(acc)), m, output.quant.zero_point, act_min, act_max);
+}
+
+// The reference quantized convolution: writes every output element.
+inline void QConv2D(const TensorView& input, const TensorView& filter, const TensorView& output, const ConvOptions& o) {
+  auto* out = static_cast<uint8_t*>(output.memory.host);
+  for (int64_t n = 0; n < output.shape[0]; ++n) {
+    for (int64_t y = 0; y < output.shape[1]; ++y) {
+      for (int64_t x = 0; x < output.shape[2]; ++x) {
+        for (int64_t oc = 0; oc < output.shape[3]; ++oc) {
+          out[output.offset + n * output.strides[0] + y * output.strides[1] + x * output.strides[2] +
+              oc * output.strides[3]] = static_cast<uint8_t>(QConv2DElement(input, filter, output, o, n, y, x, oc));
         }
       }
     }

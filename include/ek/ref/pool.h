@@ -21,7 +21,9 @@
 
 #include "ek/conv_options.h"
 #include "ek/epilogue_options.h"
+#include "ek/ref/conv.h"
 #include "ek/ref/elementwise.h"
+#include "ek/requantize.h"
 #include "ek/tensor.h"
 
 namespace ek {
@@ -34,24 +36,18 @@ inline float Pool2DElement(const TensorView& input, const PoolOptions& o, bool a
   const float* in = static_cast<const float*>(input.memory.host);
   float acc = 0.0f;
   int64_t count = 0;
-  for (int64_t ky = 0; ky < o.kernel_h; ++ky) {
-    const int64_t iy = y * o.stride_h - o.padding.top + ky;
-    if (iy < 0 || iy >= input.shape[1]) continue;
-    for (int64_t kx = 0; kx < o.kernel_w; ++kx) {
-      const int64_t ix = x * o.stride_w - o.padding.left + kx;
-      if (ix < 0 || ix >= input.shape[2]) continue;
-      const float v = in[input.offset + n * input.strides[0] + iy * input.strides[1] + ix * input.strides[2] +
-                         c * input.strides[3]];
-      if (count == 0) {
-        acc = v;
-      } else if (average) {
-        acc = acc + v;
-      } else {
-        acc = v > acc ? v : acc;
-      }
-      ++count;
+  PoolWindow(o).ForEachTapInside(input.shape[1], input.shape[2], y, x, [&](int64_t, int64_t, int64_t iy, int64_t ix) {
+    const float v =
+        in[input.offset + n * input.strides[0] + iy * input.strides[1] + ix * input.strides[2] + c * input.strides[3]];
+    if (count == 0) {
+      acc = v;
+    } else if (average) {
+      acc = acc + v;
+    } else {
+      acc = v > acc ? v : acc;
     }
-  }
+    ++count;
+  });
   if (average) acc = acc / static_cast<float>(count);
   return ApplyActivation(acc, o.activation, o.clamp_min, o.clamp_max);
 }
@@ -90,6 +86,62 @@ inline void GlobalAvgPool2D(const TensorView& input, const TensorView& output) {
           Pool2DElement(input, o, true, n, 0, 0, c);
     }
   }
+}
+
+// ---- int8 / uint8: TFLite's reference integer pooling (reference_integer_ops::AveragePool and
+// MaxPool; input and output share scale and zero point) ------------------------------------------
+//   average: acc = the int32 sum of the taps inside the input, count their number;
+//            acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count   (C division)
+//   max:     acc = the largest tap inside the input
+//   then clamp to the activation's quantized range (ek::QuantizedActivationRange of the output).
+// Global average pooling is average pooling with the whole image as the window (TFLite's
+// AVERAGE_POOL_2D with filter H x W).
+inline int32_t QPool2DElement(const TensorView& input, const TensorView& output, const PoolOptions& o, bool average,
+                              int64_t n, int64_t y, int64_t x, int64_t c) {
+  const auto* in = static_cast<const uint8_t*>(input.memory.host);
+  const bool u8 = input.dtype == DType::kU8;
+  int32_t acc = average ? 0 : -1000;
+  int32_t count = 0;
+  PoolWindow(o).ForEachTapInside(input.shape[1], input.shape[2], y, x, [&](int64_t, int64_t, int64_t iy, int64_t ix) {
+    const uint8_t byte =
+        in[input.offset + n * input.strides[0] + iy * input.strides[1] + ix * input.strides[2] + c * input.strides[3]];
+    const int32_t v = u8 ? byte : static_cast<int8_t>(byte);
+    acc = average ? acc + v : (v > acc ? v : acc);
+    ++count;
+  });
+  if (average) acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+  float lo = 0.0f, hi = 0.0f;
+  (void)ActivationBounds(o.activation, o.clamp_min, o.clamp_max, &lo, &hi);
+  int32_t qmin = 0, qmax = 0;
+  QuantizedActivationRange(lo, hi, output.quant.scale, output.quant.zero_point, DTypeMin(output.dtype),
+                           DTypeMax(output.dtype), &qmin, &qmax);
+  return acc < qmin ? qmin : (acc > qmax ? qmax : acc);
+}
+
+// output [N, OH, OW, C] (or [N, C] for a global pool: o's kernel = the image).
+inline void QPool2D(const TensorView& input, const TensorView& output, const PoolOptions& o, bool average) {
+  auto* out = static_cast<uint8_t*>(output.memory.host);
+  const int64_t oh = output.rank == 4 ? output.shape[1] : 1, ow = output.rank == 4 ? output.shape[2] : 1;
+  const int channel_axis = output.rank - 1;
+  for (int64_t n = 0; n < output.shape[0]; ++n) {
+    for (int64_t y = 0; y < oh; ++y) {
+      for (int64_t x = 0; x < ow; ++x) {
+        for (int64_t c = 0; c < output.shape[channel_axis]; ++c) {
+          const int64_t e = output.offset + n * output.strides[0] +
+                            (output.rank == 4 ? y * output.strides[1] + x * output.strides[2] : 0) +
+                            c * output.strides[channel_axis];
+          out[e] = static_cast<uint8_t>(QPool2DElement(input, output, o, average, n, y, x, c));
+        }
+      }
+    }
+  }
+}
+
+inline void QGlobalAvgPool2D(const TensorView& input, const TensorView& output) {
+  PoolOptions o;
+  o.kernel_h = input.shape[1];
+  o.kernel_w = input.shape[2];
+  QPool2D(input, output, o, true);
 }
 
 }  // namespace ref

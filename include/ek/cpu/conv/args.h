@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "ek/tensor.h"
+
 namespace ek {
 namespace detail {
 
@@ -16,6 +18,10 @@ enum class ConvPath : uint8_t {
   kGemm,       // 1x1, stride 1, no padding, evenly strided input pixels: the float GEMM per group
   kIndirect,   // any kernel, groups: indirect GEMM on the float micro-kernel (MultiplyTile)
   kDepthwise,  // groups = C_in = C_out: per pixel, channels in vectors, taps in registers
+  // i8 / u8 only: any kernel, groups: per group and chunk of output pixels, the rows of A (taps
+  // x channels, the input zero point for padding taps) staged into the workspace, then the
+  // integer GEMM (ek::QGemm) on them.
+  kStagedQGemm,
 };
 
 struct ConvTaskArgs {
@@ -52,6 +58,26 @@ struct ConvTaskArgs {
   bool row_tiles_outer = false;  // per row tile all the block's column tiles (short K)
   // Depthwise path: tasks are runs of output rows (n, y).
   int64_t rows_per_task = 0;
+
+  // Quantized convolutions (dtype i8 or u8; f32 uses the float pointers above).
+  DType dtype = DType::kF32;
+  int32_t in_zero_point = 0;
+  // Staged path: output pixels per chunk (one staging + one ek::QGemm per group and chunk).
+  int64_t chunk_rows = 0;
+  // The int8 depthwise kernel: input and output as bytes, the zero row (the input zero point
+  // repeated: padding taps then contribute (zero point - zero point) x w = 0), the int16 tap rows
+  // (weight_row elements apart), and per channel (padded to ConvWeightsShape::QDepthwiseChannels)
+  // col_term = bias - input zero point x tap sum (modulo 2^32), multiplier and shift
+  // (ek/requantize.h), then the output zero point and the clamp range [qmin, qmax].
+  const int8_t* input_q = nullptr;
+  int8_t* output_q = nullptr;
+  const int8_t* zero_q = nullptr;
+  const int16_t* weights_q = nullptr;
+  const int32_t* col_term = nullptr;
+  const int32_t* multiplier = nullptr;
+  const int32_t* shift = nullptr;
+  bool any_left_shift = false;
+  int32_t out_zero_point = 0, qmin = -128, qmax = 127;
 };
 
 // Max or average pooling (global average pooling is average pooling with the whole image as
@@ -68,6 +94,12 @@ struct PoolTaskArgs {
   bool clamp = false;  // an activation: clamp to [lo, hi]
   float lo = 0.0f, hi = 0.0f;
   int64_t rows_per_task = 1;
+  // int8 / uint8 (TFLite's integer pooling; input and output share scale and zero point): the
+  // same strides over bytes, and the activation as the quantized range [qmin, qmax].
+  DType dtype = DType::kF32;
+  const uint8_t* input_q = nullptr;
+  uint8_t* output_q = nullptr;
+  int32_t qmin = 0, qmax = 0;
 };
 
 }  // namespace detail

@@ -19,6 +19,7 @@
 
 #include "ek/cpu/conv/args.h"
 #include "ek/cpu/tile/f32_tile-inl.h"
+#include "ek/cpu/tile/requantize-inl.h"
 #include "ek/cpu/tile/shapes-inl.h"
 #include "hwy/highway.h"
 
@@ -144,18 +145,53 @@ HWY_INLINE void RunIndirectConvTask(const detail::ConvTaskArgs& g, size_t task) 
 //              + 1 weight vector + 1 input vector.
 constexpr size_t kDepthwisePixels = 8;
 
+constexpr int64_t kDepthwiseBlockVectors = 8;  // f32: channel vectors per block
+
 // Where a (tap, pixel)'s input is: interior runs (every tap of every pixel inside the image)
 // as one pointer per tap plus the pixel's offset (p x step); runs at a border as one pointer
-// per (tap, pixel), the zero row in the padding.
-template <size_t kPixels, bool kInterior>
+// per (tap, pixel), the zero row in the padding. T: the element type (f32, int8).
+template <size_t kPixels, bool kInterior, class T = float>
 struct DepthwiseInputs {
-  const float* const* HWY_RESTRICT pointers;  // [tap][kInterior ? 1 : kPixels]
-  int64_t step;                               // interior: floats between consecutive pixels
-  HWY_INLINE const float* At(int64_t tap, size_t p) const {
+  const T* const* HWY_RESTRICT pointers;  // [tap][kInterior ? 1 : kPixels]
+  int64_t step;                           // interior: elements between consecutive pixels
+  HWY_INLINE const T* At(int64_t tap, size_t p) const {
     return kInterior ? pointers[tap] + static_cast<int64_t>(p) * step
                      : pointers[tap * static_cast<int64_t>(kPixels) + static_cast<int64_t>(p)];
   }
 };
+
+// Builds the inputs of the run of kPixels output pixels of row (n, y) from x0, and hands them
+// to channels(inputs) (a DepthwiseInputs<kPixels, true or false, T>).
+template <size_t kPixels, class T, class Channels>
+HWY_INLINE void DepthwisePixelRun(const detail::ConvTaskArgs& g, const T* input, const T* zero, int64_t n, int64_t y,
+                                  int64_t x0, const Channels& channels) {
+  const T* image = input + n * g.in_stride_n;
+  const T* pointers[detail::kConvMaxDepthwiseTaps * kPixels];
+  const int64_t iy0 = y * g.stride_h - g.pad_top, ix0 = x0 * g.stride_w - g.pad_left;
+  const int64_t last_iy = iy0 + (g.kernel_h - 1) * g.dilation_h;
+  const int64_t last_ix = ix0 + static_cast<int64_t>(kPixels - 1) * g.stride_w + (g.kernel_w - 1) * g.dilation_w;
+  if (iy0 >= 0 && last_iy < g.in_h && ix0 >= 0 && last_ix < g.in_w) {
+    for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
+      for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
+        pointers[ky * g.kernel_w + kx] =
+            image + (iy0 + ky * g.dilation_h) * g.in_stride_h + (ix0 + kx * g.dilation_w) * g.in_stride_w;
+      }
+    }
+    return channels(DepthwiseInputs<kPixels, true, T>{pointers, g.stride_w * g.in_stride_w});
+  }
+  for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
+    const int64_t iy = iy0 + ky * g.dilation_h;
+    for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
+      for (size_t p = 0; p < kPixels; ++p) {
+        const int64_t ix = ix0 + static_cast<int64_t>(p) * g.stride_w + kx * g.dilation_w;
+        const bool inside = iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w;
+        pointers[(ky * g.kernel_w + kx) * static_cast<int64_t>(kPixels) + static_cast<int64_t>(p)] =
+            inside ? image + iy * g.in_stride_h + ix * g.in_stride_w : zero;
+      }
+    }
+  }
+  channels(DepthwiseInputs<kPixels, false, T>{pointers, 0});
+}
 
 template <size_t kPixels, bool kTail, class Inputs>
 HWY_INLINE void DepthwiseVector(const detail::ConvTaskArgs& g, const Inputs& inputs, int64_t taps,
@@ -198,64 +234,136 @@ HWY_INLINE void DepthwiseVector(const detail::ConvTaskArgs& g, const Inputs& inp
   if constexpr (kPixels > 7) store(acc7, 7);
 }
 
-template <size_t kPixels, class Inputs>
-HWY_INLINE void DepthwiseChannels(const detail::ConvTaskArgs& g, const Inputs& inputs, float* HWY_RESTRICT out,
-                                  int64_t c_begin, int64_t c_end) {
-  const GemmTag df;
-  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
-  const int64_t taps = g.kernel_h * g.kernel_w;
-  int64_t c = c_begin;
-  for (; c + lanes <= c_end; c += lanes) {
-    DepthwiseVector<kPixels, false>(g, inputs, taps, out, c, static_cast<size_t>(lanes));
+// The f32 kernel for the rows loop (RunDepthwiseRows): runs of up to 8 pixels, channel blocks
+// of kDepthwiseBlockVectors vectors.
+struct DepthwiseF32 {
+  static constexpr size_t kMaxPixels = kDepthwisePixels;
+  const detail::ConvTaskArgs& g;
+  int64_t Block() const { return kDepthwiseBlockVectors * static_cast<int64_t>(hn::Lanes(GemmTag())); }
+  template <size_t kPixels>
+  HWY_INLINE void Pixels(int64_t n, int64_t y, int64_t x0, int64_t c_begin, int64_t c_end) const {
+    float* out = g.output + ((n * g.out_h + y) * g.out_w + x0) * g.out_pixel_stride;
+    const detail::ConvTaskArgs& args = g;
+    DepthwisePixelRun<kPixels>(g, g.input, g.zero, n, y, x0, [&](const auto& inputs) HWY_ATTR {
+      const GemmTag df;
+      const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
+      const int64_t taps = args.kernel_h * args.kernel_w;
+      int64_t c = c_begin;
+      for (; c + lanes <= c_end; c += lanes) {
+        DepthwiseVector<kPixels, false>(args, inputs, taps, out, c, static_cast<size_t>(lanes));
+      }
+      if (c < c_end) DepthwiseVector<kPixels, true>(args, inputs, taps, out, c, static_cast<size_t>(c_end - c));
+    });
   }
-  if (c < c_end) DepthwiseVector<kPixels, true>(g, inputs, taps, out, c, static_cast<size_t>(c_end - c));
+};
+
+// ---- Int8 depthwise ------------------------------------------------------------------------------
+// acc(pixel, c) = col_term[c] + sum over taps of in(tap's pixel, c) * w(tap, c), int32, exact;
+// col_term = bias - input zero point x the channel's tap sum (modulo 2^32), so that the
+// TFLite sum of (in - zero point) * w needs no subtraction per tap; padding taps read the zero
+// row (the zero point: they add zero point * w, which col_term takes back out, as TFLite skips
+// them). Per run of kPixels output pixels, per vector of channels (int16 lanes, at most 32):
+//   tap loop:   one load of the tap's int16 weights; per pixel one load of the input bytes,
+//               widened to int16, one int16 multiply (|in * w| <= 2^14: exact), and the even
+//               and odd lanes' products added into two int32 accumulators (PromoteEvenTo /
+//               PromoteOddTo: no lane crossing in the loop).
+//   registers:  2 x kQDepthwisePixels int32 accumulators + weights + input + product (11 of
+//               AVX2's 16).
+// Then per pixel: + col_term, ek/requantize.h's rule per lane (the per-channel terms split into
+// even and odd channels with ConcatEven / ConcatOdd, once per vector), the even and odd results
+// interleaved back as 16-bit lanes, narrowed to int8, stored.
+constexpr size_t kQDepthwisePixels = 4;
+using QDepthwiseTag = hn::CappedTag<int16_t, 32>;  // the weight rows and the terms are padded to 64
+
+template <size_t kPixels, bool kTail, bool kLeftShifts, class Inputs>
+HWY_INLINE void QDepthwiseVector(const detail::ConvTaskArgs& g, const Inputs& inputs, int64_t taps,
+                                 int8_t* HWY_RESTRICT out, int64_t c, size_t count) {
+  const QDepthwiseTag d16;
+  const hn::Rebind<int8_t, QDepthwiseTag> d8;
+  const hn::Repartition<int32_t, QDepthwiseTag> d32;
+  using V32 = hn::Vec<decltype(d32)>;
+  V32 even[kPixels], odd[kPixels];
+  for (size_t p = 0; p < kPixels; ++p) even[p] = odd[p] = hn::Zero(d32);
+  const int16_t* HWY_RESTRICT w = g.weights_q + c;
+  for (int64_t t = 0; t < taps; ++t, w += g.weight_row) {
+    const auto weights = hn::LoadU(d16, w);
+    for (size_t p = 0; p < kPixels; ++p) {
+      const int8_t* in = inputs.At(t, p) + c;
+      const auto x = hn::PromoteTo(d16, kTail ? hn::LoadN(d8, in, count) : hn::LoadU(d8, in));
+      const auto product = hn::Mul(x, weights);
+      even[p] = hn::Add(even[p], hn::PromoteEvenTo(d32, product));
+      odd[p] = hn::Add(odd[p], hn::PromoteOddTo(d32, product));
+    }
+  }
+  // Per-channel terms, split into the even and odd channels of this vector.
+  const size_t lanes32 = hn::Lanes(d32);
+  const auto split = [&](const int32_t* terms, V32& even_terms, V32& odd_terms) HWY_ATTR {
+    const V32 lo = hn::LoadU(d32, terms + c), hi = hn::LoadU(d32, terms + c + static_cast<int64_t>(lanes32));
+    even_terms = hn::ConcatEven(d32, hi, lo);
+    odd_terms = hn::ConcatOdd(d32, hi, lo);
+  };
+  V32 col_even, col_odd, mult_even, mult_odd, shift_even, shift_odd;
+  split(g.col_term, col_even, col_odd);
+  split(g.multiplier, mult_even, mult_odd);
+  split(g.shift, shift_even, shift_odd);
+  V32 mult_odd_lanes_e, left_e, right_e, mask_e, half_e, mult_odd_lanes_o, left_o, right_o, mask_o, half_o;
+  RequantizeColumnTerms<kLeftShifts>(d32, mult_even, shift_even, mult_odd_lanes_e, left_e, right_e, mask_e, half_e);
+  RequantizeColumnTerms<kLeftShifts>(d32, mult_odd, shift_odd, mult_odd_lanes_o, left_o, right_o, mask_o, half_o);
+  const V32 zp = hn::Set(d32, g.out_zero_point);
+  const V32 lo = hn::Set(d32, g.qmin - g.out_zero_point), hi = hn::Set(d32, g.qmax - g.out_zero_point);
+  const V32 low16 = hn::Set(d32, 0xFFFF);
+  for (size_t p = 0; p < kPixels; ++p) {
+    const V32 q_even = RequantizeWith<kLeftShifts, false>(d32, hn::Add(even[p], col_even), mult_even, mult_odd_lanes_e,
+                                                          left_e, right_e, mask_e, half_e, zp, lo, hi);
+    const V32 q_odd = RequantizeWith<kLeftShifts, false>(d32, hn::Add(odd[p], col_odd), mult_odd, mult_odd_lanes_o,
+                                                         left_o, right_o, mask_o, half_o, zp, lo, hi);
+    // Channel 2i is the low half of q_even's lane i, channel 2i + 1 the high half (in [-128, 127]).
+    const auto interleaved = hn::BitCast(d16, hn::Or(hn::And(q_even, low16), hn::ShiftLeft<16>(q_odd)));
+    const auto bytes = hn::DemoteTo(d8, interleaved);
+    int8_t* dst = out + static_cast<int64_t>(p) * g.out_pixel_stride + c;
+    if (kTail) {
+      hn::StoreN(bytes, d8, dst, count);
+    } else {
+      hn::StoreU(bytes, d8, dst);
+    }
+  }
 }
 
-template <size_t kPixels>
-HWY_INLINE void DepthwisePixels(const detail::ConvTaskArgs& g, int64_t n, int64_t y, int64_t x0, int64_t c_begin,
-                                int64_t c_end) {
-  const float* image = g.input + n * g.in_stride_n;
-  float* out = g.output + ((n * g.out_h + y) * g.out_w + x0) * g.out_pixel_stride;
-  const float* pointers[detail::kConvMaxDepthwiseTaps * kPixels];
-  const int64_t iy0 = y * g.stride_h - g.pad_top, ix0 = x0 * g.stride_w - g.pad_left;
-  const int64_t last_iy = iy0 + (g.kernel_h - 1) * g.dilation_h;
-  const int64_t last_ix = ix0 + static_cast<int64_t>(kPixels - 1) * g.stride_w + (g.kernel_w - 1) * g.dilation_w;
-  if (iy0 >= 0 && last_iy < g.in_h && ix0 >= 0 && last_ix < g.in_w) {
-    for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
-      for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
-        pointers[ky * g.kernel_w + kx] =
-            image + (iy0 + ky * g.dilation_h) * g.in_stride_h + (ix0 + kx * g.dilation_w) * g.in_stride_w;
+// The int8 kernel for the rows loop: runs of up to kQDepthwisePixels pixels, channel blocks of
+// 4 vectors of int16 lanes.
+template <bool kLeftShifts>
+struct DepthwiseI8 {
+  static constexpr size_t kMaxPixels = kQDepthwisePixels;
+  const detail::ConvTaskArgs& g;
+  int64_t Block() const { return 4 * static_cast<int64_t>(hn::Lanes(QDepthwiseTag())); }
+  template <size_t kPixels>
+  HWY_INLINE void Pixels(int64_t n, int64_t y, int64_t x0, int64_t c_begin, int64_t c_end) const {
+    int8_t* out = g.output_q + ((n * g.out_h + y) * g.out_w + x0) * g.out_pixel_stride;
+    const detail::ConvTaskArgs& args = g;
+    DepthwisePixelRun<kPixels>(g, g.input_q, g.zero_q, n, y, x0, [&](const auto& inputs) HWY_ATTR {
+      const int64_t lanes = static_cast<int64_t>(hn::Lanes(QDepthwiseTag()));
+      const int64_t taps = args.kernel_h * args.kernel_w;
+      int64_t c = c_begin;
+      for (; c + lanes <= c_end; c += lanes) {
+        QDepthwiseVector<kPixels, false, kLeftShifts>(args, inputs, taps, out, c, static_cast<size_t>(lanes));
       }
-    }
-    return DepthwiseChannels<kPixels>(g, DepthwiseInputs<kPixels, true>{pointers, g.stride_w * g.in_stride_w}, out,
-                                      c_begin, c_end);
-  }
-  for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
-    const int64_t iy = iy0 + ky * g.dilation_h;
-    for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
-      for (size_t p = 0; p < kPixels; ++p) {
-        const int64_t ix = ix0 + static_cast<int64_t>(p) * g.stride_w + kx * g.dilation_w;
-        const bool inside = iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w;
-        pointers[(ky * g.kernel_w + kx) * static_cast<int64_t>(kPixels) + static_cast<int64_t>(p)] =
-            inside ? image + iy * g.in_stride_h + ix * g.in_stride_w : g.zero;
+      if (c < c_end) {
+        QDepthwiseVector<kPixels, true, kLeftShifts>(args, inputs, taps, out, c, static_cast<size_t>(c_end - c));
       }
-    }
+    });
   }
-  DepthwiseChannels<kPixels>(g, DepthwiseInputs<kPixels, false>{pointers, 0}, out, c_begin, c_end);
-}
+};
 
-// Channel blocks of kDepthwiseBlockVectors vectors outer, the task's rows inner: the input rows
-// a run reads (KH rows x (kDepthwisePixels + KW - 1) pixels x the block's channels) stay in L1,
-// also for the next output row (MobileNetV2's 14 x 14 x 384 layers, all channels at once: 46 KB
-// of input per run, more than L1).
-constexpr int64_t kDepthwiseBlockVectors = 8;
-
-HWY_INLINE void RunDepthwiseTask(const detail::ConvTaskArgs& g, size_t task) {
-  const GemmTag df;
-  const int64_t block = kDepthwiseBlockVectors * static_cast<int64_t>(hn::Lanes(df));
+// Channel blocks outer, the task's rows inner: the input rows a run reads (KH rows x (pixels +
+// KW - 1) pixels x the block's channels) stay in L1, also for the next output row (MobileNetV2's
+// 14 x 14 x 384 layers, all channels at once: 46 KB of f32 input per run, more than L1).
+// Kernel: DepthwiseF32 or DepthwiseI8.
+template <class Kernel>
+HWY_INLINE void RunDepthwiseRows(const detail::ConvTaskArgs& g, size_t task, const Kernel& kernel) {
+  const int64_t block = kernel.Block();
   const int64_t rows = g.batch * g.out_h;
   const int64_t r0 = static_cast<int64_t>(task) * g.rows_per_task, r1 = HWY_MIN(rows, r0 + g.rows_per_task);
-  constexpr int64_t kP = static_cast<int64_t>(kDepthwisePixels);
+  constexpr int64_t kP = static_cast<int64_t>(Kernel::kMaxPixels);
   for (int64_t c0 = 0; c0 < g.out_c; c0 += block) {
     const int64_t c1 = HWY_MIN(g.out_c, c0 + block);
     for (int64_t r = r0; r < r1; ++r) {
@@ -266,15 +374,21 @@ HWY_INLINE void RunDepthwiseTask(const detail::ConvTaskArgs& g, size_t task) {
       // single pixels.
       if (g.out_w >= kP) {
         for (int64_t x = 0; x < g.out_w; x += kP) {
-          DepthwisePixels<kDepthwisePixels>(g, n, y, HWY_MIN(x, g.out_w - kP), c0, c1);
+          kernel.template Pixels<Kernel::kMaxPixels>(n, y, HWY_MIN(x, g.out_w - kP), c0, c1);
         }
-      } else if (g.out_w >= 4) {
-        for (int64_t x = 0; x < g.out_w; x += 4) DepthwisePixels<4>(g, n, y, HWY_MIN(x, g.out_w - 4), c0, c1);
+      } else if (kP > 4 && g.out_w >= 4) {
+        for (int64_t x = 0; x < g.out_w; x += 4) kernel.template Pixels<4>(n, y, HWY_MIN(x, g.out_w - 4), c0, c1);
       } else {
-        for (int64_t x = 0; x < g.out_w; ++x) DepthwisePixels<1>(g, n, y, x, c0, c1);
+        for (int64_t x = 0; x < g.out_w; ++x) kernel.template Pixels<1>(n, y, x, c0, c1);
       }
     }
   }
+}
+
+HWY_INLINE void RunDepthwiseTask(const detail::ConvTaskArgs& g, size_t task) {
+  if (g.dtype == DType::kF32) return RunDepthwiseRows(g, task, DepthwiseF32{g});
+  if (g.any_left_shift) return RunDepthwiseRows(g, task, DepthwiseI8<true>{g});
+  RunDepthwiseRows(g, task, DepthwiseI8<false>{g});
 }
 
 // ---- Exported entry points (ek/conv.h) -------------------------------------------------------------

@@ -16,6 +16,8 @@
 #include "ek/dispatch.h"
 #include "ek/gemm.h"
 #include "ek/parallel.h"
+#include "ek/qgemm.h"
+#include "ek/requantize.h"
 
 namespace ek {
 
@@ -27,12 +29,14 @@ HWY_EXPORT(RunPoolTask);
 namespace conv_internal {
 
 // The GEMM path's operands for group `group`: A = the group's input channels as [pixels x
-// C_in / groups], B = the group's EKGB block, C = the group's output channels, and the options
-// (the group's bias slice, the activation).
+// C_in / groups], B = the group's EKGB (f32) or EKQB (i8 / u8) block, C = the group's output
+// channels, and the options (the group's bias slice, the activation). The quant parameters of
+// A and C are the input's and the output's.
 struct ConvGroupGemm {
   TensorView a, c;
   PackedWeights b;
   GemmOptions options;
+  QGemmOptions qoptions;  // the same fields, for ek::QGemm
 };
 inline ConvGroupGemm GroupGemm(const TensorView& input, const PackedWeights& packed, const TensorView& output,
                                const ConvOptions& o, const detail::ConvTaskArgs& g, int64_t group) {
@@ -65,7 +69,85 @@ inline ConvGroupGemm GroupGemm(const TensorView& input, const PackedWeights& pac
   gemm.options.activation = o.activation;
   gemm.options.clamp_min = o.clamp_min;
   gemm.options.clamp_max = o.clamp_max;
+  static_cast<EpilogueOptions&>(gemm.qoptions) = static_cast<const EpilogueOptions&>(gemm.options);
   return gemm;
+}
+
+// The staged path's A for `rows` output pixels: the dense [rows x K] bytes at `staged`, with
+// the input's type and quant parameters.
+inline TensorView StagedA(const TensorView& input, const detail::ConvTaskArgs& g, void* staged, int64_t rows) {
+  TensorView a;
+  a.dtype = input.dtype;
+  a.quant = input.quant;
+  a.rank = 2;
+  a.shape[0] = rows;
+  a.shape[1] = g.kernel_h * g.kernel_w * g.group_in;
+  a.strides[0] = a.shape[1];
+  a.strides[1] = 1;
+  a.memory.host = staged;
+  return a;
+}
+
+// Stages the rows of A of output pixels [m0, m0 + rows) for group `group`: per pixel, per tap
+// (row-major), the group's group_in input bytes, or the input zero point for a tap in the
+// padding (TFLite skips those taps: (zero point - zero point) x w adds nothing).
+inline void StageConvRows(const detail::ConvTaskArgs& g, const uint8_t* input, int64_t group, int64_t m0, int64_t rows,
+                          uint8_t* staged) {
+  const int64_t taps = g.kernel_h * g.kernel_w, k = taps * g.group_in;
+  const auto zero = static_cast<uint8_t>(g.in_zero_point);
+  int64_t n = m0 / (g.out_h * g.out_w), y = m0 / g.out_w % g.out_h, x = m0 % g.out_w;
+  for (int64_t r = 0; r < rows; ++r) {
+    uint8_t* row = staged + r * k;
+    const uint8_t* image = input + n * g.in_stride_n + group * g.group_in;
+    for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
+      const int64_t iy = y * g.stride_h - g.pad_top + ky * g.dilation_h;
+      for (int64_t kx = 0; kx < g.kernel_w; ++kx, row += g.group_in) {
+        const int64_t ix = x * g.stride_w - g.pad_left + kx * g.dilation_w;
+        if (iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w) {
+          std::memcpy(row, image + iy * g.in_stride_h + ix * g.in_stride_w, static_cast<size_t>(g.group_in));
+        } else {
+          std::memset(row, zero, static_cast<size_t>(g.group_in));
+        }
+      }
+    }
+    if (++x == g.out_w) {
+      x = 0;
+      if (++y == g.out_h) {
+        y = 0;
+        ++n;
+      }
+    }
+  }
+}
+
+// The int8 depthwise kernel's per-channel terms (ConvTaskArgs): col_term, multiplier, shift.
+inline Status QDepthwiseTerms(const TensorView& input, const TensorView& output, const PackedWeights& packed,
+                              const ConvOptions& o, const detail::ConvWeightsShape& w, int32_t* terms,
+                              bool* any_left_shift) {
+  const auto* payload = static_cast<const uint8_t*>(packed.data) + detail::kPackedHeaderBytes;
+  const auto* sums = reinterpret_cast<const int32_t*>(payload + w.QDepthwiseSumsOffset());
+  const auto* scales = reinterpret_cast<const float*>(payload + w.QDepthwiseScalesOffset());
+  const int32_t* bias = o.bias.rank != 0 ? o.bias.HostData<const int32_t>() : nullptr;
+  const int64_t channels = w.QDepthwiseChannels();
+  int32_t* col_term = terms;
+  int32_t* multiplier = terms + channels;
+  int32_t* shift = terms + 2 * channels;
+  *any_left_shift = false;
+  for (int64_t c = 0; c < channels; ++c) {
+    QuantizedMultiplier qm;
+    int64_t term = 0;
+    if (c < w.out_channels) {
+      term = (bias ? int64_t{bias[c]} : 0) - int64_t{input.quant.zero_point} * sums[c];
+      const double real = static_cast<double>(input.quant.scale) * static_cast<double>(scales[c]) /
+                          static_cast<double>(output.quant.scale);
+      EK_RETURN_IF_ERROR(QuantizeMultiplier(real, &qm, "input.quant.scale * filter scale / output.quant.scale"));
+    }
+    col_term[c] = static_cast<int32_t>(static_cast<uint32_t>(term));
+    multiplier[c] = qm.multiplier;
+    shift[c] = qm.shift;
+    *any_left_shift = *any_left_shift || qm.shift > 0;
+  }
+  return Status::Ok();
 }
 
 inline Status PrepareConv(const TensorView& input, const PackedWeights& packed, const TensorView& output,
@@ -74,11 +156,28 @@ inline Status PrepareConv(const TensorView& input, const PackedWeights& packed, 
   int64_t tile_rows = 0, tile_cols = 0;
   HWY_DYNAMIC_DISPATCH(ConvTileShape)(&tile_rows, &tile_cols);
   EK_RETURN_IF_ERROR(detail::PrepareConv(tile_rows, tile_cols, input, packed, output, o, call));
-  if (call->args.path == detail::ConvPath::kGemm) {  // every group's GEMM has the same shapes
-    const ConvGroupGemm gemm = GroupGemm(input, packed, output, o, call->args, 0);
+  const detail::ConvTaskArgs& g = call->args;
+  if (g.path == detail::ConvPath::kGemm) {  // every group's GEMM has the same shapes
+    const ConvGroupGemm gemm = GroupGemm(input, packed, output, o, g, 0);
     size_t bytes = 0;
-    EK_RETURN_IF_ERROR(GemmWorkspaceSize(gemm.a, gemm.b, gemm.c, gemm.options, &bytes));
+    if (g.dtype == DType::kF32) {
+      EK_RETURN_IF_ERROR(GemmWorkspaceSize(gemm.a, gemm.b, gemm.c, gemm.options, &bytes));
+    } else {
+      EK_RETURN_IF_ERROR(QGemmWorkspaceSize(gemm.a, gemm.b, gemm.c, gemm.qoptions, &bytes));
+    }
     call->workspace_bytes = bytes;
+  } else if (g.path == detail::ConvPath::kStagedQGemm) {  // the staged rows, then ek::QGemm's workspace
+    ConvGroupGemm gemm = GroupGemm(input, packed, output, o, g, 0);
+    // A stand-in for the staged rows with their shape over one input byte (strides 0): the
+    // workspace depends on the shapes only, and it overlaps nothing but the input.
+    gemm.a = StagedA(input, g, input.memory.host, g.chunk_rows);
+    gemm.a.offset = input.offset;
+    gemm.a.strides[0] = gemm.a.strides[1] = 0;
+    gemm.c.shape[0] = g.chunk_rows;
+    size_t bytes = 0;
+    EK_RETURN_IF_ERROR(QGemmWorkspaceSize(gemm.a, gemm.b, gemm.c, gemm.qoptions, &bytes));
+    call->qgemm_offset = call->workspace_bytes;
+    call->workspace_bytes += bytes;
   }
   return Status::Ok();
 }
@@ -101,15 +200,64 @@ inline Status RunConv(const TensorView& input, const PackedWeights& packed, cons
   g.in_stride_w = input.strides[2];
   g.output = output.HostData<float>();
   g.weights = reinterpret_cast<const float*>(static_cast<const uint8_t*>(packed.data) + kPackedHeaderBytes);
-  g.bias = o.bias.rank != 0 ? o.bias.HostData<float>() : nullptr;
+  g.bias = o.bias.rank != 0 && g.dtype == DType::kF32 ? o.bias.HostData<float>() : nullptr;
   if (g.path == ConvPath::kGemm) {
     for (int64_t group = 0; group < g.groups; ++group) {
       const ConvGroupGemm gemm = GroupGemm(input, packed, output, o, g, group);
-      EK_RETURN_IF_ERROR(Gemm(gemm.a, gemm.b, gemm.c, gemm.options, ctx, workspace, call.workspace_bytes));
+      if (g.dtype == DType::kF32) {
+        EK_RETURN_IF_ERROR(Gemm(gemm.a, gemm.b, gemm.c, gemm.options, ctx, workspace, call.workspace_bytes));
+      } else {
+        EK_RETURN_IF_ERROR(QGemm(gemm.a, gemm.b, gemm.c, gemm.qoptions, ctx, workspace, call.workspace_bytes));
+      }
     }
     return Status::Ok();
   }
   uint8_t* ws = WorkspaceLayout::Base(workspace);
+  if (g.path == ConvPath::kStagedQGemm) {
+    // Per chunk of output pixels and group: stage A's rows (in parallel), then ek::QGemm on them
+    // into the chunk's rows of the group's output channels.
+    uint8_t* staged = ws + call.staged_offset;
+    uint8_t* qgemm_ws = static_cast<uint8_t*>(workspace) + call.qgemm_offset;
+    const size_t qgemm_bytes = call.workspace_bytes - call.qgemm_offset;
+    const auto* in_bytes = static_cast<const uint8_t*>(input.memory.host) + input.offset;
+    const int64_t pixels = g.batch * g.out_h * g.out_w;
+    for (int64_t m0 = 0; m0 < pixels; m0 += g.chunk_rows) {
+      const int64_t rows = HWY_MIN(g.chunk_rows, pixels - m0);
+      for (int64_t group = 0; group < g.groups; ++group) {
+        const TaskPlan stage = PlanTasks(static_cast<size_t>(rows), 256, 64);
+        ParallelFor(ctx.threads, stage.num_tasks, [&](size_t task) {
+          const auto begin = static_cast<int64_t>(stage.Begin(task));
+          const auto end = static_cast<int64_t>(stage.End(task, static_cast<size_t>(rows)));
+          StageConvRows(g, in_bytes, group, m0 + begin, end - begin, staged + begin * g.kernel_h * g.kernel_w * g.group_in);
+        });
+        ConvGroupGemm gemm = GroupGemm(input, packed, output, o, g, group);
+        gemm.a = StagedA(input, g, staged, rows);
+        gemm.c.shape[0] = rows;
+        gemm.c.offset += m0 * g.out_pixel_stride;
+        EK_RETURN_IF_ERROR(QGemm(gemm.a, gemm.b, gemm.c, gemm.qoptions, ctx, qgemm_ws, qgemm_bytes));
+      }
+    }
+    return Status::Ok();
+  }
+  if (g.path == ConvPath::kDepthwise && g.dtype != DType::kF32) {  // the int8 depthwise kernel
+    ConvWeightsShape w;
+    EK_RETURN_IF_ERROR(ReadConvHeader(packed.data, packed.bytes, "packed", &w));
+    const size_t channels = static_cast<size_t>(w.QDepthwiseChannels());
+    auto* zero = reinterpret_cast<int8_t*>(ws + call.zero_offset);
+    std::memset(zero, static_cast<uint8_t>(g.in_zero_point), channels);
+    auto* terms = reinterpret_cast<int32_t*>(ws + call.terms_offset);
+    EK_RETURN_IF_ERROR(QDepthwiseTerms(input, output, packed, o, w, terms, &g.any_left_shift));
+    g.zero_q = zero;
+    g.col_term = terms;
+    g.multiplier = terms + channels;
+    g.shift = terms + 2 * channels;
+    g.input_q = static_cast<const int8_t*>(input.memory.host) + input.offset;
+    g.output_q = static_cast<int8_t*>(output.memory.host) + output.offset;
+    g.weights_q = reinterpret_cast<const int16_t*>(static_cast<const uint8_t*>(packed.data) + kPackedHeaderBytes);
+    auto* run = HWY_DYNAMIC_POINTER(RunConvTask);
+    ParallelFor(ctx.threads, call.num_tasks, [&](size_t task) { run(g, task); });
+    return Status::Ok();
+  }
   if (g.path == ConvPath::kIndirect) {
     float* zero = reinterpret_cast<float*>(ws + call.zero_offset);
     std::memset(zero, 0, static_cast<size_t>(RoundUp(g.group_in, kPanelWidth)) * sizeof(float));

@@ -1,7 +1,9 @@
 // Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
 //
 // Packing an OHWI filter view [C_out, KH, KW, C_in / groups] into convolution weights of format
-// "EKCV" version 1 (the header and payload kinds: ek/detail/packed_format.h, docs/conv.md).
+// "EKCV" version 1 (the header and payload kinds: ek/detail/packed_format.h, docs/conv.md):
+// f32; i8 symmetric, per tensor or per output channel (a per-axis scale on axis 0, TFLite's
+// per-channel scheme); u8 per tensor with a zero point (TFLite's older scheme).
 // Target-independent.
 #ifndef EK_CPU_CONV_PACK_H_
 #define EK_CPU_CONV_PACK_H_
@@ -9,7 +11,11 @@
 #include <cstdint>
 #include <cstring>
 
+#include <vector>
+
 #include "ek/cpu/gemm/pack.h"
+#include "ek/cpu/qgemm/pack.h"
+#include "ek/detail/qweights.h"
 #include "ek/detail/int_math.h"
 #include "ek/detail/packed_format.h"
 #include "ek/parallel.h"
@@ -18,11 +24,15 @@
 namespace ek {
 namespace detail {
 
-// Checks the filter view: f32, host, rank 4 OHWI, C_out a multiple of groups, sizes in range.
+// Checks the filter view: f32, i8 or u8 with its quantization, host, rank 4 OHWI, C_out a
+// multiple of groups, sizes in range.
 inline Status ValidateConvFilter(const TensorView& filter, int64_t groups, const char* name, ConvWeightsShape* s) {
   EK_RETURN_IF_ERROR(ValidateView(filter, name));
   EK_RETURN_IF_ERROR(RequireHostMemory(filter, name));
-  EK_RETURN_IF_ERROR(RequireDType(filter, name, DType::kF32));
+  if (filter.dtype != DType::kF32 && filter.dtype != DType::kI8 && filter.dtype != DType::kU8) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s: dtype is %s, expected f32, i8 or u8", name,
+                         DTypeName(filter.dtype));
+  }
   if (filter.rank != 4) {
     return Status::Error(StatusCode::kInvalidArgument, "%s: rank %d, expected 4 (OHWI: [C_out, KH, KW, C_in / groups])",
                          name, filter.rank);
@@ -40,9 +50,103 @@ inline Status ValidateConvFilter(const TensorView& filter, int64_t groups, const
   s->kernel_w = filter.shape[2];
   s->group_in = filter.shape[3];
   s->groups = groups;
-  s->kind = ConvKindFor(s->group_in, s->out_channels, groups, s->Taps());
-  if (!s->SizesOk()) return InvalidArg(name, "KH x KW x C_in / groups is larger than 2^30, or the packed size 2^62");
+  s->dtype = filter.dtype;
+  s->kind = ConvKindFor(filter.dtype, s->group_in, s->out_channels, groups, s->Taps());
+  if (!s->SizesOk()) {
+    return InvalidArg(name, "KH x KW x C_in / groups is larger than 2^30 (int8: 16384), or the packed size 2^62");
+  }
+  if (filter.dtype != DType::kF32) {
+    const QuantParams& q = filter.quant;
+    if (filter.dtype == DType::kU8 && q.scheme != QuantScheme::kPerTensor) {
+      return InvalidArg(name, "u8 weights are quantized per tensor (with a zero point)");
+    }
+    if (q.scheme == QuantScheme::kPerTensor) {
+      if (filter.dtype == DType::kI8 && q.zero_point != 0) return InvalidArg(name, "i8 weights must be symmetric (zero point 0)");
+    } else if (q.scheme == QuantScheme::kPerAxis) {
+      if (q.axis != 0) {
+        return Status::Error(StatusCode::kInvalidArgument, "%s: quant axis %d, expected 0 (per output channel)", name,
+                             q.axis);
+      }
+      if (q.zero_points) {
+        for (int64_t o = 0; o < s->out_channels; ++o) {
+          if (q.zero_points[o] != 0) return InvalidArg(name, "per-channel weights must be symmetric (zero points 0)");
+        }
+      }
+    } else {
+      return InvalidArg(name, "i8 weights need per-tensor or per-channel (axis 0) quant parameters");
+    }
+    EK_RETURN_IF_ERROR(ValidateQuant(filter, name));
+  }
   return Status::Ok();
+}
+
+// Packs a valid quantized filter: per group an EKQB block (the integer GEMM's packed weights of
+// B_g [K x group_out], from the group's filter rows as a transposed B), or the int8 depthwise
+// rows, sums and scales.
+inline void PackQuantizedConvWeights(const TensorView& filter, const ConvWeightsShape& s, uint8_t* payload,
+                                     const Context& ctx) {
+  const int8_t* w = static_cast<const int8_t*>(filter.memory.host) + filter.offset;
+  const auto* scales = static_cast<const float*>(filter.quant.scales);
+  const auto scale_of = [&](int64_t o) { return filter.quant.scheme == QuantScheme::kPerAxis ? scales[o] : filter.quant.scale; };
+  const auto at = [&](int64_t o, int64_t ky, int64_t kx, int64_t c) {
+    return w[o * filter.strides[0] + ky * filter.strides[1] + kx * filter.strides[2] + c * filter.strides[3]];
+  };
+  if (s.kind == ConvWeightsKind::kDepthwise) {  // i8 only
+    const int64_t channels = s.QDepthwiseChannels();
+    auto* rows = reinterpret_cast<int16_t*>(payload);
+    auto* sums = reinterpret_cast<int32_t*>(payload + s.QDepthwiseSumsOffset());
+    auto* out_scales = reinterpret_cast<float*>(payload + s.QDepthwiseScalesOffset());
+    for (int64_t o = 0; o < channels; ++o) {
+      int32_t sum = 0;
+      for (int64_t t = 0; t < s.Taps(); ++t) {
+        const int16_t v = o < s.out_channels ? at(o, t / s.kernel_w, t % s.kernel_w, 0) : 0;
+        rows[t * channels + o] = v;
+        sum += v;
+      }
+      sums[o] = sum;
+      out_scales[o] = o < s.out_channels ? scale_of(o) : 0.0f;
+    }
+    return;
+  }
+  // Group g's B_g is the filter's rows g * group_out .. as an [N x K] matrix (transposed B) with
+  // unit stride along K: the filter itself when its rows are contiguous over (ky, kx, c),
+  // otherwise a dense copy.
+  const int64_t k = s.K(), group_out = s.GroupOut();
+  const bool dense_rows = filter.strides[3] == 1 && filter.strides[2] == s.group_in &&
+                          filter.strides[1] == s.kernel_w * s.group_in;
+  std::vector<int8_t> dense;
+  const int8_t* rows = w;
+  int64_t row_stride = filter.strides[0];
+  if (!dense_rows) {
+    dense.resize(static_cast<size_t>(s.out_channels * k));
+    for (int64_t o = 0; o < s.out_channels; ++o) {
+      for (int64_t kk = 0; kk < k; ++kk) {
+        const int64_t t = kk / s.group_in;
+        dense[static_cast<size_t>(o * k + kk)] = at(o, t / s.kernel_w, t % s.kernel_w, kk % s.group_in);
+      }
+    }
+    rows = dense.data();
+    row_stride = k;
+  }
+  for (int64_t g = 0; g < s.groups; ++g) {
+    TensorView b;
+    b.dtype = s.dtype;
+    b.rank = 2;
+    b.shape[0] = group_out;
+    b.shape[1] = k;
+    b.strides[0] = row_stride;
+    b.strides[1] = 1;
+    b.memory.host = const_cast<int8_t*>(rows + g * group_out * row_stride);
+    b.quant = filter.quant;
+    if (filter.quant.scheme == QuantScheme::kPerAxis) b.quant.scales = scales + g * group_out;
+    b.quant.zero_points = nullptr;  // checked all zero
+    QWeightsInfo info;
+    info.k = k;
+    info.n = group_out;
+    info.kind = filter.quant.scheme == QuantScheme::kPerAxis ? QScaleKind::kPerChannel : QScaleKind::kPerTensor;
+    const QPackedLayout l = LayoutFor(s.dtype, info.kind, k, group_out, 0, DType::kF32);
+    PackQGemmUnchecked(b, /*transpose_b=*/true, info, l, payload + g * s.StrideBytes(), ctx);
+  }
 }
 
 // Packs a valid filter (ValidateConvFilter) into `out` (header + payload); checksums by SealPacked.
@@ -50,6 +154,7 @@ inline void PackConvWeightsUnchecked(const TensorView& filter, const ConvWeights
                                      const Context& ctx) {
   WriteConvHeader(s, out);
   uint8_t* payload = static_cast<uint8_t*>(out) + kPackedHeaderBytes;
+  if (s.Quantized()) return PackQuantizedConvWeights(filter, s, payload, ctx);
   const float* w = static_cast<const float*>(filter.memory.host) + filter.offset;
   if (s.kind == ConvWeightsKind::kDepthwise) {
     const int64_t row = RoundUp(s.out_channels, kPanelWidth);

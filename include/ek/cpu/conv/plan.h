@@ -16,6 +16,7 @@
 #include "ek/detail/workspace.h"
 #include "ek/packed_weights.h"
 #include "ek/parallel.h"
+#include "ek/requantize.h"
 #include "ek/status.h"
 #include "ek/system_info.h"
 #include "ek/tensor.h"
@@ -29,16 +30,19 @@ struct ConvCall {
   ConvTaskArgs args;
   size_t num_tasks = 0;
   size_t indirection_offset = 0, zero_offset = 0;  // workspace sections (indirect path)
+  size_t terms_offset = 0;    // int8 depthwise: col_term, multiplier, shift
+  size_t staged_offset = 0;   // staged path: the chunk's rows of A
+  size_t qgemm_offset = 0;    // staged path: ek::QGemm's workspace (from the workspace's start, unaligned)
   size_t workspace_bytes = 0;
 };
 
 inline long long LL(int64_t x) { return static_cast<long long>(x); }
 
-// The input of a convolution or pooling: an f32 NHWC host view with unit channel stride.
-inline Status ValidateNhwcInput(const TensorView& input) {
+// The input of a convolution or pooling: an NHWC host view of `dtype` with unit channel stride.
+inline Status ValidateNhwcInput(const TensorView& input, DType dtype = DType::kF32) {
   EK_RETURN_IF_ERROR(ValidateView(input, "input"));
   EK_RETURN_IF_ERROR(RequireHostMemory(input, "input"));
-  EK_RETURN_IF_ERROR(RequireDType(input, "input", DType::kF32));
+  EK_RETURN_IF_ERROR(RequireDType(input, "input", dtype));
   if (input.rank != 4) {
     return Status::Error(StatusCode::kInvalidArgument, "input: rank %d, expected 4 (NHWC)", input.rank);
   }
@@ -50,7 +54,11 @@ inline Status ValidateNhwcInput(const TensorView& input) {
 inline Status ValidateConv(const TensorView& input, const PackedWeights& packed, const TensorView& output,
                            const ConvOptions& o, ConvWeightsShape* w, ConvTaskArgs* g) {
   EK_RETURN_IF_ERROR(ReadConvHeader(packed.data, packed.bytes, "packed", w));
-  EK_RETURN_IF_ERROR(ValidateNhwcInput(input));
+  EK_RETURN_IF_ERROR(ValidateNhwcInput(input, w->dtype));
+  if (w->Quantized()) {  // TFLite's scheme: input and output quantized per tensor
+    if (input.quant.scheme != QuantScheme::kPerTensor) return InvalidArg("input", "must be quantized per tensor");
+    EK_RETURN_IF_ERROR(ValidateQuant(input, "input"));
+  }
   if (o.stride_h < 1 || o.stride_w < 1) return InvalidArg("options.stride_h", "strides must be >= 1");
   if (o.dilation_h < 1 || o.dilation_w < 1) return InvalidArg("options.dilation_h", "dilations must be >= 1");
   if (o.padding.top < 0 || o.padding.bottom < 0 || o.padding.left < 0 || o.padding.right < 0) {
@@ -79,7 +87,11 @@ inline Status ValidateConv(const TensorView& input, const PackedWeights& packed,
   }
   EK_RETURN_IF_ERROR(ValidateOutputView(output, "output"));
   EK_RETURN_IF_ERROR(RequireHostMemory(output, "output"));
-  EK_RETURN_IF_ERROR(RequireDType(output, "output", DType::kF32));
+  EK_RETURN_IF_ERROR(RequireDType(output, "output", w->dtype));
+  if (w->Quantized()) {
+    if (output.quant.scheme != QuantScheme::kPerTensor) return InvalidArg("output", "must be quantized per tensor");
+    EK_RETURN_IF_ERROR(ValidateQuant(output, "output"));
+  }
   if (output.rank != 4 || output.shape[0] != input.shape[0] || output.shape[1] != out_h || output.shape[2] != out_w ||
       output.shape[3] != w->out_channels) {
     return Status::Error(StatusCode::kInvalidArgument, "output: expected shape [%lld, %lld, %lld, %lld] (NHWC)",
@@ -103,9 +115,10 @@ inline Status ValidateConv(const TensorView& input, const PackedWeights& packed,
   if (o.bias.rank != 0) {
     EK_RETURN_IF_ERROR(ValidateView(o.bias, "options.bias"));
     EK_RETURN_IF_ERROR(RequireHostMemory(o.bias, "options.bias"));
-    EK_RETURN_IF_ERROR(RequireDType(o.bias, "options.bias", DType::kF32));
+    EK_RETURN_IF_ERROR(RequireDType(o.bias, "options.bias", w->Quantized() ? DType::kI32 : DType::kF32));
     if (o.bias.rank != 1 || o.bias.shape[0] != w->out_channels || (o.bias.strides[0] != 1 && w->out_channels > 1)) {
-      return InvalidArg("options.bias", "must be a contiguous f32 vector of C_out elements");
+      return InvalidArg("options.bias", w->Quantized() ? "must be a contiguous i32 vector of C_out elements"
+                                                       : "must be a contiguous f32 vector of C_out elements");
     }
   }
   EK_RETURN_IF_ERROR(ActivationBounds(o, &g->lo, &g->hi));
@@ -132,6 +145,15 @@ inline Status ValidateConv(const TensorView& input, const PackedWeights& packed,
   g->group_in = w->group_in;
   g->group_out = w->GroupOut();
   g->clamp = o.activation != Activation::kNone;
+  g->dtype = w->dtype;
+  if (w->Quantized()) {
+    g->in_zero_point = input.quant.zero_point;
+    g->out_zero_point = output.quant.zero_point;
+    g->qmin = DTypeMin(w->dtype);
+    g->qmax = DTypeMax(w->dtype);
+    QuantizedActivationRange(g->lo, g->hi, output.quant.scale, output.quant.zero_point, DTypeMin(w->dtype),
+                             DTypeMax(w->dtype), &g->qmin, &g->qmax);
+  }
   return Status::Ok();
 }
 
@@ -165,7 +187,14 @@ inline Status PrepareConv(int64_t tile_rows, int64_t tile_cols, const TensorView
     const TaskPlan plan = PlanTasks(static_cast<size_t>(rows), static_cast<size_t>(CeilDiv(32 * 1024, per_row)), 256);
     g.rows_per_task = static_cast<int64_t>(plan.per_task);
     call->num_tasks = plan.num_tasks;
-    call->zero_offset = layout.Add(static_cast<size_t>(RoundUp(g.in_c, kPanelWidth)) * sizeof(float));
+    if (w.Quantized()) {  // the zero row (bytes) and the per-channel terms
+      const size_t channels = static_cast<size_t>(w.QDepthwiseChannels());
+      g.weight_row = w.StrideBytes() / 2;
+      call->zero_offset = layout.Add(channels);
+      call->terms_offset = layout.Add(channels * 3 * sizeof(int32_t));
+    } else {
+      call->zero_offset = layout.Add(static_cast<size_t>(RoundUp(g.in_c, kPanelWidth)) * sizeof(float));
+    }
   } else if (w.Taps() == 1 && o.stride_h == 1 && o.stride_w == 1 && o.padding.top == 0 && o.padding.bottom == 0 &&
              o.padding.left == 0 && o.padding.right == 0 &&
              (input.shape[1] == 1 || input.strides[1] == input.shape[2] * input.strides[2]) &&
@@ -176,6 +205,17 @@ inline Status PrepareConv(int64_t tile_rows, int64_t tile_cols, const TensorView
     g.path = ConvPath::kGemm;
     g.group_stride = w.StrideBytes() / 4;
     call->num_tasks = static_cast<size_t>(g.groups);
+  } else if (w.Quantized()) {
+    // Chunks of output pixels whose staged rows (K bytes each) take about 512 KB (at least 64
+    // rows): the workspace stays bounded for any image.
+    g.path = ConvPath::kStagedQGemm;
+    g.group_stride = w.StrideBytes() / 4;
+    const int64_t k = w.K();
+    int64_t chunk = (int64_t{512} << 10) / k;
+    if (chunk < 64) chunk = 64;
+    g.chunk_rows = chunk < pixels ? chunk : pixels;
+    call->num_tasks = static_cast<size_t>(CeilDiv(pixels, g.chunk_rows) * g.groups);
+    call->staged_offset = layout.Add(static_cast<size_t>(g.chunk_rows * k));  // + ek::QGemm's, added by the caller
   } else {
     g.path = ConvPath::kIndirect;
     g.panel_stride = PanelStrideBytes(w.K(), DType::kF32) / 4;

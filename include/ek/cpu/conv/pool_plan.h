@@ -5,6 +5,7 @@
 #ifndef EK_CPU_CONV_POOL_PLAN_H_
 #define EK_CPU_CONV_POOL_PLAN_H_
 
+#include <cmath>
 #include <cstdint>
 
 #include "ek/conv_options.h"
@@ -13,6 +14,7 @@
 #include "ek/detail/packed_format.h"
 #include "ek/epilogue_options.h"
 #include "ek/parallel.h"
+#include "ek/requantize.h"
 #include "ek/status.h"
 #include "ek/tensor.h"
 #include "ek/tensor_validate.h"
@@ -23,11 +25,29 @@ namespace detail {
 // Below this many input reads (taps x channels) a pooling task costs more than it saves.
 constexpr int64_t kPoolMinReadsPerTask = 64 * 1024;
 
-// The output checks shared by every pooling op: f32 host view, not overlapping the input.
+// The input of a pooling op: f32, or int8 / uint8 quantized per tensor.
+inline Status ValidatePoolInput(const TensorView& input) {
+  const DType type = input.dtype == DType::kI8 || input.dtype == DType::kU8 ? input.dtype : DType::kF32;
+  EK_RETURN_IF_ERROR(ValidateNhwcInput(input, type));
+  if (type != DType::kF32) {
+    if (input.quant.scheme != QuantScheme::kPerTensor) return InvalidArg("input", "must be quantized per tensor");
+    EK_RETURN_IF_ERROR(ValidateQuant(input, "input"));
+  }
+  return Status::Ok();
+}
+
+// The output checks shared by every pooling op: a host view of the input's type (quantized: with
+// the input's scale and zero point, as TFLite's integer pooling requires), not overlapping the
+// input.
 inline Status ValidatePoolOutput(const TensorView& input, const TensorView& output) {
   EK_RETURN_IF_ERROR(ValidateOutputView(output, "output"));
   EK_RETURN_IF_ERROR(RequireHostMemory(output, "output"));
-  EK_RETURN_IF_ERROR(RequireDType(output, "output", DType::kF32));
+  EK_RETURN_IF_ERROR(RequireDType(output, "output", input.dtype));
+  if (input.dtype != DType::kF32 &&
+      (output.quant.scheme != QuantScheme::kPerTensor || output.quant.scale != input.quant.scale ||
+       output.quant.zero_point != input.quant.zero_point)) {
+    return InvalidArg("output", "must be quantized per tensor with the input's scale and zero point");
+  }
   if (output.strides[output.rank - 1] != 1 && output.shape[output.rank - 1] > 1) {
     return InvalidArg("output", "channel stride must be 1");
   }
@@ -38,15 +58,22 @@ inline Status ValidatePoolOutput(const TensorView& input, const TensorView& outp
 }
 
 inline void FillPoolOperands(const TensorView& input, const TensorView& output, PoolTaskArgs* g) {
+  g->dtype = input.dtype;
+  if (input.dtype != DType::kF32) {
+    g->input_q = static_cast<const uint8_t*>(input.memory.host) + input.offset;
+    g->output_q = static_cast<uint8_t*>(output.memory.host) + output.offset;
+    QuantizedActivationRange(g->clamp ? g->lo : -HUGE_VALF, g->clamp ? g->hi : HUGE_VALF, output.quant.scale,
+                             output.quant.zero_point, DTypeMin(input.dtype), DTypeMax(input.dtype), &g->qmin, &g->qmax);
+  }
   g->batch = input.shape[0];
   g->in_h = input.shape[1];
   g->in_w = input.shape[2];
   g->channels = input.shape[3];
-  g->input = input.HostData<float>();
+  g->input = input.dtype == DType::kF32 ? input.HostData<float>() : nullptr;
   g->in_stride_n = input.strides[0];
   g->in_stride_h = input.strides[1];
   g->in_stride_w = input.strides[2];
-  g->output = output.HostData<float>();
+  g->output = input.dtype == DType::kF32 ? output.HostData<float>() : nullptr;
   g->out_stride_n = output.strides[0];
   if (output.rank == 4) {
     g->out_stride_h = output.strides[1];
@@ -71,7 +98,7 @@ inline void PlanPoolTasks(PoolTaskArgs* g, size_t* num_tasks) {
 // ConvOutputSize (dilation 1).
 inline Status PlanPool2D(const TensorView& input, const TensorView& output, const PoolOptions& o, bool average,
                          PoolTaskArgs* g, size_t* num_tasks) {
-  EK_RETURN_IF_ERROR(ValidateNhwcInput(input));
+  EK_RETURN_IF_ERROR(ValidatePoolInput(input));
   if (o.kernel_h < 1 || o.kernel_w < 1) return InvalidArg("options.kernel_h", "kernel sizes must be >= 1");
   if (o.stride_h < 1 || o.stride_w < 1) return InvalidArg("options.stride_h", "strides must be >= 1");
   if (o.padding.top < 0 || o.padding.bottom < 0 || o.padding.left < 0 || o.padding.right < 0) {
@@ -117,7 +144,7 @@ inline Status PlanPool2D(const TensorView& input, const TensorView& output, cons
 // GlobalAvgPool2D: input [N, H, W, C], output [N, 1, 1, C] or [N, C].
 inline Status PlanGlobalAvgPool2D(const TensorView& input, const TensorView& output, PoolTaskArgs* g,
                                   size_t* num_tasks) {
-  EK_RETURN_IF_ERROR(ValidateNhwcInput(input));
+  EK_RETURN_IF_ERROR(ValidatePoolInput(input));
   if (input.shape[1] > kConvMaxDim || input.shape[2] > kConvMaxDim) {
     return InvalidArg("input", "height and width must be at most 2^20");
   }

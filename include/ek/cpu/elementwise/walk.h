@@ -13,6 +13,7 @@
 #include "ek/elementwise_options.h"
 #include "ek/epilogue_options.h"
 #include "ek/parallel.h"
+#include "ek/requantize.h"
 #include "ek/status.h"
 #include "ek/tensor.h"
 #include "ek/tensor_validate.h"
@@ -23,7 +24,8 @@ namespace detail {
 constexpr int64_t kElementwiseMinPerTask = 32 * 1024;  // below this, a task costs more than it saves
 constexpr int64_t kElementwiseChunk = 16 * 1024;       // long rows are cut into chunks of this size
 
-// One run of a row: count elements, each operand with its own element stride.
+// One run of a row: count elements, each operand with its own element stride. f32 operands
+// through a / b / out; int8 / uint8 through qa / qb / qout (bytes) with TFLite's add rule.
 struct AddRowArgs {
   const float* a = nullptr;
   const float* b = nullptr;
@@ -32,6 +34,11 @@ struct AddRowArgs {
   int64_t a_stride = 1, b_stride = 1, out_stride = 1;
   bool clamp = false;
   float lo = 0.0f, hi = 0.0f;
+  DType dtype = DType::kF32;
+  const uint8_t* qa = nullptr;
+  const uint8_t* qb = nullptr;
+  uint8_t* qout = nullptr;
+  QuantizedAddParams q;
 };
 using AddRowKernel = void (*)(const AddRowArgs&);
 
@@ -73,17 +80,33 @@ inline Status ValidateAdd(const TensorView& a, const TensorView& b, const Tensor
                           const ElementwiseOptions& o, AddRowArgs* shared) {
   EK_RETURN_IF_ERROR(ValidateView(a, "a"));
   EK_RETURN_IF_ERROR(RequireHostMemory(a, "a"));
-  EK_RETURN_IF_ERROR(RequireDType(a, "a", DType::kF32));
+  if (a.dtype != DType::kF32 && a.dtype != DType::kI8 && a.dtype != DType::kU8) {
+    return Status::Error(StatusCode::kInvalidArgument, "a: dtype is %s, expected f32, i8 or u8", DTypeName(a.dtype));
+  }
   EK_RETURN_IF_ERROR(ValidateView(b, "b"));
   EK_RETURN_IF_ERROR(RequireHostMemory(b, "b"));
-  EK_RETURN_IF_ERROR(RequireDType(b, "b", DType::kF32));
+  EK_RETURN_IF_ERROR(RequireDType(b, "b", a.dtype));
   EK_RETURN_IF_ERROR(RequireSameShape(b, "b", a, "a"));
   EK_RETURN_IF_ERROR(ValidateOutputView(output, "output"));
   EK_RETURN_IF_ERROR(RequireHostMemory(output, "output"));
-  EK_RETURN_IF_ERROR(RequireDType(output, "output", DType::kF32));
+  EK_RETURN_IF_ERROR(RequireDType(output, "output", a.dtype));
   EK_RETURN_IF_ERROR(RequireSameShape(output, "output", a, "a"));
   EK_RETURN_IF_ERROR(ActivationBounds(o.activation, o.clamp_min, o.clamp_max, &shared->lo, &shared->hi));
   shared->clamp = o.activation != Activation::kNone;
+  shared->dtype = a.dtype;
+  if (a.dtype != DType::kF32) {  // per-tensor quantization on all three; TFLite's add rule
+    const char* names[3] = {"a", "b", "output"};
+    const TensorView* views[3] = {&a, &b, &output};
+    for (int i = 0; i < 3; ++i) {
+      if (views[i]->quant.scheme != QuantScheme::kPerTensor) return InvalidArg(names[i], "must be quantized per tensor");
+      EK_RETURN_IF_ERROR(ValidateQuant(*views[i], names[i]));
+    }
+    int32_t qmin = 0, qmax = 0;
+    QuantizedActivationRange(shared->lo, shared->hi, output.quant.scale, output.quant.zero_point, DTypeMin(a.dtype),
+                             DTypeMax(a.dtype), &qmin, &qmax);
+    EK_RETURN_IF_ERROR(MakeQuantizedAddParams(a.quant.scale, a.quant.zero_point, b.quant.scale, b.quant.zero_point,
+                                              output.quant.scale, output.quant.zero_point, qmin, qmax, &shared->q));
+  }
   AliasCheck alias;
   alias.AddView(a, "a", AliasCheck::Role::kInput);
   alias.AddView(b, "b", AliasCheck::Role::kInput);
@@ -104,9 +127,13 @@ inline void RunAddRows(const TensorView& a, const TensorView& b, const TensorVie
   const int64_t units = rows * chunks_per_row;
   const TaskPlan plan = PlanTasks(static_cast<size_t>(units),
                                   static_cast<size_t>((kElementwiseMinPerTask + chunk - 1) / chunk));
-  const float* a_base = a.HostData<float>();
-  const float* b_base = b.HostData<float>();
-  float* out_base = output.HostData<float>();
+  const bool quantized = shared.dtype != DType::kF32;  // element offsets are byte offsets then
+  const float* a_base = quantized ? nullptr : a.HostData<float>();
+  const float* b_base = quantized ? nullptr : b.HostData<float>();
+  float* out_base = quantized ? nullptr : output.HostData<float>();
+  const uint8_t* qa_base = quantized ? static_cast<const uint8_t*>(a.memory.host) + a.offset : nullptr;
+  const uint8_t* qb_base = quantized ? static_cast<const uint8_t*>(b.memory.host) + b.offset : nullptr;
+  uint8_t* qout_base = quantized ? static_cast<uint8_t*>(output.memory.host) + output.offset : nullptr;
   ParallelFor(ctx.threads, plan.num_tasks, [&](size_t task) {
     const size_t end = plan.End(task, static_cast<size_t>(units));
     for (size_t unit = plan.Begin(task); unit < end; ++unit) {
@@ -122,9 +149,15 @@ inline void RunAddRows(const TensorView& a, const TensorView& b, const TensorVie
         io += index * w.out[d];
       }
       AddRowArgs args = shared;
-      args.a = a_base + ia;
-      args.b = b_base + ib;
-      args.out = out_base + io;
+      if (quantized) {
+        args.qa = qa_base + ia;
+        args.qb = qb_base + ib;
+        args.qout = qout_base + io;
+      } else {
+        args.a = a_base + ia;
+        args.b = b_base + ib;
+        args.out = out_base + io;
+      }
       args.count = row_length - col0 < chunk ? row_length - col0 : chunk;
       args.a_stride = w.a[inner];
       args.b_stride = w.b[inner];
