@@ -73,6 +73,11 @@ struct ConvLayerData {
   }
 };
 
+// The int8 MobileNetV2 the int8 network benchmarks run (ek's and the peers'): quantized once,
+// after calibration on the float network's run of a fixed image (bench/net_bench.cc); empty if
+// that failed.
+const ek_mobilenet::QuantizedMobileNetV2& CalibratedMobileNetV2Int8();
+
 // GFLOPS over `seconds` for state.iterations() runs of `flops`, and pct_peak of the FMA peak
 // (f32) or of the int8 multiply-add peak (int8 = true: GOPS, 2 per int8 multiply-add).
 inline void SetConvCounters(benchmark::State& state, double flops, double seconds, bool int8 = false) {

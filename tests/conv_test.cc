@@ -840,3 +840,71 @@ TEST_CASE("MobileNetV2 as a chain of ek ops: every step against its reference, e
 }
 
 }  // namespace
+
+// ---- The int8 network --------------------------------------------------------------------------------
+// MobileNetV2 quantized after calibration on the float network's run (tests/mobilenet_v2_layers.h,
+// QuantizeMobileNetV2), run as a chain of int8 ek ops: each step bit-exact with TFLite's rule on
+// the step's own input (ref::QConv2D, ref::QAdd, ref::QGlobalAvgPool2D); the logits bitwise
+// identical on two threads; and the int8 logits follow the float network's.
+TEST_CASE("MobileNetV2 int8 as a chain of ek ops: every step bit-exact, every target", "[net][int8]") {
+  for (const int64_t image : {32, 40}) {
+    INFO("image " << image);
+    EkMobileNetV2 float_net(image, 5);
+    FillImage(&float_net, 100 + static_cast<uint64_t>(image));
+    REQUIRE(float_net.Prepare().ok());
+    REQUIRE(float_net.Run().ok());
+    ek_mobilenet::EkMobileNetV2Int8 net(
+        ek_mobilenet::QuantizeMobileNetV2(float_net.graph(), 5, ek_mobilenet::BufferRanges(float_net)));
+    net.SetImage(float_net.buffer(0));
+    const size_t last = net.graph().buffers.size() - 1;
+    ek::ThreadPool pool(2);
+    ek::Context two;
+    two.threads = pool.Hook();
+    ek_test::ForEachTarget([&](int64_t target) {
+      INFO("target " << ek::TargetName(target) << ", lane " << ek::QGemmDotLane());
+      const ek::Status prepared = net.Prepare();
+      INFO(prepared.message());
+      REQUIRE(prepared.ok());
+      const ek::Status run = net.Run();
+      INFO(run.message());
+      REQUIRE(run.ok());
+      const ek_mobilenet::NetGraph& g = net.graph();
+      for (size_t i = 0; i < g.steps.size(); ++i) {
+        const NetStep& s = g.steps[i];
+        const std::vector<int8_t>& got = net.buffer(s.out);
+        std::vector<int8_t> want(got.size());
+        ek::TensorView want_view = net.View(s.out);
+        want_view.memory.host = want.data();
+        if (s.kind == StepKind::kConv) {
+          ek::ref::QConv2D(net.View(s.in), net.FilterView(s.layer), want_view, net.Options(s.layer));
+        } else if (s.kind == StepKind::kAdd) {
+          ek::ref::QAdd(net.View(s.in), net.View(s.in2), want_view, ek::ElementwiseOptions());
+        } else {
+          ek::ref::QGlobalAvgPool2D(net.View(s.in), want_view);
+        }
+        INFO("step " << i << (s.kind == StepKind::kConv ? ": " + g.layers[s.layer].name : std::string(": add / pool")));
+        CHECK(got == want);
+      }
+      const std::vector<int8_t> logits = net.buffer(last);
+      REQUIRE(net.Run(two).ok());
+      CHECK(net.buffer(last) == logits);
+      // The int8 logits, dequantized, against the float network's: their correlation.
+      const ek_mobilenet::BufferQuant q = net.quantized().buffers[last];
+      const std::vector<float>& reference = float_net.buffer(last);
+      double dot = 0.0, norm_q = 0.0, norm_f = 0.0, mean_q = 0.0, mean_f = 0.0;
+      for (size_t e = 0; e < logits.size(); ++e) {
+        mean_q += q.scale * static_cast<float>(logits[e] - q.zero_point) / 1000.0;
+        mean_f += reference[e] / 1000.0;
+      }
+      for (size_t e = 0; e < logits.size(); ++e) {
+        const double a = q.scale * static_cast<float>(logits[e] - q.zero_point) - mean_q, b = reference[e] - mean_f;
+        dot += a * b;
+        norm_q += a * a;
+        norm_f += b * b;
+      }
+      const double correlation = dot / std::sqrt(norm_q * norm_f);
+      INFO("correlation of the int8 and float logits: " << correlation);
+      CHECK(correlation > 0.9);
+    });
+  }
+}

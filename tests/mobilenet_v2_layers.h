@@ -11,9 +11,11 @@
 #ifndef EK_TESTS_MOBILENET_V2_LAYERS_H_
 #define EK_TESTS_MOBILENET_V2_LAYERS_H_
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ek_mobilenet {
@@ -137,6 +139,80 @@ inline void LayerWeights(const ConvLayer& l, uint64_t seed, std::vector<float>* 
   const float range = std::sqrt(6.0f / static_cast<float>(fan_in));
   for (float& w : *filter) w = uniform() * range;
   for (float& b : *bias) b = uniform() * 0.05f;
+}
+
+// ---- The int8 network (TFLite's full-integer scheme) ------------------------------------------------
+// Post-training quantization of MobileNetV2Graph from its float weights and the ranges its
+// buffers take on a calibration image (the float network run once):
+//   activations: int8 per tensor, asymmetric: [lo, hi] widened to include 0, scale (hi - lo) /
+//                255, zero point -128 - round(lo / scale); the global pool's output keeps its
+//                input's parameters (TFLite's integer pooling requires it)
+//   weights:     int8 symmetric per output channel, scale max |w| / 127 (1 for an all-zero channel)
+//   bias:        int32 round(bias / (input scale x weight scale))
+struct BufferQuant {
+  float scale = 1.0f;
+  int32_t zero_point = 0;
+};
+
+struct QuantizedLayer {
+  std::vector<int8_t> filter;  // OHWI, as the float layer's
+  std::vector<float> scales;   // per output channel
+  std::vector<int32_t> bias;
+};
+
+struct QuantizedMobileNetV2 {
+  NetGraph graph;
+  std::vector<BufferQuant> buffers;
+  std::vector<QuantizedLayer> layers;
+};
+
+inline BufferQuant AsymmetricInt8(float lo, float hi) {
+  lo = lo < 0.0f ? lo : 0.0f;
+  hi = hi > 0.0f ? hi : 0.0f;
+  BufferQuant q;
+  if (!(hi > lo)) return q;
+  q.scale = (hi - lo) / 255.0f;
+  const long zero = -128 - std::lround(lo / q.scale);
+  q.zero_point = static_cast<int32_t>(zero < -128 ? -128 : (zero > 127 ? 127 : zero));
+  return q;
+}
+
+// ranges: [lo, hi] of each buffer of `graph` on the calibration image; weights from
+// LayerWeights(layer, seed + index), as the float network's.
+inline QuantizedMobileNetV2 QuantizeMobileNetV2(const NetGraph& graph, uint64_t seed,
+                                                const std::vector<std::pair<float, float>>& ranges) {
+  QuantizedMobileNetV2 q;
+  q.graph = graph;
+  for (const auto& r : ranges) q.buffers.push_back(AsymmetricInt8(r.first, r.second));
+  std::vector<size_t> input_of(graph.layers.size(), 0);
+  for (const NetStep& s : graph.steps) {
+    if (s.kind == StepKind::kGlobalAvgPool) q.buffers[s.out] = q.buffers[s.in];
+    if (s.kind == StepKind::kConv) input_of[s.layer] = s.in;
+  }
+  for (size_t i = 0; i < graph.layers.size(); ++i) {
+    const ConvLayer& l = graph.layers[i];
+    std::vector<float> filter, bias;
+    LayerWeights(l, seed + i, &filter, &bias);
+    QuantizedLayer ql;
+    const size_t per_channel = filter.size() / static_cast<size_t>(l.out_c);
+    ql.filter.resize(filter.size());
+    ql.scales.resize(static_cast<size_t>(l.out_c));
+    ql.bias.resize(static_cast<size_t>(l.out_c));
+    const float in_scale = q.buffers[input_of[i]].scale;
+    for (size_t o = 0; o < ql.scales.size(); ++o) {
+      float max_abs = 0.0f;
+      for (size_t k = 0; k < per_channel; ++k) max_abs = std::max(max_abs, std::fabs(filter[o * per_channel + k]));
+      const float scale = max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
+      ql.scales[o] = scale;
+      for (size_t k = 0; k < per_channel; ++k) {
+        const long v = std::lround(filter[o * per_channel + k] / scale);
+        ql.filter[o * per_channel + k] = static_cast<int8_t>(v < -127 ? -127 : (v > 127 ? 127 : v));
+      }
+      ql.bias[o] = static_cast<int32_t>(std::lround(static_cast<double>(bias[o]) / (static_cast<double>(in_scale) * scale)));
+    }
+    q.layers.push_back(std::move(ql));
+  }
+  return q;
 }
 
 }  // namespace ek_mobilenet

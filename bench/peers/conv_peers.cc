@@ -123,18 +123,26 @@ void XnnNet(benchmark::State& state, bool int8) {
   if (seconds >= 0) SetConvCounters(state, flops, seconds, int8);
 }
 
-// The whole network: one XNNPACK operator per step of MobileNetV2Graph(224).
+// The whole network: one XNNPACK operator per step of MobileNetV2Graph(224); int8: the
+// quantized graph (CalibratedMobileNetV2Int8) through the qc8 convolution (the classifier too, a
+// 1x1 convolution, per-channel like ek's), add_nd_qs8 and global_average_pooling_nwc_qs8.
 class XnnNetwork {
  public:
+  explicit XnnNetwork(bool int8) : int8_(int8) {}
   ~XnnNetwork() {
     for (xnn_operator_t op : ops_) xnn_delete_operator(op);
   }
   bool Prepare() {
     using ek_mobilenet::StepKind;
     graph_ = ek_mobilenet::MobileNetV2Graph(224);
-    for (const ek_mobilenet::NetBuffer& b : graph_.buffers) buffers_.emplace_back(static_cast<size_t>(b.h * b.w * b.c), 0.25f);
+    const ek_mobilenet::QuantizedMobileNetV2* q = int8_ ? &CalibratedMobileNetV2Int8() : nullptr;
+    if (q && q->layers.empty()) return false;
+    for (const ek_mobilenet::NetBuffer& b : graph_.buffers) {
+      buffers_.emplace_back(static_cast<size_t>(b.h * b.w * b.c), 0.25f);
+      qbuffers_.emplace_back(int8_ ? static_cast<size_t>(b.h * b.w * b.c) : 0, int8_t{1});
+    }
     weights_.resize(graph_.layers.size());
-    for (size_t i = 0; i < graph_.layers.size(); ++i) {
+    for (size_t i = 0; i < graph_.layers.size() && !int8_; ++i) {
       ek_mobilenet::LayerWeights(graph_.layers[i], 1 + i, &weights_[i].first, &weights_[i].second);
     }
     for (const ek_mobilenet::NetStep& s : graph_.steps) {
@@ -142,16 +150,49 @@ class XnnNetwork {
       const ek_mobilenet::NetBuffer& in = graph_.buffers[s.in];
       float* x = buffers_[s.in].data();
       float* y = buffers_[s.out].data();
+      int8_t* qx = qbuffers_[s.in].data();
+      int8_t* qy = qbuffers_[s.out].data();
+      const auto zero = [&](size_t buffer) { return static_cast<int8_t>(q->buffers[buffer].zero_point); };
+      const auto scale = [&](size_t buffer) { return q->buffers[buffer].scale; };
       bool ok = false;
       if (s.kind == StepKind::kAdd) {
         const size_t shape[4] = {1, static_cast<size_t>(in.h), static_cast<size_t>(in.w), static_cast<size_t>(in.c)};
-        ok = xnn_create_add_nd_f32(-INFINITY, INFINITY, 0, &op) == xnn_status_success &&
-             xnn_setup_add_nd_f32(op, 4, shape, 4, shape, x, buffers_[s.in2].data(), y, nullptr) == xnn_status_success;
+        if (int8_) {
+          ok = xnn_create_add_nd_qs8(zero(s.in), scale(s.in), zero(s.in2), scale(s.in2), zero(s.out), scale(s.out),
+                                     -128, 127, 0, &op) == xnn_status_success &&
+               xnn_setup_add_nd_qs8(op, 4, shape, 4, shape, qx, qbuffers_[s.in2].data(), qy, nullptr) ==
+                   xnn_status_success;
+        } else {
+          ok = xnn_create_add_nd_f32(-INFINITY, INFINITY, 0, &op) == xnn_status_success &&
+               xnn_setup_add_nd_f32(op, 4, shape, 4, shape, x, buffers_[s.in2].data(), y, nullptr) == xnn_status_success;
+        }
       } else if (s.kind == StepKind::kGlobalAvgPool) {
         const size_t c = static_cast<size_t>(in.c);
-        ok = xnn_create_global_average_pooling_nwc_f32(c, c, c, -INFINITY, INFINITY, 0, &op) == xnn_status_success &&
-             xnn_setup_global_average_pooling_nwc_f32(op, 1, static_cast<size_t>(in.h * in.w), x, y, nullptr) ==
-                 xnn_status_success;
+        if (int8_) {
+          ok = xnn_create_global_average_pooling_nwc_qs8(c, c, c, zero(s.in), scale(s.in), zero(s.out), scale(s.out),
+                                                         -128, 127, 0, &op) == xnn_status_success &&
+               xnn_setup_global_average_pooling_nwc_qs8(op, 1, static_cast<size_t>(in.h * in.w), qx, qy, nullptr) ==
+                   xnn_status_success;
+        } else {
+          ok = xnn_create_global_average_pooling_nwc_f32(c, c, c, -INFINITY, INFINITY, 0, &op) == xnn_status_success &&
+               xnn_setup_global_average_pooling_nwc_f32(op, 1, static_cast<size_t>(in.h * in.w), x, y, nullptr) ==
+                   xnn_status_success;
+        }
+      } else if (int8_) {  // every layer, the classifier too, as a qc8 convolution
+        ConvLayerData d(graph_.layers[s.layer]);
+        const ek_mobilenet::QuantizedLayer& ql = q->layers[s.layer];
+        d.filter_q = ql.filter;
+        d.filter_scales = ql.scales;
+        d.bias_q = ql.bias;
+        d.in_scale = scale(s.in);
+        d.in_zero = zero(s.in);
+        d.out_scale = scale(s.out);
+        d.out_zero = zero(s.out);
+        ek::QuantizedActivationRange(d.relu6 ? 0.0f : -INFINITY, d.relu6 ? 6.0f : INFINITY, d.out_scale, d.out_zero,
+                                     -128, 127, &d.q_lo, &d.q_hi);
+        ok = CreateXnnConvolutionQc8(d, &op) &&
+             xnn_setup_convolution2d_nhwc_qc8(op, 1, static_cast<size_t>(in.h), static_cast<size_t>(in.w), qx, qy,
+                                              nullptr) == xnn_status_success;
       } else {
         const ek_mobilenet::ConvLayer& l = graph_.layers[s.layer];
         const float* filter = weights_[s.layer].first.data();
@@ -181,22 +222,24 @@ class XnnNetwork {
   const ek_mobilenet::NetGraph& graph() const { return graph_; }
 
  private:
+  bool int8_;
   ek_mobilenet::NetGraph graph_;
   std::vector<std::vector<float>> buffers_;
+  std::vector<std::vector<int8_t>> qbuffers_;
   std::vector<std::pair<std::vector<float>, std::vector<float>>> weights_;  // filter, bias per layer
   std::vector<xnn_operator_t> ops_;
 };
 
-void XnnWholeNet(benchmark::State& state) {
+void XnnWholeNet(benchmark::State& state, bool int8) {
   if (!XnnReady()) return state.SkipWithError("xnn_initialize failed");
-  XnnNetwork net;
+  XnnNetwork net(int8);
   if (!net.Prepare()) return state.SkipWithError("XNNPACK operator setup failed");
   const double seconds = TimeRotating(state, 1, [&](size_t) {
     const bool ok = net.Run();
     if (!ok) state.SkipWithError("xnn_run_operator failed");
     return ok;
   });
-  if (seconds >= 0) SetConvCounters(state, ek_mobilenet::ConvFlops(net.graph()), seconds);
+  if (seconds >= 0) SetConvCounters(state, ek_mobilenet::ConvFlops(net.graph()), seconds, int8);
 }
 #endif
 
@@ -217,9 +260,12 @@ void RegisterConvPeers() {
         ->Unit(benchmark::kMicrosecond)
         ->UseRealTime();
   }
-  benchmark::RegisterBenchmark("peer/xnnpack/net/mobilenet_v2/f32", XnnWholeNet)
-      ->Unit(benchmark::kMicrosecond)
-      ->UseRealTime();
+  for (const bool int8 : {false, true}) {
+    const std::string name = std::string("peer/xnnpack/net/mobilenet_v2/") + (int8 ? "i8" : "f32");
+    benchmark::RegisterBenchmark(name.c_str(), [int8](benchmark::State& state) { XnnWholeNet(state, int8); })
+        ->Unit(benchmark::kMicrosecond)
+        ->UseRealTime();
+  }
 #endif
 }
 

@@ -263,16 +263,18 @@ struct DepthwiseF32 {
 // TFLite sum of (in - zero point) * w needs no subtraction per tap; padding taps read the zero
 // row (the zero point: they add zero point * w, which col_term takes back out, as TFLite skips
 // them). Per run of kPixels output pixels, per vector of channels (int16 lanes, at most 32):
-//   tap loop:   one load of the tap's int16 weights; per pixel one load of the input bytes,
-//               widened to int16, one int16 multiply (|in * w| <= 2^14: exact), and the even
-//               and odd lanes' products added into two int32 accumulators (PromoteEvenTo /
-//               PromoteOddTo: no lane crossing in the loop).
-//   registers:  2 x kQDepthwisePixels int32 accumulators + weights + input + product (11 of
-//               AVX2's 16).
+//   tap loop:   one load of the tap's int16 weights, split into even-channel and odd-channel
+//               copies (the other lanes zeroed); per pixel one load of the input bytes widened
+//               to int16, then one pairwise multiply-accumulate into int32 with each copy
+//               (ReorderWidenMulAccumulate: vpdpwssd with AVX-512 VNNI, vpmaddwd + add
+//               otherwise, smlal / smlal2 on Arm): the even and the odd channels' sums, exact
+//               (|in * w| <= 2^14, no lane crossing in the loop).
+//   registers:  4 x kQDepthwisePixels int32 accumulators (x86 leaves the second of each pair
+//               unused: 8 live) + 2 weight copies + input (11 of AVX2's 16; 20 of Arm's 32).
 // Then per pixel: + col_term, ek/requantize.h's rule per lane (the per-channel terms split into
 // even and odd channels with ConcatEven / ConcatOdd, once per vector), the even and odd results
 // interleaved back as 16-bit lanes, narrowed to int8, stored.
-constexpr size_t kQDepthwisePixels = 4;
+constexpr size_t kQDepthwisePixels = 4;  // at most 4: QDepthwiseVector names 4 pixels' accumulators
 using QDepthwiseTag = hn::CappedTag<int16_t, 32>;  // the weight rows and the terms are padded to 64
 
 template <size_t kPixels, bool kTail, bool kLeftShifts, class Inputs>
@@ -282,18 +284,29 @@ HWY_INLINE void QDepthwiseVector(const detail::ConvTaskArgs& g, const Inputs& in
   const hn::Rebind<int8_t, QDepthwiseTag> d8;
   const hn::Repartition<int32_t, QDepthwiseTag> d32;
   using V32 = hn::Vec<decltype(d32)>;
-  V32 even[kPixels], odd[kPixels];
-  for (size_t p = 0; p < kPixels; ++p) even[p] = odd[p] = hn::Zero(d32);
+  // Accumulators: even / odd channels of pixels 0..3, each a pair (sum0, sum1) of
+  // ReorderWidenMulAccumulate (named: SVE vectors cannot form arrays or members).
+  const V32 zero = hn::Zero(d32);
+  V32 e0 = zero, e0b = zero, o0 = zero, o0b = zero, e1 = zero, e1b = zero, o1 = zero, o1b = zero;
+  V32 e2 = zero, e2b = zero, o2 = zero, o2b = zero, e3 = zero, e3b = zero, o3 = zero, o3b = zero;
+  const auto even_mask = hn::BitCast(d16, hn::Set(d32, 0x0000FFFF));
   const int16_t* HWY_RESTRICT w = g.weights_q + c;
   for (int64_t t = 0; t < taps; ++t, w += g.weight_row) {
+    // The tap's weights with the odd channels zeroed, and with the even ones zeroed: a pairwise
+    // multiply-add (vpdpwssd / vpmaddwd / smlal) of the input with each then gives the even and
+    // the odd channels' products alone, exactly.
     const auto weights = hn::LoadU(d16, w);
-    for (size_t p = 0; p < kPixels; ++p) {
+    const auto w_even = hn::And(weights, even_mask), w_odd = hn::AndNot(even_mask, weights);
+    const auto accumulate = [&](size_t p, V32& even, V32& even_b, V32& odd, V32& odd_b) HWY_ATTR {
       const int8_t* in = inputs.At(t, p) + c;
       const auto x = hn::PromoteTo(d16, kTail ? hn::LoadN(d8, in, count) : hn::LoadU(d8, in));
-      const auto product = hn::Mul(x, weights);
-      even[p] = hn::Add(even[p], hn::PromoteEvenTo(d32, product));
-      odd[p] = hn::Add(odd[p], hn::PromoteOddTo(d32, product));
-    }
+      even = hn::ReorderWidenMulAccumulate(d32, x, w_even, even, even_b);
+      odd = hn::ReorderWidenMulAccumulate(d32, x, w_odd, odd, odd_b);
+    };
+    accumulate(0, e0, e0b, o0, o0b);
+    if constexpr (kPixels > 1) accumulate(1, e1, e1b, o1, o1b);
+    if constexpr (kPixels > 2) accumulate(2, e2, e2b, o2, o2b);
+    if constexpr (kPixels > 3) accumulate(3, e3, e3b, o3, o3b);
   }
   // Per-channel terms, split into the even and odd channels of this vector.
   const size_t lanes32 = hn::Lanes(d32);
@@ -312,10 +325,10 @@ HWY_INLINE void QDepthwiseVector(const detail::ConvTaskArgs& g, const Inputs& in
   const V32 zp = hn::Set(d32, g.out_zero_point);
   const V32 lo = hn::Set(d32, g.qmin - g.out_zero_point), hi = hn::Set(d32, g.qmax - g.out_zero_point);
   const V32 low16 = hn::Set(d32, 0xFFFF);
-  for (size_t p = 0; p < kPixels; ++p) {
-    const V32 q_even = RequantizeWith<kLeftShifts, false>(d32, hn::Add(even[p], col_even), mult_even, mult_odd_lanes_e,
+  const auto store = [&](size_t p, V32 even, V32 odd) HWY_ATTR {
+    const V32 q_even = RequantizeWith<kLeftShifts, false>(d32, hn::Add(even, col_even), mult_even, mult_odd_lanes_e,
                                                           left_e, right_e, mask_e, half_e, zp, lo, hi);
-    const V32 q_odd = RequantizeWith<kLeftShifts, false>(d32, hn::Add(odd[p], col_odd), mult_odd, mult_odd_lanes_o,
+    const V32 q_odd = RequantizeWith<kLeftShifts, false>(d32, hn::Add(odd, col_odd), mult_odd, mult_odd_lanes_o,
                                                          left_o, right_o, mask_o, half_o, zp, lo, hi);
     // Channel 2i is the low half of q_even's lane i, channel 2i + 1 the high half (in [-128, 127]).
     const auto interleaved = hn::BitCast(d16, hn::Or(hn::And(q_even, low16), hn::ShiftLeft<16>(q_odd)));
@@ -326,7 +339,11 @@ HWY_INLINE void QDepthwiseVector(const detail::ConvTaskArgs& g, const Inputs& in
     } else {
       hn::StoreU(bytes, d8, dst);
     }
-  }
+  };
+  store(0, hn::RearrangeToOddPlusEven(e0, e0b), hn::RearrangeToOddPlusEven(o0, o0b));
+  if constexpr (kPixels > 1) store(1, hn::RearrangeToOddPlusEven(e1, e1b), hn::RearrangeToOddPlusEven(o1, o1b));
+  if constexpr (kPixels > 2) store(2, hn::RearrangeToOddPlusEven(e2, e2b), hn::RearrangeToOddPlusEven(o2, o2b));
+  if constexpr (kPixels > 3) store(3, hn::RearrangeToOddPlusEven(e3, e3b), hn::RearrangeToOddPlusEven(o3, o3b));
 }
 
 // The int8 kernel for the rows loop: runs of up to kQDepthwisePixels pixels, channel blocks of

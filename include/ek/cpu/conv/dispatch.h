@@ -88,23 +88,51 @@ inline TensorView StagedA(const TensorView& input, const detail::ConvTaskArgs& g
   return a;
 }
 
+// Copies n bytes with fixed-size moves (the compiler inlines them; a libc call per tap cost a
+// third of MobileNet's first layer, whose taps are 3 bytes).
+inline void CopyBytes(uint8_t* dst, const uint8_t* src, int64_t n) {
+  for (; n >= 8; n -= 8, dst += 8, src += 8) std::memcpy(dst, src, 8);
+  if (n & 4) {
+    std::memcpy(dst, src, 4);
+    dst += 4;
+    src += 4;
+  }
+  if (n & 2) {
+    std::memcpy(dst, src, 2);
+    dst += 2;
+    src += 2;
+  }
+  if (n & 1) *dst = *src;
+}
+
 // Stages the rows of A of output pixels [m0, m0 + rows) for group `group`: per pixel, per tap
 // (row-major), the group's group_in input bytes, or the input zero point for a tap in the
-// padding (TFLite skips those taps: (zero point - zero point) x w adds nothing).
+// padding (TFLite skips those taps: (zero point - zero point) x w adds nothing). A row of taps
+// that lies inside the input and is contiguous there (dilation 1, pixels of group_in bytes:
+// groups = 1 on a dense image) is one copy.
 inline void StageConvRows(const detail::ConvTaskArgs& g, const uint8_t* input, int64_t group, int64_t m0, int64_t rows,
                           uint8_t* staged) {
   const int64_t taps = g.kernel_h * g.kernel_w, k = taps * g.group_in;
   const auto zero = static_cast<uint8_t>(g.in_zero_point);
+  const bool contiguous_taps = g.dilation_w == 1 && g.in_stride_w == g.group_in;
   int64_t n = m0 / (g.out_h * g.out_w), y = m0 / g.out_w % g.out_h, x = m0 % g.out_w;
   for (int64_t r = 0; r < rows; ++r) {
     uint8_t* row = staged + r * k;
     const uint8_t* image = input + n * g.in_stride_n + group * g.group_in;
+    const int64_t ix0 = x * g.stride_w - g.pad_left;
+    const bool row_inside = ix0 >= 0 && ix0 + (g.kernel_w - 1) * g.dilation_w < g.in_w;
     for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
       const int64_t iy = y * g.stride_h - g.pad_top + ky * g.dilation_h;
+      const bool y_inside = iy >= 0 && iy < g.in_h;
+      if (y_inside && row_inside && contiguous_taps) {
+        CopyBytes(row, image + iy * g.in_stride_h + ix0 * g.in_stride_w, g.kernel_w * g.group_in);
+        row += g.kernel_w * g.group_in;
+        continue;
+      }
       for (int64_t kx = 0; kx < g.kernel_w; ++kx, row += g.group_in) {
-        const int64_t ix = x * g.stride_w - g.pad_left + kx * g.dilation_w;
-        if (iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w) {
-          std::memcpy(row, image + iy * g.in_stride_h + ix * g.in_stride_w, static_cast<size_t>(g.group_in));
+        const int64_t ix = ix0 + kx * g.dilation_w;
+        if (y_inside && ix >= 0 && ix < g.in_w) {
+          CopyBytes(row, image + iy * g.in_stride_h + ix * g.in_stride_w, g.group_in);
         } else {
           std::memset(row, zero, static_cast<size_t>(g.group_in));
         }

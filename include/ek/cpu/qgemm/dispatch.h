@@ -75,8 +75,8 @@ inline Status PrepareQGemm(const TensorView& a, const PackedWeights& packed, con
 
 // Stages A into the workspace (u8, rows padded to kp) and computes the per-row and per-column
 // terms of the epilogue.
-inline Status StageQGemm(const TensorView& a, const TensorView& c, const QGemmOptions& o, QGemmCall& call,
-                         uint8_t* ws) {
+inline Status StageQGemm(const TensorView& a, const TensorView& c, const QGemmOptions& o, const Context& ctx,
+                         QGemmCall& call, uint8_t* ws) {
   detail::QGemmTaskArgs& g = call.args;
   const detail::PackedQGemmHeader& h = call.header;
   const detail::QPackedLayout& l = call.layout;
@@ -134,8 +134,15 @@ inline Status StageQGemm(const TensorView& a, const TensorView& c, const QGemmOp
   const uint8_t flip = a_shift ? 0x80 : 0;
   const int64_t m = g.m, k = g.k, kp = g.kp, lda = g.lda, a_row_stride = a.strides[0], a_col_stride = a.strides[1];
   auto* row_sums = reinterpret_cast<uint32_t*>(row_term);  // K <= kQMaxK: a row's sum fits 32 bits
-  if (a_col_stride == 1 || k == 1) {
-    HWY_DYNAMIC_DISPATCH(StageRowsU8)(a_bytes, a_row_stride, k, kp, m, flip, a_packed, lda, row_sums);
+  if (a_col_stride == 1 || k == 1) {  // in tasks of rows (about 64 KB of A each)
+    auto* stage = HWY_DYNAMIC_POINTER(StageRowsU8);
+    const TaskPlan plan = PlanTasks(static_cast<size_t>(m), static_cast<size_t>(detail::CeilDiv(64 * 1024, kp)), 64);
+    ParallelFor(ctx.threads, plan.num_tasks, [&](size_t task) {
+      const auto begin = static_cast<int64_t>(plan.Begin(task));
+      const auto end = static_cast<int64_t>(plan.End(task, static_cast<size_t>(m)));
+      stage(a_bytes + begin * a_row_stride, a_row_stride, k, kp, end - begin, flip, a_packed + begin * lda, lda,
+            row_sums + begin);
+    });
   } else {  // strided columns: one element at a time
     for (int64_t i = 0; i < m; ++i) {
       uint8_t* dst = a_packed + i * lda;
@@ -187,7 +194,7 @@ inline Status RunQGemm(const TensorView& a, const PackedWeights& packed, const T
                          workspace_bytes, call.workspace_bytes);
   }
   EK_RETURN_IF_ERROR(CheckQGemmAliasing(a, packed, c, o, workspace, call.workspace_bytes));
-  EK_RETURN_IF_ERROR(StageQGemm(a, c, o, call, detail::WorkspaceLayout::Base(workspace)));
+  EK_RETURN_IF_ERROR(StageQGemm(a, c, o, ctx, call, detail::WorkspaceLayout::Base(workspace)));
   detail::QGemmTaskArgs& g = call.args;
   g.c = c.HostData<void>();
   auto* run = HWY_DYNAMIC_POINTER(RunQGemmTask);

@@ -48,6 +48,11 @@ inline Status CheckQGemmAliasing(const TensorView& a, const PackedWeights& packe
   return alias.Check();
 }
 
+// The smallest task worth a thread: 1 M int8 multiply-adds, a few microseconds on a phone's big
+// core at its dot-product rate, so that the layers of a vision network (MobileNetV2's 1x1
+// convolutions: 1-30 M) split across two threads (tasks of 8 M left most of them whole).
+constexpr int64_t kQMinTaskMacs = int64_t{1} << 20;
+
 // Validates the operands and plans the call for the multiply lane that runs (`lane`) and the
 // selected target's tiles on it (`tile`).
 inline Status PrepareQGemm(QLane lane, const QTileShape& tile, const TensorView& a, const PackedWeights& packed, const TensorView& c,
@@ -141,13 +146,13 @@ inline Status PrepareQGemm(QLane lane, const QTileShape& tile, const TensorView&
   call.workspace_bytes = layout.Bytes();
 
   // Tasks: row blocks (multiples of the lane's tile height) x column blocks (multiples of both
-  // tile widths, the GEMM tile's and the wide tile's), about 8 M multiply-adds each, at most
-  // 64. M <= 2 (the wide tile) keeps all rows in one block.
+  // tile widths, the GEMM tile's and the wide tile's), about kQMinTaskMacs multiply-adds each,
+  // at most 64. M <= 2 (the wide tile) keeps all rows in one block.
   const int64_t tile_rows = static_cast<int64_t>(g.output == QOutput::kBlocks ? tile.block_rows : tile.rows);
   const int64_t tile_cols =
       static_cast<int64_t>((tile.vectors > tile.wide_vectors ? tile.vectors : tile.wide_vectors) * tile.lanes);
   const int64_t macs = g.m * g.n * g.k;
-  const int64_t want_tasks = HWY_MAX(int64_t{1}, HWY_MIN(int64_t{64}, macs / (int64_t{8} << 20)));
+  const int64_t want_tasks = HWY_MAX(int64_t{1}, HWY_MIN(int64_t{64}, macs / kQMinTaskMacs));
   const int64_t max_col_blocks = detail::CeilDiv(g.n, tile_cols);
   const int64_t col_blocks = HWY_MIN(want_tasks, max_col_blocks);
   const int64_t max_row_blocks = g.m <= 2 ? 1 : detail::CeilDiv(g.m, tile_rows);
