@@ -89,11 +89,12 @@ awk '
     }
   }' "$RESULTS"
 
-# Convolution side by side: ek's Conv2D (f32) on each MobileNetV2 layer, on all 52 in a row
-# (net/mobilenet_v2_convs), and the whole network as a chain of ek ops (net/mobilenet_v2: convs,
-# residual adds, global pooling, classifier), against XNNPACK's operators in the same run (medians).
+# Convolution side by side: ek's Conv2D (f32, and int8 with TFLite's per-channel scheme) on each
+# MobileNetV2 layer, on all 52 in a row (net/mobilenet_v2_convs), and the whole network as a
+# chain of ek ops (net/mobilenet_v2: convs, residual adds, global pooling, classifier), against
+# XNNPACK's operators in the same run (medians; int8: XNNPACK's qc8 / qs8 operators).
 echo
-echo "Convolution f32, MobileNetV2 layers and whole network (224 x 224, batch 1), one thread, medians of this run (ratio = XNNPACK time / ek time)"
+echo "Convolution f32 and int8, MobileNetV2 layers and whole network (224 x 224, batch 1), one thread unless threads_2, medians of this run (G/s: GFLOP/s f32, GOP/s int8; ratio = XNNPACK time / ek time)"
 awk '
   function counter(line, key) { if (match(line, key "=[0-9.]+")) return substr(line, RSTART + length(key) + 1, RLENGTH - length(key) - 1) + 0; return -1 }
   /^(conv|net|peer\/xnnpack\/(conv|net))\// && /_median/ {
@@ -101,11 +102,12 @@ awk '
     sub(/\/real_time_median$/, "", name); sub(/_median$/, "", name)
     peer = sub(/^peer\/xnnpack\//, "", name)
     if (!(name in order)) { order[name] = ++count; names[count] = name }
-    if (peer) { xt[name] = $2; xg[name] = counter($0, "GFLOPS") } else { et[name] = $2; eg[name] = counter($0, "GFLOPS") }
+    g = counter($0, "GFLOPS"); if (g < 0) g = counter($0, "GOPS")
+    if (peer) { xt[name] = $2; xg[name] = g } else { et[name] = $2; eg[name] = g }
   }
   END {
     if (count == 0) exit
-    printf("%-38s %10s %8s %10s %8s %7s\n", "layer", "ek us", "GFLOP/s", "XNNPACK us", "GFLOP/s", "ratio")
+    printf("%-38s %10s %8s %10s %8s %7s\n", "layer", "ek us", "G/s", "XNNPACK us", "G/s", "ratio")
     for (i = 1; i <= count; ++i) {
       n = names[i]
       printf("%-38s %10.1f %8.1f %10s %8s %7s\n", n, et[n], eg[n], (n in xt) ? sprintf("%.1f", xt[n]) : "-",

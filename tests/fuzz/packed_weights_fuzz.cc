@@ -68,9 +68,17 @@ void RunConv(const ek::PackedWeights& packed, int64_t extra) {
   o.padding = ek::SamePadding(h, wd, w.kernel_h, w.kernel_w, o.stride_h, o.stride_w);
   const int64_t oh = ek::ConvOutputSize(h, w.kernel_h, o.stride_h, 1, o.padding.top, o.padding.bottom);
   const int64_t ow = ek::ConvOutputSize(wd, w.kernel_w, o.stride_w, 1, o.padding.left, o.padding.right);
-  std::vector<float> in(static_cast<size_t>(h * wd * c), 0.5f), out(static_cast<size_t>(oh * ow * w.out_channels));
-  (void)ek::Conv2D(ek::TensorView::Host(ek::DType::kF32, in.data(), {1, h, wd, c}), packed,
-                   ek::TensorView::Host(ek::DType::kF32, out.data(), {1, oh, ow, w.out_channels}), o);
+  if (w.dtype == ek::DType::kF32) {
+    std::vector<float> in(static_cast<size_t>(h * wd * c), 0.5f), out(static_cast<size_t>(oh * ow * w.out_channels));
+    (void)ek::Conv2D(ek::TensorView::Host(ek::DType::kF32, in.data(), {1, h, wd, c}), packed,
+                     ek::TensorView::Host(ek::DType::kF32, out.data(), {1, oh, ow, w.out_channels}), o);
+    return;
+  }
+  // int8 / uint8: per-tensor input and output (the payload's scales and blocks are what is fuzzed).
+  std::vector<uint8_t> in(static_cast<size_t>(h * wd * c), 3), out(static_cast<size_t>(oh * ow * w.out_channels));
+  const ek::QuantParams q = ek::QuantParams::PerTensor(0.05f, w.dtype == ek::DType::kU8 ? 128 : -3);
+  (void)ek::Conv2D(ek::TensorView::Host(w.dtype, in.data(), {1, h, wd, c}).WithQuant(q), packed,
+                   ek::TensorView::Host(w.dtype, out.data(), {1, oh, ow, w.out_channels}).WithQuant(q), o);
 }
 
 }  // namespace

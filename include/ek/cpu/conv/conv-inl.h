@@ -238,6 +238,7 @@ HWY_INLINE void DepthwiseVector(const detail::ConvTaskArgs& g, const Inputs& inp
 // of kDepthwiseBlockVectors vectors.
 struct DepthwiseF32 {
   static constexpr size_t kMaxPixels = kDepthwisePixels;
+  static constexpr bool kOverlapLastRun = true;
   const detail::ConvTaskArgs& g;
   int64_t Block() const { return kDepthwiseBlockVectors * static_cast<int64_t>(hn::Lanes(GemmTag())); }
   template <size_t kPixels>
@@ -351,6 +352,7 @@ HWY_INLINE void QDepthwiseVector(const detail::ConvTaskArgs& g, const Inputs& in
 template <bool kLeftShifts>
 struct DepthwiseI8 {
   static constexpr size_t kMaxPixels = kQDepthwisePixels;
+  static constexpr bool kOverlapLastRun = false;
   const detail::ConvTaskArgs& g;
   int64_t Block() const { return 4 * static_cast<int64_t>(hn::Lanes(QDepthwiseTag())); }
   template <size_t kPixels>
@@ -385,11 +387,20 @@ HWY_INLINE void RunDepthwiseRows(const detail::ConvTaskArgs& g, size_t task, con
     const int64_t c1 = HWY_MIN(g.out_c, c0 + block);
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t n = r / g.out_h, y = r % g.out_h;
-      // Runs of kP pixels; the last, partial run is a full one that ends at the row's end and
-      // recomputes some pixels of the previous run (the same values: every output is one
-      // chain), so that it keeps kP independent chains. Rows narrower than kP: runs of 4, then
-      // single pixels.
-      if (g.out_w >= kP) {
+      // f32 (kOverlapLastRun): runs of kP pixels; the last, partial run is a full one that ends
+      // at the row's end and recomputes some pixels of the previous run (the same values: every
+      // output is one chain), so that it keeps kP independent chains; rows narrower than kP:
+      // runs of 4, then single pixels. int8: runs of 4, then one run of the 1-3 left (its
+      // per-pixel requantization is too costly to recompute pixels: 7-wide rows would do 8).
+      if constexpr (!Kernel::kOverlapLastRun) {  // runs of kP, then one run of the rest
+        static_assert(Kernel::kMaxPixels == 4, "the rest is a run of 1 to 3 pixels");
+        int64_t x = 0;
+        for (; x + kP <= g.out_w; x += kP) kernel.template Pixels<Kernel::kMaxPixels>(n, y, x, c0, c1);
+        const int64_t rest = g.out_w - x;
+        if (rest == 3) kernel.template Pixels<3>(n, y, x, c0, c1);
+        if (rest == 2) kernel.template Pixels<2>(n, y, x, c0, c1);
+        if (rest == 1) kernel.template Pixels<1>(n, y, x, c0, c1);
+      } else if (g.out_w >= kP) {
         for (int64_t x = 0; x < g.out_w; x += kP) {
           kernel.template Pixels<Kernel::kMaxPixels>(n, y, HWY_MIN(x, g.out_w - kP), c0, c1);
         }

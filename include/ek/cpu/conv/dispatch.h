@@ -185,27 +185,54 @@ inline Status PrepareConv(const TensorView& input, const PackedWeights& packed, 
   HWY_DYNAMIC_DISPATCH(ConvTileShape)(&tile_rows, &tile_cols);
   EK_RETURN_IF_ERROR(detail::PrepareConv(tile_rows, tile_cols, input, packed, output, o, call));
   const detail::ConvTaskArgs& g = call->args;
-  if (g.path == detail::ConvPath::kGemm) {  // every group's GEMM has the same shapes
-    const ConvGroupGemm gemm = GroupGemm(input, packed, output, o, g, 0);
-    size_t bytes = 0;
-    if (g.dtype == DType::kF32) {
-      EK_RETURN_IF_ERROR(GemmWorkspaceSize(gemm.a, gemm.b, gemm.c, gemm.options, &bytes));
-    } else {
-      EK_RETURN_IF_ERROR(QGemmWorkspaceSize(gemm.a, gemm.b, gemm.c, gemm.qoptions, &bytes));
+  // The GEMM paths: every group's GEMM has the same shapes, but each group's block is sized
+  // (so validated: header, checksum, K and N) here, so that a corrupt block fails the call
+  // before any group has written its output.
+  if (g.path == detail::ConvPath::kGemm) {
+    for (int64_t group = 0; group < g.groups; ++group) {
+      const ConvGroupGemm gemm = GroupGemm(input, packed, output, o, g, group);
+      size_t bytes = 0;
+      if (g.dtype == DType::kF32) {
+        EK_RETURN_IF_ERROR(GemmWorkspaceSize(gemm.a, gemm.b, gemm.c, gemm.options, &bytes));
+      } else {
+        EK_RETURN_IF_ERROR(QGemmWorkspaceSize(gemm.a, gemm.b, gemm.c, gemm.qoptions, &bytes));
+      }
+      call->workspace_bytes = bytes > call->workspace_bytes ? bytes : call->workspace_bytes;
     }
-    call->workspace_bytes = bytes;
   } else if (g.path == detail::ConvPath::kStagedQGemm) {  // the staged rows, then ek::QGemm's workspace
-    ConvGroupGemm gemm = GroupGemm(input, packed, output, o, g, 0);
-    // A stand-in for the staged rows with their shape over one input byte (strides 0): the
-    // workspace depends on the shapes only, and it overlaps nothing but the input.
-    gemm.a = StagedA(input, g, input.memory.host, g.chunk_rows);
-    gemm.a.offset = input.offset;
-    gemm.a.strides[0] = gemm.a.strides[1] = 0;
-    gemm.c.shape[0] = g.chunk_rows;
-    size_t bytes = 0;
-    EK_RETURN_IF_ERROR(QGemmWorkspaceSize(gemm.a, gemm.b, gemm.c, gemm.qoptions, &bytes));
+    size_t qgemm_bytes = 0;
+    for (int64_t group = 0; group < g.groups; ++group) {
+      ConvGroupGemm gemm = GroupGemm(input, packed, output, o, g, group);
+      // A stand-in for the staged rows with their shape over one input byte (strides 0): the
+      // workspace depends on the shapes only, and it overlaps nothing but the input.
+      gemm.a = StagedA(input, g, input.memory.host, g.chunk_rows);
+      gemm.a.offset = input.offset;
+      gemm.a.strides[0] = gemm.a.strides[1] = 0;
+      gemm.c.shape[0] = g.chunk_rows;
+      size_t bytes = 0;
+      EK_RETURN_IF_ERROR(QGemmWorkspaceSize(gemm.a, gemm.b, gemm.c, gemm.qoptions, &bytes));
+      qgemm_bytes = bytes > qgemm_bytes ? bytes : qgemm_bytes;
+    }
     call->qgemm_offset = call->workspace_bytes;
-    call->workspace_bytes += bytes;
+    call->workspace_bytes += qgemm_bytes;
+  }
+  if (g.dtype != DType::kF32 && g.path != detail::ConvPath::kDepthwise) {
+    // Every group's requantization multipliers in range (ek::QGemm derives them per call): a
+    // scale that makes one out of range fails the call before any group has run.
+    for (int64_t group = 0; group < g.groups; ++group) {
+      const PackedWeights block = GroupGemm(input, packed, output, o, g, group).b;
+      detail::PackedQGemmHeader h;
+      detail::QPackedLayout l;
+      EK_RETURN_IF_ERROR(detail::ReadQHeader(block.data, block.bytes, "packed", &h, &l));
+      const auto* scales = reinterpret_cast<const float*>(static_cast<const uint8_t*>(block.data) + l.scales_offset);
+      const int64_t count = h.scale_kind == static_cast<uint8_t>(detail::QScaleKind::kPerChannel) ? h.n : 1;
+      for (int64_t j = 0; j < count; ++j) {
+        QuantizedMultiplier qm;
+        EK_RETURN_IF_ERROR(QuantizeMultiplier(static_cast<double>(input.quant.scale) * static_cast<double>(scales[j]) /
+                                                  static_cast<double>(output.quant.scale),
+                                              &qm, "input.quant.scale * filter scale / output.quant.scale"));
+      }
+    }
   }
   return Status::Ok();
 }
