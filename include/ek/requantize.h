@@ -117,6 +117,16 @@ inline Status QuantizeMultiplier(double real, QuantizedMultiplier* out, const ch
   return Status::Ok();
 }
 
+// The multiplier of an integer GEMM or convolution's output channel: input scale x the channel's
+// weight scale / output scale, in double (TFLite's PopulateConvolutionQuantizationParams), then
+// QuantizeMultiplier; `what` names the product in errors.
+inline Status ChannelMultiplier(float input_scale, float weight_scale, float output_scale, QuantizedMultiplier* out,
+                                const char* what) {
+  return QuantizeMultiplier(
+      static_cast<double>(input_scale) * static_cast<double>(weight_scale) / static_cast<double>(output_scale), out,
+      what);
+}
+
 // ---- Dynamic per-row quantization of f32 activations (the "qd8" inputs of the LLM kernels) ----
 // The row's range is widened to include 0, mapped onto 0..255:
 //   lo = min(row_min, 0), hi = max(row_max, 0)

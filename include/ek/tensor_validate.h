@@ -128,6 +128,13 @@ inline Status ValidateQuant(const TensorView& v, const char* name) {
   return detail::InvalidArg(name, "unknown quant scheme");
 }
 
+// An integer tensor of an op that takes one scale and zero point (TFLite's activations): quant
+// parameters per tensor, and valid.
+inline Status RequirePerTensorQuant(const TensorView& v, const char* name) {
+  if (v.quant.scheme != QuantScheme::kPerTensor) return detail::InvalidArg(name, "must be quantized per tensor");
+  return ValidateQuant(v, name);
+}
+
 // Computes the bytes a view can touch, checking for 64-bit overflow. Meaningful for views whose
 // shape and strides were checked (ValidateView does both); safe on any view.
 inline Status ComputeByteSpan(const TensorView& v, const char* name, ByteSpan* span) {

@@ -53,6 +53,26 @@ inline Window PoolWindow(const PoolOptions& o) {
   return Window{o.kernel_h, o.kernel_w, o.stride_h, o.stride_w, 1, 1, o.padding.top, o.padding.left};
 }
 
+// Calls out(n, y, x, c, e) for every element of an NHWC output view, e its element offset; a
+// rank-2 view [N, C] (a global pool's) is [N, 1, 1, C].
+template <class Out>
+inline void ForEachOutput(const TensorView& output, const Out& out) {
+  const bool nhwc = output.rank == 4;
+  const int64_t oh = nhwc ? output.shape[1] : 1, ow = nhwc ? output.shape[2] : 1;
+  const int channel_axis = output.rank - 1;
+  for (int64_t n = 0; n < output.shape[0]; ++n) {
+    for (int64_t y = 0; y < oh; ++y) {
+      for (int64_t x = 0; x < ow; ++x) {
+        for (int64_t c = 0; c < output.shape[channel_axis]; ++c) {
+          out(n, y, x, c,
+              output.offset + n * output.strides[0] + (nhwc ? y * output.strides[1] + x * output.strides[2] : 0) +
+                  c * output.strides[channel_axis]);
+        }
+      }
+    }
+  }
+}
+
 inline double ConvErrorBound(int64_t terms, double magnitude) {
   return GemmErrorBound(terms, magnitude, 0.0, DType::kF32);
 }
@@ -93,18 +113,11 @@ inline void Conv2DElement(const TensorView& input, const TensorView& filter, con
 // The reference convolution: writes every output element, rounded to f32.
 inline void Conv2D(const TensorView& input, const TensorView& filter, const TensorView& output, const ConvOptions& o) {
   float* out = static_cast<float*>(output.memory.host);
-  for (int64_t n = 0; n < output.shape[0]; ++n) {
-    for (int64_t y = 0; y < output.shape[1]; ++y) {
-      for (int64_t x = 0; x < output.shape[2]; ++x) {
-        for (int64_t oc = 0; oc < output.shape[3]; ++oc) {
-          double value, magnitude;
-          Conv2DElement(input, filter, o, n, y, x, oc, &value, &magnitude);
-          out[output.offset + n * output.strides[0] + y * output.strides[1] + x * output.strides[2] +
-              oc * output.strides[3]] = static_cast<float>(value);
-        }
-      }
-    }
-  }
+  ForEachOutput(output, [&](int64_t n, int64_t y, int64_t x, int64_t oc, int64_t e) {
+    double value, magnitude;
+    Conv2DElement(input, filter, o, n, y, x, oc, &value, &magnitude);
+    out[e] = static_cast<float>(value);
+  });
 }
 
 // ---- Quantized (i8 / u8) -------------------------------------------------------------------------
@@ -162,16 +175,9 @@ inline int32_t QConv2DElement(const TensorView& input, const TensorView& filter,
 // The reference quantized convolution: writes every output element.
 inline void QConv2D(const TensorView& input, const TensorView& filter, const TensorView& output, const ConvOptions& o) {
   auto* out = static_cast<uint8_t*>(output.memory.host);
-  for (int64_t n = 0; n < output.shape[0]; ++n) {
-    for (int64_t y = 0; y < output.shape[1]; ++y) {
-      for (int64_t x = 0; x < output.shape[2]; ++x) {
-        for (int64_t oc = 0; oc < output.shape[3]; ++oc) {
-          out[output.offset + n * output.strides[0] + y * output.strides[1] + x * output.strides[2] +
-              oc * output.strides[3]] = static_cast<uint8_t>(QConv2DElement(input, filter, output, o, n, y, x, oc));
-        }
-      }
-    }
-  }
+  ForEachOutput(output, [&](int64_t n, int64_t y, int64_t x, int64_t oc, int64_t e) {
+    out[e] = static_cast<uint8_t>(QConv2DElement(input, filter, output, o, n, y, x, oc));
+  });
 }
 
 }  // namespace ref

@@ -54,16 +54,9 @@ inline float Pool2DElement(const TensorView& input, const PoolOptions& o, bool a
 
 inline void Pool2D(const TensorView& input, const TensorView& output, const PoolOptions& o, bool average) {
   float* out = static_cast<float*>(output.memory.host);
-  for (int64_t n = 0; n < output.shape[0]; ++n) {
-    for (int64_t y = 0; y < output.shape[1]; ++y) {
-      for (int64_t x = 0; x < output.shape[2]; ++x) {
-        for (int64_t c = 0; c < output.shape[3]; ++c) {
-          out[output.offset + n * output.strides[0] + y * output.strides[1] + x * output.strides[2] +
-              c * output.strides[3]] = Pool2DElement(input, o, average, n, y, x, c);
-        }
-      }
-    }
-  }
+  ForEachOutput(output, [&](int64_t n, int64_t y, int64_t x, int64_t c, int64_t e) {
+    out[e] = Pool2DElement(input, o, average, n, y, x, c);
+  });
 }
 
 inline void MaxPool2D(const TensorView& input, const TensorView& output, const PoolOptions& o) {
@@ -78,14 +71,7 @@ inline void GlobalAvgPool2D(const TensorView& input, const TensorView& output) {
   PoolOptions o;
   o.kernel_h = input.shape[1];
   o.kernel_w = input.shape[2];
-  float* out = static_cast<float*>(output.memory.host);
-  const int channel_axis = output.rank - 1;
-  for (int64_t n = 0; n < input.shape[0]; ++n) {
-    for (int64_t c = 0; c < input.shape[3]; ++c) {
-      out[output.offset + n * output.strides[0] + c * output.strides[channel_axis]] =
-          Pool2DElement(input, o, true, n, 0, 0, c);
-    }
-  }
+  Pool2D(input, output, o, true);
 }
 
 // ---- int8 / uint8: TFLite's reference integer pooling (reference_integer_ops::AveragePool and
@@ -121,20 +107,9 @@ inline int32_t QPool2DElement(const TensorView& input, const TensorView& output,
 // output [N, OH, OW, C] (or [N, C] for a global pool: o's kernel = the image).
 inline void QPool2D(const TensorView& input, const TensorView& output, const PoolOptions& o, bool average) {
   auto* out = static_cast<uint8_t*>(output.memory.host);
-  const int64_t oh = output.rank == 4 ? output.shape[1] : 1, ow = output.rank == 4 ? output.shape[2] : 1;
-  const int channel_axis = output.rank - 1;
-  for (int64_t n = 0; n < output.shape[0]; ++n) {
-    for (int64_t y = 0; y < oh; ++y) {
-      for (int64_t x = 0; x < ow; ++x) {
-        for (int64_t c = 0; c < output.shape[channel_axis]; ++c) {
-          const int64_t e = output.offset + n * output.strides[0] +
-                            (output.rank == 4 ? y * output.strides[1] + x * output.strides[2] : 0) +
-                            c * output.strides[channel_axis];
-          out[e] = static_cast<uint8_t>(QPool2DElement(input, output, o, average, n, y, x, c));
-        }
-      }
-    }
-  }
+  ForEachOutput(output, [&](int64_t n, int64_t y, int64_t x, int64_t c, int64_t e) {
+    out[e] = static_cast<uint8_t>(QPool2DElement(input, output, o, average, n, y, x, c));
+  });
 }
 
 inline void QGlobalAvgPool2D(const TensorView& input, const TensorView& output) {

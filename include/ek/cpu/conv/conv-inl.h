@@ -404,7 +404,7 @@ HWY_INLINE void RunDepthwiseRows(const detail::ConvTaskArgs& g, size_t task, con
         for (int64_t x = 0; x < g.out_w; x += kP) {
           kernel.template Pixels<Kernel::kMaxPixels>(n, y, HWY_MIN(x, g.out_w - kP), c0, c1);
         }
-      } else if (kP > 4 && g.out_w >= 4) {
+      } else if (g.out_w >= 4) {
         for (int64_t x = 0; x < g.out_w; x += 4) kernel.template Pixels<4>(n, y, HWY_MIN(x, g.out_w - 4), c0, c1);
       } else {
         for (int64_t x = 0; x < g.out_w; ++x) kernel.template Pixels<1>(n, y, x, c0, c1);

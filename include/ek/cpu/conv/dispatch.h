@@ -148,6 +148,9 @@ inline void StageConvRows(const detail::ConvTaskArgs& g, const uint8_t* input, i
   }
 }
 
+// Names the multiplier of an output channel in errors.
+constexpr const char* kMultiplierWhat = "input.quant.scale * filter scale / output.quant.scale";
+
 // The int8 depthwise kernel's per-channel terms (ConvTaskArgs): col_term, multiplier, shift.
 inline Status QDepthwiseTerms(const TensorView& input, const TensorView& output, const PackedWeights& packed,
                               const ConvOptions& o, const detail::ConvWeightsShape& w, int32_t* terms,
@@ -166,9 +169,7 @@ inline Status QDepthwiseTerms(const TensorView& input, const TensorView& output,
     int64_t term = 0;
     if (c < w.out_channels) {
       term = (bias ? int64_t{bias[c]} : 0) - int64_t{input.quant.zero_point} * sums[c];
-      const double real = static_cast<double>(input.quant.scale) * static_cast<double>(scales[c]) /
-                          static_cast<double>(output.quant.scale);
-      EK_RETURN_IF_ERROR(QuantizeMultiplier(real, &qm, "input.quant.scale * filter scale / output.quant.scale"));
+      EK_RETURN_IF_ERROR(ChannelMultiplier(input.quant.scale, scales[c], output.quant.scale, &qm, kMultiplierWhat));
     }
     col_term[c] = static_cast<int32_t>(static_cast<uint32_t>(term));
     multiplier[c] = qm.multiplier;
@@ -186,53 +187,44 @@ inline Status PrepareConv(const TensorView& input, const PackedWeights& packed, 
   EK_RETURN_IF_ERROR(detail::PrepareConv(tile_rows, tile_cols, input, packed, output, o, call));
   const detail::ConvTaskArgs& g = call->args;
   // The GEMM paths: every group's GEMM has the same shapes, but each group's block is sized
-  // (so validated: header, checksum, K and N) here, so that a corrupt block fails the call
-  // before any group has written its output.
-  if (g.path == detail::ConvPath::kGemm) {
-    for (int64_t group = 0; group < g.groups; ++group) {
-      const ConvGroupGemm gemm = GroupGemm(input, packed, output, o, g, group);
-      size_t bytes = 0;
-      if (g.dtype == DType::kF32) {
-        EK_RETURN_IF_ERROR(GemmWorkspaceSize(gemm.a, gemm.b, gemm.c, gemm.options, &bytes));
-      } else {
-        EK_RETURN_IF_ERROR(QGemmWorkspaceSize(gemm.a, gemm.b, gemm.c, gemm.qoptions, &bytes));
-      }
-      call->workspace_bytes = bytes > call->workspace_bytes ? bytes : call->workspace_bytes;
-    }
-  } else if (g.path == detail::ConvPath::kStagedQGemm) {  // the staged rows, then ek::QGemm's workspace
-    size_t qgemm_bytes = 0;
-    for (int64_t group = 0; group < g.groups; ++group) {
-      ConvGroupGemm gemm = GroupGemm(input, packed, output, o, g, group);
+  // (so validated: header, checksum, K and N) and, quantized, its requantization multipliers
+  // derived (ek::QGemm derives them per call) here, so that a corrupt block or an out-of-range
+  // scale fails the call before any group has written its output.
+  if (g.path != detail::ConvPath::kGemm && g.path != detail::ConvPath::kStagedQGemm) return Status::Ok();
+  const bool staged = g.path == detail::ConvPath::kStagedQGemm;
+  size_t gemm_bytes = 0;
+  for (int64_t group = 0; group < g.groups; ++group) {
+    ConvGroupGemm gemm = GroupGemm(input, packed, output, o, g, group);
+    if (staged) {
       // A stand-in for the staged rows with their shape over one input byte (strides 0): the
       // workspace depends on the shapes only, and it overlaps nothing but the input.
       gemm.a = StagedA(input, g, input.memory.host, g.chunk_rows);
       gemm.a.offset = input.offset;
       gemm.a.strides[0] = gemm.a.strides[1] = 0;
       gemm.c.shape[0] = g.chunk_rows;
-      size_t bytes = 0;
-      EK_RETURN_IF_ERROR(QGemmWorkspaceSize(gemm.a, gemm.b, gemm.c, gemm.qoptions, &bytes));
-      qgemm_bytes = bytes > qgemm_bytes ? bytes : qgemm_bytes;
     }
-    call->qgemm_offset = call->workspace_bytes;
-    call->workspace_bytes += qgemm_bytes;
-  }
-  if (g.dtype != DType::kF32 && g.path != detail::ConvPath::kDepthwise) {
-    // Every group's requantization multipliers in range (ek::QGemm derives them per call): a
-    // scale that makes one out of range fails the call before any group has run.
-    for (int64_t group = 0; group < g.groups; ++group) {
-      const PackedWeights block = GroupGemm(input, packed, output, o, g, group).b;
+    size_t bytes = 0;
+    if (g.dtype == DType::kF32) {
+      EK_RETURN_IF_ERROR(GemmWorkspaceSize(gemm.a, gemm.b, gemm.c, gemm.options, &bytes));
+    } else {
+      EK_RETURN_IF_ERROR(QGemmWorkspaceSize(gemm.a, gemm.b, gemm.c, gemm.qoptions, &bytes));
       detail::PackedQGemmHeader h;
       detail::QPackedLayout l;
-      EK_RETURN_IF_ERROR(detail::ReadQHeader(block.data, block.bytes, "packed", &h, &l));
-      const auto* scales = reinterpret_cast<const float*>(static_cast<const uint8_t*>(block.data) + l.scales_offset);
+      EK_RETURN_IF_ERROR(detail::ReadQHeader(gemm.b.data, gemm.b.bytes, "packed", &h, &l));
+      const auto* scales = reinterpret_cast<const float*>(static_cast<const uint8_t*>(gemm.b.data) + l.scales_offset);
       const int64_t count = h.scale_kind == static_cast<uint8_t>(detail::QScaleKind::kPerChannel) ? h.n : 1;
       for (int64_t j = 0; j < count; ++j) {
         QuantizedMultiplier qm;
-        EK_RETURN_IF_ERROR(QuantizeMultiplier(static_cast<double>(input.quant.scale) * static_cast<double>(scales[j]) /
-                                                  static_cast<double>(output.quant.scale),
-                                              &qm, "input.quant.scale * filter scale / output.quant.scale"));
+        EK_RETURN_IF_ERROR(ChannelMultiplier(input.quant.scale, scales[j], output.quant.scale, &qm, kMultiplierWhat));
       }
     }
+    gemm_bytes = bytes > gemm_bytes ? bytes : gemm_bytes;
+  }
+  if (staged) {  // the staged rows, then ek::QGemm's workspace
+    call->qgemm_offset = call->workspace_bytes;
+    call->workspace_bytes += gemm_bytes;
+  } else {
+    call->workspace_bytes = gemm_bytes;
   }
   return Status::Ok();
 }
@@ -295,8 +287,7 @@ inline Status RunConv(const TensorView& input, const PackedWeights& packed, cons
     return Status::Ok();
   }
   if (g.path == ConvPath::kDepthwise && g.dtype != DType::kF32) {  // the int8 depthwise kernel
-    ConvWeightsShape w;
-    EK_RETURN_IF_ERROR(ReadConvHeader(packed.data, packed.bytes, "packed", &w));
+    const ConvWeightsShape& w = call.weights;
     const size_t channels = static_cast<size_t>(w.QDepthwiseChannels());
     auto* zero = reinterpret_cast<int8_t*>(ws + call.zero_offset);
     std::memset(zero, static_cast<uint8_t>(g.in_zero_point), channels);

@@ -28,6 +28,7 @@ namespace detail {
 // Everything Conv2D derives from its operands before running.
 struct ConvCall {
   ConvTaskArgs args;
+  ConvWeightsShape weights;  // from the packed header
   size_t num_tasks = 0;
   size_t indirection_offset = 0, zero_offset = 0;  // workspace sections (indirect path)
   size_t terms_offset = 0;    // int8 depthwise: col_term, multiplier, shift
@@ -55,10 +56,7 @@ inline Status ValidateConv(const TensorView& input, const PackedWeights& packed,
                            const ConvOptions& o, ConvWeightsShape* w, ConvTaskArgs* g) {
   EK_RETURN_IF_ERROR(ReadConvHeader(packed.data, packed.bytes, "packed", w));
   EK_RETURN_IF_ERROR(ValidateNhwcInput(input, w->dtype));
-  if (w->Quantized()) {  // TFLite's scheme: input and output quantized per tensor
-    if (input.quant.scheme != QuantScheme::kPerTensor) return InvalidArg("input", "must be quantized per tensor");
-    EK_RETURN_IF_ERROR(ValidateQuant(input, "input"));
-  }
+  if (w->Quantized()) EK_RETURN_IF_ERROR(RequirePerTensorQuant(input, "input"));  // TFLite's scheme
   if (o.stride_h < 1 || o.stride_w < 1) return InvalidArg("options.stride_h", "strides must be >= 1");
   if (o.dilation_h < 1 || o.dilation_w < 1) return InvalidArg("options.dilation_h", "dilations must be >= 1");
   if (o.padding.top < 0 || o.padding.bottom < 0 || o.padding.left < 0 || o.padding.right < 0) {
@@ -88,10 +86,7 @@ inline Status ValidateConv(const TensorView& input, const PackedWeights& packed,
   EK_RETURN_IF_ERROR(ValidateOutputView(output, "output"));
   EK_RETURN_IF_ERROR(RequireHostMemory(output, "output"));
   EK_RETURN_IF_ERROR(RequireDType(output, "output", w->dtype));
-  if (w->Quantized()) {
-    if (output.quant.scheme != QuantScheme::kPerTensor) return InvalidArg("output", "must be quantized per tensor");
-    EK_RETURN_IF_ERROR(ValidateQuant(output, "output"));
-  }
+  if (w->Quantized()) EK_RETURN_IF_ERROR(RequirePerTensorQuant(output, "output"));
   if (output.rank != 4 || output.shape[0] != input.shape[0] || output.shape[1] != out_h || output.shape[2] != out_w ||
       output.shape[3] != w->out_channels) {
     return Status::Error(StatusCode::kInvalidArgument, "output: expected shape [%lld, %lld, %lld, %lld] (NHWC)",
@@ -149,8 +144,6 @@ inline Status ValidateConv(const TensorView& input, const PackedWeights& packed,
   if (w->Quantized()) {
     g->in_zero_point = input.quant.zero_point;
     g->out_zero_point = output.quant.zero_point;
-    g->qmin = DTypeMin(w->dtype);
-    g->qmax = DTypeMax(w->dtype);
     QuantizedActivationRange(g->lo, g->hi, output.quant.scale, output.quant.zero_point, DTypeMin(w->dtype),
                              DTypeMax(w->dtype), &g->qmin, &g->qmax);
   }
@@ -172,7 +165,7 @@ inline Status CheckConvAliasing(const TensorView& input, const PackedWeights& pa
 // selected target's GEMM tile (GemmTileShape).
 inline Status PrepareConv(int64_t tile_rows, int64_t tile_cols, const TensorView& input, const PackedWeights& packed,
                           const TensorView& output, const ConvOptions& o, ConvCall* call) {
-  ConvWeightsShape w;
+  ConvWeightsShape& w = call->weights;
   ConvTaskArgs& g = call->args;
   EK_RETURN_IF_ERROR(ValidateConv(input, packed, output, o, &w, &g));
   EK_RETURN_IF_ERROR(CheckConvAliasing(input, packed, output, o, nullptr, 0));
@@ -214,7 +207,6 @@ inline Status PrepareConv(int64_t tile_rows, int64_t tile_cols, const TensorView
     int64_t chunk = (int64_t{512} << 10) / k;
     if (chunk < 64) chunk = 64;
     g.chunk_rows = chunk < pixels ? chunk : pixels;
-    call->num_tasks = static_cast<size_t>(CeilDiv(pixels, g.chunk_rows) * g.groups);
     call->staged_offset = layout.Add(static_cast<size_t>(g.chunk_rows * k));  // + ek::QGemm's, added by the caller
   } else {
     g.path = ConvPath::kIndirect;

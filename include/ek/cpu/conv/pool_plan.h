@@ -29,10 +29,7 @@ constexpr int64_t kPoolMinReadsPerTask = 64 * 1024;
 inline Status ValidatePoolInput(const TensorView& input) {
   const DType type = input.dtype == DType::kI8 || input.dtype == DType::kU8 ? input.dtype : DType::kF32;
   EK_RETURN_IF_ERROR(ValidateNhwcInput(input, type));
-  if (type != DType::kF32) {
-    if (input.quant.scheme != QuantScheme::kPerTensor) return InvalidArg("input", "must be quantized per tensor");
-    EK_RETURN_IF_ERROR(ValidateQuant(input, "input"));
-  }
+  if (type != DType::kF32) return RequirePerTensorQuant(input, "input");
   return Status::Ok();
 }
 

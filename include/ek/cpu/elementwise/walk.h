@@ -97,10 +97,7 @@ inline Status ValidateAdd(const TensorView& a, const TensorView& b, const Tensor
   if (a.dtype != DType::kF32) {  // per-tensor quantization on all three; TFLite's add rule
     const char* names[3] = {"a", "b", "output"};
     const TensorView* views[3] = {&a, &b, &output};
-    for (int i = 0; i < 3; ++i) {
-      if (views[i]->quant.scheme != QuantScheme::kPerTensor) return InvalidArg(names[i], "must be quantized per tensor");
-      EK_RETURN_IF_ERROR(ValidateQuant(*views[i], names[i]));
-    }
+    for (int i = 0; i < 3; ++i) EK_RETURN_IF_ERROR(RequirePerTensorQuant(*views[i], names[i]));
     int32_t qmin = 0, qmax = 0;
     QuantizedActivationRange(shared->lo, shared->hi, output.quant.scale, output.quant.zero_point, DTypeMin(a.dtype),
                              DTypeMax(a.dtype), &qmin, &qmax);

@@ -170,9 +170,8 @@ inline Status StageQGemm(const TensorView& a, const TensorView& c, const QGemmOp
     const int64_t term = (j < g.n && bias ? int64_t{bias[j]} : 0) - int64_t{za} * colsum[j] + g.k * int64_t{za} * zw;
     col_term[j] = static_cast<int32_t>(static_cast<uint32_t>(term));
     if (j == 0 || (per_channel && j < g.n)) {
-      const double real = static_cast<double>(a.quant.scale) * static_cast<double>(scales[j]) /
-                          static_cast<double>(c.quant.scale);
-      EK_RETURN_IF_ERROR(QuantizeMultiplier(real, &qm, "a.quant.scale * b scale / c.quant.scale"));
+      EK_RETURN_IF_ERROR(
+          ChannelMultiplier(a.quant.scale, scales[j], c.quant.scale, &qm, "a.quant.scale * b scale / c.quant.scale"));
     }
     multiplier[j] = qm.multiplier;
     shift[j] = qm.shift;

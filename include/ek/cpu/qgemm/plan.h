@@ -81,8 +81,7 @@ inline Status PrepareQGemm(QLane lane, const QTileShape& tile, const TensorView&
     if (w_type == DType::kU8) return detail::InvalidArg("a", "f32 (dynamic) activations need i8 or i4 weights");
     if (c.dtype != DType::kF32) return Status::Error(StatusCode::kInvalidArgument, "c: dtype is %s, expected f32 for f32 a", DTypeName(c.dtype));
   } else if (a.dtype == DType::kI8 || a.dtype == DType::kU8) {
-    if (a.quant.scheme != QuantScheme::kPerTensor) return detail::InvalidArg("a", "must be quantized per tensor");
-    EK_RETURN_IF_ERROR(ValidateQuant(a, "a"));
+    EK_RETURN_IF_ERROR(RequirePerTensorQuant(a, "a"));
     if (kind == detail::QScaleKind::kPerBlock) {
       return detail::InvalidArg("a", "per-block weights need f32 activations (quantized per row on the fly)");
     }
@@ -91,8 +90,7 @@ inline Status PrepareQGemm(QLane lane, const QTileShape& tile, const TensorView&
                            DTypeName(a.dtype), a.dtype == DType::kI8 ? "i8" : "u8", DTypeName(w_type));
     }
     if (c.dtype != a.dtype) return Status::Error(StatusCode::kInvalidArgument, "c: dtype is %s, expected %s like a", DTypeName(c.dtype), DTypeName(a.dtype));
-    if (c.quant.scheme != QuantScheme::kPerTensor) return detail::InvalidArg("c", "must be quantized per tensor");
-    EK_RETURN_IF_ERROR(ValidateQuant(c, "c"));
+    EK_RETURN_IF_ERROR(RequirePerTensorQuant(c, "c"));
   } else {
     return Status::Error(StatusCode::kInvalidArgument, "a: dtype is %s, expected i8, u8 or f32", DTypeName(a.dtype));
   }
