@@ -3,6 +3,8 @@
 // ek_bench: Google Benchmark main. Prints the selected target and this machine's measured
 // peaks, then runs the registered benchmarks. Each benchmark name without "/target:" runs on the
 // target dispatch selects; "/target:X" variants force X (EK_TARGETS-style A/B).
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -46,6 +48,11 @@ void SetStreamCounters(benchmark::State& state, size_t bytes_per_iteration, doub
   const double gbps = static_cast<double>(bytes_per_iteration) * static_cast<double>(state.iterations()) / seconds * 1e-9;
   state.counters["GBps"] = gbps;
   state.counters["pct_peak"] = 100.0 * gbps / PeakStreamGBps(bytes_per_iteration);
+}
+
+void SetOpenMpThreads(int threads) {
+  using SetThreads = void (*)(int);
+  if (auto set_threads = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"))) set_threads(threads);
 }
 
 void RegisterForTargets(const std::string& name, const std::function<void(benchmark::State&)>& body) {

@@ -19,6 +19,10 @@ namespace ek_bench {
 // footprint can reach on this machine.
 double PeakStreamGBps(size_t bytes);
 
+// Debian's oneDNN runs on OpenMP (libgomp), which read OMP_NUM_THREADS when it was loaded: the
+// oneDNN peers set `threads` through the runtime itself (found at run time; a no-op without it).
+void SetOpenMpThreads(int threads);
+
 // Registers `body` under `name` for the selected target and, with the suffix "/target:NAME", for
 // every other compiled target this CPU supports (A/B comparisons; ek-tour runs the first only).
 void RegisterForTargets(const std::string& name, const std::function<void(benchmark::State&)>& body);

@@ -7,6 +7,8 @@
 // the network's order (its 52 convolution layers alone; the whole network, with its adds,
 // pooling and classifier, is net/mobilenet_v2/f32 in bench/net_bench.cc). Counters: GFLOPS
 // (f32) or GOPS (i8) and pct_peak (of the FMA or int8 dot-product peak measured at start-up).
+// And `conv/<type>/transposed/<name>`: ek::TransposeConv2D on decoder-head shapes
+// (TransposedConvLayers; i8 with a per-tensor weight scale, as XNNPACK's peer takes).
 // Peers of the same layers: bench/peers/conv_peers.cc.
 #include <chrono>
 #include <memory>
@@ -31,7 +33,8 @@ struct EkConvLayer {
   ek::ConvOptions options;
   std::vector<uint8_t> workspace;
 
-  EkConvLayer(const ek_mobilenet::ConvLayer& l, bool is_int8) : data(l), int8(is_int8) {
+  EkConvLayer(const ek_mobilenet::ConvLayer& l, bool is_int8, bool transposed = false)
+      : data(l, transposed), int8(is_int8) {
     if (int8) data.MakeInt8();
   }
   ek::Status Prepare() {
@@ -39,7 +42,8 @@ struct EkConvLayer {
     ek::TensorView filter;
     if (int8) {
       filter = ek::TensorView::Host(ek::DType::kI8, data.filter_q.data(), {l.out_c, l.kernel, l.kernel, data.group_in});
-      filter.quant = ek::QuantParams::PerAxis(0, data.filter_scales.data());
+      filter.quant = data.transposed ? ek::QuantParams::PerTensor(data.filter_scales[0], 0)
+                                     : ek::QuantParams::PerAxis(0, data.filter_scales.data());
       input = ek::TensorView::Host(ek::DType::kI8, data.input_q.data(), {1, l.in_h, l.in_w, l.in_c});
       input.quant = ek::QuantParams::PerTensor(data.in_scale, data.in_zero);
       output = ek::TensorView::Host(ek::DType::kI8, data.output_q.data(), {1, data.out_h, data.out_w, l.out_c});
@@ -51,26 +55,37 @@ struct EkConvLayer {
       output = ek::TensorView::Host(ek::DType::kF32, data.output.data(), {1, data.out_h, data.out_w, l.out_c});
       options.bias = ek::TensorView::Host(ek::DType::kF32, data.bias.data(), {l.out_c});
     }
-    EK_RETURN_IF_ERROR(ek::PackedConvWeightsSize(filter, data.groups, &packed_bytes));
-    packed.resize((packed_bytes + 3) / 4);
-    EK_RETURN_IF_ERROR(ek::PackConvWeights(filter, data.groups, packed.data(), packed_bytes));
+    if (data.transposed) {
+      EK_RETURN_IF_ERROR(ek::PackedTransposeConvWeightsSize(filter, data.groups, l.stride, l.stride, &packed_bytes));
+      packed.resize((packed_bytes + 3) / 4);
+      EK_RETURN_IF_ERROR(
+          ek::PackTransposeConvWeights(filter, data.groups, l.stride, l.stride, packed.data(), packed_bytes));
+    } else {
+      EK_RETURN_IF_ERROR(ek::PackedConvWeightsSize(filter, data.groups, &packed_bytes));
+      packed.resize((packed_bytes + 3) / 4);
+      EK_RETURN_IF_ERROR(ek::PackConvWeights(filter, data.groups, packed.data(), packed_bytes));
+    }
     options.stride_h = options.stride_w = l.stride;
     options.padding = data.padding;
     options.groups = data.groups;
     options.activation = data.relu6 ? ek::Activation::kRelu6 : ek::Activation::kNone;
     size_t bytes = 0;
-    EK_RETURN_IF_ERROR(ek::ConvWorkspaceSize(input, Packed(), output, options, &bytes));
+    EK_RETURN_IF_ERROR(data.transposed ? ek::TransposeConvWorkspaceSize(input, Packed(), output, options, &bytes)
+                                       : ek::ConvWorkspaceSize(input, Packed(), output, options, &bytes));
     workspace.resize(bytes);
     return ek::Status::Ok();
   }
   ek::PackedWeights Packed() const { return ek::PackedWeights{packed.data(), packed_bytes}; }
   ek::Status Run() {
+    if (data.transposed) {
+      return ek::TransposeConv2D(input, Packed(), output, options, ek::Context(), workspace.data(), workspace.size());
+    }
     return ek::Conv2D(input, Packed(), output, options, ek::Context(), workspace.data(), workspace.size());
   }
 };
 
-void ConvLayerBenchmark(benchmark::State& state, const ek_mobilenet::ConvLayer& l, bool int8) {
-  EkConvLayer layer(l, int8);
+void ConvLayerBenchmark(benchmark::State& state, const ek_mobilenet::ConvLayer& l, bool int8, bool transposed) {
+  EkConvLayer layer(l, int8, transposed);
   const ek::Status ready = layer.Prepare();
   if (!ready.ok()) return state.SkipWithError(ready.message());
   const double seconds = TimeRotating(state, 1, [&](size_t) {
@@ -116,7 +131,11 @@ void RegisterConvBenchmarks() {
     const std::string type = int8 ? "i8" : "f32";
     for (const ek_mobilenet::ConvLayer& l : ek_mobilenet::MobileNetV2Layers()) {
       RegisterForTargets("conv/" + type + "/mobilenet_v2/" + l.name,
-                         [l, int8](benchmark::State& state) { ConvLayerBenchmark(state, l, int8); });
+                         [l, int8](benchmark::State& state) { ConvLayerBenchmark(state, l, int8, false); });
+    }
+    for (const ek_mobilenet::ConvLayer& l : TransposedConvLayers()) {
+      RegisterForTargets("conv/" + type + "/transposed/" + l.name,
+                         [l, int8](benchmark::State& state) { ConvLayerBenchmark(state, l, int8, true); });
     }
     RegisterForTargets("net/mobilenet_v2_convs/" + type, [int8](benchmark::State& state) { NetBenchmark(state, int8); });
   }

@@ -20,20 +20,36 @@
 
 namespace ek_bench {
 
+// Transposed convolutions (ek::TransposeConv2D) of decoder and segmentation heads, batch 1,
+// TensorFlow's SAME (output = input x stride), no activation: `conv/<type>/transposed/<name>`.
+inline std::vector<ek_mobilenet::ConvLayer> TransposedConvLayers() {
+  return {{"k4s2_14x14x256_128", 14, 14, 256, 128, 4, 2, false, false},  // FCN / DCGAN-style 4x4 upsampling
+          {"k2s2_28x28x128_64", 28, 28, 128, 64, 2, 2, false, false},    // U-Net's 2x2 up-convolution
+          {"k3s2_56x56x64_32", 56, 56, 64, 32, 3, 2, false, false}};     // 3x3 stride-2 decoder stage
+}
+
 struct ConvLayerData {
   ek_mobilenet::ConvLayer layer;
+  bool transposed = false;  // a transposed convolution (TransposedConvLayers)
   int64_t out_h = 0, out_w = 0, groups = 1, group_in = 0;
-  ek::ConvPadding padding;  // TensorFlow's SAME
+  ek::ConvPadding padding;  // TensorFlow's SAME (conv2d or conv2d_transpose)
   bool relu6 = true;
   std::vector<float> input, filter, bias, output;
 
-  explicit ConvLayerData(const ek_mobilenet::ConvLayer& l) : layer(l) {
+  explicit ConvLayerData(const ek_mobilenet::ConvLayer& l, bool transposed_conv = false)
+      : layer(l), transposed(transposed_conv) {
     groups = l.depthwise ? l.in_c : 1;
     group_in = l.in_c / groups;
-    padding = ek::SamePadding(l.in_h, l.in_w, l.kernel, l.kernel, l.stride, l.stride);
-    out_h = ek::ConvOutputSize(l.in_h, l.kernel, l.stride, 1, padding.top, padding.bottom);
-    out_w = ek::ConvOutputSize(l.in_w, l.kernel, l.stride, 1, padding.left, padding.right);
-    relu6 = ek_mobilenet::HasRelu6(l);
+    if (transposed) {
+      padding = ek::TransposeConvSamePadding(l.kernel, l.kernel, l.stride, l.stride);
+      out_h = ek::TransposeConvOutputSize(l.in_h, l.kernel, l.stride, padding.top, padding.bottom);
+      out_w = ek::TransposeConvOutputSize(l.in_w, l.kernel, l.stride, padding.left, padding.right);
+    } else {
+      padding = ek::SamePadding(l.in_h, l.in_w, l.kernel, l.kernel, l.stride, l.stride);
+      out_h = ek::ConvOutputSize(l.in_h, l.kernel, l.stride, 1, padding.top, padding.bottom);
+      out_w = ek::ConvOutputSize(l.in_w, l.kernel, l.stride, 1, padding.left, padding.right);
+    }
+    relu6 = !transposed && ek_mobilenet::HasRelu6(l);
     input.resize(static_cast<size_t>(l.in_h * l.in_w * l.in_c));
     for (size_t i = 0; i < input.size(); ++i) input[i] = static_cast<float>(static_cast<int>(i % 97) - 48) * (1.0f / 97.0f);
     filter.resize(static_cast<size_t>(l.out_c * l.kernel * l.kernel * group_in));
@@ -58,7 +74,10 @@ struct ConvLayerData {
     filter_q.resize(filter.size());
     for (size_t i = 0; i < filter_q.size(); ++i) filter_q[i] = static_cast<int8_t>(static_cast<int>(i % 89) * 3 - 132);
     filter_scales.resize(static_cast<size_t>(l.out_c));
-    for (size_t o = 0; o < filter_scales.size(); ++o) filter_scales[o] = 0.002f * (1.0f + static_cast<float>(o % 7) / 7.0f);
+    for (size_t o = 0; o < filter_scales.size(); ++o) {
+      // Transposed: one scale for all channels (XNNPACK's deconvolution takes a per-tensor scale).
+      filter_scales[o] = transposed ? 0.002f : 0.002f * (1.0f + static_cast<float>(o % 7) / 7.0f);
+    }
     bias_q.resize(static_cast<size_t>(l.out_c));
     for (size_t o = 0; o < bias_q.size(); ++o) bias_q[o] = (static_cast<int32_t>(o % 13) - 6) * 500;
     const double terms = static_cast<double>(l.kernel * l.kernel * group_in);
@@ -67,8 +86,22 @@ struct ConvLayerData {
     ek::QuantizedActivationRange(relu6 ? 0.0f : -INFINITY, relu6 ? 6.0f : INFINITY, out_scale, out_zero, -128, 127,
                                  &q_lo, &q_hi);
   }
-  // Multiply-adds x 2.
+  // Multiply-adds x 2 (transposed: the (input, tap) pairs that land inside the output).
   double Flops() const {
+    if (transposed) {
+      const auto pairs = [&](int64_t in, int64_t out, int64_t pad) {
+        int64_t count = 0;
+        for (int64_t i = 0; i < in; ++i) {
+          for (int64_t k = 0; k < layer.kernel; ++k) {
+            const int64_t y = i * layer.stride - pad + k;
+            count += y >= 0 && y < out ? 1 : 0;
+          }
+        }
+        return static_cast<double>(count);
+      };
+      return 2.0 * pairs(layer.in_h, out_h, padding.top) * pairs(layer.in_w, out_w, padding.left) *
+             static_cast<double>(group_in * layer.out_c);
+    }
     return 2.0 * static_cast<double>(out_h * out_w * layer.out_c * layer.kernel * layer.kernel * group_in);
   }
 };

@@ -501,6 +501,30 @@ TEST_CASE("Conv2D: every validation rule returns a status naming the argument", 
 // target and dot lane, for any thread count.
 enum class QScheme { kI8PerChannel, kI8PerTensor, kU8PerTensor };
 
+// TFLite-scheme quant parameters for a convolution of `terms` products per output: the input's
+// (per tensor), the filter's (per channel into *filter_scales, or per tensor; u8 with a zero
+// point), and an output scale that spreads the sums over the 8-bit range (some saturate; one case
+// in four makes the real multipliers >= 1: left shifts).
+void RandomQuant(Rng* rng_ptr, QScheme q, int64_t cout, int64_t terms, std::vector<float>* filter_scales,
+                 ek::QuantParams* in, ek::QuantParams* filter, ek::QuantParams* out) {
+  Rng& rng = *rng_ptr;
+  const bool u8 = q == QScheme::kU8PerTensor;
+  const float in_scale = 0.02f + 0.01f * static_cast<float>(rng.Int(0, 9));
+  *in = ek::QuantParams::PerTensor(in_scale, u8 ? rng.Int(0, 255) : rng.Int(-128, 127));
+  const float w_scale = 0.005f + 0.001f * static_cast<float>(rng.Int(0, 9));
+  if (q == QScheme::kI8PerChannel) {
+    filter_scales->resize(static_cast<size_t>(cout));
+    for (float& x : *filter_scales) x = w_scale * (0.5f + 0.1f * static_cast<float>(rng.Int(0, 15)));
+    *filter = ek::QuantParams::PerAxis(0, filter_scales->data());
+  } else {
+    *filter = ek::QuantParams::PerTensor(w_scale, u8 ? rng.Int(0, 255) : 0);
+  }
+  const double spread = 100.0 * std::sqrt(static_cast<double>(terms));
+  const double factor = rng.Int(0, 3) == 0 ? 0.3 / spread : 1.0;
+  *out = ek::QuantParams::PerTensor(static_cast<float>(in_scale * w_scale * spread * factor),
+                                    u8 ? rng.Int(0, 255) : rng.Int(-128, 127));
+}
+
 struct QProblem {
   Shape s;
   QScheme scheme;
@@ -525,28 +549,12 @@ struct QProblem {
     const int64_t in_pixel = s.cin + s.in_pixel_extra;
     input.resize(static_cast<size_t>(s.n * s.h * s.w * in_pixel));
     for (uint8_t& x : input) x = static_cast<uint8_t>(rng.Int(0, 255));
-    const float in_scale = 0.02f + 0.01f * static_cast<float>(rng.Int(0, 9));
-    const int32_t in_zero = u8 ? rng.Int(0, 255) : rng.Int(-128, 127);
     in_view = ek_test::NhwcView(input.data(), s.n, s.h, s.w, s.cin, in_pixel, type);
-    in_view.quant = ek::QuantParams::PerTensor(in_scale, in_zero);
     const int64_t group_in = s.cin / s.groups, terms = s.kh * s.kw * group_in;
     filter.resize(static_cast<size_t>(s.cout * terms));
     for (uint8_t& x : filter) x = static_cast<uint8_t>(u8 ? rng.Int(0, 255) : rng.Int(-127, 127));
     filter_view = TensorView::Host(type, filter.data(), {s.cout, s.kh, s.kw, group_in});
-    const float w_scale = 0.005f + 0.001f * static_cast<float>(rng.Int(0, 9));
-    if (q == QScheme::kI8PerChannel) {
-      filter_scales.resize(static_cast<size_t>(s.cout));
-      for (float& x : filter_scales) x = w_scale * (0.5f + 0.1f * static_cast<float>(rng.Int(0, 15)));
-      filter_view.quant = ek::QuantParams::PerAxis(0, filter_scales.data());
-    } else {
-      filter_view.quant = ek::QuantParams::PerTensor(w_scale, u8 ? rng.Int(0, 255) : 0);
-    }
-    // The output scale spreads the sums over the int8 range (some saturate); one case in four
-    // makes the real multipliers >= 1 (left shifts).
-    const double spread = 100.0 * std::sqrt(static_cast<double>(terms));
-    const double factor = rng.Int(0, 3) == 0 ? 0.3 / spread : 1.0;
-    out_quant = ek::QuantParams::PerTensor(static_cast<float>(in_scale * w_scale * spread * factor),
-                                           u8 ? rng.Int(0, 255) : rng.Int(-128, 127));
+    RandomQuant(&rng, q, s.cout, terms, &filter_scales, &in_view.quant, &filter_view.quant, &out_quant);
     if (s.bias) {
       bias.resize(static_cast<size_t>(s.cout));
       for (int32_t& x : bias) x = rng.Int(-20000, 20000);
@@ -601,6 +609,26 @@ const char* SchemeName(QScheme q) {
   return q == QScheme::kI8PerChannel ? "i8 per channel" : q == QScheme::kI8PerTensor ? "i8 per tensor" : "u8 per tensor";
 }
 
+// Runs each problem on every target and dot lane: on one thread (the workspace i % 8 bytes past
+// an allocation) against its reference, and on three threads bitwise equal to that.
+template <class Problems, class Name>
+void CheckOnEveryTargetAndLane(const Problems& problems, const Name& name) {
+  ek::ThreadPool pool(3);
+  ek::Context threaded;
+  threaded.threads = pool.Hook();
+  ek_test::ForEachTarget([&](int64_t target) {
+    ek_test::ForEachDotLane([&] {
+      INFO("target " << ek::TargetName(target) << ", lane " << ek::QGemmDotLane());
+      for (size_t i = 0; i < problems.size(); ++i) {
+        INFO(name(i));
+        const auto one = problems[i].Run(ek::Context(), static_cast<int>(i % 8));
+        problems[i].Check(one);
+        CHECK(problems[i].Run(threaded, 3) == one);
+      }
+    });
+  });
+}
+
 TEST_CASE("Conv2D int8 / uint8: fixed shapes bit-exact with TFLite's rule, every target and dot lane", "[conv][int8]") {
   const std::vector<Shape> shapes = FixedShapes();
   std::vector<QProblem> problems;
@@ -609,19 +637,8 @@ TEST_CASE("Conv2D int8 / uint8: fixed shapes bit-exact with TFLite's rule, every
       problems.emplace_back(shapes[i], q, 3000 + i * 3 + static_cast<size_t>(q));
     }
   }
-  ek::ThreadPool pool(3);
-  ek::Context threaded;
-  threaded.threads = pool.Hook();
-  ek_test::ForEachTarget([&](int64_t target) {
-    ek_test::ForEachDotLane([&] {
-      INFO("target " << ek::TargetName(target) << ", lane " << ek::QGemmDotLane());
-      for (size_t i = 0; i < problems.size(); ++i) {
-        INFO("shape " << i / 3 << ": " << Describe(problems[i].s) << ", " << SchemeName(problems[i].scheme));
-        const std::vector<uint8_t> one = problems[i].Run(ek::Context(), static_cast<int>(i % 8));
-        problems[i].Check(one);
-        CHECK(problems[i].Run(threaded, 3) == one);
-      }
-    });
+  CheckOnEveryTargetAndLane(problems, [&](size_t i) {
+    return "shape " + std::to_string(i / 3) + ": " + Describe(problems[i].s) + ", " + SchemeName(problems[i].scheme);
   });
 }
 
@@ -907,4 +924,375 @@ TEST_CASE("MobileNetV2 int8 as a chain of ek ops: every step bit-exact, every ta
       CHECK(correlation > 0.9);
     });
   }
+}
+
+// ---- Transposed convolution ------------------------------------------------------------------------
+// ek::TransposeConv2D against ref::TransposeConv2D (f32, within ConvErrorBound) and
+// ref::QTransposeConv2D (i8 per channel / per tensor, u8: exact), every target (and dot lane for
+// the integer forms), any thread count bitwise; shapes with phases of different sub-kernels,
+// kernels smaller than the stride (phases of bias only), an output extended past the last tap
+// (negative bottom / right padding), padding that crops whole input rows, groups and depthwise,
+// outputs with gaps between pixels.
+namespace transposed {
+
+// The output size of a transposed convolution of shape s (dilation unused).
+int64_t OutH(const Shape& s) { return ek::TransposeConvOutputSize(s.h, s.kh, s.sh, s.pad.top, s.pad.bottom); }
+int64_t OutW(const Shape& s) { return ek::TransposeConvOutputSize(s.w, s.kw, s.sw, s.pad.left, s.pad.right); }
+
+// One transposed convolution of any type: operands, packed weights, the reference output, and
+// runs into a guarded output (gaps between pixels must keep their bytes).
+struct TProblem {
+  Shape s;
+  DType type = DType::kF32;
+  QScheme scheme = QScheme::kI8PerChannel;
+  std::vector<uint8_t> input, filter, bias;  // bytes of the element type
+  std::vector<float> filter_scales;
+  TensorView in_view, filter_view;
+  ek::QuantParams out_quant;
+  ConvOptions o;
+  std::vector<uint32_t> packed;
+  size_t packed_bytes = 0;
+  std::vector<double> want, magnitude;  // f32: per output element, dense
+  std::vector<uint8_t> want_q;          // i8 / u8
+
+  TProblem(const Shape& shape, DType t, QScheme q, uint64_t seed) : s(shape), type(t), scheme(q) {
+    Rng rng(seed);
+    o = OptionsOf(s);
+    const size_t elem = t == DType::kF32 ? 4 : 1;
+    const bool u8 = t == DType::kU8;
+    input.resize(static_cast<size_t>(s.n * s.h * s.w * s.cin) * elem);
+    filter.resize(static_cast<size_t>(s.cout * s.kh * s.kw * (s.cin / s.groups)) * elem);
+    const auto fill = [&](std::vector<uint8_t>* v, bool weights) {
+      if (t == DType::kF32) {
+        for (size_t i = 0; i < v->size(); i += 4) {
+          const float x = rng.Uniform(-1.0f, 1.0f);
+          std::memcpy(v->data() + i, &x, 4);
+        }
+      } else {
+        for (uint8_t& x : *v) x = static_cast<uint8_t>(u8 || !weights ? rng.Int(0, 255) : rng.Int(-127, 127));
+      }
+    };
+    fill(&input, false);
+    fill(&filter, true);
+    in_view = TensorView::Host(t, input.data(), {s.n, s.h, s.w, s.cin});
+    filter_view = TensorView::Host(t, filter.data(), {s.cout, s.kh, s.kw, s.cin / s.groups});
+    if (t != DType::kF32) {
+      RandomQuant(&rng, q, s.cout, s.kh * s.kw * (s.cin / s.groups), &filter_scales, &in_view.quant,
+                  &filter_view.quant, &out_quant);
+    }
+    if (s.bias) {
+      bias.resize(static_cast<size_t>(s.cout) * 4);
+      for (size_t i = 0; i < bias.size(); i += 4) {
+        if (t == DType::kF32) {
+          const float x = rng.Uniform(-1.0f, 1.0f);
+          std::memcpy(bias.data() + i, &x, 4);
+        } else {
+          const int32_t x = rng.Int(-20000, 20000);
+          std::memcpy(bias.data() + i, &x, 4);
+        }
+      }
+      o.bias = TensorView::Host(t == DType::kF32 ? DType::kF32 : DType::kI32, bias.data(), {s.cout});
+    }
+    size_t bytes = 0;
+    const ek::Status sized = ek::PackedTransposeConvWeightsSize(filter_view, s.groups, s.sh, s.sw, &bytes);
+    INFO(sized.message());
+    REQUIRE(sized.ok());
+    packed.resize((bytes + 3) / 4);
+    packed_bytes = bytes;
+    const ek::Status st = ek::PackTransposeConvWeights(filter_view, s.groups, s.sh, s.sw, packed.data(), bytes);
+    INFO(st.message());
+    REQUIRE(st.ok());
+    REQUIRE(ek::VerifyPackedWeights(Packed()).ok());
+    const size_t count = OutputCount();
+    if (t == DType::kF32) {
+      want.resize(count);
+      magnitude.resize(count);
+      size_t i = 0;
+      for (int64_t n = 0; n < s.n; ++n) {
+        for (int64_t y = 0; y < OutH(s); ++y) {
+          for (int64_t x = 0; x < OutW(s); ++x) {
+            for (int64_t c = 0; c < s.cout; ++c, ++i) {
+              ek::ref::TransposeConv2DElement(in_view, filter_view, o, n, y, x, c, &want[i], &magnitude[i]);
+            }
+          }
+        }
+      }
+    } else {
+      want_q.resize(count);
+      TensorView want_view = ek_test::NhwcView(want_q.data(), s.n, OutH(s), OutW(s), s.cout, s.cout, t);
+      want_view.quant = out_quant;
+      ek::ref::QTransposeConv2D(in_view, filter_view, want_view, o);
+    }
+  }
+  PackedWeights Packed() const { return PackedWeights{packed.data(), packed_bytes}; }
+  size_t OutputCount() const { return static_cast<size_t>(s.n * OutH(s) * OutW(s) * s.cout); }
+  size_t Elem() const { return type == DType::kF32 ? 4 : 1; }
+  TensorView OutView(std::vector<uint8_t>* out) const {
+    TensorView v = ek_test::NhwcView(out->data(), s.n, OutH(s), OutW(s), s.cout, s.cout + s.out_pixel_extra, type);
+    v.quant = out_quant;
+    return v;
+  }
+
+  // Runs ek::TransposeConv2D with a workspace of the queried size at `misalign` bytes past an
+  // allocation; the output's bytes start as 0xA5.
+  std::vector<uint8_t> Run(const ek::Context& ctx, int misalign = 0) const {
+    std::vector<uint8_t> out(static_cast<size_t>(s.n * OutH(s) * OutW(s) * (s.cout + s.out_pixel_extra)) * Elem(),
+                             0xA5);
+    const TensorView out_view = OutView(&out);
+    size_t ws_bytes = 0;
+    const ek::Status sized = ek::TransposeConvWorkspaceSize(in_view, Packed(), out_view, o, &ws_bytes);
+    INFO(sized.message());
+    REQUIRE(sized.ok());
+    std::vector<uint8_t> ws(ws_bytes + 8);
+    const ek::Status st = ek::TransposeConv2D(in_view, Packed(), out_view, o, ctx, ws.data() + misalign, ws_bytes);
+    INFO(st.message());
+    REQUIRE(st.ok());
+    return out;
+  }
+
+  void Check(const std::vector<uint8_t>& out) const {
+    const int64_t out_pixel = s.cout + s.out_pixel_extra;
+    const int64_t terms = s.kh * s.kw * (s.cin / s.groups);
+    int failures = 0;
+    for (int64_t p = 0; p < s.n * OutH(s) * OutW(s); ++p) {
+      for (int64_t c = 0; c < out_pixel; ++c) {
+        const size_t e = static_cast<size_t>(p * out_pixel + c);
+        const size_t i = static_cast<size_t>(p * s.cout + c);
+        if (c >= s.cout) {
+          bool kept = true;
+          for (size_t b = 0; b < Elem(); ++b) kept = kept && out[e * Elem() + b] == 0xA5;
+          if (!kept && failures++ < 3) FAIL_CHECK("pixel " << p << " gap " << c << " written");
+        } else if (type == DType::kF32) {
+          float got;
+          std::memcpy(&got, out.data() + e * 4, 4);
+          const double bound = ek::ref::ConvErrorBound(terms, magnitude[i]);
+          if (!(std::fabs(static_cast<double>(got) - want[i]) <= bound) && failures++ < 3) {
+            FAIL_CHECK("pixel " << p << " channel " << c << ": " << got << ", want " << want[i] << " within " << bound);
+          }
+        } else if (out[e] != want_q[i] && failures++ < 3) {
+          FAIL_CHECK("pixel " << p << " channel " << c << ": " << int{out[e]} << ", want " << int{want_q[i]});
+        }
+      }
+    }
+    CHECK(failures == 0);
+  }
+};
+
+Shape Make(int64_t h, int64_t w, int64_t cin, int64_t cout, int64_t k, int64_t stride, ConvPadding pad,
+            int64_t groups = 1) {
+  Shape s;
+  s.h = h;
+  s.w = w;
+  s.cin = cin;
+  s.cout = cout;
+  s.kh = s.kw = k;
+  s.sh = s.sw = stride;
+  s.pad = pad;
+  s.groups = groups;
+  s.bias = true;
+  return s;
+}
+
+std::vector<Shape> FixedShapes() {
+  std::vector<Shape> v;
+  v.push_back(Make(7, 9, 16, 24, 4, 2, ek::TransposeConvSamePadding(4, 4, 2, 2)));  // decoder upsampling, 2 taps/phase
+  v.push_back(Make(6, 5, 5, 19, 3, 2, ek::TransposeConvSamePadding(3, 3, 2, 2)));   // phases of 2 and 1 taps
+  v.push_back(Make(5, 5, 8, 8, 2, 2, ConvPadding()));                               // 1x1 phases: GEMMs
+  v.push_back(Make(4, 3, 3, 5, 1, 2, ek::TransposeConvSamePadding(1, 1, 2, 2)));    // kernel < stride: bias phases
+  v.push_back(Make(5, 6, 7, 9, 3, 1, ConvPadding{1, 1, 1, 1}));                     // stride 1: an ordinary conv
+  v.push_back(Make(4, 4, 6, 10, 5, 3, ConvPadding{2, 1, 0, 3}));                    // 5x5 stride 3, uneven padding
+  v.push_back(Make(6, 6, 12, 12, 4, 2, ek::TransposeConvSamePadding(4, 4, 2, 2), 12));  // depthwise
+  v.push_back(Make(5, 4, 8, 6, 3, 2, ConvPadding{0, -1, 1, 0}, 2));                 // grouped, output extended
+  v.push_back(Make(1, 1, 9, 17, 3, 2, ConvPadding()));                              // a 1x1 image
+  v.push_back(Make(5, 5, 4, 4, 3, 2, ConvPadding{4, 0, 3, 2}));                     // padding crops input rows
+  Shape a = Make(6, 7, 5, 33, 3, 1, ConvPadding{0, 0, 1, 1});                      // strides 2 x 1, batch 2
+  a.sh = 2;
+  a.kh = 4;
+  a.n = 2;
+  a.act = Activation::kRelu6;
+  a.out_pixel_extra = 3;
+  v.push_back(a);
+  Shape c = Make(3, 3, 70, 40, 3, 2, ek::TransposeConvSamePadding(3, 3, 2, 2));
+  c.act = Activation::kClamp;
+  c.bias = false;
+  v.push_back(c);
+  return v;
+}
+
+void CheckTypeOnShapes(DType type, QScheme scheme, const std::vector<Shape>& shapes, uint64_t seed) {
+  std::vector<TProblem> problems;
+  for (size_t i = 0; i < shapes.size(); ++i) problems.emplace_back(shapes[i], type, scheme, seed + i);
+  CheckOnEveryTargetAndLane(problems, [&](size_t i) {
+    return "shape " + std::to_string(i) + ": " + Describe(problems[i].s) + ", " + ek::DTypeName(type);
+  });
+}
+
+}  // namespace transposed
+
+TEST_CASE("TransposeConv2D f32: fixed shapes against the reference, every target, threads bitwise", "[conv]") {
+  transposed::CheckTypeOnShapes(DType::kF32, QScheme::kI8PerChannel, transposed::FixedShapes(), 9000);
+}
+
+TEST_CASE("TransposeConv2D int8 / uint8: fixed shapes bit-exact with TFLite's rule, every target and lane",
+          "[conv][int8]") {
+  transposed::CheckTypeOnShapes(DType::kI8, QScheme::kI8PerChannel, transposed::FixedShapes(), 9100);
+  transposed::CheckTypeOnShapes(DType::kI8, QScheme::kI8PerTensor, transposed::FixedShapes(), 9200);
+  transposed::CheckTypeOnShapes(DType::kU8, QScheme::kU8PerTensor, transposed::FixedShapes(), 9300);
+}
+
+TEST_CASE("TransposeConv2D randomized against the reference, every target", "[random]") {
+  const uint64_t seed = ek_test::RandomSeed("TransposeConv2D randomized");
+  const int cases = ek_test::RandomCases(40);
+  ek_test::ForEachTarget([&](int64_t target) {
+    Rng rng(seed * 31337 + static_cast<uint64_t>(target % 1000003));
+    for (int i = 0; i < cases; ++i) {
+      Shape s;
+      s.n = rng.Int(1, 2);
+      s.h = rng.Int(1, 9);
+      s.w = rng.Int(1, 9);
+      s.kh = rng.Int(1, 5);
+      s.kw = rng.Int(1, 5);
+      s.sh = rng.Int(1, 3);
+      s.sw = rng.Int(1, 3);
+      const int kind = rng.Int(0, 3);  // 0, 1: dense; 2: grouped; 3: depthwise
+      s.groups = kind == 2 ? rng.Int(2, 3) : 1;
+      s.cin = s.groups * rng.Int(1, 20);
+      s.cout = s.groups * rng.Int(1, 36);
+      if (kind == 3) s.groups = s.cin = s.cout = rng.Int(1, 40);
+      s.pad = rng.Int(0, 1) == 0 ? ek::TransposeConvSamePadding(s.kh, s.kw, s.sh, s.sw)
+                                 : ConvPadding{rng.Int(0, 3), rng.Int(1 - static_cast<int>(s.sh), 3), rng.Int(0, 3),
+                                               rng.Int(1 - static_cast<int>(s.sw), 3)};
+      if (transposed::OutH(s) < 1 || transposed::OutW(s) < 1) continue;
+      s.bias = rng.Int(0, 1) == 1;
+      s.act = static_cast<Activation>(rng.Int(0, 3));
+      s.out_pixel_extra = rng.Int(0, 2) == 0 ? rng.Int(1, 5) : 0;
+      const int type_pick = rng.Int(0, 3);
+      const DType type = type_pick < 2 ? DType::kF32 : (type_pick == 2 ? DType::kI8 : DType::kU8);
+      const QScheme scheme = type == DType::kU8 ? QScheme::kU8PerTensor
+                                                : (rng.Int(0, 1) ? QScheme::kI8PerChannel : QScheme::kI8PerTensor);
+      transposed::TProblem p(s, type, scheme, rng.Next());
+      const int threads = rng.Int(1, 3);
+      INFO("case " << i << ": " << Describe(s) << ", " << ek::DTypeName(type) << ", threads " << threads
+                   << " (seed " << seed << ")");
+      ek::ThreadPool pool(static_cast<size_t>(threads));
+      ek::Context ctx;
+      if (threads > 1) ctx.threads = pool.Hook();
+      p.Check(p.Run(ctx, rng.Int(0, 7)));
+    }
+  });
+}
+
+TEST_CASE("TransposeConv2D: SAME padding follows TensorFlow's conv2d_transpose", "[conv]") {
+  const ConvPadding a = ek::TransposeConvSamePadding(4, 3, 2, 2);
+  CHECK((a.top == 1 && a.bottom == 1 && a.left == 0 && a.right == 1));
+  CHECK(ek::TransposeConvOutputSize(14, 4, 2, a.top, a.bottom) == 28);
+  CHECK(ek::TransposeConvOutputSize(14, 3, 2, a.left, a.right) == 28);
+  const ConvPadding b = ek::TransposeConvSamePadding(1, 1, 3, 2);  // kernel < stride: the output extended
+  CHECK((b.top == 0 && b.bottom == -2 && b.left == 0 && b.right == -1));
+  CHECK(ek::TransposeConvOutputSize(5, 1, 3, b.top, b.bottom) == 15);
+  CHECK(ek::TransposeConvOutputSize(5, 2, 2, 0, 0) == 10);  // VALID
+  CHECK(ek::TransposeConvOutputSize(1, 2, 1, 1, 1) == 0);   // the padding crops everything
+}
+
+TEST_CASE("TransposeConv2D: every validation rule returns a status naming the argument", "[conv]") {
+  using transposed::TProblem;
+  Shape s = transposed::Make(5, 5, 4, 6, 4, 2, ek::TransposeConvSamePadding(4, 4, 2, 2));
+  TProblem p(s, DType::kF32, QScheme::kI8PerChannel, 41);
+  std::vector<uint8_t> out(static_cast<size_t>(10 * 10 * 6) * 4);
+  const TensorView out_view = p.OutView(&out);
+  const PackedWeights packed = p.Packed();
+  REQUIRE(ek::TransposeConv2D(p.in_view, packed, out_view, p.o).ok());
+  size_t bytes = 0;
+  // Packing.
+  ExpectError(ek::PackedTransposeConvWeightsSize(p.filter_view, 1, 2, 2, nullptr), StatusCode::kInvalidArgument,
+              "bytes: is null");
+  ExpectError(ek::PackedTransposeConvWeightsSize(p.filter_view, 1, 0, 2, &bytes), StatusCode::kInvalidArgument,
+              "stride_h");
+  ExpectError(ek::PackedTransposeConvWeightsSize(p.filter_view, 1, 2, -1, &bytes), StatusCode::kInvalidArgument,
+              "stride_w");
+  ExpectError(ek::PackedTransposeConvWeightsSize(p.filter_view, 4, 2, 2, &bytes), StatusCode::kInvalidArgument,
+              "filter: 6 output channels, not a multiple of groups = 4");
+  REQUIRE(ek::PackedTransposeConvWeightsSize(p.filter_view, 1, 2, 2, &bytes).ok());
+  std::vector<uint32_t> small(bytes / 4);
+  ExpectError(ek::PackTransposeConvWeights(p.filter_view, 1, 2, 2, small.data(), bytes - 4),
+              StatusCode::kInvalidArgument, "out: ");
+  ExpectError(ek::PackTransposeConvWeights(p.filter_view, 1, 2, 2, p.filter.data(), bytes),
+              StatusCode::kInvalidArgument, "out");
+  // Options against the packing and the operands.
+  ConvOptions o = p.o;
+  o.stride_w = 3;
+  ExpectError(ek::TransposeConv2D(p.in_view, packed, out_view, o), StatusCode::kInvalidArgument,
+              "options.stride_h: strides 2 x 3, the packed weights are for 2 x 2");
+  o = p.o;
+  o.dilation_h = 2;
+  ExpectError(ek::TransposeConv2D(p.in_view, packed, out_view, o), StatusCode::kInvalidArgument, "options.dilation_h");
+  o = p.o;
+  o.groups = 2;
+  ExpectError(ek::TransposeConv2D(p.in_view, packed, out_view, o), StatusCode::kInvalidArgument, "options.groups");
+  o = p.o;
+  o.padding.top = -1;
+  ExpectError(ek::TransposeConv2D(p.in_view, packed, out_view, o), StatusCode::kInvalidArgument, "options.padding");
+  o = p.o;
+  o.padding.bottom = -2;  // below -(stride - 1)
+  ExpectError(ek::TransposeConv2D(p.in_view, packed, out_view, o), StatusCode::kInvalidArgument, "options.padding");
+  o = p.o;
+  o.padding.top = o.padding.bottom = 7;  // (5 - 1) x 2 + 4 = 12 rows, all cropped
+  ExpectError(ek::TransposeConv2D(p.in_view, packed, out_view, o), StatusCode::kInvalidArgument,
+              "options.padding: crops the whole output");
+  o = p.o;
+  o.padding.top = 0;  // one row more than the output has
+  ExpectError(ek::TransposeConv2D(p.in_view, packed, out_view, o), StatusCode::kInvalidArgument,
+              "output: expected shape [1, 11, 10, 6]");
+  o = p.o;
+  o.activation = Activation::kClamp;
+  o.clamp_min = 1.0f;
+  o.clamp_max = 0.0f;
+  ExpectError(ek::TransposeConv2D(p.in_view, packed, out_view, o), StatusCode::kInvalidArgument, "clamp");
+  o = p.o;
+  std::vector<float> short_bias(5);
+  o.bias = TensorView::Host(DType::kF32, short_bias.data(), {5});
+  ExpectError(ek::TransposeConv2D(p.in_view, packed, out_view, o), StatusCode::kInvalidArgument, "options.bias");
+  // Operands.
+  std::vector<float> wrong(static_cast<size_t>(5 * 5 * 3));
+  ExpectError(ek::TransposeConv2D(TensorView::Host(DType::kF32, wrong.data(), {1, 5, 5, 3}), packed, out_view, p.o),
+              StatusCode::kInvalidArgument, "input: 3 channels");
+  ExpectError(ek::TransposeConv2D(TensorView::Host(DType::kI8, p.input.data(), {1, 5, 5, 4}), packed, out_view, p.o),
+              StatusCode::kInvalidArgument, "input: dtype");
+  TensorView bad_out = out_view;
+  bad_out.strides[3] = 2;
+  ExpectError(ek::TransposeConv2D(p.in_view, packed, bad_out, p.o), StatusCode::kInvalidArgument, "output");
+  ExpectError(ek::TransposeConv2D(p.in_view, packed, p.in_view, p.o), StatusCode::kInvalidArgument, "output");
+  // Workspace.
+  size_t ws_bytes = 0;
+  REQUIRE(ek::TransposeConvWorkspaceSize(p.in_view, packed, out_view, p.o, &ws_bytes).ok());
+  REQUIRE(ws_bytes > 0);
+  std::vector<uint8_t> ws(ws_bytes);
+  ExpectError(ek::TransposeConv2D(p.in_view, packed, out_view, p.o, ek::Context(), ws.data(), ws_bytes - 1),
+              StatusCode::kInvalidArgument, "workspace");
+  ExpectError(ek::TransposeConv2D(p.in_view, packed, out_view, p.o, ek::Context(), nullptr, ws_bytes),
+              StatusCode::kInvalidArgument, "workspace: is null");
+  // Packed weights: Conv2D's weights, a corrupted header, a corrupted sub-filter block, a
+  // corrupted payload (VerifyPackedWeights), too few bytes.
+  Problem conv_problem(Square(5, 4, 6, 3, 1, true), 3);
+  ExpectError(ek::TransposeConv2D(p.in_view, conv_problem.Packed(), out_view, p.o), StatusCode::kInvalidArgument,
+              "packed: not packed transposed-convolution weights");
+  std::vector<uint32_t> copy = p.packed;
+  const PackedWeights corrupt{copy.data(), p.packed_bytes};
+  reinterpret_cast<uint8_t*>(copy.data())[30] ^= 1;  // kernel_h
+  ExpectError(ek::TransposeConv2D(p.in_view, corrupt, out_view, p.o), StatusCode::kInvalidArgument, "packed: corrupt");
+  copy = p.packed;
+  reinterpret_cast<uint8_t*>(copy.data())[64 + 28] ^= 1;  // the first block's kernel_h
+  ExpectError(ek::TransposeConv2D(p.in_view, corrupt, out_view, p.o), StatusCode::kInvalidArgument, "packed");
+  copy = p.packed;
+  reinterpret_cast<uint8_t*>(copy.data())[p.packed_bytes - 8] ^= 1;
+  ExpectError(ek::VerifyPackedWeights(corrupt), StatusCode::kInvalidArgument, "payload checksum");
+  ExpectError(ek::TransposeConv2D(p.in_view, PackedWeights{p.packed.data(), p.packed_bytes - 4}, out_view, p.o),
+              StatusCode::kInvalidArgument, "packed");
+  // A multiplier out of range (int8, output scale tiny): named, nothing written.
+  TProblem q(s, DType::kI8, QScheme::kI8PerChannel, 43);
+  std::vector<uint8_t> qout(static_cast<size_t>(10 * 10 * 6), 0x5A);
+  TensorView q_view = q.OutView(&qout);
+  q_view.quant.scale = 1e-30f;
+  ExpectError(ek::TransposeConv2D(q.in_view, q.Packed(), q_view, q.o), StatusCode::kInvalidArgument, "multiplier");
+  CHECK(qout == std::vector<uint8_t>(qout.size(), 0x5A));
 }

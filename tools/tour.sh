@@ -90,28 +90,34 @@ awk '
   }' "$RESULTS"
 
 # Convolution side by side: ek's Conv2D (f32, and int8 with TFLite's per-channel scheme) on each
-# MobileNetV2 layer, on all 52 in a row (net/mobilenet_v2_convs), and the whole network as a
-# chain of ek ops (net/mobilenet_v2: convs, residual adds, global pooling, classifier), against
-# XNNPACK's operators in the same run (medians; int8: XNNPACK's qc8 / qs8 operators).
+# MobileNetV2 layer, on all 52 in a row (net/mobilenet_v2_convs), ek's TransposeConv2D on
+# decoder-head shapes (conv/<type>/transposed), and the whole network as a chain of ek ops
+# (net/mobilenet_v2: convs, residual adds, global pooling, classifier), against XNNPACK's and
+# oneDNN's operators in the same run (medians; int8: XNNPACK's qc8 / qs8 operators, oneDNN's s8
+# convolution; oneDNN has no whole-network row).
 echo
-echo "Convolution f32 and int8, MobileNetV2 layers and whole network (224 x 224, batch 1), one thread unless threads_2, medians of this run (G/s: GFLOP/s f32, GOP/s int8; ratio = XNNPACK time / ek time)"
+echo "Convolution f32 and int8, MobileNetV2 layers, transposed layers and whole network (224 x 224, batch 1), one thread unless threads_2, medians of this run (G/s: GFLOP/s f32, GOP/s int8; ratio = peer time / ek time)"
 awk '
   function counter(line, key) { if (match(line, key "=[0-9.]+")) return substr(line, RSTART + length(key) + 1, RLENGTH - length(key) - 1) + 0; return -1 }
-  /^(conv|net|peer\/xnnpack\/(conv|net))\// && /_median/ {
+  function ratio(peer_us, ek_us) { return (peer_us > 0 && ek_us > 0) ? sprintf("%.2f", peer_us / ek_us) : "-" }
+  function us(t) { return (t > 0) ? sprintf("%.1f", t) : "-" }
+  /^(conv|net|peer\/(xnnpack|onednn)\/(conv|net))\// && /_median/ {
     name = $1; if (name ~ /target:/) next
     sub(/\/real_time_median$/, "", name); sub(/_median$/, "", name)
-    peer = sub(/^peer\/xnnpack\//, "", name)
+    who = "ek"
+    if (sub(/^peer\/xnnpack\//, "", name)) who = "xnn"
+    if (sub(/^peer\/onednn\//, "", name)) who = "dnnl"
     if (!(name in order)) { order[name] = ++count; names[count] = name }
     g = counter($0, "GFLOPS"); if (g < 0) g = counter($0, "GOPS")
-    if (peer) { xt[name] = $2; xg[name] = g } else { et[name] = $2; eg[name] = g }
+    t[who, name] = $2; if (who == "ek") eg[name] = g
   }
   END {
     if (count == 0) exit
-    printf("%-38s %10s %8s %10s %8s %7s\n", "layer", "ek us", "G/s", "XNNPACK us", "G/s", "ratio")
+    printf("%-38s %10s %8s %10s %7s %10s %7s\n", "layer", "ek us", "G/s", "XNNPACK us", "ratio", "oneDNN us", "ratio")
     for (i = 1; i <= count; ++i) {
-      n = names[i]
-      printf("%-38s %10.1f %8.1f %10s %8s %7s\n", n, et[n], eg[n], (n in xt) ? sprintf("%.1f", xt[n]) : "-",
-             (n in xg) ? sprintf("%.1f", xg[n]) : "-", (n in xt && et[n] > 0) ? sprintf("%.2f", xt[n] / et[n]) : "-")
+      n = names[i]; e = t["ek", n]
+      printf("%-38s %10s %8.1f %10s %7s %10s %7s\n", n, us(e), eg[n], us(t["xnn", n]), ratio(t["xnn", n], e),
+             us(t["dnnl", n]), ratio(t["dnnl", n], e))
     }
   }' "$RESULTS"
 

@@ -1,12 +1,15 @@
 // Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
 //
 // Peer convolutions in the same binary, one thread, the same layers and operands as
-// bench/conv_bench.cc: XNNPACK's convolution2d_nhwc_f32 operator (Debian's libxnnpack; weights
+// bench/conv_bench.cc: oneDNN's convolution and deconvolution primitives (Debian's libdnnl, C
+// API: `peer/onednn/conv/<type>/{mobilenet_v2,transposed}/<layer>` and
+// `peer/onednn/net/mobilenet_v2_convs/<type>`); XNNPACK's convolution2d_nhwc_f32 operator (Debian's libxnnpack; weights
 // packed at operator creation, like ek's packed weights; its depthwise kernels are chosen by the
 // operator for groups with one input and one output channel), as
 // `peer/xnnpack/conv/f32/mobilenet_v2/<layer>` and `peer/xnnpack/net/mobilenet_v2_convs/f32`;
 // the int8 layers (ConvLayerData::MakeInt8, TFLite's per-channel scheme) through
-// convolution2d_nhwc_qc8 as `peer/xnnpack/conv/i8/...` and `.../mobilenet_v2_convs/i8`;
+// convolution2d_nhwc_qc8 as `peer/xnnpack/conv/i8/...` and `.../mobilenet_v2_convs/i8`; the
+// transposed layers through deconvolution2d_nhwc_f32 / _qs8 (`peer/xnnpack/conv/<type>/transposed/`);
 // and the whole network (`peer/xnnpack/net/mobilenet_v2/f32`): the graph and weights of
 // net/mobilenet_v2/f32 (tests/mobilenet_v2_layers.h: MobileNetV2Graph) through XNNPACK's
 // convolution, add_nd, global_average_pooling_nwc and fully_connected_nc operators, each set up
@@ -21,6 +24,9 @@
 #include "bench_util.h"
 #include "conv_problem.h"
 
+#if EK_PEER_ONEDNN
+#include <oneapi/dnnl/dnnl.h>
+#endif
 #if EK_PEER_XNNPACK
 #include <xnnpack.h>
 #endif
@@ -59,11 +65,33 @@ bool CreateXnnConvolutionQc8(const ConvLayerData& d, xnn_operator_t* op) {
              static_cast<int8_t>(d.q_lo), static_cast<int8_t>(d.q_hi), 0, op) == xnn_status_success;
 }
 
+// XNNPACK's deconvolution operator for a transposed layer (TransposedConvLayers; SAME padding,
+// which for these kernels needs no adjustment), f32 or qs8 (per-tensor weight scale).
+bool CreateXnnDeconvolution(const ConvLayerData& d, bool int8, xnn_operator_t* op) {
+  const ek_mobilenet::ConvLayer& l = d.layer;
+  const uint32_t k = static_cast<uint32_t>(l.kernel), stride = static_cast<uint32_t>(l.stride);
+  const auto top = static_cast<uint32_t>(d.padding.top), right = static_cast<uint32_t>(d.padding.right);
+  const auto bottom = static_cast<uint32_t>(d.padding.bottom), left = static_cast<uint32_t>(d.padding.left);
+  const size_t in_c = static_cast<size_t>(l.in_c), out_c = static_cast<size_t>(l.out_c);
+  if (int8) {
+    return xnn_create_deconvolution2d_nhwc_qs8(top, right, bottom, left, k, k, stride, stride, 1, 1, 1, in_c, out_c,
+                                               in_c, out_c, static_cast<int8_t>(d.in_zero), d.in_scale,
+                                               d.filter_scales[0], d.filter_q.data(), d.bias_q.data(),
+                                               static_cast<int8_t>(d.out_zero), d.out_scale,
+                                               static_cast<int8_t>(d.q_lo), static_cast<int8_t>(d.q_hi), 0, op) ==
+           xnn_status_success;
+  }
+  return xnn_create_deconvolution2d_nhwc_f32(top, right, bottom, left, k, k, stride, stride, 1, 1, 1, in_c, out_c,
+                                             in_c, out_c, d.filter.data(), d.bias.data(), -INFINITY, INFINITY, 0,
+                                             op) == xnn_status_success;
+}
+
 struct XnnConvLayer {
   ConvLayerData data;
   bool int8 = false;
   xnn_operator_t op = nullptr;
-  XnnConvLayer(const ek_mobilenet::ConvLayer& l, bool is_int8) : data(l), int8(is_int8) {
+  XnnConvLayer(const ek_mobilenet::ConvLayer& l, bool is_int8, bool transposed = false)
+      : data(l, transposed), int8(is_int8) {
     if (int8) data.MakeInt8();
   }
   ~XnnConvLayer() {
@@ -71,6 +99,14 @@ struct XnnConvLayer {
   }
   bool Prepare() {
     const ek_mobilenet::ConvLayer& l = data.layer;
+    if (data.transposed) {
+      const size_t h = static_cast<size_t>(l.in_h), w = static_cast<size_t>(l.in_w);
+      if (!CreateXnnDeconvolution(data, int8, &op)) return false;
+      return int8 ? xnn_setup_deconvolution2d_nhwc_qs8(op, 1, h, w, 0, 0, data.input_q.data(), data.output_q.data(),
+                                                       nullptr) == xnn_status_success
+                  : xnn_setup_deconvolution2d_nhwc_f32(op, 1, h, w, 0, 0, data.input.data(), data.output.data(),
+                                                       nullptr) == xnn_status_success;
+    }
     if (int8) {
       return CreateXnnConvolutionQc8(data, &op) &&
              xnn_setup_convolution2d_nhwc_qc8(op, 1, static_cast<size_t>(l.in_h), static_cast<size_t>(l.in_w),
@@ -89,9 +125,9 @@ bool XnnReady() {
 }
 
 
-void XnnLayer(benchmark::State& state, const ek_mobilenet::ConvLayer& l, bool int8) {
+void XnnLayer(benchmark::State& state, const ek_mobilenet::ConvLayer& l, bool int8, bool transposed = false) {
   if (!XnnReady()) return state.SkipWithError("xnn_initialize failed");
-  XnnConvLayer layer(l, int8);
+  XnnConvLayer layer(l, int8, transposed);
   if (!layer.Prepare()) return state.SkipWithError("XNNPACK convolution setup failed");
   const double seconds = TimeRotating(state, 1, [&](size_t) {
     const bool ok = layer.Run();
@@ -243,15 +279,209 @@ void XnnWholeNet(benchmark::State& state, bool int8) {
 }
 #endif
 
+
+#if EK_PEER_ONEDNN
+// oneDNN's convolution (and deconvolution, for the transposed layers) through its C API on the
+// same operands, NHWC activations, the weights reordered once into the layout the primitive
+// picks (format "any"), one OpenMP thread. int8: s8 source and destination with their zero
+// points, s8 weights with the per-channel scales folded into output scales, s32 bias; ReLU6 as a
+// clip post-op. oneDNN's int8 rounding is not TFLite's (its outputs are not compared, only timed).
+class OneDnnConv {
+ public:
+  ~OneDnnConv() {
+    for (dnnl_memory_t m : {src_, weights_, bias_, dst_, scratch_}) {
+      if (m) dnnl_memory_destroy(m);
+    }
+    if (primitive_) dnnl_primitive_destroy(primitive_);
+    if (pd_) dnnl_primitive_desc_destroy(pd_);
+    if (stream_) dnnl_stream_destroy(stream_);
+    if (engine_) dnnl_engine_destroy(engine_);
+  }
+  bool Prepare(ConvLayerData* d, bool int8) {
+    const ek_mobilenet::ConvLayer& l = d->layer;
+    const dnnl_dim_t g = d->groups, ic = l.in_c, oc = l.out_c, k = l.kernel, s = l.stride;
+    const dnnl_data_type_t act_type = int8 ? dnnl_s8 : dnnl_f32;
+    dnnl_memory_desc_t src_md, dst_md, user_weights_md, any_weights_md, bias_md;
+    const dnnl_dims_t src_dims = {1, ic, l.in_h, l.in_w}, dst_dims = {1, oc, d->out_h, d->out_w}, bias_dims = {oc};
+    dnnl_dims_t weights_dims = {oc, ic, k, k, 0};
+    int weight_rank = 4;
+    dnnl_format_tag_t user_weights_tag = dnnl_ohwi;
+    if (g > 1) {  // [G, OC / G, IC / G, KH, KW]; OHWI per group is gohwi
+      const dnnl_dims_t grouped = {g, oc / g, ic / g, k, k};
+      for (int i = 0; i < 5; ++i) weights_dims[i] = grouped[i];
+      weight_rank = 5;
+      user_weights_tag = dnnl_gohwi;
+    }
+    if (dnnl_engine_create(&engine_, dnnl_cpu, 0) != dnnl_success ||
+        dnnl_stream_create(&stream_, engine_, dnnl_stream_default_flags) != dnnl_success ||
+        dnnl_memory_desc_init_by_tag(&src_md, 4, src_dims, act_type, dnnl_nhwc) != dnnl_success ||
+        dnnl_memory_desc_init_by_tag(&dst_md, 4, dst_dims, act_type, dnnl_nhwc) != dnnl_success ||
+        dnnl_memory_desc_init_by_tag(&user_weights_md, weight_rank, weights_dims, act_type, user_weights_tag) !=
+            dnnl_success ||
+        dnnl_memory_desc_init_by_tag(&any_weights_md, weight_rank, weights_dims, act_type, dnnl_format_tag_any) !=
+            dnnl_success ||
+        dnnl_memory_desc_init_by_tag(&bias_md, 1, bias_dims, int8 ? dnnl_s32 : dnnl_f32, dnnl_x) != dnnl_success) {
+      return false;
+    }
+    const dnnl_dims_t strides = {s, s}, pad_l = {d->padding.top, d->padding.left},
+                      pad_r = {d->padding.bottom, d->padding.right};
+    dnnl_primitive_attr_t attr = nullptr;
+    dnnl_post_ops_t post_ops = nullptr;
+    if (dnnl_primitive_attr_create(&attr) != dnnl_success || dnnl_post_ops_create(&post_ops) != dnnl_success) {
+      return false;
+    }
+    std::vector<float> scales;
+    if (int8) {  // acc x in scale x w scale[o] / out scale; zero points of the source and destination
+      for (dnnl_dim_t o = 0; o < oc; ++o) scales.push_back(d->in_scale * d->filter_scales[o] / d->out_scale);
+      const int32_t in_zero = d->in_zero, out_zero = d->out_zero;
+      dnnl_primitive_attr_set_output_scales(attr, oc, 1 << 1, scales.data());  // per channel of dst
+      dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_SRC, 1, 0, &in_zero);
+      dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_DST, 1, 0, &out_zero);
+    }
+    if (d->relu6) {
+      dnnl_post_ops_append_eltwise(post_ops, 1.0f, dnnl_eltwise_clip, 0.0f, int8 ? 6.0f / d->out_scale : 6.0f);
+      dnnl_primitive_attr_set_post_ops(attr, post_ops);
+    }
+    bool ok;
+    if (d->transposed) {
+      dnnl_deconvolution_desc_t desc;
+      ok = dnnl_deconvolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_deconvolution_direct, &src_md,
+                                                &any_weights_md, &bias_md, &dst_md, strides, pad_l, pad_r) ==
+               dnnl_success &&
+           dnnl_primitive_desc_create(&pd_, &desc, attr, engine_, nullptr) == dnnl_success;
+    } else {
+      dnnl_convolution_desc_t desc;
+      ok = dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct, &src_md,
+                                              &any_weights_md, &bias_md, &dst_md, strides, pad_l, pad_r) ==
+               dnnl_success &&
+           dnnl_primitive_desc_create(&pd_, &desc, attr, engine_, nullptr) == dnnl_success;
+    }
+    dnnl_post_ops_destroy(post_ops);
+    dnnl_primitive_attr_destroy(attr);
+    if (!ok || dnnl_primitive_create(&primitive_, pd_) != dnnl_success) return false;
+    // The weights in the primitive's layout, once (a reorder from OHWI).
+    const dnnl_memory_desc_t* weights_md = dnnl_primitive_desc_query_md(pd_, dnnl_query_weights_md, 0);
+    const dnnl_memory_desc_t* scratch_md = dnnl_primitive_desc_query_md(pd_, dnnl_query_scratchpad_md, 0);
+    void* user_weights = int8 ? static_cast<void*>(d->filter_q.data()) : static_cast<void*>(d->filter.data());
+    dnnl_memory_t user = nullptr;
+    dnnl_primitive_desc_t reorder_pd = nullptr;
+    dnnl_primitive_t reorder = nullptr;
+    ok = dnnl_memory_create(&user, &user_weights_md, engine_, user_weights) == dnnl_success &&
+         dnnl_memory_create(&weights_, weights_md, engine_, DNNL_MEMORY_ALLOCATE) == dnnl_success &&
+         dnnl_reorder_primitive_desc_create(&reorder_pd, &user_weights_md, engine_, weights_md, engine_, nullptr) ==
+             dnnl_success &&
+         dnnl_primitive_create(&reorder, reorder_pd) == dnnl_success;
+    if (ok) {
+      const dnnl_exec_arg_t args[] = {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, weights_}};
+      ok = dnnl_primitive_execute(reorder, stream_, 2, args) == dnnl_success && dnnl_stream_wait(stream_) == dnnl_success;
+    }
+    if (reorder) dnnl_primitive_destroy(reorder);
+    if (reorder_pd) dnnl_primitive_desc_destroy(reorder_pd);
+    if (user) dnnl_memory_destroy(user);
+    void* in = int8 ? static_cast<void*>(d->input_q.data()) : static_cast<void*>(d->input.data());
+    void* out = int8 ? static_cast<void*>(d->output_q.data()) : static_cast<void*>(d->output.data());
+    void* bias = int8 ? static_cast<void*>(d->bias_q.data()) : static_cast<void*>(d->bias.data());
+    return ok && dnnl_memory_create(&src_, &src_md, engine_, in) == dnnl_success &&
+           dnnl_memory_create(&dst_, &dst_md, engine_, out) == dnnl_success &&
+           dnnl_memory_create(&bias_, &bias_md, engine_, bias) == dnnl_success &&
+           (scratch_md == nullptr ||
+            dnnl_memory_create(&scratch_, scratch_md, engine_, DNNL_MEMORY_ALLOCATE) == dnnl_success);
+  }
+  bool Run() {
+    const dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, src_},
+                                    {DNNL_ARG_WEIGHTS, weights_},
+                                    {DNNL_ARG_BIAS, bias_},
+                                    {DNNL_ARG_DST, dst_},
+                                    {DNNL_ARG_SCRATCHPAD, scratch_}};
+    return dnnl_primitive_execute(primitive_, stream_, scratch_ ? 5 : 4, args) == dnnl_success &&
+           dnnl_stream_wait(stream_) == dnnl_success;
+  }
+
+ private:
+  dnnl_engine_t engine_ = nullptr;
+  dnnl_stream_t stream_ = nullptr;
+  dnnl_primitive_desc_t pd_ = nullptr;
+  dnnl_primitive_t primitive_ = nullptr;
+  dnnl_memory_t src_ = nullptr, weights_ = nullptr, bias_ = nullptr, dst_ = nullptr, scratch_ = nullptr;
+};
+
+struct OneDnnLayer {
+  ConvLayerData data;
+  OneDnnConv conv;
+  bool int8;
+  OneDnnLayer(const ek_mobilenet::ConvLayer& l, bool is_int8, bool transposed) : data(l, transposed), int8(is_int8) {
+    if (int8) data.MakeInt8();
+  }
+  bool Prepare() { return conv.Prepare(&data, int8); }
+};
+
+void OneDnnLayerBenchmark(benchmark::State& state, const ek_mobilenet::ConvLayer& l, bool int8, bool transposed) {
+  SetOpenMpThreads(1);
+  OneDnnLayer layer(l, int8, transposed);
+  if (!layer.Prepare()) return state.SkipWithError("oneDNN convolution setup failed");
+  const double seconds = TimeRotating(state, 1, [&](size_t) {
+    const bool ok = layer.conv.Run();
+    if (!ok) state.SkipWithError("dnnl_primitive_execute failed");
+    return ok;
+  });
+  if (seconds >= 0) SetConvCounters(state, layer.data.Flops(), seconds, int8);
+}
+
+void OneDnnNetBenchmark(benchmark::State& state, bool int8) {
+  SetOpenMpThreads(1);
+  std::vector<std::unique_ptr<OneDnnLayer>> layers;
+  double flops = 0.0;
+  for (const ek_mobilenet::ConvLayer& l : ek_mobilenet::MobileNetV2Layers()) {
+    layers.push_back(std::make_unique<OneDnnLayer>(l, int8, false));
+    if (!layers.back()->Prepare()) return state.SkipWithError("oneDNN convolution setup failed");
+    flops += layers.back()->data.Flops();
+  }
+  const double seconds = TimeRotating(state, 1, [&](size_t) {
+    for (auto& layer : layers) {
+      if (!layer->conv.Run()) {
+        state.SkipWithError("dnnl_primitive_execute failed");
+        return false;
+      }
+    }
+    return true;
+  });
+  if (seconds >= 0) SetConvCounters(state, flops, seconds, int8);
+}
+#endif
+
 }  // namespace
 
 void RegisterConvPeers() {
+#if EK_PEER_ONEDNN
+  for (const bool int8 : {false, true}) {
+    const std::string type = int8 ? "i8" : "f32";
+    const auto add = [&](const ek_mobilenet::ConvLayer& l, bool transposed) {
+      const std::string name =
+          "peer/onednn/conv/" + type + (transposed ? "/transposed/" : "/mobilenet_v2/") + l.name;
+      benchmark::RegisterBenchmark(name.c_str(), [l, int8, transposed](benchmark::State& state) {
+        OneDnnLayerBenchmark(state, l, int8, transposed);
+      })->Unit(benchmark::kMicrosecond)->UseRealTime();
+    };
+    for (const ek_mobilenet::ConvLayer& l : ek_mobilenet::MobileNetV2Layers()) add(l, false);
+    for (const ek_mobilenet::ConvLayer& l : TransposedConvLayers()) add(l, true);
+    const std::string net = "peer/onednn/net/mobilenet_v2_convs/" + type;
+    benchmark::RegisterBenchmark(net.c_str(), [int8](benchmark::State& state) { OneDnnNetBenchmark(state, int8); })
+        ->Unit(benchmark::kMicrosecond)
+        ->UseRealTime();
+  }
+#endif
 #if EK_PEER_XNNPACK
   for (const bool int8 : {false, true}) {
     const std::string type = int8 ? "i8" : "f32";
     for (const ek_mobilenet::ConvLayer& l : ek_mobilenet::MobileNetV2Layers()) {
       const std::string name = "peer/xnnpack/conv/" + type + "/mobilenet_v2/" + l.name;
       benchmark::RegisterBenchmark(name.c_str(), [l, int8](benchmark::State& state) { XnnLayer(state, l, int8); })
+          ->Unit(benchmark::kMicrosecond)
+          ->UseRealTime();
+    }
+    for (const ek_mobilenet::ConvLayer& l : TransposedConvLayers()) {
+      const std::string name = "peer/xnnpack/conv/" + type + "/transposed/" + l.name;
+      benchmark::RegisterBenchmark(name.c_str(), [l, int8](benchmark::State& state) { XnnLayer(state, l, int8, true); })
           ->Unit(benchmark::kMicrosecond)
           ->UseRealTime();
     }

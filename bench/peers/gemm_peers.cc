@@ -14,7 +14,6 @@
 #include <cblas-openblas.h>
 #endif
 #if EK_PEER_ONEDNN
-#include <dlfcn.h>
 #include <oneapi/dnnl/dnnl.h>
 #endif
 #if EK_PEER_XNNPACK
@@ -43,10 +42,7 @@ void OpenBlasGemm(benchmark::State& state, const GemmShape& s) {
 
 #if EK_PEER_ONEDNN
 void OneDnnGemm(benchmark::State& state, const GemmShape& s) {
-  // Debian's oneDNN runs on OpenMP (libgomp), which read OMP_NUM_THREADS when it was loaded:
-  // set one thread through the runtime itself.
-  using SetThreads = void (*)(int);
-  if (auto set_threads = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"))) set_threads(1);
+  SetOpenMpThreads(1);
   RunPeerGemm<int>(
       state, s, [](const float*) { return 0; },
       [&](int, const float* a, const float* b, float* c) {

@@ -17,7 +17,6 @@
 #include "bench_util.h"
 
 #if EK_PEER_ONEDNN
-#include <dlfcn.h>
 #include <oneapi/dnnl/dnnl.h>
 #endif
 #if EK_PEER_XNNPACK
@@ -53,8 +52,7 @@ void RunPeerQGemm(benchmark::State& state, const GemmShape& shape, const Prepare
 
 #if EK_PEER_ONEDNN
 void OneDnnQGemm(benchmark::State& state, const GemmShape& s) {
-  using SetThreads = void (*)(int);
-  if (auto set_threads = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"))) set_threads(1);
+  SetOpenMpThreads(1);
   const int32_t offset_c = 0;
   RunPeerQGemm<int>(
       state, s, [](const int8_t*) { return 0; },

@@ -30,6 +30,8 @@
 //   ek::PackConvWeights(filter, groups, out, bytes)        once, after PackedConvWeightsSize
 //   ek::Conv2D(input, packed, output, options, ctx, workspace, bytes)   after ConvWorkspaceSize
 //   ek::Conv2D(input, packed, output, options, ctx)        convenience: allocates its workspace
+//   ek::PackTransposeConvWeights(filter, groups, sh, sw, out, bytes)   transposed convolution:
+//   ek::TransposeConv2D(input, packed, output, options, ctx[, workspace, bytes])  (below)
 //   ek::MaxPool2D / ek::AvgPool2D(input, output, pool_options, ctx)   (ek/ref/pool.h, exact)
 //   ek::GlobalAvgPool2D(input, output, ctx)                [N, H, W, C] -> [N, 1, 1, C] or [N, C]
 //
@@ -65,6 +67,7 @@
 #include "ek/cpu/conv/dispatch.h"
 #include "ek/cpu/conv/pack.h"
 #include "ek/cpu/conv/plan.h"
+#include "ek/cpu/conv/transpose.h"
 #include "ek/detail/packed_format.h"
 #include "ek/gemm.h"
 #include "ek/qgemm.h"
@@ -137,6 +140,74 @@ inline Status Conv2D(const TensorView& input, const PackedWeights& packed, const
   return detail::WithHeapWorkspace(
       [&](size_t* bytes) { return ConvWorkspaceSize(input, packed, output, options, bytes); },
       [&](void* ws, size_t bytes) { return Conv2D(input, packed, output, options, ctx, ws, bytes); });
+}
+
+// ---- Transposed convolution ----------------------------------------------------------------------
+// output [N, OH, OW, C_out], OH = (H - 1) x stride_h + KH - top - bottom (TransposeConvOutputSize):
+// each input pixel scatters its taps to output (iy x sh - top + ky, ix x sw - left + kx); the
+// same filter layout, groups, types, bias and activation as Conv2D (ek/ref/conv.h:
+// ref::TransposeConv2D, TFLite's TRANSPOSE_CONV; integer results bit-exact). Dilation 1;
+// bottom / right padding may be negative down to -(stride - 1) (TransposeConvSamePadding).
+// Weights are packed for their strides ("EKTC": per output phase, the ordinary convolution
+// weights of the filter's taps of that phase); each phase runs as a stride-1 Conv2D.
+
+// Bytes PackTransposeConvWeights writes for an OHWI filter and these strides.
+inline Status PackedTransposeConvWeightsSize(const TensorView& filter, int64_t groups, int64_t stride_h,
+                                             int64_t stride_w, size_t* bytes) {
+  if (bytes == nullptr) return detail::InvalidArg("bytes", "is null");
+  detail::TransposedConvShape t;
+  EK_RETURN_IF_ERROR(detail::ValidateTransposedConvFilter(filter, groups, stride_h, stride_w, &t));
+  *bytes = detail::kPackedHeaderBytes + static_cast<size_t>(t.PayloadBytes());
+  return Status::Ok();
+}
+
+// Packs the filter's sub-filters for strides (stride_h, stride_w) into `out` (4-byte aligned).
+inline Status PackTransposeConvWeights(const TensorView& filter, int64_t groups, int64_t stride_h, int64_t stride_w,
+                                       void* out, size_t out_bytes, const Context& ctx = Context()) {
+  EK_RETURN_IF_ERROR(EnsureDispatchReady());
+  detail::TransposedConvShape t;
+  EK_RETURN_IF_ERROR(detail::ValidateTransposedConvFilter(filter, groups, stride_h, stride_w, &t));
+  const size_t need = detail::kPackedHeaderBytes + static_cast<size_t>(t.PayloadBytes());
+  if (out == nullptr) return detail::InvalidArg("out", "is null");
+  if (reinterpret_cast<uintptr_t>(out) % detail::kPackedAlign != 0) {
+    return detail::InvalidArg("out", "is not 4-byte aligned");
+  }
+  if (out_bytes < need) {
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "out: %zu bytes, packing needs %zu (PackedTransposeConvWeightsSize)", out_bytes, need);
+  }
+  AliasCheck alias;
+  alias.AddView(filter, "filter", AliasCheck::Role::kInput);
+  alias.AddBytes(out, need, "out", "", AliasCheck::Role::kOutput);
+  EK_RETURN_IF_ERROR(alias.Check());
+  EK_RETURN_IF_ERROR(detail::PackTransposedConvWeightsUnchecked(filter, t, out, ctx));
+  detail::SealPacked(out);
+  return Status::Ok();
+}
+
+// Workspace bytes TransposeConv2D needs for these operands.
+inline Status TransposeConvWorkspaceSize(const TensorView& input, const PackedWeights& packed,
+                                         const TensorView& output, const ConvOptions& options, size_t* bytes) {
+  if (bytes == nullptr) return detail::InvalidArg("bytes", "is null");
+  detail::TransposedConvCall call;
+  EK_RETURN_IF_ERROR(conv_internal::PrepareTransposeConv(input, packed, output, options, &call));
+  *bytes = call.workspace_bytes;
+  return Status::Ok();
+}
+
+// output = act(transposed conv(input, filter) + bias), with a caller-owned workspace.
+inline Status TransposeConv2D(const TensorView& input, const PackedWeights& packed, const TensorView& output,
+                              const ConvOptions& options, const Context& ctx, void* workspace,
+                              size_t workspace_bytes) {
+  return conv_internal::RunTransposeConv(input, packed, output, options, ctx, workspace, workspace_bytes);
+}
+
+// Convenience overload: allocates the workspace on the heap for this call.
+inline Status TransposeConv2D(const TensorView& input, const PackedWeights& packed, const TensorView& output,
+                              const ConvOptions& options, const Context& ctx = Context()) {
+  return detail::WithHeapWorkspace(
+      [&](size_t* bytes) { return TransposeConvWorkspaceSize(input, packed, output, options, bytes); },
+      [&](void* ws, size_t bytes) { return TransposeConv2D(input, packed, output, options, ctx, ws, bytes); });
 }
 
 // Max pooling: output [N, OH, OW, C] = the largest input value of each window (ek/ref/pool.h).

@@ -72,6 +72,35 @@ inline ConvPadding SamePadding(int64_t in_h, int64_t in_w, int64_t kernel_h, int
   return p;
 }
 
+
+// Transposed convolution (ek::TransposeConv2D; ConvOptions with dilation 1): output size along
+// one axis, (in - 1) * stride + kernel - pad_before - pad_after, or 0 if that is below 1. The
+// padding crops the full output; pad_after may be negative, down to -(stride - 1): the output
+// then extends past the last tap by that many rows / columns, which get the bias only
+// (XNNPACK's "adjustment", and TensorFlow's SAME when the kernel is smaller than the stride).
+inline int64_t TransposeConvOutputSize(int64_t in, int64_t kernel, int64_t stride, int64_t pad_before,
+                                       int64_t pad_after) {
+  if (in < 1 || kernel < 1 || stride < 1) return 0;
+  const int64_t out = (in - 1) * stride + kernel - pad_before - pad_after;
+  return out >= 1 ? out : 0;
+}
+
+// TensorFlow's SAME for conv2d_transpose (and TFLite's TRANSPOSE_CONV with output in x stride):
+// the output is in x stride along each axis; the padding is what the forward convolution of that
+// output would need (kernel - stride), split with the smaller half before; negative after when
+// the kernel is smaller than the stride.
+inline ConvPadding TransposeConvSamePadding(int64_t kernel_h, int64_t kernel_w, int64_t stride_h, int64_t stride_w) {
+  const auto split = [](int64_t kernel, int64_t stride, int64_t* before, int64_t* after) {
+    const int64_t total = kernel - stride;
+    *before = total > 0 ? total / 2 : 0;
+    *after = total - *before;
+  };
+  ConvPadding p;
+  split(kernel_h, stride_h, &p.top, &p.bottom);
+  split(kernel_w, stride_w, &p.left, &p.right);
+  return p;
+}
+
 }  // namespace ek
 
 #endif  // EK_CONV_OPTIONS_H_

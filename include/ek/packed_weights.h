@@ -52,6 +52,10 @@ inline Status VerifyPackedWeights(const PackedWeights& packed) {
     detail::ConvWeightsShape shape;
     EK_RETURN_IF_ERROR(detail::ReadConvHeader(packed.data, packed.bytes, name, &shape));
     std::memcpy(&prefix, packed.data, sizeof(prefix));
+  } else if (magic == detail::kPackedTransposedConvMagic) {
+    detail::TransposedConvShape shape;
+    EK_RETURN_IF_ERROR(detail::ReadTransposedConvHeader(packed.data, packed.bytes, name, &shape));
+    std::memcpy(&prefix, packed.data, sizeof(prefix));
   } else {
     return detail::InvalidArg(name, "not packed weights of ek (bad magic)");
   }

@@ -94,6 +94,19 @@ std::vector<std::vector<uint8_t>> PackedSeeds() {
     Check(ek::PackConvWeights(f, groups, out.data(), bytes));
     seeds.push_back(Bytes(out.data(), bytes));
   }
+  // Transposed convolution weights (EKTC): 4x4 stride 2, f32; 3x3 stride 2, int8 per channel.
+  for (const int64_t kernel : {int64_t{4}, int64_t{3}}) {
+    std::vector<uint8_t> filter(static_cast<size_t>(5 * kernel * kernel * 3) * 4);
+    for (size_t i = 0; i < filter.size(); ++i) filter[i] = static_cast<uint8_t>(i % 4 == 3 ? 0x3E : i * 11);
+    ek::TensorView f = ek::TensorView::Host(kernel == 4 ? ek::DType::kF32 : ek::DType::kI8, filter.data(),
+                                            {5, kernel, kernel, 3});
+    if (kernel == 3) f.quant = ek::QuantParams::PerAxis(0, scales.data());
+    size_t bytes = 0;
+    Check(ek::PackedTransposeConvWeightsSize(f, 1, 2, 2, &bytes));
+    std::vector<uint32_t> out(bytes / 4 + 1);
+    Check(ek::PackTransposeConvWeights(f, 1, 2, 2, out.data(), bytes));
+    seeds.push_back(Bytes(out.data(), bytes));
+  }
   return seeds;
 }
 

@@ -1,11 +1,11 @@
 // Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
 //
-// Fuzz target: packed weights (EKGB float, EKQB integer, EKCV convolution) as a GEMM or
-// convolution call receives them.
+// Fuzz target: packed weights (EKGB float, EKQB integer, EKCV convolution, EKTC transposed
+// convolution) as a GEMM or convolution call receives them.
 // Input: one flags byte, then the packed bytes. Flags bit 0 / 1 re-seal the header / payload
 // checksums before use, so that the fuzzer also explores header fields and payload values the
 // checksums would otherwise reject. Whatever the bytes: VerifyPackedWeights, Gemm / QGemm /
-// Conv2D and Unpack* return a status or a result, never crash, never read or write out of bounds.
+// Conv2D / TransposeConv2D and Unpack* return a status or a result, never crash, never read or write out of bounds.
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -81,6 +81,29 @@ void RunConv(const ek::PackedWeights& packed, int64_t extra) {
                    ek::TensorView::Host(w.dtype, out.data(), {1, oh, ow, w.out_channels}).WithQuant(q), o);
 }
 
+void RunTransposedConv(const ek::PackedWeights& packed, int64_t extra) {
+  ek::detail::TransposedConvShape t;
+  if (!ek::detail::ReadTransposedConvHeader(packed.data, packed.bytes, "packed", &t).ok()) return;
+  const ek::detail::ConvWeightsShape& w = t.filter;
+  // A 1 + extra by 2 + extra image, TensorFlow's SAME (output = input x stride, or less).
+  const int64_t h = 1 + extra, wd = 2 + extra, c = w.groups * w.group_in;
+  ek::ConvOptions o;
+  o.groups = w.groups;
+  o.stride_h = t.stride_h;
+  o.stride_w = t.stride_w;
+  o.padding = ek::TransposeConvSamePadding(w.kernel_h, w.kernel_w, t.stride_h, t.stride_w);
+  const int64_t oh = ek::TransposeConvOutputSize(h, w.kernel_h, t.stride_h, o.padding.top, o.padding.bottom);
+  const int64_t ow = ek::TransposeConvOutputSize(wd, w.kernel_w, t.stride_w, o.padding.left, o.padding.right);
+  if (oh < 1 || ow < 1 || h * wd * c > (int64_t{1} << 18) || oh * ow * w.out_channels > (int64_t{1} << 18)) return;
+  const size_t elem = w.dtype == ek::DType::kF32 ? 4 : 1;
+  std::vector<uint32_t> in(static_cast<size_t>(h * wd * c) * elem / 4 + 1, 0x3F000000u);
+  std::vector<uint32_t> out(static_cast<size_t>(oh * ow * w.out_channels) * elem / 4 + 1);
+  const ek::QuantParams q =
+      w.dtype == ek::DType::kF32 ? ek::QuantParams() : ek::QuantParams::PerTensor(0.05f, w.dtype == ek::DType::kU8 ? 128 : -3);
+  (void)ek::TransposeConv2D(ek::TensorView::Host(w.dtype, in.data(), {1, h, wd, c}).WithQuant(q), packed,
+                            ek::TensorView::Host(w.dtype, out.data(), {1, oh, ow, w.out_channels}).WithQuant(q), o);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -106,5 +129,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   RunFloat(packed, m);
   RunInteger(packed, m);
   RunConv(packed, m - 1);
+  RunTransposedConv(packed, m - 1);
   return 0;
 }

@@ -5,7 +5,8 @@
 // weights"). Target-independent; no kernels.
 //
 // Shared header (little-endian), bytes:
-//   0  magic u32            "EKGB" float GEMM weights, "EKQB" integer GEMM weights
+//   0  magic u32            "EKGB" float GEMM weights, "EKQB" integer GEMM weights, "EKCV"
+//                          convolution weights, "EKTC" transposed-convolution weights
 //   4  version u16
 //   6  header_bytes u16     64
 //   8  total_bytes u64      header + payload
@@ -22,6 +23,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 #include "ek/detail/hash.h"
 #include "ek/detail/int_math.h"
@@ -429,6 +431,150 @@ inline Status ReadConvHeader(const void* data, size_t bytes, const char* name, C
   if (h.kind != static_cast<uint8_t>(s->kind) || h.group_stride_bytes != s->StrideBytes() ||
       p.total_bytes != kPackedHeaderBytes + static_cast<uint64_t>(s->PayloadBytes())) {
     return InvalidArg(name, "corrupt header (kind or sizes do not match the shape)");
+  }
+  return Status::Ok();
+}
+
+
+// ---- "EKTC": transposed convolution weights (ek/conv.h: ek::TransposeConv2D), version 1 -----
+// A transposed convolution of stride (sh, sw) is sh x sw ordinary stride-1 convolutions, one per
+// phase of the output (docs/conv.md): output rows y with (y + pad_top) % sh == rh take the
+// filter's taps ky = rh, rh + sh, rh + 2 sh, ... (kernel rows ceil((KH - rh) / sh)), in reverse
+// order. The payload holds, per residue pair (rh, rw) with rh < min(KH, sh) and rw < min(KW, sw),
+// row-major, the sealed EKCV block of that sub-filter [C_out, TH, TW, C_in / groups] (taps
+// reversed), each at a multiple of 64 bytes from the payload's start; then, quantized, f32
+// [C_out] the filter's scale of each output channel (a per-tensor scale repeated), for the
+// output phases that read no input (bias only).
+constexpr uint32_t kPackedTransposedConvMagic = 0x43544B45u;  // "EKTC" in memory order
+constexpr uint16_t kPackedTransposedConvVersion = 1;
+
+struct PackedTransposedConvHeader {
+  PackedPrefix prefix;
+  uint8_t dtype;             // 24: DType of the weights: f32, i8 or u8
+  uint8_t reserved0[3];      // 25
+  int32_t kernel_h;          // 28
+  int32_t kernel_w;          // 32
+  int32_t stride_h;          // 36
+  int32_t stride_w;          // 40
+  int32_t group_in;          // 44
+  int32_t out_channels;      // 48
+  int32_t groups;            // 52
+  uint32_t reserved1;        // 56
+  uint32_t header_checksum;  // 60
+};
+static_assert(sizeof(PackedTransposedConvHeader) == kPackedHeaderBytes, "the packed format's header is 64 bytes");
+
+// The shape of packed transposed-convolution weights: the filter's (as ConvWeightsShape) and the
+// strides, and the sub-filters and byte offsets that follow from them.
+struct TransposedConvShape {
+  ConvWeightsShape filter;  // [C_out, KH, KW, C_in / groups]
+  int64_t stride_h = 1, stride_w = 1;
+  // Sub-filter rows of residue r along an axis: taps r, r + stride, ... below kernel.
+  static int64_t SubTaps(int64_t kernel, int64_t stride, int64_t r) { return r < kernel ? (kernel - r + stride - 1) / stride : 0; }
+  int64_t ResiduesH() const { return filter.kernel_h < stride_h ? filter.kernel_h : stride_h; }
+  int64_t ResiduesW() const { return filter.kernel_w < stride_w ? filter.kernel_w : stride_w; }
+  // The ordinary convolution weights of residue pair (rh, rw) (rh < ResiduesH(), rw < ResiduesW()).
+  ConvWeightsShape Sub(int64_t rh, int64_t rw) const {
+    ConvWeightsShape s = filter;
+    s.kernel_h = SubTaps(filter.kernel_h, stride_h, rh);
+    s.kernel_w = SubTaps(filter.kernel_w, stride_w, rw);
+    s.kind = ConvKindFor(s.dtype, s.group_in, s.out_channels, s.groups, s.Taps());
+    return s;
+  }
+  static int64_t BlockBytes(const ConvWeightsShape& s) {
+    return RoundUp(static_cast<int64_t>(kPackedHeaderBytes) + s.PayloadBytes(), 64);
+  }
+  // Along an axis, the first Wide() residues have SubTaps(.., 0) taps, the others one fewer.
+  static int64_t Wide(int64_t kernel, int64_t stride) {
+    const int64_t residues = kernel < stride ? kernel : stride;
+    const int64_t wide = kernel - (SubTaps(kernel, stride, 0) - 1) * stride;
+    return wide < residues ? wide : residues;
+  }
+  // Byte offset of residue pair (rh, rw)'s block from the payload's start (rh = ResiduesH():
+  // past the last block). Blocks come in at most four sizes, so this is a sum of counts.
+  int64_t BlockOffset(int64_t rh, int64_t rw) const {
+    const int64_t wide_h = Wide(filter.kernel_h, stride_h), wide_w = Wide(filter.kernel_w, stride_w);
+    const int64_t taps_h = SubTaps(filter.kernel_h, stride_h, 0), taps_w = SubTaps(filter.kernel_w, stride_w, 0);
+    const auto block = [&](int64_t th, int64_t tw) {
+      ConvWeightsShape s = filter;
+      s.kernel_h = th;
+      s.kernel_w = tw;
+      s.kind = ConvKindFor(s.dtype, s.group_in, s.out_channels, s.groups, s.Taps());
+      return BlockBytes(s);
+    };
+    // The first `count` residues of an axis with `wide` wide ones: (wide ones, narrow ones).
+    const auto split = [](int64_t count, int64_t wide) {
+      const int64_t w = count < wide ? count : wide;
+      return std::pair<int64_t, int64_t>(w, count - w);
+    };
+    const auto row_bytes = [&](int64_t th, int64_t columns) {
+      const auto c = split(columns, wide_w);
+      return c.first * block(th, taps_w) + (c.second > 0 ? c.second * block(th, taps_w - 1) : 0);
+    };
+    const auto rows = split(rh, wide_h);
+    int64_t offset = rows.first * row_bytes(taps_h, ResiduesW()) +
+                     (rows.second > 0 ? rows.second * row_bytes(taps_h - 1, ResiduesW()) : 0);
+    if (rh < ResiduesH()) offset += row_bytes(rh < wide_h ? taps_h : taps_h - 1, rw);
+    return offset;
+  }
+  int64_t ScalesOffset() const { return BlockOffset(ResiduesH(), 0); }  // past the last block
+  int64_t PayloadBytes() const { return ScalesOffset() + (filter.Quantized() ? filter.out_channels * 4 : 0); }
+  // Strides within 2^20 and at most 2^16 blocks; each block within ConvWeightsShape's limits.
+  bool SizesOk() const {
+    if (!filter.SizesOk() || stride_h < 1 || stride_w < 1 || stride_h > kConvMaxDim || stride_w > kConvMaxDim ||
+        ResiduesH() * ResiduesW() > (int64_t{1} << 16)) {
+      return false;
+    }
+    // The largest block (residue 0 along both axes) bounds the others; the total stays < 2^62.
+    const ConvWeightsShape largest = Sub(0, 0);
+    return largest.SizesOk() && BlockBytes(largest) <= (int64_t{1} << 45);
+  }
+};
+
+inline void WriteTransposedConvHeader(const TransposedConvShape& t, void* out) {
+  PackedTransposedConvHeader h;
+  std::memset(&h, 0, sizeof(h));
+  h.prefix = NewPackedPrefix(kPackedTransposedConvMagic, kPackedTransposedConvVersion,
+                             kPackedHeaderBytes + static_cast<uint64_t>(t.PayloadBytes()));
+  h.dtype = static_cast<uint8_t>(t.filter.dtype);
+  h.kernel_h = static_cast<int32_t>(t.filter.kernel_h);
+  h.kernel_w = static_cast<int32_t>(t.filter.kernel_w);
+  h.stride_h = static_cast<int32_t>(t.stride_h);
+  h.stride_w = static_cast<int32_t>(t.stride_w);
+  h.group_in = static_cast<int32_t>(t.filter.group_in);
+  h.out_channels = static_cast<int32_t>(t.filter.out_channels);
+  h.groups = static_cast<int32_t>(t.filter.groups);
+  std::memcpy(out, &h, sizeof(h));
+}
+
+// Reads and checks the header (the blocks' own headers are checked by the convolutions that read
+// them, and against Sub() by ek::TransposeConv2D).
+inline Status ReadTransposedConvHeader(const void* data, size_t bytes, const char* name, TransposedConvShape* t) {
+  PackedPrefix p;
+  EK_RETURN_IF_ERROR(ReadPackedPrefix(data, bytes, name, kPackedTransposedConvMagic, kPackedTransposedConvVersion,
+                                      "packed transposed-convolution weights", &p));
+  PackedTransposedConvHeader h;
+  std::memcpy(&h, data, sizeof(h));
+  const bool dtype_ok = h.dtype == static_cast<uint8_t>(DType::kF32) || h.dtype == static_cast<uint8_t>(DType::kI8) ||
+                        h.dtype == static_cast<uint8_t>(DType::kU8);
+  if (!dtype_ok || h.reserved0[0] != 0 || h.reserved0[1] != 0 || h.reserved0[2] != 0 || h.reserved1 != 0) {
+    return InvalidArg(name, "corrupt header (type or reserved bytes)");
+  }
+  ConvWeightsShape& s = t->filter;
+  s.kernel_h = h.kernel_h;
+  s.kernel_w = h.kernel_w;
+  s.group_in = h.group_in;
+  s.out_channels = h.out_channels;
+  s.groups = h.groups;
+  s.dtype = static_cast<DType>(h.dtype);
+  t->stride_h = h.stride_h;
+  t->stride_w = h.stride_w;
+  const bool dims_ok = h.kernel_h >= 1 && h.kernel_w >= 1 && h.group_in >= 1 && h.groups >= 1 &&
+                       h.kernel_h <= kConvMaxDim && h.kernel_w <= kConvMaxDim;
+  if (dims_ok) s.kind = ConvKindFor(s.dtype, s.group_in, s.out_channels, s.groups, s.Taps());
+  if (!dims_ok || !t->SizesOk() ||
+      p.total_bytes != kPackedHeaderBytes + static_cast<uint64_t>(t->PayloadBytes())) {
+    return InvalidArg(name, "corrupt header (sizes)");
   }
   return Status::Ok();
 }

@@ -40,6 +40,17 @@ class WorkspaceLayout {
   size_t end_ = 0;
 };
 
+// The check every entry point with a caller workspace makes: at least `need` bytes (what its
+// `query`, e.g. "ConvWorkspaceSize", returned), and not null when any are needed.
+inline Status RequireWorkspace(const void* workspace, size_t bytes, size_t need, const char* query) {
+  if (bytes < need) {
+    return Status::Error(StatusCode::kInvalidArgument, "workspace: %zu bytes, this call needs %zu (%s)", bytes, need,
+                         query);
+  }
+  if (need > 0 && workspace == nullptr) return Status::Error(StatusCode::kInvalidArgument, "workspace: is null");
+  return Status::Ok();
+}
+
 // Owns a heap buffer for the convenience overloads (those without a workspace argument).
 struct HeapWorkspace {
   void* data = nullptr;

@@ -77,18 +77,17 @@ inline double ConvErrorBound(int64_t terms, double magnitude) {
   return GemmErrorBound(terms, magnitude, 0.0, DType::kF32);
 }
 
-// One output element: value (before rounding to f32) and magnitude, as above. Views assumed
-// valid (f32 host views of rank 4; the filter unpacked, OHWI).
-inline void Conv2DElement(const TensorView& input, const TensorView& filter, const ConvOptions& o, int64_t n,
-                          int64_t y, int64_t x, int64_t oc, double* value, double* magnitude) {
+// One output element over the taps `for_each_tap(tap)` visits (tap(ky, kx, iy, ix)): value
+// (before rounding to f32) and magnitude, as above. Views assumed valid.
+template <class ForEachTap>
+inline void ConvElementOver(const TensorView& input, const TensorView& filter, const ConvOptions& o, int64_t n,
+                            int64_t oc, const ForEachTap& for_each_tap, double* value, double* magnitude) {
   const float* in = static_cast<const float*>(input.memory.host);
   const float* w = static_cast<const float*>(filter.memory.host);
-  const int64_t in_h = input.shape[1], in_w = input.shape[2];
   const int64_t group_in = filter.shape[3];
-  const int64_t group_out = filter.shape[0] / o.groups;
-  const int64_t g = oc / group_out;
+  const int64_t g = oc / (filter.shape[0] / o.groups);
   double sum = 0.0, mag = 0.0;
-  ConvWindow(o, filter).ForEachTapInside(in_h, in_w, y, x, [&](int64_t ky, int64_t kx, int64_t iy, int64_t ix) {
+  for_each_tap([&](int64_t ky, int64_t kx, int64_t iy, int64_t ix) {
     for (int64_t c = 0; c < group_in; ++c) {
       const double a = in[input.offset + n * input.strides[0] + iy * input.strides[1] + ix * input.strides[2] +
                           (g * group_in + c) * input.strides[3]];
@@ -105,9 +104,17 @@ inline void Conv2DElement(const TensorView& input, const TensorView& filter, con
   }
   float lo = 0.0f, hi = 0.0f;
   (void)ActivationBounds(o, &lo, &hi);
-  sum = std::fmin(std::fmax(sum, static_cast<double>(lo)), static_cast<double>(hi));
-  *value = sum;
+  *value = std::fmin(std::fmax(sum, static_cast<double>(lo)), static_cast<double>(hi));
   *magnitude = mag;
+}
+
+// One output element of ref::Conv2D (f32 host views of rank 4; the filter unpacked, OHWI).
+inline void Conv2DElement(const TensorView& input, const TensorView& filter, const ConvOptions& o, int64_t n,
+                          int64_t y, int64_t x, int64_t oc, double* value, double* magnitude) {
+  ConvElementOver(
+      input, filter, o, n, oc,
+      [&](const auto& tap) { ConvWindow(o, filter).ForEachTapInside(input.shape[1], input.shape[2], y, x, tap); },
+      value, magnitude);
 }
 
 // The reference convolution: writes every output element, rounded to f32.
@@ -132,8 +139,9 @@ inline void Conv2D(const TensorView& input, const TensorView& filter, const Tens
 //         range from CalculateActivationRangeQuantized (ek::QuantizedActivationRange)
 // ek::Conv2D must equal this exactly, on every path, target and lane. Views assumed valid (the
 // filter unpacked, OHWI, with its quant parameters).
-inline int32_t QConv2DElement(const TensorView& input, const TensorView& filter, const TensorView& output,
-                              const ConvOptions& o, int64_t n, int64_t y, int64_t x, int64_t oc) {
+template <class ForEachTap>
+inline int32_t QConvElementOver(const TensorView& input, const TensorView& filter, const TensorView& output,
+                                const ConvOptions& o, int64_t n, int64_t oc, const ForEachTap& for_each_tap) {
   const auto* in = static_cast<const uint8_t*>(input.memory.host);
   const auto* w = static_cast<const uint8_t*>(filter.memory.host);
   const bool u8 = input.dtype == DType::kU8;
@@ -142,12 +150,10 @@ inline int32_t QConv2DElement(const TensorView& input, const TensorView& filter,
   };
   const int32_t input_offset = -input.quant.zero_point;
   const int32_t filter_offset = u8 ? -filter.quant.zero_point : 0;
-  const int64_t in_h = input.shape[1], in_w = input.shape[2];
   const int64_t group_in = filter.shape[3];
-  const int64_t group_out = filter.shape[0] / o.groups;
-  const int64_t g = oc / group_out;
+  const int64_t g = oc / (filter.shape[0] / o.groups);
   int64_t acc = 0;
-  ConvWindow(o, filter).ForEachTapInside(in_h, in_w, y, x, [&](int64_t ky, int64_t kx, int64_t iy, int64_t ix) {
+  for_each_tap([&](int64_t ky, int64_t kx, int64_t iy, int64_t ix) {
     for (int64_t c = 0; c < group_in; ++c) {
       const int32_t a = value(in, input.offset + n * input.strides[0] + iy * input.strides[1] + ix * input.strides[2] +
                                       (g * group_in + c) * input.strides[3]);
@@ -172,11 +178,81 @@ inline int32_t QConv2DElement(const TensorView& input, const TensorView& filter,
   return Requantize(static_cast<int32_t>(static_cast<uint32_t>(acc)), m, output.quant.zero_point, act_min, act_max);
 }
 
+inline int32_t QConv2DElement(const TensorView& input, const TensorView& filter, const TensorView& output,
+                              const ConvOptions& o, int64_t n, int64_t y, int64_t x, int64_t oc) {
+  return QConvElementOver(input, filter, output, o, n, oc, [&](const auto& tap) {
+    ConvWindow(o, filter).ForEachTapInside(input.shape[1], input.shape[2], y, x, tap);
+  });
+}
+
 // The reference quantized convolution: writes every output element.
 inline void QConv2D(const TensorView& input, const TensorView& filter, const TensorView& output, const ConvOptions& o) {
   auto* out = static_cast<uint8_t*>(output.memory.host);
   ForEachOutput(output, [&](int64_t n, int64_t y, int64_t x, int64_t oc, int64_t e) {
     out[e] = static_cast<uint8_t>(QConv2DElement(input, filter, output, o, n, y, x, oc));
+  });
+}
+
+
+// ---- Transposed convolution ----------------------------------------------------------------------
+// ek::TransposeConv2D's specification (TFLite's TRANSPOSE_CONV, TensorFlow's conv2d_transpose):
+// each input pixel (iy, ix) scatters its taps to output (iy * sh - top + ky, ix * sw - left + kx).
+// Written as a gather: output (y, x) takes the taps (ky, kx) with (y + top - ky) a multiple of
+// sh whose input row iy = (y + top - ky) / sh is in [0, H), and the same along x; the same filter
+// layout OHWI [C_out, KH, KW, C_in / groups], groups as for Conv2D, stride, top / left padding
+// (ConvOptions; dilation 1). Calls tap(ky, kx, iy, ix) row-major over (ky, kx).
+template <class Tap>
+inline void ForEachTransposedTap(const ConvOptions& o, const TensorView& filter, int64_t in_h, int64_t in_w, int64_t y,
+                                 int64_t x, const Tap& tap) {
+  for (int64_t ky = 0; ky < filter.shape[1]; ++ky) {
+    const int64_t ty = y + o.padding.top - ky;
+    if (ty < 0 || ty % o.stride_h != 0 || ty / o.stride_h >= in_h) continue;
+    for (int64_t kx = 0; kx < filter.shape[2]; ++kx) {
+      const int64_t tx = x + o.padding.left - kx;
+      if (tx < 0 || tx % o.stride_w != 0 || tx / o.stride_w >= in_w) continue;
+      tap(ky, kx, ty / o.stride_h, tx / o.stride_w);
+    }
+  }
+}
+
+// One output element of the f32 transposed convolution: value (in double, before rounding to f32)
+// and magnitude, as for Conv2DElement. ek's kernels compute each output phase as an ordinary
+// convolution (docs/conv.md), so their error is within ConvErrorBound of KH x KW x C_in / groups
+// terms.
+inline void TransposeConv2DElement(const TensorView& input, const TensorView& filter, const ConvOptions& o, int64_t n,
+                                   int64_t y, int64_t x, int64_t oc, double* value, double* magnitude) {
+  ConvElementOver(
+      input, filter, o, n, oc,
+      [&](const auto& tap) { ForEachTransposedTap(o, filter, input.shape[1], input.shape[2], y, x, tap); }, value,
+      magnitude);
+}
+
+inline void TransposeConv2D(const TensorView& input, const TensorView& filter, const TensorView& output,
+                            const ConvOptions& o) {
+  float* out = static_cast<float*>(output.memory.host);
+  ForEachOutput(output, [&](int64_t n, int64_t y, int64_t x, int64_t oc, int64_t e) {
+    double value, magnitude;
+    TransposeConv2DElement(input, filter, o, n, y, x, oc, &value, &magnitude);
+    out[e] = static_cast<float>(value);
+  });
+}
+
+// The quantized transposed convolution: TFLite's reference_integer_ops::TransposeConv (int8,
+// per-channel weights) and reference_ops::TransposeConv's uint8 form: the int32 sum of
+// (in + input_offset) * (w + filter_offset) over the same taps as above, plus the bias, then
+// requantized exactly as QConv2DElement. ek::TransposeConv2D must equal it on every path.
+inline int32_t QTransposeConv2DElement(const TensorView& input, const TensorView& filter, const TensorView& output,
+                                       const ConvOptions& o, int64_t n, int64_t y, int64_t x, int64_t oc) {
+  return QConvElementOver(input, filter, output, o, n, oc, [&](const auto& tap) {
+    ForEachTransposedTap(o, filter, input.shape[1], input.shape[2], y, x, tap);
+  });
+}
+
+inline void QTransposeConv2D(const TensorView& input, const TensorView& filter, const TensorView& output,
+                             const ConvOptions& o) {
+  auto* out = static_cast<uint8_t*>(output.memory.host);
+  ForEachOutput(output, [&](int64_t n, int64_t y, int64_t x, int64_t oc, int64_t e) {
+    out[e] = static_cast<uint8_t>(QTransposeConv2DElement(input, filter, output, o, n, y, x, oc));
   });
 }
 

@@ -234,11 +234,7 @@ inline Status RunConv(const TensorView& input, const PackedWeights& packed, cons
   using namespace detail;
   ConvCall call;
   EK_RETURN_IF_ERROR(PrepareConv(input, packed, output, o, &call));
-  if (workspace_bytes < call.workspace_bytes) {
-    return Status::Error(StatusCode::kInvalidArgument, "workspace: %zu bytes, this call needs %zu (ConvWorkspaceSize)",
-                         workspace_bytes, call.workspace_bytes);
-  }
-  if (call.workspace_bytes > 0 && workspace == nullptr) return InvalidArg("workspace", "is null");
+  EK_RETURN_IF_ERROR(RequireWorkspace(workspace, workspace_bytes, call.workspace_bytes, "ConvWorkspaceSize"));
   EK_RETURN_IF_ERROR(CheckConvAliasing(input, packed, output, o, workspace, call.workspace_bytes));
   ConvTaskArgs& g = call.args;
   g.input = input.HostData<float>();

@@ -47,11 +47,7 @@ inline Status RunGemm(const TensorView& a, const TensorView* b, const PackedWeig
   using namespace detail;
   GemmCall call;
   EK_RETURN_IF_ERROR(PrepareGemm(a, b, packed, c, o, &call));
-  if (workspace_bytes < call.workspace_bytes) {
-    return Status::Error(StatusCode::kInvalidArgument, "workspace: %zu bytes, this call needs %zu (GemmWorkspaceSize)",
-                         workspace_bytes, call.workspace_bytes);
-  }
-  if (call.workspace_bytes > 0 && workspace == nullptr) return InvalidArg("workspace", "is null");
+  EK_RETURN_IF_ERROR(RequireWorkspace(workspace, workspace_bytes, call.workspace_bytes, "GemmWorkspaceSize"));
   EK_RETURN_IF_ERROR(CheckGemmAliasing(a, b, packed, c, o, workspace, call.workspace_bytes));
   GemmTaskArgs& g = call.args;
   uint8_t* ws = WorkspaceLayout::Base(workspace);

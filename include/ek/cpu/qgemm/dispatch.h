@@ -188,10 +188,8 @@ inline Status RunQGemm(const TensorView& a, const PackedWeights& packed, const T
                        const Context& ctx, void* workspace, size_t workspace_bytes) {
   QGemmCall call;
   EK_RETURN_IF_ERROR(PrepareQGemm(a, packed, c, o, call));
-  if (workspace_bytes < call.workspace_bytes || (call.workspace_bytes && workspace == nullptr)) {
-    return Status::Error(StatusCode::kInvalidArgument, "workspace: %zu bytes, this call needs %zu (QGemmWorkspaceSize)",
-                         workspace_bytes, call.workspace_bytes);
-  }
+  EK_RETURN_IF_ERROR(
+      detail::RequireWorkspace(workspace, workspace_bytes, call.workspace_bytes, "QGemmWorkspaceSize"));
   EK_RETURN_IF_ERROR(CheckQGemmAliasing(a, packed, c, o, workspace, call.workspace_bytes));
   EK_RETURN_IF_ERROR(StageQGemm(a, c, o, ctx, call, detail::WorkspaceLayout::Base(workspace)));
   detail::QGemmTaskArgs& g = call.args;
