@@ -89,35 +89,54 @@ awk '
     }
   }' "$RESULTS"
 
+# ONNX Runtime (optional, developer tooling from PyPI): bench/peers/ort_mobilenet_v2.py times the
+# same MobileNetV2 (f32 and int8, one and two threads; and each convolution layer alone) when
+# onnxruntime and onnx import in EK_PYTHON (default python3); its lines join this run's results.
+PYTHON=${EK_PYTHON:-python3}
+if "$PYTHON" -c 'import onnxruntime, onnx, numpy' > /dev/null 2>&1; then
+  echo
+  echo "ONNX Runtime peer (bench/peers/ort_mobilenet_v2.py, $("$PYTHON" -c 'import onnxruntime; print(onnxruntime.__version__)'))"
+  "$PYTHON" "$ROOT/bench/peers/ort_mobilenet_v2.py" --layers --repetitions 3 --min-time 0.1 2> /dev/null | tee -a "$RESULTS" \
+    || echo "ONNX Runtime peer: failed (its lines are missing below)"
+else
+  echo
+  echo "ONNX Runtime peer: not installed (pip install onnxruntime onnx numpy into a venv, then EK_PYTHON=<venv>/bin/python)"
+fi
+
 # Convolution side by side: ek's Conv2D (f32, and int8 with TFLite's per-channel scheme) on each
 # MobileNetV2 layer, on all 52 in a row (net/mobilenet_v2_convs), ek's TransposeConv2D on
 # decoder-head shapes (conv/<type>/transposed), and the whole network as a chain of ek ops
 # (net/mobilenet_v2: convs, residual adds, global pooling, classifier), against XNNPACK's and
-# oneDNN's operators in the same run (medians; int8: XNNPACK's qc8 / qs8 operators, oneDNN's s8
-# convolution; oneDNN has no whole-network row).
+# oneDNN's operators in the same run and ONNX Runtime when present (medians; int8: XNNPACK's qc8
+# / qs8 operators, oneDNN's s8 convolution, ONNX Runtime's QDQ model with u8 activations; oneDNN
+# has no whole-network row; ONNX Runtime's single layers include its layout conversions at the
+# model's edges, so its whole-network rows are the comparable ones).
 echo
 echo "Convolution f32 and int8, MobileNetV2 layers, transposed layers and whole network (224 x 224, batch 1), one thread unless threads_2, medians of this run (G/s: GFLOP/s f32, GOP/s int8; ratio = peer time / ek time)"
 awk '
   function counter(line, key) { if (match(line, key "=[0-9.]+")) return substr(line, RSTART + length(key) + 1, RLENGTH - length(key) - 1) + 0; return -1 }
   function ratio(peer_us, ek_us) { return (peer_us > 0 && ek_us > 0) ? sprintf("%.2f", peer_us / ek_us) : "-" }
   function us(t) { return (t > 0) ? sprintf("%.1f", t) : "-" }
-  /^(conv|net|peer\/(xnnpack|onednn)\/(conv|net))\// && /_median/ {
+  /^(conv|net|peer\/(xnnpack|onednn|ort)\/(conv|net))\// && /_median/ {
     name = $1; if (name ~ /target:/) next
     sub(/\/real_time_median$/, "", name); sub(/_median$/, "", name)
     who = "ek"
     if (sub(/^peer\/xnnpack\//, "", name)) who = "xnn"
     if (sub(/^peer\/onednn\//, "", name)) who = "dnnl"
+    if (sub(/^peer\/ort\//, "", name)) who = "ort"
     if (!(name in order)) { order[name] = ++count; names[count] = name }
     g = counter($0, "GFLOPS"); if (g < 0) g = counter($0, "GOPS")
     t[who, name] = $2; if (who == "ek") eg[name] = g
   }
   END {
     if (count == 0) exit
-    printf("%-38s %10s %8s %10s %7s %10s %7s\n", "layer", "ek us", "G/s", "XNNPACK us", "ratio", "oneDNN us", "ratio")
+    printf("%-38s %9s %7s %10s %6s %10s %6s %9s %6s\n", "layer", "ek us", "G/s", "XNNPACK us", "ratio", "oneDNN us",
+           "ratio", "ORT us", "ratio")
     for (i = 1; i <= count; ++i) {
       n = names[i]; e = t["ek", n]
-      printf("%-38s %10s %8.1f %10s %7s %10s %7s\n", n, us(e), eg[n], us(t["xnn", n]), ratio(t["xnn", n], e),
-             us(t["dnnl", n]), ratio(t["dnnl", n], e))
+      if (e <= 0) continue
+      printf("%-38s %9s %7.1f %10s %6s %10s %6s %9s %6s\n", n, us(e), eg[n], us(t["xnn", n]), ratio(t["xnn", n], e),
+             us(t["dnnl", n]), ratio(t["dnnl", n], e), us(t["ort", n]), ratio(t["ort", n], e))
     }
   }' "$RESULTS"
 
