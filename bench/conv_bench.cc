@@ -2,7 +2,8 @@
 //
 // Benchmarks for ek/conv.h, one thread: `conv/<type>/mobilenet_v2/<layer>` for each convolution
 // layer of MobileNetV2 (tests/mobilenet_v2_layers.h: 224 x 224 input, batch 1, SAME padding,
-// weights packed once, workspace allocated once), type f32 or i8 (TFLite's per-channel int8
+// weights packed once, workspace allocated once), type f32, f16 (storage: f16 activations and
+// weights, f32 accumulation) or i8 (TFLite's per-channel int8
 // scheme: bench/conv_problem.h, MakeInt8), and `net/mobilenet_v2_convs/<type>`: all of them in
 // the network's order (its 52 convolution layers alone; the whole network, with its adds,
 // pooling and classifier, is net/mobilenet_v2/f32 in bench/net_bench.cc). Counters: GFLOPS
@@ -18,24 +19,36 @@
 #include "bench_util.h"
 #include "conv_problem.h"
 #include "ek/conv.h"
+#include "hwy/base.h"
 
 namespace ek_bench {
 namespace {
 
-// One layer, ready to run: packed weights, views, options, workspace. int8: the layer's int8
-// operands (ConvLayerData::MakeInt8).
+// The activations' type of a benchmark: f32, int8 (ConvLayerData::MakeInt8) or f16 storage
+// (the f32 operands rounded to f16; f32 accumulation).
+enum class ConvType { kF32, kI8, kF16 };
+const char* TypeName(ConvType t) { return t == ConvType::kF32 ? "f32" : t == ConvType::kI8 ? "i8" : "f16"; }
+
+// One layer, ready to run: packed weights, views, options, workspace.
 struct EkConvLayer {
   ConvLayerData data;
+  ConvType type = ConvType::kF32;
   bool int8 = false;
+  std::vector<hwy::float16_t> input16, filter16, output16;  // f16 storage
   std::vector<uint32_t> packed;
   size_t packed_bytes = 0;
   ek::TensorView input, output;
   ek::ConvOptions options;
   std::vector<uint8_t> workspace;
 
-  EkConvLayer(const ek_mobilenet::ConvLayer& l, bool is_int8, bool transposed = false)
-      : data(l, transposed), int8(is_int8) {
+  EkConvLayer(const ek_mobilenet::ConvLayer& l, ConvType t, bool transposed = false)
+      : data(l, transposed), type(t), int8(t == ConvType::kI8) {
     if (int8) data.MakeInt8();
+    if (type == ConvType::kF16) {
+      for (float x : data.input) input16.push_back(hwy::F16FromF32(x));
+      for (float x : data.filter) filter16.push_back(hwy::F16FromF32(x));
+      output16.resize(data.output.size());
+    }
   }
   ek::Status Prepare() {
     const ek_mobilenet::ConvLayer& l = data.layer;
@@ -49,6 +62,11 @@ struct EkConvLayer {
       output = ek::TensorView::Host(ek::DType::kI8, data.output_q.data(), {1, data.out_h, data.out_w, l.out_c});
       output.quant = ek::QuantParams::PerTensor(data.out_scale, data.out_zero);
       options.bias = ek::TensorView::Host(ek::DType::kI32, data.bias_q.data(), {l.out_c});
+    } else if (type == ConvType::kF16) {
+      filter = ek::TensorView::Host(ek::DType::kF16, filter16.data(), {l.out_c, l.kernel, l.kernel, data.group_in});
+      input = ek::TensorView::Host(ek::DType::kF16, input16.data(), {1, l.in_h, l.in_w, l.in_c});
+      output = ek::TensorView::Host(ek::DType::kF16, output16.data(), {1, data.out_h, data.out_w, l.out_c});
+      options.bias = ek::TensorView::Host(ek::DType::kF32, data.bias.data(), {l.out_c});
     } else {
       filter = ek::TensorView::Host(ek::DType::kF32, data.filter.data(), {l.out_c, l.kernel, l.kernel, data.group_in});
       input = ek::TensorView::Host(ek::DType::kF32, data.input.data(), {1, l.in_h, l.in_w, l.in_c});
@@ -84,8 +102,8 @@ struct EkConvLayer {
   }
 };
 
-void ConvLayerBenchmark(benchmark::State& state, const ek_mobilenet::ConvLayer& l, bool int8, bool transposed) {
-  EkConvLayer layer(l, int8, transposed);
+void ConvLayerBenchmark(benchmark::State& state, const ek_mobilenet::ConvLayer& l, ConvType type, bool transposed) {
+  EkConvLayer layer(l, type, transposed);
   const ek::Status ready = layer.Prepare();
   if (!ready.ok()) return state.SkipWithError(ready.message());
   const double seconds = TimeRotating(state, 1, [&](size_t) {
@@ -95,14 +113,14 @@ void ConvLayerBenchmark(benchmark::State& state, const ek_mobilenet::ConvLayer& 
     return s.ok();
   });
   if (seconds < 0) return;
-  SetConvCounters(state, layer.data.Flops(), seconds, int8);
+  SetConvCounters(state, layer.data.Flops(), seconds, type == ConvType::kI8);
 }
 
-void NetBenchmark(benchmark::State& state, bool int8) {
+void NetBenchmark(benchmark::State& state, ConvType type) {
   std::vector<std::unique_ptr<EkConvLayer>> layers;
   double flops = 0.0;
   for (const ek_mobilenet::ConvLayer& l : ek_mobilenet::MobileNetV2Layers()) {
-    layers.push_back(std::make_unique<EkConvLayer>(l, int8));
+    layers.push_back(std::make_unique<EkConvLayer>(l, type));
     const ek::Status ready = layers.back()->Prepare();
     if (!ready.ok()) return state.SkipWithError(ready.message());
     flops += layers.back()->data.Flops();
@@ -118,7 +136,7 @@ void NetBenchmark(benchmark::State& state, bool int8) {
     return true;
   });
   if (seconds < 0) return;
-  SetConvCounters(state, flops, seconds, int8);
+  SetConvCounters(state, flops, seconds, type == ConvType::kI8);
 }
 
 }  // namespace
@@ -127,17 +145,17 @@ void RegisterConvPeers();
 void RegisterNetBenchmarks();
 
 void RegisterConvBenchmarks() {
-  for (const bool int8 : {false, true}) {
-    const std::string type = int8 ? "i8" : "f32";
+  for (const ConvType t : {ConvType::kF32, ConvType::kI8, ConvType::kF16}) {
+    const std::string type = TypeName(t);
     for (const ek_mobilenet::ConvLayer& l : ek_mobilenet::MobileNetV2Layers()) {
       RegisterForTargets("conv/" + type + "/mobilenet_v2/" + l.name,
-                         [l, int8](benchmark::State& state) { ConvLayerBenchmark(state, l, int8, false); });
+                         [l, t](benchmark::State& state) { ConvLayerBenchmark(state, l, t, false); });
     }
     for (const ek_mobilenet::ConvLayer& l : TransposedConvLayers()) {
       RegisterForTargets("conv/" + type + "/transposed/" + l.name,
-                         [l, int8](benchmark::State& state) { ConvLayerBenchmark(state, l, int8, true); });
+                         [l, t](benchmark::State& state) { ConvLayerBenchmark(state, l, t, true); });
     }
-    RegisterForTargets("net/mobilenet_v2_convs/" + type, [int8](benchmark::State& state) { NetBenchmark(state, int8); });
+    RegisterForTargets("net/mobilenet_v2_convs/" + type, [t](benchmark::State& state) { NetBenchmark(state, t); });
   }
   RegisterNetBenchmarks();
   RegisterConvPeers();

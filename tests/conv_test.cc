@@ -98,39 +98,70 @@ ConvOptions OptionsOf(const Shape& s) {
   return o;
 }
 
-// Operands, packed weights and the reference of one convolution.
+// f16 storage: the f16 nearest to x, as bits and back as f32.
+uint16_t HalfBits(float x) {
+  const hwy::float16_t h = hwy::F16FromF32(x);
+  uint16_t bits;
+  std::memcpy(&bits, &h, 2);
+  return bits;
+}
+float HalfValue(uint16_t bits) {
+  hwy::float16_t h;
+  std::memcpy(&h, &bits, 2);
+  return hwy::F32FromF16(h);
+}
+constexpr uint16_t kGuardHalf = 0x7E5Au;  // an f16 NaN the kernels never write
+
+// Operands, packed weights and the reference of one convolution. f16 (storage): the input,
+// filter and output are f16 (the input and filter values drawn as f16, so the reference sees
+// exactly what ek reads); the output is compared after its rounding to f16.
 struct Problem {
   Shape s;
+  bool f16 = false;
   int64_t oh = 0, ow = 0;
   std::vector<float> input, filter, bias;
-  TensorView in_view, filter_view;
+  std::vector<uint16_t> input16, filter16;
+  TensorView in_view, filter_view;  // f32 (the reference's)
+  TensorView in16_view;             // f16: what ek reads
   ConvOptions o;
   std::vector<uint32_t> packed;  // 4-byte aligned
   size_t packed_bytes = 0;
   std::vector<double> want, magnitude;  // per output element (n, y, x, o), dense
 
-  Problem(const Shape& shape, uint64_t seed) : s(shape) {
+  Problem(const Shape& shape, uint64_t seed, bool half = false) : s(shape), f16(half) {
     Rng rng(seed);
     o = OptionsOf(s);
     oh = ek::ConvOutputSize(s.h, s.kh, s.sh, s.dh, s.pad.top, s.pad.bottom);
     ow = ek::ConvOutputSize(s.w, s.kw, s.sw, s.dw, s.pad.left, s.pad.right);
     const int64_t in_pixel = s.cin + s.in_pixel_extra;
+    const auto draw = [&](std::vector<float>* v, std::vector<uint16_t>* v16) {
+      for (float& x : *v) x = rng.Uniform(-1.0f, 1.0f);
+      if (!f16) return;
+      v16->resize(v->size());
+      for (size_t i = 0; i < v->size(); ++i) {
+        (*v16)[i] = HalfBits((*v)[i]);
+        (*v)[i] = HalfValue((*v16)[i]);
+      }
+    };
     input.resize(static_cast<size_t>(s.n * s.h * s.w * in_pixel));
-    for (float& x : input) x = rng.Uniform(-1.0f, 1.0f);
+    draw(&input, &input16);
     in_view = ek_test::NhwcView(input.data(), s.n, s.h, s.w, s.cin, in_pixel);
+    if (f16) in16_view = ek_test::NhwcView(input16.data(), s.n, s.h, s.w, s.cin, in_pixel, DType::kF16);
     filter.resize(static_cast<size_t>(s.cout * s.kh * s.kw * (s.cin / s.groups)));
-    for (float& x : filter) x = rng.Uniform(-1.0f, 1.0f);
+    draw(&filter, &filter16);
     filter_view = TensorView::Host(DType::kF32, filter.data(), {s.cout, s.kh, s.kw, s.cin / s.groups});
+    const TensorView pack_view =
+        f16 ? TensorView::Host(DType::kF16, filter16.data(), {s.cout, s.kh, s.kw, s.cin / s.groups}) : filter_view;
     if (s.bias) {
       bias.resize(static_cast<size_t>(s.cout));
       for (float& x : bias) x = rng.Uniform(-1.0f, 1.0f);
       o.bias = TensorView::Host(DType::kF32, bias.data(), {s.cout});
     }
     size_t bytes = 0;
-    REQUIRE(ek::PackedConvWeightsSize(filter_view, s.groups, &bytes).ok());
+    REQUIRE(ek::PackedConvWeightsSize(pack_view, s.groups, &bytes).ok());
     packed.resize((bytes + 3) / 4);
     packed_bytes = bytes;
-    const ek::Status st = ek::PackConvWeights(filter_view, s.groups, packed.data(), bytes);
+    const ek::Status st = ek::PackConvWeights(pack_view, s.groups, packed.data(), bytes);
     INFO(st.message());
     REQUIRE(st.ok());
   }
@@ -152,13 +183,21 @@ struct Problem {
     }
   }
 
-  // Runs ek::Conv2D into a guarded output (pixel stride cout + out_pixel_extra).
+  // Runs ek::Conv2D into a guarded output (pixel stride cout + out_pixel_extra). f16: the output
+  // converted to f32 (its guard to kGuardBits, anything else written there to another NaN).
   std::vector<float> Run(const ek::Context& ctx, int workspace_misalign = 0) const {
     const int64_t out_pixel = s.cout + s.out_pixel_extra;
     std::vector<float> out(static_cast<size_t>(s.n * oh * ow * out_pixel));
     for (float& x : out) std::memcpy(&x, &kGuardBits, 4);
-    const TensorView out_view = ek_test::NhwcView(out.data(), s.n, oh, ow, s.cout, out_pixel);
-    RunConv(in_view, Packed(), out_view, o, ctx, workspace_misalign);
+    if (!f16) {
+      RunConv(in_view, Packed(), ek_test::NhwcView(out.data(), s.n, oh, ow, s.cout, out_pixel), o, ctx,
+              workspace_misalign);
+      return out;
+    }
+    std::vector<uint16_t> out16(out.size(), kGuardHalf);
+    RunConv(in16_view, Packed(), ek_test::NhwcView(out16.data(), s.n, oh, ow, s.cout, out_pixel, DType::kF16), o, ctx,
+            workspace_misalign);
+    for (size_t i = 0; i < out.size(); ++i) out[i] = out16[i] == kGuardHalf ? out[i] : HalfValue(out16[i]);
     return out;
   }
 
@@ -175,7 +214,8 @@ struct Problem {
           continue;
         }
         const size_t i = static_cast<size_t>(p * s.cout + c);
-        const double bound = ek::ref::ConvErrorBound(terms, magnitude[i]);
+        double bound = ek::ref::ConvErrorBound(terms, magnitude[i]);
+        if (f16) bound += std::ldexp(std::fabs(want[i]) + bound, -11) + std::ldexp(1.0, -25);  // the f16 rounding
         if (!(std::fabs(static_cast<double>(got) - want[i]) <= bound) && failures++ < 3) {
           FAIL_CHECK("pixel " << p << " channel " << c << ": " << got << ", want " << want[i] << " within " << bound);
         }
@@ -253,11 +293,13 @@ std::vector<Shape> FixedShapes() {
   return v;
 }
 
-TEST_CASE("Conv2D: fixed shapes over every path against the reference, every target, threads bitwise", "[conv]") {
+// Every fixed shape on every target: one thread against the reference, three threads bitwise
+// equal to one. half: f16 storage.
+void CheckFixedShapes(bool half, uint64_t seed) {
   const std::vector<Shape> shapes = FixedShapes();
   std::vector<Problem> problems;
   for (size_t i = 0; i < shapes.size(); ++i) {
-    problems.emplace_back(shapes[i], 1000 + i);
+    problems.emplace_back(shapes[i], seed + i, half);
     problems.back().ComputeReference();
   }
   ek::ThreadPool pool(3);
@@ -266,13 +308,21 @@ TEST_CASE("Conv2D: fixed shapes over every path against the reference, every tar
   ek_test::ForEachTarget([&](int64_t target) {
     INFO("target " << ek::TargetName(target));
     for (size_t i = 0; i < problems.size(); ++i) {
-      INFO("shape " << i << ": " << Describe(problems[i].s));
+      INFO("shape " << i << ": " << Describe(problems[i].s) << (half ? ", f16" : ""));
       const std::vector<float> one = problems[i].Run(ek::Context(), static_cast<int>(i % 8));
       problems[i].Check(one);
       const std::vector<float> three = problems[i].Run(threaded, 3);
       CHECK(ek_test::SameBits(one.data(), three.data(), one.size() * 4));
     }
   });
+}
+
+TEST_CASE("Conv2D: fixed shapes over every path against the reference, every target, threads bitwise", "[conv]") {
+  CheckFixedShapes(/*half=*/false, 1000);
+}
+
+TEST_CASE("Conv2D f16 storage: fixed shapes over every path, every target, threads bitwise", "[conv]") {
+  CheckFixedShapes(/*half=*/true, 1500);
 }
 
 TEST_CASE("Conv2D: every MobileNetV2 layer against the reference, every target", "[conv]") {
@@ -341,10 +391,12 @@ TEST_CASE("Conv2D randomized against the reference, every target", "[random]") {
     for (int i = 0; i < cases; ++i) {
       Shape s;
       if (!RandomShape(&rng, 14, 70, &s)) continue;  // the kernel is larger than the padded input (tested below)
-      Problem p(s, rng.Next());
+      const bool half = rng.Int(0, 3) == 0;  // f16 storage one case in four
+      Problem p(s, rng.Next(), half);
       p.ComputeReference();
       const int threads = rng.Int(1, 3);
-      INFO("case " << i << ": " << Describe(s) << " threads " << threads << " (seed " << seed << ")");
+      INFO("case " << i << ": " << Describe(s) << (half ? " f16" : "") << " threads " << threads << " (seed " << seed
+                   << ")");
       ek::ThreadPool pool(static_cast<size_t>(threads));
       ek::Context ctx;
       if (threads > 1) ctx.threads = pool.Hook();
@@ -380,8 +432,13 @@ TEST_CASE("Conv2D: every validation rule returns a status naming the argument", 
   ExpectError(ek::PackedConvWeightsSize(p.filter_view, 1, nullptr), StatusCode::kInvalidArgument, "bytes: is null");
   ExpectError(ek::PackedConvWeightsSize(TensorView::Host(DType::kF32, p.filter.data(), {8, 3, 36}), 1, &bytes),
               StatusCode::kInvalidArgument, "filter: rank 3");
-  ExpectError(ek::PackedConvWeightsSize(TensorView::Host(DType::kF16, p.filter.data(), {8, 3, 3, 4}), 1, &bytes),
+  ExpectError(ek::PackedConvWeightsSize(TensorView::Host(DType::kBF16, p.filter.data(), {8, 3, 3, 4}), 1, &bytes),
               StatusCode::kInvalidArgument, "filter: dtype");
+  // f16 storage: input and output both f16 (f32 weights).
+  std::vector<uint16_t> half_in(static_cast<size_t>(6 * 6 * 4)), half_out(out.size());
+  const TensorView in16 = TensorView::Host(DType::kF16, half_in.data(), {1, 6, 6, 4});
+  ExpectError(ek::Conv2D(in16, packed, out_view, o), StatusCode::kInvalidArgument, "output: dtype");
+  REQUIRE(ek::Conv2D(in16, packed, TensorView::Host(DType::kF16, half_out.data(), {1, 6, 6, 8}), o).ok());
   ExpectError(ek::PackedConvWeightsSize(p.filter_view, 3, &bytes), StatusCode::kInvalidArgument,
               "filter: 8 output channels, not a multiple of groups = 3");
   ExpectError(ek::PackedConvWeightsSize(p.filter_view, 0, &bytes), StatusCode::kInvalidArgument, "groups");
@@ -402,7 +459,7 @@ TEST_CASE("Conv2D: every validation rule returns a status naming the argument", 
   ExpectError(ek::Conv2D(strided, packed, out_view, o), StatusCode::kInvalidArgument, "input: channel stride");
   ExpectError(ek::Conv2D(TensorView::Host(DType::kF32, p.input.data(), {1, 6, 8, 3}), packed, out_view, o),
               StatusCode::kInvalidArgument, "input: 3 channels");
-  ExpectError(ek::Conv2D(TensorView::Host(DType::kF16, p.input.data(), {1, 6, 6, 4}), packed, out_view, o),
+  ExpectError(ek::Conv2D(TensorView::Host(DType::kBF16, p.input.data(), {1, 6, 6, 4}), packed, out_view, o),
               StatusCode::kInvalidArgument, "input: dtype");
   // Options.
   ConvOptions bad = o;
@@ -749,9 +806,11 @@ TEST_CASE("Conv2D int8: validation names the argument", "[conv][int8]") {
   std::vector<float> float_bias(8);
   bad.bias = TensorView::Host(DType::kF32, float_bias.data(), {8});
   ExpectError(ek::Conv2D(p.in_view, packed, out_view, bad), StatusCode::kInvalidArgument, "options.bias: dtype");
-  // An f32 input against int8 weights.
+  // An f32 or f16 input against int8 weights.
   std::vector<float> f(static_cast<size_t>(6 * 6 * 4));
   ExpectError(ek::Conv2D(TensorView::Host(DType::kF32, f.data(), {1, 6, 6, 4}), packed, out_view, p.o),
+              StatusCode::kInvalidArgument, "input: dtype");
+  ExpectError(ek::Conv2D(TensorView::Host(DType::kF16, f.data(), {1, 6, 6, 4}), packed, out_view, p.o),
               StatusCode::kInvalidArgument, "input: dtype");
   // A multiplier out of range (output scale tiny): the status names it, nothing written.
   o_bad = out_view;
@@ -952,38 +1011,52 @@ struct TProblem {
   ConvOptions o;
   std::vector<uint32_t> packed;
   size_t packed_bytes = 0;
-  std::vector<double> want, magnitude;  // f32: per output element, dense
+  std::vector<double> want, magnitude;  // f32 / f16: per output element, dense
   std::vector<uint8_t> want_q;          // i8 / u8
+  std::vector<float> input32, filter32;  // f16: the values as f32, for the reference
+  TensorView in_ref, filter_ref;         // the reference's views (f16: of input32 / filter32)
+
+  bool Float() const { return type == DType::kF32 || type == DType::kF16; }
+  size_t Elem() const { return type == DType::kF32 ? 4 : type == DType::kF16 ? 2 : 1; }
 
   TProblem(const Shape& shape, DType t, QScheme q, uint64_t seed) : s(shape), type(t), scheme(q) {
     Rng rng(seed);
     o = OptionsOf(s);
-    const size_t elem = t == DType::kF32 ? 4 : 1;
     const bool u8 = t == DType::kU8;
-    input.resize(static_cast<size_t>(s.n * s.h * s.w * s.cin) * elem);
-    filter.resize(static_cast<size_t>(s.cout * s.kh * s.kw * (s.cin / s.groups)) * elem);
-    const auto fill = [&](std::vector<uint8_t>* v, bool weights) {
+    input.resize(static_cast<size_t>(s.n * s.h * s.w * s.cin) * Elem());
+    filter.resize(static_cast<size_t>(s.cout * s.kh * s.kw * (s.cin / s.groups)) * Elem());
+    const auto fill = [&](std::vector<uint8_t>* v, std::vector<float>* as_f32, bool weights) {
       if (t == DType::kF32) {
         for (size_t i = 0; i < v->size(); i += 4) {
           const float x = rng.Uniform(-1.0f, 1.0f);
           std::memcpy(v->data() + i, &x, 4);
         }
+      } else if (t == DType::kF16) {
+        for (size_t i = 0; i < v->size(); i += 2) {
+          const uint16_t bits = HalfBits(rng.Uniform(-1.0f, 1.0f));
+          std::memcpy(v->data() + i, &bits, 2);
+          as_f32->push_back(HalfValue(bits));
+        }
       } else {
         for (uint8_t& x : *v) x = static_cast<uint8_t>(u8 || !weights ? rng.Int(0, 255) : rng.Int(-127, 127));
       }
     };
-    fill(&input, false);
-    fill(&filter, true);
+    fill(&input, &input32, false);
+    fill(&filter, &filter32, true);
     in_view = TensorView::Host(t, input.data(), {s.n, s.h, s.w, s.cin});
     filter_view = TensorView::Host(t, filter.data(), {s.cout, s.kh, s.kw, s.cin / s.groups});
-    if (t != DType::kF32) {
+    in_ref = t == DType::kF16 ? TensorView::Host(DType::kF32, input32.data(), {s.n, s.h, s.w, s.cin}) : in_view;
+    filter_ref = t == DType::kF16
+                     ? TensorView::Host(DType::kF32, filter32.data(), {s.cout, s.kh, s.kw, s.cin / s.groups})
+                     : filter_view;
+    if (!Float()) {
       RandomQuant(&rng, q, s.cout, s.kh * s.kw * (s.cin / s.groups), &filter_scales, &in_view.quant,
                   &filter_view.quant, &out_quant);
     }
     if (s.bias) {
       bias.resize(static_cast<size_t>(s.cout) * 4);
       for (size_t i = 0; i < bias.size(); i += 4) {
-        if (t == DType::kF32) {
+        if (Float()) {
           const float x = rng.Uniform(-1.0f, 1.0f);
           std::memcpy(bias.data() + i, &x, 4);
         } else {
@@ -991,7 +1064,7 @@ struct TProblem {
           std::memcpy(bias.data() + i, &x, 4);
         }
       }
-      o.bias = TensorView::Host(t == DType::kF32 ? DType::kF32 : DType::kI32, bias.data(), {s.cout});
+      o.bias = TensorView::Host(Float() ? DType::kF32 : DType::kI32, bias.data(), {s.cout});
     }
     size_t bytes = 0;
     const ek::Status sized = ek::PackedTransposeConvWeightsSize(filter_view, s.groups, s.sh, s.sw, &bytes);
@@ -1004,7 +1077,7 @@ struct TProblem {
     REQUIRE(st.ok());
     REQUIRE(ek::VerifyPackedWeights(Packed()).ok());
     const size_t count = OutputCount();
-    if (t == DType::kF32) {
+    if (Float()) {
       want.resize(count);
       magnitude.resize(count);
       size_t i = 0;
@@ -1012,7 +1085,7 @@ struct TProblem {
         for (int64_t y = 0; y < OutH(s); ++y) {
           for (int64_t x = 0; x < OutW(s); ++x) {
             for (int64_t c = 0; c < s.cout; ++c, ++i) {
-              ek::ref::TransposeConv2DElement(in_view, filter_view, o, n, y, x, c, &want[i], &magnitude[i]);
+              ek::ref::TransposeConv2DElement(in_ref, filter_ref, o, n, y, x, c, &want[i], &magnitude[i]);
             }
           }
         }
@@ -1026,7 +1099,6 @@ struct TProblem {
   }
   PackedWeights Packed() const { return PackedWeights{packed.data(), packed_bytes}; }
   size_t OutputCount() const { return static_cast<size_t>(s.n * OutH(s) * OutW(s) * s.cout); }
-  size_t Elem() const { return type == DType::kF32 ? 4 : 1; }
   TensorView OutView(std::vector<uint8_t>* out) const {
     TensorView v = ek_test::NhwcView(out->data(), s.n, OutH(s), OutW(s), s.cout, s.cout + s.out_pixel_extra, type);
     v.quant = out_quant;
@@ -1062,10 +1134,17 @@ struct TProblem {
           bool kept = true;
           for (size_t b = 0; b < Elem(); ++b) kept = kept && out[e * Elem() + b] == 0xA5;
           if (!kept && failures++ < 3) FAIL_CHECK("pixel " << p << " gap " << c << " written");
-        } else if (type == DType::kF32) {
+        } else if (Float()) {
           float got;
-          std::memcpy(&got, out.data() + e * 4, 4);
-          const double bound = ek::ref::ConvErrorBound(terms, magnitude[i]);
+          double bound = ek::ref::ConvErrorBound(terms, magnitude[i]);
+          if (type == DType::kF16) {
+            uint16_t bits;
+            std::memcpy(&bits, out.data() + e * 2, 2);
+            got = HalfValue(bits);
+            bound += std::ldexp(std::fabs(want[i]) + bound, -11) + std::ldexp(1.0, -25);  // the f16 rounding
+          } else {
+            std::memcpy(&got, out.data() + e * 4, 4);
+          }
           if (!(std::fabs(static_cast<double>(got) - want[i]) <= bound) && failures++ < 3) {
             FAIL_CHECK("pixel " << p << " channel " << c << ": " << got << ", want " << want[i] << " within " << bound);
           }
@@ -1129,8 +1208,10 @@ void CheckTypeOnShapes(DType type, QScheme scheme, const std::vector<Shape>& sha
 
 }  // namespace transposed
 
-TEST_CASE("TransposeConv2D f32: fixed shapes against the reference, every target, threads bitwise", "[conv]") {
+TEST_CASE("TransposeConv2D f32 and f16 storage: fixed shapes against the reference, every target, threads bitwise",
+          "[conv]") {
   transposed::CheckTypeOnShapes(DType::kF32, QScheme::kI8PerChannel, transposed::FixedShapes(), 9000);
+  transposed::CheckTypeOnShapes(DType::kF16, QScheme::kI8PerChannel, transposed::FixedShapes(), 9050);
 }
 
 TEST_CASE("TransposeConv2D int8 / uint8: fixed shapes bit-exact with TFLite's rule, every target and lane",
@@ -1166,8 +1247,11 @@ TEST_CASE("TransposeConv2D randomized against the reference, every target", "[ra
       s.bias = rng.Int(0, 1) == 1;
       s.act = static_cast<Activation>(rng.Int(0, 3));
       s.out_pixel_extra = rng.Int(0, 2) == 0 ? rng.Int(1, 5) : 0;
-      const int type_pick = rng.Int(0, 3);
-      const DType type = type_pick < 2 ? DType::kF32 : (type_pick == 2 ? DType::kI8 : DType::kU8);
+      const int type_pick = rng.Int(0, 4);
+      const DType type = type_pick < 2    ? DType::kF32
+                         : type_pick == 2 ? DType::kI8
+                         : type_pick == 3 ? DType::kU8
+                                          : DType::kF16;
       const QScheme scheme = type == DType::kU8 ? QScheme::kU8PerTensor
                                                 : (rng.Int(0, 1) ? QScheme::kI8PerChannel : QScheme::kI8PerTensor);
       transposed::TProblem p(s, type, scheme, rng.Next());

@@ -1,6 +1,6 @@
 // Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
 //
-// 2-D convolution on NHWC tensors, f32 or quantized (i8 / u8):
+// 2-D convolution on NHWC tensors, f32, f16 storage or quantized (i8 / u8):
 //
 //   output[n, y, x, o] = act(bias[o] + sum over taps (ky, kx) and the group's input channels c of
 //                            input[n, y * sh - top + ky * dh, x * sw - left + kx * dw, g * cg + c]
@@ -11,6 +11,8 @@
 //   output [N, OH, OW, C_out]            f32, unit channel stride, pixels evenly strided (a
 //                                        dense tensor, or a channel slice of a wider one)
 //   bias   [C_out] f32, optional;  act: none, ReLU, ReLU6 or clamp(min, max)
+// f16 storage: input and output f16, the filter f16 or f32 (packed as f32), bias f32; the same
+// f32 sum, rounded to f16 (docs/conv.md).
 //
 // Quantized (TFLite's integer convolution, bit-exact with its reference kernels; docs/conv.md):
 //   input  i8 per tensor (scale, zero point)   filter i8 symmetric, per tensor or per output

@@ -428,8 +428,19 @@ inline void ConvTileShape(int64_t* rows, int64_t* cols) {
 }
 
 inline void RunConvTask(const detail::ConvTaskArgs& g, size_t task) {
-  if (g.path == detail::ConvPath::kDepthwise) return RunDepthwiseTask(g, task);
-  RunIndirectConvTask(g, task);
+  g.path == detail::ConvPath::kDepthwise ? RunDepthwiseTask(g, task) : RunIndirectConvTask(g, task);
+}
+
+// f16 storage: dense f32 pixels of `channels` to f16 pixels `dst_stride` elements apart.
+inline void StorePixelsF16(const float* HWY_RESTRICT src, int64_t pixels, int64_t channels,
+                           hwy::float16_t* HWY_RESTRICT dst, int64_t dst_stride) {
+  const hn::ScalableTag<float> df;
+  for (int64_t p = 0, lanes = static_cast<int64_t>(hn::Lanes(df)); p < pixels; ++p) {
+    for (int64_t c = 0; c < channels; c += lanes) {
+      const size_t count = static_cast<size_t>(HWY_MIN(lanes, channels - c));
+      StoreOutput(df, hn::LoadN(df, src + p * channels + c, count), dst + p * dst_stride + c, DType::kF16, count);
+    }
+  }
 }
 
 }  // namespace HWY_NAMESPACE

@@ -25,6 +25,7 @@ namespace {  // per-TU dispatch tables, unqualified names (see ek/dispatch.h)
 HWY_EXPORT(ConvTileShape);
 HWY_EXPORT(RunConvTask);
 HWY_EXPORT(RunPoolTask);
+HWY_EXPORT(StorePixelsF16);
 
 namespace conv_internal {
 
@@ -180,12 +181,30 @@ inline Status QDepthwiseTerms(const TensorView& input, const TensorView& output,
 }
 
 inline Status PrepareConv(const TensorView& input, const PackedWeights& packed, const TensorView& output,
-                          const ConvOptions& o, detail::ConvCall* call) {
+                          const ConvOptions& o, detail::ConvCall* call, bool check_aliasing = true) {
   EK_RETURN_IF_ERROR(EnsureDispatchReady());
   int64_t tile_rows = 0, tile_cols = 0;
   HWY_DYNAMIC_DISPATCH(ConvTileShape)(&tile_rows, &tile_cols);
-  EK_RETURN_IF_ERROR(detail::PrepareConv(tile_rows, tile_cols, input, packed, output, o, call));
+  EK_RETURN_IF_ERROR(detail::PrepareConv(tile_rows, tile_cols, input, packed, output, o, call, check_aliasing));
   const detail::ConvTaskArgs& g = call->args;
+  if (input.dtype == DType::kF16 && g.path != detail::ConvPath::kGemm) {
+    // f16 storage off the GEMM path (which reads and writes f16 itself): the f32 convolution of
+    // dense f32 copies in the workspace; sized here on stand-ins at the operands' addresses
+    // (not read or written; their aliasing is not checked).
+    const TensorView in32 = TensorView::Host(DType::kF32, input.memory.host, {g.batch, g.in_h, g.in_w, g.in_c});
+    const TensorView out32 =
+        TensorView::Host(DType::kF32, output.memory.host, {g.batch, g.out_h, g.out_w, g.out_c});
+    detail::ConvCall inner;
+    EK_RETURN_IF_ERROR(PrepareConv(in32, packed, out32, o, &inner, /*check_aliasing=*/false));
+    detail::WorkspaceLayout layout;
+    call->f16_staged = true;
+    call->f16_input_offset = layout.Add(static_cast<size_t>(g.batch * g.in_h * g.in_w * g.in_c) * sizeof(float));
+    call->f16_output_offset = layout.Add(static_cast<size_t>(g.batch * g.out_h * g.out_w * g.out_c) * sizeof(float));
+    call->f16_inner_offset = layout.Add(inner.workspace_bytes);
+    call->f16_inner_bytes = inner.workspace_bytes;
+    call->workspace_bytes = layout.Bytes();
+    return Status::Ok();
+  }
   // The GEMM paths: every group's GEMM has the same shapes, but each group's block is sized
   // (so validated: header, checksum, K and N) and, quantized, its requantization multipliers
   // derived (ek::QGemm derives them per call) here, so that a corrupt block or an out-of-range
@@ -230,6 +249,42 @@ inline Status PrepareConv(const TensorView& input, const PackedWeights& packed, 
 }
 
 inline Status RunConv(const TensorView& input, const PackedWeights& packed, const TensorView& output,
+                      const ConvOptions& o, const Context& ctx, void* workspace, size_t workspace_bytes);
+
+// f16 storage off the GEMM path: the input's rows to f32 (exact), the f32 convolution, its output
+// rounded to f16 into the output's pixels; each in parallel over image rows.
+inline Status RunConvF16Staged(const TensorView& input, const PackedWeights& packed, const TensorView& output,
+                               const ConvOptions& o, const Context& ctx, const detail::ConvCall& call,
+                               void* workspace) {
+  const detail::ConvTaskArgs& g = call.args;
+  uint8_t* ws = detail::WorkspaceLayout::Base(workspace);
+  auto* in32 = reinterpret_cast<float*>(ws + call.f16_input_offset);
+  auto* out32 = reinterpret_cast<float*>(ws + call.f16_output_offset);
+  const auto over_rows = [&](int64_t rows, const auto& row) {
+    const TaskPlan plan = PlanTasks(static_cast<size_t>(rows), 16, 64);
+    ParallelFor(ctx.threads, plan.num_tasks, [&](size_t task) {
+      const auto end = static_cast<int64_t>(plan.End(task, static_cast<size_t>(rows)));
+      for (auto r = static_cast<int64_t>(plan.Begin(task)); r < end; ++r) row(r / (rows / g.batch), r % (rows / g.batch));
+    });
+  };
+  auto* stage = HWY_DYNAMIC_POINTER(StageGemmA);  // f16 rows to f32 (ek/cpu/gemm)
+  over_rows(g.batch * g.in_h, [&](int64_t n, int64_t y) {
+    stage(input.HostByteOf(input.offset + n * input.strides[0] + y * input.strides[1]), DType::kF16, g.in_w, g.in_c,
+          input.strides[2], 1, in32 + (n * g.in_h + y) * g.in_w * g.in_c);
+  });
+  const TensorView in_view = TensorView::Host(DType::kF32, in32, {g.batch, g.in_h, g.in_w, g.in_c});
+  const TensorView out_view = TensorView::Host(DType::kF32, out32, {g.batch, g.out_h, g.out_w, g.out_c});
+  EK_RETURN_IF_ERROR(RunConv(in_view, packed, out_view, o, ctx, ws + call.f16_inner_offset, call.f16_inner_bytes));
+  auto* store = HWY_DYNAMIC_POINTER(StorePixelsF16);
+  auto* out = static_cast<hwy::float16_t*>(output.memory.host);
+  over_rows(g.batch * g.out_h, [&](int64_t n, int64_t y) {
+    store(out32 + (n * g.out_h + y) * g.out_w * g.out_c, g.out_w, g.out_c,
+          out + output.offset + n * output.strides[0] + y * output.strides[1], g.out_pixel_stride);
+  });
+  return Status::Ok();
+}
+
+inline Status RunConv(const TensorView& input, const PackedWeights& packed, const TensorView& output,
                       const ConvOptions& o, const Context& ctx, void* workspace, size_t workspace_bytes) {
   using namespace detail;
   ConvCall call;
@@ -237,6 +292,7 @@ inline Status RunConv(const TensorView& input, const PackedWeights& packed, cons
   EK_RETURN_IF_ERROR(RequireWorkspace(workspace, workspace_bytes, call.workspace_bytes, "ConvWorkspaceSize"));
   EK_RETURN_IF_ERROR(CheckConvAliasing(input, packed, output, o, workspace, call.workspace_bytes));
   ConvTaskArgs& g = call.args;
+  if (call.f16_staged) return RunConvF16Staged(input, packed, output, o, ctx, call, workspace);
   g.input = input.HostData<float>();
   g.in_stride_n = input.strides[0];
   g.in_stride_h = input.strides[1];

@@ -20,6 +20,7 @@
 #include "ek/detail/packed_format.h"
 #include "ek/parallel.h"
 #include "ek/tensor.h"
+#include "hwy/base.h"
 
 namespace ek {
 namespace detail {
@@ -29,8 +30,9 @@ namespace detail {
 inline Status ValidateConvFilter(const TensorView& filter, int64_t groups, const char* name, ConvWeightsShape* s) {
   EK_RETURN_IF_ERROR(ValidateView(filter, name));
   EK_RETURN_IF_ERROR(RequireHostMemory(filter, name));
-  if (filter.dtype != DType::kF32 && filter.dtype != DType::kI8 && filter.dtype != DType::kU8) {
-    return Status::Error(StatusCode::kInvalidArgument, "%s: dtype is %s, expected f32, i8 or u8", name,
+  if (filter.dtype != DType::kF32 && filter.dtype != DType::kF16 && filter.dtype != DType::kI8 &&
+      filter.dtype != DType::kU8) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s: dtype is %s, expected f32, f16, i8 or u8", name,
                          DTypeName(filter.dtype));
   }
   if (filter.rank != 4) {
@@ -50,12 +52,12 @@ inline Status ValidateConvFilter(const TensorView& filter, int64_t groups, const
   s->kernel_w = filter.shape[2];
   s->group_in = filter.shape[3];
   s->groups = groups;
-  s->dtype = filter.dtype;
-  s->kind = ConvKindFor(filter.dtype, s->group_in, s->out_channels, groups, s->Taps());
+  s->dtype = filter.dtype == DType::kF16 ? DType::kF32 : filter.dtype;  // f16 filters are packed as f32 (exact)
+  s->kind = ConvKindFor(s->dtype, s->group_in, s->out_channels, groups, s->Taps());
   if (!s->SizesOk()) {
     return InvalidArg(name, "KH x KW x C_in / groups is larger than 2^30 (int8: 16384), or the packed size 2^62");
   }
-  if (filter.dtype != DType::kF32) {
+  if (s->Quantized()) {
     const QuantParams& q = filter.quant;
     if (filter.dtype == DType::kU8 && q.scheme != QuantScheme::kPerTensor) {
       return InvalidArg(name, "u8 weights are quantized per tensor (with a zero point)");
@@ -152,6 +154,24 @@ inline void PackQuantizedConvWeights(const TensorView& filter, const ConvWeights
 // Packs a valid filter (ValidateConvFilter) into `out` (header + payload); checksums by SealPacked.
 inline void PackConvWeightsUnchecked(const TensorView& filter, const ConvWeightsShape& s, void* out,
                                      const Context& ctx) {
+  if (filter.dtype == DType::kF16) {  // f16 storage: packed from a dense f32 copy (exact)
+    std::vector<float> copy(static_cast<size_t>(s.out_channels * s.Taps() * s.group_in));
+    const auto* half = static_cast<const hwy::float16_t*>(filter.memory.host);
+    size_t i = 0;
+    for (int64_t o = 0; o < s.out_channels; ++o) {
+      for (int64_t ky = 0; ky < s.kernel_h; ++ky) {
+        for (int64_t kx = 0; kx < s.kernel_w; ++kx) {
+          for (int64_t c = 0; c < s.group_in; ++c) {
+            copy[i++] = hwy::F32FromF16(half[filter.offset + o * filter.strides[0] + ky * filter.strides[1] +
+                                             kx * filter.strides[2] + c * filter.strides[3]]);
+          }
+        }
+      }
+    }
+    const TensorView dense =
+        TensorView::Host(DType::kF32, copy.data(), {s.out_channels, s.kernel_h, s.kernel_w, s.group_in});
+    return PackConvWeightsUnchecked(dense, s, out, ctx);
+  }
   WriteConvHeader(s, out);
   uint8_t* payload = static_cast<uint8_t*>(out) + kPackedHeaderBytes;
   if (s.Quantized()) return PackQuantizedConvWeights(filter, s, payload, ctx);

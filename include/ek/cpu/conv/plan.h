@@ -34,8 +34,17 @@ struct ConvCall {
   size_t terms_offset = 0;    // int8 depthwise: col_term, multiplier, shift
   size_t staged_offset = 0;   // staged path: the chunk's rows of A
   size_t qgemm_offset = 0;    // staged path: ek::QGemm's workspace (from the workspace's start, unaligned)
+  // f16 storage off the GEMM path: the input converted to f32, the f32 output, then the f32
+  // convolution's own workspace (its bytes: f16_inner_bytes).
+  bool f16_staged = false;
+  size_t f16_input_offset = 0, f16_output_offset = 0, f16_inner_offset = 0, f16_inner_bytes = 0;
   size_t workspace_bytes = 0;
 };
+
+// The activations' type: the weights' (f32, i8, u8), or f16 (storage) with f32 weights.
+inline DType ActivationType(const TensorView& input, DType weights) {
+  return input.dtype == DType::kF16 && weights == DType::kF32 ? DType::kF16 : weights;
+}
 
 inline long long LL(int64_t x) { return static_cast<long long>(x); }
 
@@ -55,7 +64,8 @@ inline Status ValidateNhwcInput(const TensorView& input, DType dtype = DType::kF
 inline Status ValidateConv(const TensorView& input, const PackedWeights& packed, const TensorView& output,
                            const ConvOptions& o, ConvWeightsShape* w, ConvTaskArgs* g) {
   EK_RETURN_IF_ERROR(ReadConvHeader(packed.data, packed.bytes, "packed", w));
-  EK_RETURN_IF_ERROR(ValidateNhwcInput(input, w->dtype));
+  const DType act = ActivationType(input, w->dtype);
+  EK_RETURN_IF_ERROR(ValidateNhwcInput(input, act));
   if (w->Quantized()) EK_RETURN_IF_ERROR(RequirePerTensorQuant(input, "input"));  // TFLite's scheme
   if (o.stride_h < 1 || o.stride_w < 1) return InvalidArg("options.stride_h", "strides must be >= 1");
   if (o.dilation_h < 1 || o.dilation_w < 1) return InvalidArg("options.dilation_h", "dilations must be >= 1");
@@ -85,7 +95,7 @@ inline Status ValidateConv(const TensorView& input, const PackedWeights& packed,
   }
   EK_RETURN_IF_ERROR(ValidateOutputView(output, "output"));
   EK_RETURN_IF_ERROR(RequireHostMemory(output, "output"));
-  EK_RETURN_IF_ERROR(RequireDType(output, "output", w->dtype));
+  EK_RETURN_IF_ERROR(RequireDType(output, "output", act));
   if (w->Quantized()) EK_RETURN_IF_ERROR(RequirePerTensorQuant(output, "output"));
   if (output.rank != 4 || output.shape[0] != input.shape[0] || output.shape[1] != out_h || output.shape[2] != out_w ||
       output.shape[3] != w->out_channels) {
@@ -162,13 +172,14 @@ inline Status CheckConvAliasing(const TensorView& input, const PackedWeights& pa
 }
 
 // Validates and plans: the path, the tasks and the workspace. tile_rows / tile_cols: the
-// selected target's GEMM tile (GemmTileShape).
+// selected target's GEMM tile (GemmTileShape). check_aliasing false: sizing stand-ins for views
+// in the workspace (f16 storage), whose addresses are not yet known.
 inline Status PrepareConv(int64_t tile_rows, int64_t tile_cols, const TensorView& input, const PackedWeights& packed,
-                          const TensorView& output, const ConvOptions& o, ConvCall* call) {
+                          const TensorView& output, const ConvOptions& o, ConvCall* call, bool check_aliasing = true) {
   ConvWeightsShape& w = call->weights;
   ConvTaskArgs& g = call->args;
   EK_RETURN_IF_ERROR(ValidateConv(input, packed, output, o, &w, &g));
-  EK_RETURN_IF_ERROR(CheckConvAliasing(input, packed, output, o, nullptr, 0));
+  if (check_aliasing) EK_RETURN_IF_ERROR(CheckConvAliasing(input, packed, output, o, nullptr, 0));
   const int64_t pixels = g.batch * g.out_h * g.out_w;
   WorkspaceLayout layout;
   if (w.kind == ConvWeightsKind::kDepthwise) {

@@ -33,11 +33,12 @@
 #include "ek/status.h"
 #include "ek/tensor.h"
 #include "ek/tensor_validate.h"
+#include "hwy/base.h"
 
 namespace ek {
 namespace detail {
 
-// Bytes of one element of the convolution's types (f32, i8, u8).
+// Bytes of one element of the convolution's types (f32, f16, i8, u8).
 inline size_t ElementBytes(DType t) { return static_cast<size_t>(DTypeBits(t) / 8); }
 
 // Checks the filter and the strides; fills the packed shape.
@@ -138,6 +139,7 @@ inline TransposedAxisPhase AxisPhase(int64_t in, int64_t out, int64_t kernel, in
 struct TransposedConvCall {
   TransposedConvShape t;
   int64_t out_h = 0, out_w = 0;
+  DType act = DType::kF32;  // the activations' type (f16: storage, with f32 weights)
   size_t phase_offset = 0, conv_offset = 0;  // workspace sections: a phase's output, Conv2D's
   size_t conv_bytes = 0, workspace_bytes = 0;
 };
@@ -203,7 +205,8 @@ inline Status PrepareTransposeConv(const TensorView& input, const PackedWeights&
   TransposedConvShape& t = call->t;
   EK_RETURN_IF_ERROR(ReadTransposedConvHeader(packed.data, packed.bytes, "packed", &t));
   const ConvWeightsShape& w = t.filter;
-  EK_RETURN_IF_ERROR(ValidateNhwcInput(input, w.dtype));
+  call->act = ActivationType(input, w.dtype);
+  EK_RETURN_IF_ERROR(ValidateNhwcInput(input, call->act));
   if (w.Quantized()) EK_RETURN_IF_ERROR(RequirePerTensorQuant(input, "input"));
   if (o.stride_h != t.stride_h || o.stride_w != t.stride_w) {
     return Status::Error(StatusCode::kInvalidArgument,
@@ -236,7 +239,7 @@ inline Status PrepareTransposeConv(const TensorView& input, const PackedWeights&
   if (call->out_h < 1 || call->out_w < 1) return InvalidArg("options.padding", "crops the whole output");
   EK_RETURN_IF_ERROR(ValidateOutputView(output, "output"));
   EK_RETURN_IF_ERROR(RequireHostMemory(output, "output"));
-  EK_RETURN_IF_ERROR(RequireDType(output, "output", w.dtype));
+  EK_RETURN_IF_ERROR(RequireDType(output, "output", call->act));
   if (w.Quantized()) EK_RETURN_IF_ERROR(RequirePerTensorQuant(output, "output"));
   if (output.rank != 4 || output.shape[0] != input.shape[0] || output.shape[1] != call->out_h ||
       output.shape[2] != call->out_w || output.shape[3] != w.out_channels) {
@@ -277,9 +280,9 @@ inline Status PrepareTransposeConv(const TensorView& input, const PackedWeights&
         return InvalidArg("packed", "corrupt (a sub-filter block does not match the header)");
       }
       ConvCall conv;
-      EK_RETURN_IF_ERROR(PrepareConv(p.input, p.block, p.output, p.options, &conv));
+      EK_RETURN_IF_ERROR(PrepareConv(p.input, p.block, p.output, p.options, &conv, /*check_aliasing=*/false));
       const size_t bytes = static_cast<size_t>(input.shape[0] * p.y.count * p.x.count * w.out_channels) *
-                           ElementBytes(w.dtype);
+                           ElementBytes(call->act);
       phase_bytes = bytes > phase_bytes ? bytes : phase_bytes;
       conv_bytes = conv.workspace_bytes > conv_bytes ? conv.workspace_bytes : conv_bytes;
     }
@@ -304,7 +307,7 @@ inline void FillBiasPhase(const detail::TransposedConvCall& call, const TensorVi
   (void)ActivationBounds(o, &lo, &hi);
   // One row of C_out values, then copied to each of the phase's pixels.
   uint8_t row[4096];
-  const size_t elem = ElementBytes(w.dtype);
+  const size_t elem = ElementBytes(call.act);
   const int64_t chunk = static_cast<int64_t>(sizeof(row) / elem);
   const auto* scales = reinterpret_cast<const float*>(static_cast<const uint8_t*>(packed.data) + kPackedHeaderBytes +
                                                       call.t.ScalesOffset());
@@ -325,7 +328,12 @@ inline void FillBiasPhase(const detail::TransposedConvCall& call, const TensorVi
       } else {
         const float b = o.bias.rank != 0 ? o.bias.HostData<const float>()[c0 + c] : 0.0f;
         const float v = b < lo ? lo : (b > hi ? hi : b);
-        std::memcpy(row + c * static_cast<int64_t>(elem), &v, elem);
+        if (call.act == DType::kF16) {
+          const hwy::float16_t half = hwy::F16FromF32(v);
+          std::memcpy(row + c * static_cast<int64_t>(elem), &half, elem);
+        } else {
+          std::memcpy(row + c * static_cast<int64_t>(elem), &v, elem);
+        }
       }
     }
     for (int64_t n = 0; n < output.shape[0]; ++n) {
@@ -350,7 +358,7 @@ inline Status RunTransposeConv(const TensorView& input, const PackedWeights& pac
   EK_RETURN_IF_ERROR(CheckConvAliasing(input, packed, output, o, workspace, call.workspace_bytes));
   uint8_t* phase_out = WorkspaceLayout::Base(workspace) + call.phase_offset;
   uint8_t* conv_ws = WorkspaceLayout::Base(workspace) + call.conv_offset;
-  const size_t elem = ElementBytes(call.t.filter.dtype);
+  const size_t elem = ElementBytes(call.act);
   const int64_t channels = call.t.filter.out_channels;
   const size_t pixel_bytes = static_cast<size_t>(channels) * elem;
   auto* out = static_cast<uint8_t*>(output.memory.host);
