@@ -224,7 +224,10 @@ inline Status PrepareConv(const TensorView& input, const PackedWeights& packed, 
     }
     size_t bytes = 0;
     if (g.dtype == DType::kF32) {
-      EK_RETURN_IF_ERROR(GemmWorkspaceSize(gemm.a, gemm.b, gemm.c, gemm.options, &bytes));
+      detail::GemmCall gemm_call;  // (stand-ins for the f16 staging: not checked for aliasing)
+      EK_RETURN_IF_ERROR(
+          gemm_internal::PrepareGemm(gemm.a, nullptr, &gemm.b, gemm.c, gemm.options, &gemm_call, check_aliasing));
+      bytes = gemm_call.workspace_bytes;
     } else {
       EK_RETURN_IF_ERROR(QGemmWorkspaceSize(gemm.a, gemm.b, gemm.c, gemm.qoptions, &bytes));
       detail::PackedQGemmHeader h;

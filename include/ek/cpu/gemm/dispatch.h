@@ -35,10 +35,10 @@ namespace gemm_internal {
 
 // The plan for the selected target (its tile shape, its fp16 lane on this CPU).
 inline Status PrepareGemm(const TensorView& a, const TensorView* b, const PackedWeights* packed, const TensorView& c,
-                          const GemmOptions& o, detail::GemmCall* call) {
+                          const GemmOptions& o, detail::GemmCall* call, bool check_aliasing = true) {
   detail::TileShape tile;
   HWY_DYNAMIC_DISPATCH(GemmTileShape)(&tile);
-  return detail::PrepareGemm(tile, GemmF16ArithmeticAvailable(), a, b, packed, c, o, call);
+  return detail::PrepareGemm(tile, GemmF16ArithmeticAvailable(), a, b, packed, c, o, call, check_aliasing);
 }
 
 // Stages A (and, for the fp16 lane, B) into the workspace as planned, then runs the tasks.

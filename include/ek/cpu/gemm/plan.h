@@ -262,9 +262,11 @@ inline void PlanGemm(const TileShape& tile, GemmCall* call, const GemmOptions& o
 }
 
 // Fills `call` for B given as a view (packed == nullptr) or packed, for the selected target's
-// tile and whether its fp16 lane runs on this CPU.
+// tile and whether its fp16 lane runs on this CPU. check_aliasing false: sizing stand-in views
+// whose addresses are not the ones the call will run on (a convolution's f16 staging).
 inline Status PrepareGemm(const TileShape& tile, bool f16_lane_available, const TensorView& a, const TensorView* b,
-                          const PackedWeights* packed, const TensorView& c, const GemmOptions& o, GemmCall* call) {
+                          const PackedWeights* packed, const TensorView& c, const GemmOptions& o, GemmCall* call,
+                          bool check_aliasing = true) {
   int64_t k = 0, n = 0;
   DType b_type = DType::kF32;
   if (packed) {
@@ -281,7 +283,7 @@ inline Status PrepareGemm(const TileShape& tile, bool f16_lane_available, const 
     b_type = b->dtype;
   }
   EK_RETURN_IF_ERROR(ValidateGemm(a, k, n, c, o));
-  EK_RETURN_IF_ERROR(CheckGemmAliasing(a, b, packed, c, o, nullptr, 0));
+  if (check_aliasing) EK_RETURN_IF_ERROR(CheckGemmAliasing(a, b, packed, c, o, nullptr, 0));
 
   GemmTaskArgs& g = call->args;
   g.m = a.shape[0];
