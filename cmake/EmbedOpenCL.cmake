@@ -1,5 +1,5 @@
 # Embeds opencl/*.cl into a generated header as raw string literals, so programs need no .cl
-# files at run time. Runs at configure time; the .cl files are configure dependencies, so
+# files at run time; `#include "x.cl"` lines are expanded. Runs at configure time; the .cl files are configure dependencies, so
 # editing one regenerates the header on the next build.
 #   ek_embed_opencl(<output header> <file.cl>...)
 function(ek_embed_opencl output)
@@ -17,6 +17,18 @@ function(ek_embed_opencl output)
       string(APPEND camel "${first}${rest}")
     endforeach()
     file(READ "${source}" text)
+    # `#include "other.cl"` (a file beside this one, one level): replaced by that file's text,
+    # since programs are built from one string with no file system (clang reads the real
+    # #include when tests/opencl/compile_kernels.sh compiles the .cl files).
+    get_filename_component(dir "${source}" DIRECTORY)
+    string(REGEX MATCHALL "#include \"[A-Za-z0-9_]+\\.cl\"" includes "${text}")
+    list(REMOVE_DUPLICATES includes)
+    foreach(line IN LISTS includes)
+      string(REGEX REPLACE "#include \"([A-Za-z0-9_]+\\.cl)\"" "\\1" included "${line}")
+      set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${dir}/${included}")
+      file(READ "${dir}/${included}" included_text)
+      string(REPLACE "${line}" "${included_text}" text "${text}")
+    endforeach()
     if(text MATCHES "\\)EKCL\"")
       message(FATAL_ERROR "${source} contains the raw-string terminator )EKCL\"")
     endif()

@@ -7,7 +7,7 @@
 //                    products and sums over blocks of 32 k, each block added in f32 (the CPU's
 //                    fp16 lane and its bound, ek::ref::GemmF16ArithmeticErrorBound)
 //   -D EK_GEMM_S8    i8 A (zero point) x i8 B (symmetric, per channel) -> i8 C, exact int32 sums
-//                    requantized with the CPU's rule (ek/requantize.h, written out below)
+//                    requantized with the CPU's rule (ek/requantize.h, in requantize.cl)
 // Two kernels: ek_gemm (tiles through local memory, below) and ek_gemm_vec (register tiles of
 // float vectors read straight from global memory: CPU devices and GPUs whose local memory is
 // ordinary memory, e.g. Mali; f32 and f16 storage, B not transposed; after ek_gemm).
@@ -83,30 +83,7 @@ typedef int ek_acc;
 #endif
 
 #if defined(EK_GEMM_S8)
-// ---- The requantization rule of ek/requantize.h, operation for operation --------------------
-int ek_saturating_rounding_doubling_high_mul(int a, int b) {
-  if (a == INT_MIN && b == INT_MIN) return INT_MAX;
-  const long ab = (long)a * (long)b;
-  return (int)((ab + (1L << 30)) >> 31);
-}
-int ek_rounding_divide_by_pot(int x, int exponent) {
-  const int mask = (int)((1L << exponent) - 1);
-  const int remainder = x & mask;
-  const int threshold = (mask >> 1) + (x < 0 ? 1 : 0);
-  return (x >> exponent) + (remainder > threshold ? 1 : 0);
-}
-int ek_saturating_shift_left(int x, int shift) {
-  const long shifted = (long)x * (1L << shift);
-  return (int)clamp(shifted, (long)INT_MIN, (long)INT_MAX);
-}
-int ek_requantize(int acc, int multiplier, int shift, int zero_point, int qmin, int qmax) {
-  const int left = shift > 0 ? shift : 0;
-  const int right = shift > 0 ? 0 : -shift;
-  const int scaled = ek_rounding_divide_by_pot(
-      ek_saturating_rounding_doubling_high_mul(ek_saturating_shift_left(acc, left), multiplier), right);
-  const long q = (long)scaled + zero_point;
-  return (int)clamp(q, (long)qmin, (long)qmax);
-}
+#include "requantize.cl"
 #endif
 
 // The arguments of both kernels, in this order (host: ek/opencl/gemm.h, detail::Enqueue).

@@ -58,6 +58,15 @@ int ForEachTarget(const Body& body) {
   return count;
 }
 
+// True under qemu-user with SVE vectors wider than 128 bits (the arm lanes' "max" and
+// "max,sve256=on" models), where every vector instruction is emulated lane by lane: there the
+// costliest sweeps leave out their largest shapes, which the 128-bit models (cortex-a76,
+// "max,sve128=on": the same code at 128 bits, every lane) and the host run in full.
+inline bool EmulatedWideVectors() {
+  const char* cpu = std::getenv("QEMU_CPU");
+  return cpu != nullptr && std::strncmp(cpu, "max", 3) == 0 && std::strstr(cpu, "sve128=on") == nullptr;
+}
+
 inline uint32_t Bits(float f) {
   uint32_t u;
   std::memcpy(&u, &f, 4);

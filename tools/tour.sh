@@ -141,16 +141,17 @@ awk '
   }' "$RESULTS"
 
 # OpenCL on the default device (PoCL on a CPU-only machine): ek's GEMM kernels against CLBlast's
-# SGEMM on the same device and queue, the LLM path (dynamic int8 x int8 / int4), quantization,
+# SGEMM on the same device and queue, the LLM path (dynamic int8 x int8 / int4), convolution
+# (five MobileNetV2 layers and its 52 convolutions back to back), quantization,
 # and the program cache (cold build vs load from ek's cache).
 echo
 echo "OpenCL on the default device, medians of this run (ratio = ek / CLBlast f32 on the same device)"
 awk '
   function counter(line, key) { if (match(line, key "=[0-9.]+")) return substr(line, RSTART + length(key) + 1, RLENGTH - length(key) - 1) + 0; return -1 }
-  /^(cl_gemm|cl_qgemm|cl_quantize|peer\/clblast\/cl_gemm|cl_program)\// && /_median/ {
+  /^(cl_gemm|cl_qgemm|cl_quantize|cl_conv|cl_net|peer\/clblast\/cl_gemm|cl_program)\// && /_median/ {
     name = $1; sub(/\/real_time_median$/, "", name); sub(/\/iterations:[0-9]+/, "", name)
     n = split(name, part, "/")
-    if (part[1] == "cl_gemm" || part[1] == "cl_qgemm" || part[1] == "cl_quantize") {
+    if (part[1] == "cl_gemm" || part[1] == "cl_qgemm" || part[1] == "cl_quantize" || part[1] == "cl_conv" || part[1] == "cl_net") {
       unit = "GFLOP/s"; g = counter($0, "GFLOPS")
       if (g < 0) { unit = "GOP/s"; g = counter($0, "GOPS") }
       if (g < 0) { unit = "GB/s"; g = counter($0, "GBps") }

@@ -30,9 +30,10 @@ namespace ek_bench {
 
 void RegisterClGemmPeers(ek::opencl::Runtime* rt, const std::vector<int64_t>& sizes);
 
-namespace {
+void RegisterClConvBenchmarks();  // conv_bench.cc
 
-ek::opencl::Runtime* SharedRuntime() {
+// The default device, opened once for every cl_* benchmark (null when there is none).
+ek::opencl::Runtime* SharedClRuntime() {
   static ek::opencl::Runtime* rt = [] {
     auto* r = new ek::opencl::Runtime();  // lives until exit: benchmarks run after registration
     const ek::Status s = r->Open();
@@ -45,6 +46,10 @@ ek::opencl::Runtime* SharedRuntime() {
   }();
   return rt;
 }
+
+namespace {
+
+ek::opencl::Runtime* SharedRuntime() { return SharedClRuntime(); }
 
 // Times `run` (enqueue + clFinish) over the benchmark's iterations; seconds, or < 0 on failure.
 template <typename Run>
@@ -235,6 +240,7 @@ void RegisterClBenchmarks() {
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
   RegisterClGemmPeers(SharedRuntime(), sizes);
+  RegisterClConvBenchmarks();
 }
 
 }  // namespace ek_bench

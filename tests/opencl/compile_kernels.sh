@@ -11,7 +11,7 @@ set -uo pipefail
 CLANG=$1
 DIR=$2
 COMMON=(-x cl -cl-std=CL1.2 -Xclang -fdeclare-opencl-builtins -Xclang -finclude-default-header -target spir
-  -Werror -Wall -c -emit-llvm -o /dev/null)
+  -Werror -Wall -c -emit-llvm -o /dev/null -I "$DIR")
 EXTENSIONS=(-Xclang "-cl-ext=+cl_khr_fp16,+cl_khr_subgroups,+cl_khr_integer_dot_product,+cl_arm_integer_dot_product_int8"
   -Dcl_khr_subgroups=1 -D__opencl_c_integer_dot_product_input_4x8bit_packed=1 -Dcl_arm_integer_dot_product_int8=1)
 failed=0
@@ -41,6 +41,10 @@ done
 check gemm.cl no -DEK_GEMM_F16 "${VEC[@]}"
 check gemm.cl yes -DEK_GEMM_F16 -DEK_F16_ARITHMETIC "${TILE[@]}"
 check gemm.cl yes -DEK_GEMM_F16 -DEK_F16_ARITHMETIC "${TILE[@]}" -DEK_TRANSPOSE_B
+for type in EK_CONV_F32 EK_CONV_F16 EK_CONV_S8 EK_CONV_U8; do
+  for pixels in 1 4 8; do check conv.cl no -D$type -DEK_CONV_PIXELS=$pixels; done
+done
+check conv.cl no -DEK_CONV_F16 -DEK_FILTER_F32
 for q in EK_Q_I8 EK_Q_U8; do check convert.cl no -D$q; done
 check convert.cl yes -DEK_SUBGROUPS
 for w in EK_W_I8 EK_W_I4; do

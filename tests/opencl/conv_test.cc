@@ -1,0 +1,345 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// ek::opencl::Conv2D against the scalar specification (ek::ref::Conv2D / QConv2D): i8 and u8
+// bit-exact, f32 within ref::ConvErrorBound, f16 storage within that bound plus the output's
+// rounding to f16. Shapes: MobileNetV2's kinds of layer (the 3-channel stem, depthwise 3x3
+// stride 1 and 2, pointwise expand / project on the GEMM path), grouped, dilated, 5x5 with
+// uneven padding, a 1x1 image, odd channel counts, strided views (a channel slice of the input
+// and of the output, the filter as HWIO through strides), batch 2; each launch shape of the
+// direct kernel; every validation rule. Exit 77 when there is no OpenCL device.
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "cl_test_util.h"
+#include "ek/opencl/conv.h"
+#include "ek/ref/conv.h"
+#include "ek/ref/convert.h"
+
+namespace {
+
+using ek::Activation;
+using ek::DType;
+using ek::QuantScheme;
+using ek::TensorView;
+using ek_cl_test::Check;
+using ek_cl_test::CheckRejects;
+using ek_cl_test::DeviceCopy;
+using ek_cl_test::Next;
+using ek_cl_test::Uniform;
+
+enum class Type { kF32, kF16, kF16FilterF32, kI8PerChannel, kI8PerTensor, kU8 };
+const char* TypeName(Type t) {
+  switch (t) {
+    case Type::kF32: return "f32";
+    case Type::kF16: return "f16";
+    case Type::kF16FilterF32: return "f16 (f32 filter)";
+    case Type::kI8PerChannel: return "i8 per channel";
+    case Type::kI8PerTensor: return "i8 per tensor";
+    default: return "u8";
+  }
+}
+
+struct Shape {
+  const char* name;
+  int64_t n, h, w, cin, cout, kh, kw, sh, sw, dh, dw;
+  ek::ConvPadding pad;
+  int64_t groups;
+  bool bias;
+  Activation act;
+  bool hwio = false;        // the filter stored HWIO, passed as an OHWI view with strides
+  int64_t in_extra = 0;     // input pixels this many channels wider (a channel slice)
+  int64_t out_extra = 0;    // output pixels this many channels wider
+};
+
+// Element bytes of the activations / filter of a type.
+size_t ActBytes(Type t) { return t == Type::kF32 ? 4 : (t == Type::kF16 || t == Type::kF16FilterF32) ? 2 : 1; }
+size_t FilterBytes(Type t) { return t == Type::kF32 || t == Type::kF16FilterF32 ? 4 : ActBytes(t); }
+bool Quantized(Type t) { return ActBytes(t) == 1; }
+
+// Host data in the device's element type, for a view of `elements` elements.
+struct HostTensor {
+  std::vector<uint8_t> bytes;
+  std::vector<float> f32;  // the same values as f32 (float types): what the reference reads
+};
+
+// Runs one shape and type on the device; checks every output against the reference.
+void RunCase(ek::opencl::Runtime& rt, const Shape& s, Type type, const ek::opencl::ConvTile* tile) {
+  const int64_t cg = s.cin / s.groups;
+  const int64_t oh = ek::ConvOutputSize(s.h, s.kh, s.sh, s.dh, s.pad.top, s.pad.bottom);
+  const int64_t ow = ek::ConvOutputSize(s.w, s.kw, s.sw, s.dw, s.pad.left, s.pad.right);
+  const int64_t in_p = s.cin + s.in_extra, out_p = s.cout + s.out_extra;
+  const int64_t in_elems = s.n * s.h * s.w * in_p, out_elems = s.n * oh * ow * out_p;
+  const int64_t filter_elems = s.cout * s.kh * s.kw * cg;
+  const bool quantized = Quantized(type);
+  const bool u8 = type == Type::kU8;
+  const bool half = type == Type::kF16 || type == Type::kF16FilterF32;
+
+  // Values: floats in [-1, 1] (f16-exact for f16 storage); integers over their whole range.
+  std::vector<float> in_f(static_cast<size_t>(in_elems)), filter_f(static_cast<size_t>(filter_elems));
+  std::vector<uint8_t> in_q(static_cast<size_t>(in_elems)), filter_q(static_cast<size_t>(filter_elems));
+  for (size_t i = 0; i < in_f.size(); ++i) {
+    in_f[i] = half ? ek::ref::F16ToF32(ek::ref::F32ToF16(Uniform())) : Uniform();
+    in_q[i] = static_cast<uint8_t>(Next());
+  }
+  // Filter values in OHWI order (the reference's view); stored HWIO on the device if asked.
+  for (size_t i = 0; i < filter_f.size(); ++i) {
+    filter_f[i] = type == Type::kF16 ? ek::ref::F16ToF32(ek::ref::F32ToF16(Uniform())) : Uniform();
+    filter_q[i] = static_cast<uint8_t>(Next());
+    if (!u8 && filter_q[i] == 0x80) filter_q[i] = 0x81;  // symmetric int8: -127..127
+  }
+  std::vector<float> bias_f(static_cast<size_t>(s.cout));
+  std::vector<int32_t> bias_q(static_cast<size_t>(s.cout));
+  for (int64_t o = 0; o < s.cout; ++o) {
+    bias_f[static_cast<size_t>(o)] = Uniform();
+    bias_q[static_cast<size_t>(o)] = static_cast<int32_t>(Next() % 20001) - 10000;
+  }
+  std::vector<float> scales(static_cast<size_t>(s.cout));
+  for (float& sc : scales) sc = 0.002f + 0.004f * (Uniform() + 1.0f);
+
+  // Device bytes: activations in their type; the filter OHWI or HWIO.
+  const size_t ab = ActBytes(type), fb = FilterBytes(type);
+  std::vector<uint8_t> in_dev(static_cast<size_t>(in_elems) * ab), filter_dev(static_cast<size_t>(filter_elems) * fb);
+  for (int64_t i = 0; i < in_elems; ++i) {
+    if (quantized) {
+      in_dev[static_cast<size_t>(i)] = in_q[static_cast<size_t>(i)];
+    } else if (half) {
+      const uint16_t h = ek::ref::F32ToF16(in_f[static_cast<size_t>(i)]);
+      std::memcpy(&in_dev[static_cast<size_t>(i) * 2], &h, 2);
+    } else {
+      std::memcpy(&in_dev[static_cast<size_t>(i) * 4], &in_f[static_cast<size_t>(i)], 4);
+    }
+  }
+  const auto device_filter_index = [&](int64_t o, int64_t ky, int64_t kx, int64_t c) {
+    return s.hwio ? ((ky * s.kw + kx) * cg + c) * s.cout + o : ((o * s.kh + ky) * s.kw + kx) * cg + c;
+  };
+  for (int64_t o = 0; o < s.cout; ++o) {
+    for (int64_t ky = 0; ky < s.kh; ++ky) {
+      for (int64_t kx = 0; kx < s.kw; ++kx) {
+        for (int64_t c = 0; c < cg; ++c) {
+          const size_t src = static_cast<size_t>(((o * s.kh + ky) * s.kw + kx) * cg + c);
+          const size_t dst = static_cast<size_t>(device_filter_index(o, ky, kx, c));
+          if (quantized) {
+            filter_dev[dst] = filter_q[src];
+          } else if (fb == 2) {
+            const uint16_t h = ek::ref::F32ToF16(filter_f[src]);
+            std::memcpy(&filter_dev[dst * 2], &h, 2);
+          } else {
+            std::memcpy(&filter_dev[dst * 4], &filter_f[src], 4);
+          }
+        }
+      }
+    }
+  }
+  std::vector<uint8_t> guard(static_cast<size_t>(out_elems) * ab, 0xA5);
+  DeviceCopy d_in(rt, in_dev.data(), in_dev.size(), 64);
+  DeviceCopy d_filter(rt, filter_dev.data(), filter_dev.size(), 128);
+  DeviceCopy d_out(rt, guard.data(), guard.size(), 32);
+  DeviceCopy d_bias(rt, quantized ? static_cast<const void*>(bias_q.data()) : bias_f.data(), bias_f.size() * 4, 16);
+
+  const DType act_type = quantized ? (u8 ? DType::kU8 : DType::kI8) : half ? DType::kF16 : DType::kF32;
+  const DType filter_type = fb == 4 ? DType::kF32 : fb == 2 ? DType::kF16 : act_type;
+  TensorView in = TensorView::OpenCL(act_type, d_in.mem, 64, {s.n, s.h, s.w, s.cin})
+                      .WithStrides({s.h * s.w * in_p, s.w * in_p, in_p, 1});
+  TensorView out = TensorView::OpenCL(act_type, d_out.mem, 32, {s.n, oh, ow, s.cout})
+                       .WithStrides({oh * ow * out_p, ow * out_p, out_p, 1});
+  TensorView filter = TensorView::OpenCL(filter_type, d_filter.mem, 128, {s.cout, s.kh, s.kw, cg});
+  filter = s.hwio ? filter.WithStrides({1, s.kw * cg * s.cout, cg * s.cout, s.cout})
+                  : filter.WithStrides({s.kh * s.kw * cg, s.kw * cg, cg, 1});
+  ek::ConvOptions o;
+  o.stride_h = s.sh;
+  o.stride_w = s.sw;
+  o.dilation_h = s.dh;
+  o.dilation_w = s.dw;
+  o.padding = s.pad;
+  o.groups = s.groups;
+  o.activation = s.act;
+  o.clamp_min = -0.5f;
+  o.clamp_max = 0.75f;
+  if (s.bias) o.bias = TensorView::OpenCL(quantized ? DType::kI32 : DType::kF32, d_bias.mem, 16, {s.cout});
+  if (quantized) {
+    in.quant = ek::QuantParams::PerTensor(0.02f, u8 ? 131 : -7);
+    out.quant = ek::QuantParams::PerTensor(u8 ? 0.35f : 0.3f, u8 ? 120 : 5);
+    if (type == Type::kI8PerChannel) {
+      filter.quant = ek::QuantParams::PerAxis(0, scales.data());
+    } else {
+      filter.quant = ek::QuantParams::PerTensor(scales[0], u8 ? 140 : 0);
+    }
+  }
+  char what[256];
+  std::snprintf(what, sizeof(what), "%s %s (tile %d x %d)", s.name, TypeName(type), tile ? tile->pixels : 4,
+                tile ? tile->local_channels : 0);
+  cl_event event = nullptr;
+  const ek::Status st = ek::opencl::Conv2D(rt, in, filter, out, o, &event, tile);
+  if (!st.ok()) std::printf("  %s: %s\n", what, st.message());
+  Check(st.ok(), what);
+  if (!st.ok()) return;
+  Check(event != nullptr, "an event is returned");
+  if (event != nullptr) rt.api().clReleaseEvent(event);
+  const std::vector<uint8_t> got = d_out.Read(32, guard.size());
+
+  // The reference on host views of the same values (OHWI, dense).
+  TensorView h_in = TensorView::Host(quantized ? act_type : DType::kF32,
+                                     quantized ? static_cast<const void*>(in_q.data()) : in_f.data(),
+                                     {s.n, s.h, s.w, s.cin})
+                        .WithStrides({s.h * s.w * in_p, s.w * in_p, in_p, 1});
+  TensorView h_filter = TensorView::Host(quantized ? act_type : DType::kF32,
+                                         quantized ? static_cast<const void*>(filter_q.data()) : filter_f.data(),
+                                         {s.cout, s.kh, s.kw, cg});
+  h_in.quant = in.quant;
+  h_filter.quant = filter.quant;
+  ek::ConvOptions ho = o;
+  ho.bias = s.bias ? TensorView::Host(quantized ? DType::kI32 : DType::kF32,
+                                      quantized ? static_cast<const void*>(bias_q.data()) : bias_f.data(), {s.cout})
+                   : TensorView();
+  TensorView h_out = out;  // shape and strides of the output, host memory for ForEachOutput
+  h_out.memory = TensorView::Host(act_type, got.data(), {1}).memory;
+  h_out.offset = 0;
+  int bad = 0;
+  int64_t checked = 0;
+  std::vector<bool> written(got.size() / ab, false);
+  ek::ref::ForEachOutput(h_out, [&](int64_t n, int64_t y, int64_t x, int64_t oc, int64_t e) {
+    written[static_cast<size_t>(e)] = true;
+    ++checked;
+    if (quantized) {
+      const int32_t want = ek::ref::QConv2DElement(h_in, h_filter, out, ho, n, y, x, oc);
+      const int32_t have = u8 ? got[static_cast<size_t>(e)] : static_cast<int8_t>(got[static_cast<size_t>(e)]);
+      if (want != have && bad++ < 3) {
+        std::printf("  %s: (%lld,%lld,%lld,%lld) got %d want %d\n", what, static_cast<long long>(n),
+                    static_cast<long long>(y), static_cast<long long>(x), static_cast<long long>(oc), have, want);
+      }
+      return;
+    }
+    double value = 0.0, magnitude = 0.0;
+    ek::ref::Conv2DElement(h_in, h_filter, ho, n, y, x, oc, &value, &magnitude);
+    float have = 0.0f;
+    if (half) {
+      uint16_t h;
+      std::memcpy(&h, &got[static_cast<size_t>(e) * 2], 2);
+      have = ek::ref::F16ToF32(h);
+    } else {
+      std::memcpy(&have, &got[static_cast<size_t>(e) * 4], 4);
+    }
+    double bound = ek::ref::ConvErrorBound(s.kh * s.kw * cg, magnitude);
+    if (half) bound += std::fabs(value) * std::ldexp(1.0, -11) + std::ldexp(1.0, -25);  // f16 rounding
+    if (!(std::fabs(have - value) <= bound) && bad++ < 3) {
+      std::printf("  %s: (%lld,%lld,%lld,%lld) got %.9g want %.9g (bound %.3g)\n", what, static_cast<long long>(n),
+                  static_cast<long long>(y), static_cast<long long>(x), static_cast<long long>(oc), have, value, bound);
+    }
+  });
+  // The gaps between output pixels keep the guard bytes.
+  int touched = 0;
+  for (size_t e = 0; e < written.size(); ++e) {
+    if (written[e]) continue;
+    for (size_t b = 0; b < ab; ++b) touched += got[e * ab + b] != 0xA5;
+  }
+  Check(bad == 0 && checked == s.n * oh * ow * s.cout, what);
+  Check(touched == 0, "the output's gaps are left alone");
+}
+
+const Shape kShapes[] = {
+    // name, n, h, w, cin, cout, kh, kw, sh, sw, dh, dw, pad, groups, bias, act
+    {"stem 3x3/s2 3->16 (MobileNetV2 conv0)", 1, 15, 17, 3, 16, 3, 3, 2, 2, 1, 1, {0, 1, 0, 1}, 1, true, Activation::kRelu6},
+    {"depthwise 3x3/s1 24", 1, 9, 10, 24, 24, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, 24, true, Activation::kRelu6},
+    {"depthwise 3x3/s2 19, batch 2", 2, 11, 8, 19, 19, 3, 3, 2, 2, 1, 1, {0, 1, 0, 1}, 19, true, Activation::kRelu6},
+    {"depthwise x2 multiplier 5x5", 1, 7, 9, 6, 12, 5, 5, 1, 1, 1, 1, {2, 2, 2, 2}, 6, false, Activation::kNone},
+    {"pointwise expand 16->96 (GEMM path)", 1, 6, 7, 16, 96, 1, 1, 1, 1, 1, 1, {}, 1, true, Activation::kRelu6},
+    {"pointwise project 40->24, HWIO (GEMM path)", 2, 5, 3, 40, 24, 1, 1, 1, 1, 1, 1, {}, 1, true, Activation::kNone, true},
+    {"pointwise on channel slices", 1, 4, 5, 17, 9, 1, 1, 1, 1, 1, 1, {}, 1, true, Activation::kClamp, false, 3, 5},
+    {"pointwise stride 2 (direct)", 1, 7, 7, 8, 12, 1, 1, 2, 2, 1, 1, {}, 1, false, Activation::kRelu},
+    {"grouped 3x3, 4 groups, HWIO", 1, 6, 6, 12, 8, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, 4, true, Activation::kRelu, true},
+    {"dilated 3x3 d2", 1, 9, 8, 5, 7, 3, 3, 1, 1, 2, 2, {2, 2, 2, 2}, 1, true, Activation::kNone},
+    {"5x5/s3 uneven padding, strided views", 1, 13, 11, 7, 11, 5, 5, 3, 2, 1, 1, {1, 3, 0, 2}, 1, true,
+     Activation::kClamp, false, 2, 3},
+    {"1x1 image, 3x3 padded", 1, 1, 1, 13, 6, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, 1, true, Activation::kNone},
+};
+
+void BadInputs(ek::opencl::Runtime& rt) {
+  std::vector<float> host(4096, 0.5f);
+  DeviceCopy d_in(rt, host.data(), 4 * 8 * 8 * 4, 0), d_filter(rt, host.data(), 4 * 4 * 9 * 4, 0),
+      d_out(rt, host.data(), 4 * 6 * 6 * 4 + 64, 0), d_bias(rt, host.data(), 16, 0);
+  const TensorView in = TensorView::OpenCL(DType::kF32, d_in.mem, 0, {1, 8, 8, 4});
+  const TensorView filter = TensorView::OpenCL(DType::kF32, d_filter.mem, 0, {4, 3, 3, 4});
+  const TensorView out = TensorView::OpenCL(DType::kF32, d_out.mem, 0, {1, 6, 6, 4});
+  ek::ConvOptions o;
+  Check(ek::opencl::Conv2D(rt, in, filter, out, o).ok(), "the valid call of the validation set runs");
+  CheckRejects(ek::opencl::Conv2D(rt, TensorView::Host(DType::kF32, host.data(), {1, 8, 8, 4}), filter, out, o), "input");
+  CheckRejects(ek::opencl::Conv2D(rt, TensorView::OpenCL(DType::kF32, d_in.mem, 0, {8, 8, 4}), filter, out, o), "input");
+  CheckRejects(ek::opencl::Conv2D(rt, TensorView::OpenCL(DType::kF32, d_in.mem, 0, {2, 8, 8, 4}), filter, out, o),
+               "input");  // past the buffer's end
+  CheckRejects(ek::opencl::Conv2D(rt, in, TensorView::OpenCL(DType::kF32, d_filter.mem, 0, {4, 3, 3, 3}), out, o),
+               "input");  // channels differ from the filter's
+  CheckRejects(ek::opencl::Conv2D(rt, in, TensorView::OpenCL(DType::kF16, d_filter.mem, 0, {4, 3, 3, 4}), out, o),
+               "filter");
+  CheckRejects(ek::opencl::Conv2D(rt, in, filter, TensorView::OpenCL(DType::kF32, d_out.mem, 0, {1, 7, 6, 4}), o),
+               "output");
+  CheckRejects(ek::opencl::Conv2D(rt, in, filter, TensorView::OpenCL(DType::kF32, d_in.mem, 0, {1, 6, 6, 4}), o),
+               "output");  // overlaps the input
+  ek::ConvOptions bad = o;
+  bad.stride_h = 0;
+  CheckRejects(ek::opencl::Conv2D(rt, in, filter, out, bad), "options.stride_h");
+  bad = o;
+  bad.dilation_w = 0;
+  CheckRejects(ek::opencl::Conv2D(rt, in, filter, out, bad), "options.dilation_h");
+  bad = o;
+  bad.padding.left = -1;
+  CheckRejects(ek::opencl::Conv2D(rt, in, filter, out, bad), "options.padding");
+  bad = o;
+  bad.groups = 3;
+  CheckRejects(ek::opencl::Conv2D(rt, in, filter, out, bad), "options.groups");
+  bad = o;
+  bad.bias = TensorView::OpenCL(DType::kF32, d_bias.mem, 0, {3});
+  CheckRejects(ek::opencl::Conv2D(rt, in, filter, out, bad), "options.bias");
+  bad.bias = TensorView::OpenCL(DType::kI32, d_bias.mem, 0, {4});
+  CheckRejects(ek::opencl::Conv2D(rt, in, filter, out, bad), "options.bias");
+  bad = o;
+  bad.activation = Activation::kClamp;
+  bad.clamp_min = 1.0f;
+  bad.clamp_max = 0.0f;
+  CheckRejects(ek::opencl::Conv2D(rt, in, filter, out, bad), "clamp");
+  const TensorView big_filter = TensorView::OpenCL(DType::kF32, d_filter.mem, 0, {1, 9, 9, 4}).WithStrides({0, 0, 0, 1});
+  CheckRejects(ek::opencl::Conv2D(rt, in, big_filter, out, o), "filter");  // larger than the padded input
+  ek::opencl::ConvTile tile;
+  tile.pixels = 9;
+  CheckRejects(ek::opencl::Conv2D(rt, in, filter, out, o, nullptr, &tile), "tile");
+  // Quantized: per-tensor input, symmetric filter, multipliers in range.
+  TensorView qin = TensorView::OpenCL(DType::kI8, d_in.mem, 0, {1, 8, 8, 4});
+  TensorView qfilter = TensorView::OpenCL(DType::kI8, d_filter.mem, 0, {4, 3, 3, 4});
+  TensorView qout = TensorView::OpenCL(DType::kI8, d_out.mem, 0, {1, 6, 6, 4});
+  qin.quant = ek::QuantParams::PerTensor(0.5f, 0);
+  qout.quant = ek::QuantParams::PerTensor(0.5f, 0);
+  qfilter.quant = ek::QuantParams::PerTensor(0.01f, 3);
+  CheckRejects(ek::opencl::Conv2D(rt, qin, qfilter, qout, o), "filter");  // not symmetric
+  qfilter.quant = ek::QuantParams::PerTensor(0.01f, 0);
+  Check(ek::opencl::Conv2D(rt, qin, qfilter, qout, o).ok(), "the valid quantized call runs");
+  qfilter.quant = ek::QuantParams::PerTensor(1e12f, 0);
+  CheckRejects(ek::opencl::Conv2D(rt, qin, qfilter, qout, o), "input.scale * filter.scale / output.scale");
+  qfilter.quant = ek::QuantParams::PerTensor(0.01f, 0);
+  qin.quant = TensorView().quant;
+  CheckRejects(ek::opencl::Conv2D(rt, qin, qfilter, qout, o), "input");
+  ek::opencl::Runtime closed;
+  CheckRejects(ek::opencl::Conv2D(closed, in, filter, out, o), "runtime");
+}
+
+}  // namespace
+
+int main() {
+  ek::opencl::Runtime rt;
+  int skip = 0;
+  if (!ek_cl_test::OpenOrSkip(rt, &skip)) return skip;
+  std::printf("device: %s\n", rt.caps().name);
+  const Type types[] = {Type::kF32, Type::kF16, Type::kF16FilterF32, Type::kI8PerChannel, Type::kI8PerTensor, Type::kU8};
+  for (const Shape& s : kShapes) {
+    for (Type t : types) RunCase(rt, s, t, nullptr);
+  }
+  // Each launch shape of the direct kernel (pixels per work-item, work-group widths).
+  const ek::opencl::ConvTile tiles[] = {{1, 0}, {3, 0}, {8, 0}, {4, 8}, {2, 32}};
+  for (const ek::opencl::ConvTile& tile : tiles) {
+    RunCase(rt, kShapes[2], Type::kI8PerChannel, &tile);
+    RunCase(rt, kShapes[10], Type::kF32, &tile);
+  }
+  BadInputs(rt);
+  return ek_cl_test::Finish();
+}
