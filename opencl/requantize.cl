@@ -2,7 +2,7 @@
 //
 // The requantization rule of ek/requantize.h (TFLite's MultiplyByQuantizedMultiplier, then the
 // output zero point and the activation's clamp), operation for operation, so the integer
-// kernels' outputs are the CPU's bit for bit. Included by gemm.cl and conv.cl (#include,
+// kernels' outputs are the CPU's bit for bit. Included by gemm.cl, conv.cl and elementwise.cl (#include,
 // expanded when cmake/EmbedOpenCL.cmake embeds the sources).
 #ifndef EK_REQUANTIZE_CL_
 #define EK_REQUANTIZE_CL_
@@ -22,12 +22,16 @@ int ek_saturating_shift_left(int x, int shift) {
   const long shifted = (long)x * (1L << shift);
   return (int)clamp(shifted, (long)INT_MIN, (long)INT_MAX);
 }
-int ek_requantize(int acc, int multiplier, int shift, int zero_point, int qmin, int qmax) {
+// MultiplyByQuantizedMultiplier: x * multiplier * 2^shift, rounded as TFLite does.
+int ek_multiply_by_quantized_multiplier(int x, int multiplier, int shift) {
   const int left = shift > 0 ? shift : 0;
   const int right = shift > 0 ? 0 : -shift;
-  const int scaled = ek_rounding_divide_by_pot(
-      ek_saturating_rounding_doubling_high_mul(ek_saturating_shift_left(acc, left), multiplier), right);
-  const long q = (long)scaled + zero_point;
+  return ek_rounding_divide_by_pot(ek_saturating_rounding_doubling_high_mul(ek_saturating_shift_left(x, left), multiplier),
+                                   right);
+}
+// The int32 sum acc to the output's integers: scaled, + zero point, clamped to [qmin, qmax].
+int ek_requantize(int acc, int multiplier, int shift, int zero_point, int qmin, int qmax) {
+  const long q = (long)ek_multiply_by_quantized_multiplier(acc, multiplier, shift) + zero_point;
   return (int)clamp(q, (long)qmin, (long)qmax);
 }
 

@@ -123,12 +123,8 @@ class EkMobileNetV2 : public NetRunner<EkMobileNetV2> {
   }
   ek::ConvOptions Options(size_t layer) const {
     const ConvLayer& l = graph_.layers[layer];
-    ek::ConvOptions o;
-    o.stride_h = o.stride_w = l.stride;
-    o.padding = ek::SamePadding(l.in_h, l.in_w, l.kernel, l.kernel, l.stride, l.stride);
-    o.groups = l.depthwise ? l.in_c : 1;
+    ek::ConvOptions o = LayerConvOptions(l);
     o.bias = ek::TensorView::Host(ek::DType::kF32, layers_[layer].bias.data(), {l.out_c});
-    o.activation = HasRelu6(l) ? ek::Activation::kRelu6 : ek::Activation::kNone;
     return o;
   }
 
@@ -180,12 +176,8 @@ class EkMobileNetV2Int8 : public NetRunner<EkMobileNetV2Int8> {
   }
   ek::ConvOptions Options(size_t layer) const {
     const ConvLayer& l = q_.graph.layers[layer];
-    ek::ConvOptions o;
-    o.stride_h = o.stride_w = l.stride;
-    o.padding = ek::SamePadding(l.in_h, l.in_w, l.kernel, l.kernel, l.stride, l.stride);
-    o.groups = l.depthwise ? l.in_c : 1;
+    ek::ConvOptions o = LayerConvOptions(l);
     o.bias = ek::TensorView::Host(ek::DType::kI32, q_.layers[layer].bias.data(), {l.out_c});
-    o.activation = HasRelu6(l) ? ek::Activation::kRelu6 : ek::Activation::kNone;
     return o;
   }
   // Quantizes a float image into buffer 0 (its scale and zero point; round half away from zero).

@@ -18,6 +18,8 @@
 #include <utility>
 #include <vector>
 
+#include "ek/conv_options.h"
+
 namespace ek_mobilenet {
 
 struct ConvLayer {
@@ -120,6 +122,17 @@ inline double ConvFlops(const NetGraph& g) {
 // Whether the layer ends with ReLU6 (every convolution but the projections and the classifier).
 inline bool HasRelu6(const ConvLayer& l) {
   return l.name.find("project") == std::string::npos && l.name != "fc";
+}
+
+// The options of layer l but its bias: stride, TensorFlow's SAME padding, the depthwise groups,
+// ReLU6 where the layer has one.
+inline ek::ConvOptions LayerConvOptions(const ConvLayer& l) {
+  ek::ConvOptions o;
+  o.stride_h = o.stride_w = l.stride;
+  o.padding = ek::SamePadding(l.in_h, l.in_w, l.kernel, l.kernel, l.stride, l.stride);
+  o.groups = l.depthwise ? l.in_c : 1;
+  o.activation = HasRelu6(l) ? ek::Activation::kRelu6 : ek::Activation::kNone;
+  return o;
 }
 
 // Deterministic weights for layer l: OHWI filter uniform in +-sqrt(6 / fan in) (He's uniform

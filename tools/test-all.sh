@@ -4,7 +4,8 @@
 #   host-gcc         gcc, Release, -Werror: all tests on every target this CPU supports, plus
 #                    the selected target / lanes checked against /proc/cpuinfo, EK_TARGETS=AVX2
 #                    forcing, and the OpenCL tests on PoCL (loader, runtime + program cache,
-#                    ek-cl-tune, GEMM and convolution kernels): with CI set they must pass, not skip
+#                    ek-cl-tune, GEMM, convolution, pooling and add kernels, MobileNetV2 whole):
+#                    with CI set they must pass, not skip
 #   host-clang-asan  clang, ASan + UBSan, -Werror (AVX2, SSE2 and, where the CPU runs it,
 #                    AVX3_ZEN4 compiled)
 #   host-clang-tsan  clang, ThreadSanitizer: the concurrency tests (caller threads sharing packed
@@ -104,7 +105,7 @@ lane_host_gcc() {
   # With an OpenCL runtime installed (CI installs PoCL), the OpenCL test must really run.
   if [ -n "${CI:-}" ]; then
     local t
-    for t in opencl_loader opencl_runtime opencl_gemm opencl_convert opencl_qgemm opencl_conv opencl_cache_concurrency \
+    for t in opencl_loader opencl_runtime opencl_gemm opencl_convert opencl_qgemm opencl_conv opencl_elementwise opencl_cache_concurrency \
       opencl_kernels_compile; do
       if ! grep -q "$t .*Passed" "$LAST_CTEST_LOG"; then
         echo "test-all.sh: $t did not pass on the host although PoCL is installed" >&2

@@ -6,15 +6,21 @@
 //   cl_conv/<f32|f16|s8>/mobilenet_v2/<layer>   one layer: the stem, a stride-2 depthwise, an
 //                                               expand, a project and the last 1x1
 //   cl_net/mobilenet_v2_convs/<f32|f16|s8>      all 52 convolution layers, enqueued back to back
+//   cl_net/mobilenet_v2/<f32|s8>                the whole network on the device (convolutions,
+//                                               residual adds, global pool, classifier;
+//                                               tests/opencl/mobilenet_v2_cl.h), the int8 one
+//                                               quantized from the f32 one's ranges on an image
 // GFLOPS (GOPS for s8) from 2 x multiply-adds; wall time of the enqueues + clFinish.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "../../tests/mobilenet_v2_layers.h"
+#include "../../tests/opencl/mobilenet_v2_cl.h"
 #include "ek/opencl/conv.h"
 
 namespace ek_bench {
@@ -118,6 +124,50 @@ void TimeLayers(benchmark::State& state, const std::vector<ek_mobilenet::ConvLay
       flops * static_cast<double>(state.iterations()) / seconds * 1e-9;
 }
 
+// The whole network, f32 or int8 (quantized from the f32 network's ranges on one image).
+void TimeNetwork(benchmark::State& state, bool int8) {
+  ek::opencl::Runtime& rt = *SharedClRuntime();
+  const ek_mobilenet::NetGraph graph = ek_mobilenet::MobileNetV2Graph(224);
+  const uint64_t seed = 5;
+  ek_mobilenet::ClMobileNetV2 f32(rt, graph, seed);
+  std::vector<float> image(static_cast<size_t>(224 * 224 * 3));
+  for (size_t i = 0; i < image.size(); ++i) image[i] = static_cast<float>((i * 37) % 200) / 100.0f - 1.0f;
+  ek::Status s = f32.status();
+  if (s.ok()) s = f32.SetImage(image.data(), image.size() * 4);
+  if (s.ok()) s = f32.Run();  // also the warm-up: builds the kernels
+  std::unique_ptr<ek_mobilenet::ClMobileNetV2> q8;
+  ek_mobilenet::QuantizedMobileNetV2 quantized;
+  if (s.ok() && int8) {
+    std::vector<std::pair<float, float>> ranges;
+    std::vector<uint8_t> bytes;
+    for (size_t i = 0; i < graph.buffers.size() && s.ok(); ++i) {
+      s = f32.Read(i, &bytes);
+      const float* v = reinterpret_cast<const float*>(bytes.data());
+      const auto mm = std::minmax_element(v, v + bytes.size() / 4);
+      ranges.emplace_back(*mm.first, *mm.second);
+    }
+    quantized = ek_mobilenet::QuantizeMobileNetV2(graph, seed, ranges);
+    q8 = std::make_unique<ek_mobilenet::ClMobileNetV2>(rt, graph, seed, &quantized);
+    if (s.ok()) s = q8->status();
+    if (s.ok()) s = q8->Run();
+  }
+  if (!s.ok()) {
+    state.SkipWithError(s.message());
+    return;
+  }
+  ek_mobilenet::ClMobileNetV2& net = int8 ? *q8 : f32;
+  const auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    if (!net.Run().ok()) {
+      state.SkipWithError("run failed");
+      return;
+    }
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  state.counters[int8 ? "GOPS" : "GFLOPS"] =
+      ek_mobilenet::ConvFlops(graph) * static_cast<double>(state.iterations()) / seconds * 1e-9;
+}
+
 }  // namespace
 
 void RegisterClConvBenchmarks() {
@@ -142,6 +192,12 @@ void RegisterClConvBenchmarks() {
     }
     benchmark::RegisterBenchmark((std::string("cl_net/mobilenet_v2_convs/") + t.name).c_str(),
                                  [all, type](benchmark::State& s) { TimeLayers(s, all, type); })
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+  }
+  for (const bool int8 : {false, true}) {
+    benchmark::RegisterBenchmark(int8 ? "cl_net/mobilenet_v2/s8" : "cl_net/mobilenet_v2/f32",
+                                 [int8](benchmark::State& s) { TimeNetwork(s, int8); })
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
   }

@@ -45,6 +45,8 @@ for type in EK_CONV_F32 EK_CONV_F16 EK_CONV_S8 EK_CONV_U8; do
   for pixels in 1 4 8; do check conv.cl no -D$type -DEK_CONV_PIXELS=$pixels; done
 done
 check conv.cl no -DEK_CONV_F16 -DEK_FILTER_F32
+for type in EK_ADD_F32 EK_ADD_S8 EK_ADD_U8; do check elementwise.cl no -D$type; done
+for type in EK_POOL_F32 EK_POOL_S8 EK_POOL_U8; do check pool.cl no -D$type; done
 for q in EK_Q_I8 EK_Q_U8; do check convert.cl no -D$q; done
 check convert.cl yes -DEK_SUBGROUPS
 for w in EK_W_I8 EK_W_I4; do

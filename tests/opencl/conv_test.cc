@@ -6,7 +6,11 @@
 // stride 1 and 2, pointwise expand / project on the GEMM path), grouped, dilated, 5x5 with
 // uneven padding, a 1x1 image, odd channel counts, strided views (a channel slice of the input
 // and of the output, the filter as HWIO through strides), batch 2; each launch shape of the
-// direct kernel; every validation rule. Exit 77 when there is no OpenCL device.
+// direct kernel; every validation rule. GlobalAvgPool2D (f32, i8, u8) against the reference.
+// MobileNetV2 whole on the device (a 32 x 32 image): f32, each step within its bound on the
+// step's own input; then int8 (quantized from the f32 run's ranges), every step bit-exact with
+// the reference, i.e. with ek's CPU chain. Exit 77 when there is no OpenCL device.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -17,6 +21,9 @@
 #include "ek/opencl/conv.h"
 #include "ek/ref/conv.h"
 #include "ek/ref/convert.h"
+#include "ek/ref/elementwise.h"
+#include "ek/ref/pool.h"
+#include "mobilenet_v2_cl.h"
 
 namespace {
 
@@ -323,13 +330,181 @@ void BadInputs(ek::opencl::Runtime& rt) {
   CheckRejects(ek::opencl::Conv2D(closed, in, filter, out, o), "runtime");
 }
 
+
+// Global average pooling: f32 exact where the device divides correctly rounded (else within
+// 3 ulp), i8 / u8 exact; strided input pixels, a [N, C] output.
+void GlobalPool(ek::opencl::Runtime& rt) {
+  // n, h, w, c, pixel stride: two pixels (every other sum a half to round), 35 strided
+  // pixels, 16 pixels over 130 channels and 3 images.
+  const int64_t shapes[3][5] = {{1, 1, 2, 64, 64}, {2, 7, 5, 19, 23}, {3, 4, 4, 130, 130}};
+  for (int variant = 0; variant < 9; ++variant) {
+    const auto& shape = shapes[variant / 3];
+    const DType type = variant % 3 == 0 ? DType::kF32 : variant % 3 == 1 ? DType::kI8 : DType::kU8;
+    const int64_t n = shape[0], h = shape[1], w = shape[2], c = shape[3], p = shape[4];
+    const size_t e = type == DType::kF32 ? 4 : 1;
+    std::vector<uint8_t> in(static_cast<size_t>(n * h * w * p) * e);
+    for (size_t i = 0; i < in.size() / e; ++i) {
+      if (type == DType::kF32) {
+        const float v = Uniform() * 3.0f;
+        std::memcpy(&in[i * 4], &v, 4);
+      } else {
+        in[i] = static_cast<uint8_t>(Next());
+      }
+    }
+    std::vector<uint8_t> guard(static_cast<size_t>(n * c) * e, 0xA5);
+    DeviceCopy d_in(rt, in.data(), in.size(), 8), d_out(rt, guard.data(), guard.size(), 4);
+    TensorView input = TensorView::OpenCL(type, d_in.mem, 8, {n, h, w, c}).WithStrides({h * w * p, w * p, p, 1});
+    TensorView output = TensorView::OpenCL(type, d_out.mem, 4, {n, c});
+    if (type != DType::kF32) input.quant = output.quant = ek::QuantParams::PerTensor(0.1f, type == DType::kU8 ? 128 : -3);
+    const ek::Status st = ek::opencl::GlobalAvgPool2D(rt, input, output);
+    Check(st.ok(), "GlobalAvgPool2D runs");
+    const std::vector<uint8_t> got = d_out.Read(4, guard.size());
+    std::vector<uint8_t> want(guard.size());
+    TensorView h_in = input, h_out = output;
+    h_in.memory = TensorView::Host(type, in.data(), {1}).memory;
+    h_in.offset = 0;
+    h_out.memory = TensorView::Host(type, want.data(), {1}).memory;
+    h_out.offset = 0;
+    if (type == DType::kF32) {
+      ek::ref::GlobalAvgPool2D(h_in, h_out);
+      int bad = 0;
+      for (size_t i = 0; i < want.size() / 4; ++i) {
+        float a, b;
+        std::memcpy(&a, &got[i * 4], 4);
+        std::memcpy(&b, &want[i * 4], 4);
+        const float ulps = rt.caps().correctly_rounded_divide ? 0.0f : 3.0f;
+        bad += !(std::fabs(a - b) <= ulps * std::ldexp(std::fabs(b), -23));
+      }
+      Check(bad == 0, rt.caps().correctly_rounded_divide ? "f32 global pool equals the reference exactly"
+                                                          : "f32 global pool within 3 ulp of the reference");
+    } else {
+      ek::ref::QGlobalAvgPool2D(h_in, h_out);
+      Check(got == want, "integer global pool equals the reference bit for bit");
+    }
+  }
+  std::vector<float> host(256, 0.5f);
+  DeviceCopy d_in(rt, host.data(), 4 * 2 * 2 * 8, 0), d_out(rt, host.data(), 4 * 8, 0);
+  const TensorView in = TensorView::OpenCL(DType::kF32, d_in.mem, 0, {1, 2, 2, 8});
+  CheckRejects(ek::opencl::GlobalAvgPool2D(rt, in, TensorView::OpenCL(DType::kF32, d_out.mem, 0, {1, 7})), "output");
+  CheckRejects(ek::opencl::GlobalAvgPool2D(rt, in, TensorView::OpenCL(DType::kI8, d_out.mem, 0, {1, 8})), "output");
+  CheckRejects(ek::opencl::GlobalAvgPool2D(rt, TensorView::OpenCL(DType::kF32, d_in.mem, 0, {1, 2, 8}),
+                                           TensorView::OpenCL(DType::kF32, d_out.mem, 0, {1, 8})),
+               "input");
+  CheckRejects(ek::opencl::GlobalAvgPool2D(rt, in, TensorView::OpenCL(DType::kF32, d_in.mem, 0, {1, 8})), "output");
+  TensorView qin = TensorView::OpenCL(DType::kI8, d_in.mem, 0, {1, 2, 2, 8});
+  TensorView qout = TensorView::OpenCL(DType::kI8, d_out.mem, 0, {1, 8});
+  qin.quant = ek::QuantParams::PerTensor(0.1f, 0);
+  qout.quant = ek::QuantParams::PerTensor(0.2f, 0);
+  CheckRejects(ek::opencl::GlobalAvgPool2D(rt, qin, qout), "output");  // its own scale
+}
+
+// MobileNetV2 on the device: f32 step by step within the bound, then int8 bit-exact.
+void MobileNetV2(ek::opencl::Runtime& rt) {
+  using ek_mobilenet::NetStep;
+  using ek_mobilenet::StepKind;
+  const ek_mobilenet::NetGraph graph = ek_mobilenet::MobileNetV2Graph(32);
+  const uint64_t seed = 5;
+  ek_mobilenet::ClMobileNetV2 net(rt, graph, seed);
+  Check(net.status().ok(), "f32 network created on the device");
+  if (!net.status().ok()) return;
+  std::vector<float> image(static_cast<size_t>(32 * 32 * 3));
+  for (float& v : image) v = Uniform();
+  Check(net.SetImage(image.data(), image.size() * 4).ok() && net.Run().ok(), "f32 network runs");
+  std::vector<std::vector<uint8_t>> f32(graph.buffers.size());
+  for (size_t i = 0; i < f32.size(); ++i) Check(net.Read(i, &f32[i]).ok(), "buffer read");
+  const auto host_view = [&](std::vector<uint8_t>& bytes, size_t i, DType type, const ek::TensorView& like) {
+    const ek_mobilenet::NetBuffer& b = graph.buffers[i];
+    TensorView v = TensorView::Host(type, bytes.data(), {1, b.h, b.w, b.c});
+    v.quant = like.quant;
+    return v;
+  };
+  std::vector<std::vector<float>> filters(graph.layers.size()), biases(graph.layers.size());
+  for (size_t i = 0; i < graph.layers.size(); ++i) ek_mobilenet::LayerWeights(graph.layers[i], seed + i, &filters[i], &biases[i]);
+  int bad_f32 = 0;
+  for (const NetStep& s : graph.steps) {
+    const TensorView in = host_view(f32[s.in], s.in, DType::kF32, TensorView());
+    const TensorView out = host_view(f32[s.out], s.out, DType::kF32, TensorView());
+    const float* got = reinterpret_cast<const float*>(f32[s.out].data());
+    if (s.kind == StepKind::kConv) {
+      const ek_mobilenet::ConvLayer& l = graph.layers[s.layer];
+      const TensorView filter = TensorView::Host(DType::kF32, filters[s.layer].data(),
+                                                 {l.out_c, l.kernel, l.kernel, l.depthwise ? 1 : l.in_c});
+      ek::ConvOptions o = net.Options(s.layer);
+      o.bias = TensorView::Host(DType::kF32, biases[s.layer].data(), {l.out_c});
+      ek::ref::ForEachOutput(out, [&](int64_t n, int64_t y, int64_t x, int64_t c, int64_t e) {
+        double value, magnitude;
+        ek::ref::Conv2DElement(in, filter, o, n, y, x, c, &value, &magnitude);
+        const double bound = ek::ref::ConvErrorBound(l.kernel * l.kernel * filter.shape[3], magnitude);
+        bad_f32 += !(std::fabs(got[e] - value) <= bound);
+      });
+    } else if (s.kind == StepKind::kAdd) {
+      std::vector<uint8_t> want(f32[s.out].size());
+      ek::ref::Add(in, host_view(f32[s.in2], s.in2, DType::kF32, TensorView()),
+                   host_view(want, s.out, DType::kF32, TensorView()), ek::ElementwiseOptions());
+      bad_f32 += want != f32[s.out];
+    } else {
+      std::vector<uint8_t> want(f32[s.out].size());
+      ek::ref::GlobalAvgPool2D(in, host_view(want, s.out, DType::kF32, TensorView()));
+      const float* w = reinterpret_cast<const float*>(want.data());
+      for (size_t i = 0; i < want.size() / 4; ++i) {
+        const float ulps = rt.caps().correctly_rounded_divide ? 0.0f : 3.0f;
+        bad_f32 += !(std::fabs(got[i] - w[i]) <= ulps * std::ldexp(std::fabs(w[i]), -23));
+      }
+    }
+  }
+  if (bad_f32) std::printf("  f32 MobileNetV2: %d outputs outside their bound\n", bad_f32);
+  Check(bad_f32 == 0, "f32 MobileNetV2 on the device: every step within its bound");
+
+  // int8 from the f32 run's ranges.
+  std::vector<std::pair<float, float>> ranges;
+  for (const std::vector<uint8_t>& b : f32) {
+    const float* v = reinterpret_cast<const float*>(b.data());
+    const auto mm = std::minmax_element(v, v + b.size() / 4);
+    ranges.emplace_back(*mm.first, *mm.second);
+  }
+  const ek_mobilenet::QuantizedMobileNetV2 q = ek_mobilenet::QuantizeMobileNetV2(graph, seed, ranges);
+  ek_mobilenet::ClMobileNetV2 qnet(rt, graph, seed, &q);
+  Check(qnet.status().ok(), "int8 network created on the device");
+  if (!qnet.status().ok()) return;
+  std::vector<int8_t> qimage(image.size());
+  for (size_t i = 0; i < image.size(); ++i) {
+    const long v = std::lround(image[i] / q.buffers[0].scale) + q.buffers[0].zero_point;
+    qimage[i] = static_cast<int8_t>(v < -128 ? -128 : (v > 127 ? 127 : v));
+  }
+  Check(qnet.SetImage(qimage.data(), qimage.size()).ok() && qnet.Run().ok(), "int8 network runs");
+  std::vector<std::vector<uint8_t>> i8(graph.buffers.size());
+  for (size_t i = 0; i < i8.size(); ++i) Check(qnet.Read(i, &i8[i]).ok(), "buffer read");
+  int bad_steps = 0;
+  for (const NetStep& s : graph.steps) {
+    const TensorView in = host_view(i8[s.in], s.in, DType::kI8, qnet.View(s.in));
+    std::vector<uint8_t> want(i8[s.out].size());
+    const TensorView want_view = host_view(want, s.out, DType::kI8, qnet.View(s.out));
+    if (s.kind == StepKind::kConv) {
+      const ek_mobilenet::ConvLayer& l = graph.layers[s.layer];
+      TensorView filter = TensorView::Host(DType::kI8, q.layers[s.layer].filter.data(),
+                                           {l.out_c, l.kernel, l.kernel, l.depthwise ? 1 : l.in_c});
+      filter.quant = ek::QuantParams::PerAxis(0, q.layers[s.layer].scales.data());
+      ek::ConvOptions o = qnet.Options(s.layer);
+      o.bias = TensorView::Host(DType::kI32, q.layers[s.layer].bias.data(), {l.out_c});
+      ek::ref::QConv2D(in, filter, want_view, o);
+    } else if (s.kind == StepKind::kAdd) {
+      ek::ref::QAdd(in, host_view(i8[s.in2], s.in2, DType::kI8, qnet.View(s.in2)), want_view, ek::ElementwiseOptions());
+    } else {
+      ek::ref::QGlobalAvgPool2D(in, want_view);
+    }
+    bad_steps += want != i8[s.out];
+  }
+  std::printf("MobileNetV2 (32 x 32) on the device: %zu steps, int8 steps differing from the reference: %d\n",
+              graph.steps.size(), bad_steps);
+  Check(bad_steps == 0, "int8 MobileNetV2 on the device: every step bit-exact with the reference (the CPU's)");
+}
 }  // namespace
 
 int main() {
   ek::opencl::Runtime rt;
   int skip = 0;
   if (!ek_cl_test::OpenOrSkip(rt, &skip)) return skip;
-  std::printf("device: %s\n", rt.caps().name);
+  std::printf("device: %s, correctly rounded f32 division: %d\n", rt.caps().name, rt.caps().correctly_rounded_divide);
   const Type types[] = {Type::kF32, Type::kF16, Type::kF16FilterF32, Type::kI8PerChannel, Type::kI8PerTensor, Type::kU8};
   for (const Shape& s : kShapes) {
     for (Type t : types) RunCase(rt, s, t, nullptr);
@@ -341,5 +516,7 @@ int main() {
     RunCase(rt, kShapes[10], Type::kF32, &tile);
   }
   BadInputs(rt);
+  GlobalPool(rt);
+  MobileNetV2(rt);
   return ek_cl_test::Finish();
 }

@@ -4,6 +4,7 @@
 // ek::ref::Conv2D / QConv2D; docs/opencl.md):
 //
 //   ek::opencl::Conv2D(rt, input, filter, output, options[, event, tile])
+//   ek::opencl::GlobalAvgPool2D(rt, input, output[, event])   (below)
 //
 //   input  [N, H, W, C_in]  NHWC, unit channel stride, any other strides
 //   filter [C_out, KH, KW, C_in / groups]  OHWI as a view: any strides, so an HWIO buffer
@@ -352,6 +353,67 @@ inline Status Conv2D(Runtime& rt, const TensorView& input, const TensorView& fil
   ReleaseBuffer(rt, multiplier);
   ReleaseBuffer(rt, shift);
   return s;
+}
+
+
+// Global average pooling: input [N, H, W, C] -> output [N, 1, 1, C] or [N, C], the average of
+// each image's pixels (ek::GlobalAvgPool2D's rule, opencl/pool.cl): f32, exact with the CPU on
+// a device with correctly rounded f32 division (DeviceCaps::correctly_rounded_divide), else
+// within that device's division error; i8 / u8 with the input's scale and zero point (TFLite's
+// integer average), bit-exact.
+inline Status GlobalAvgPool2D(Runtime& rt, const TensorView& input, const TensorView& output, cl_event* event = nullptr) {
+  if (event != nullptr) *event = nullptr;
+  if (!rt.ok()) return Status::Error(StatusCode::kInvalidArgument, "runtime: not open");
+  detail::ClSpan in, out;
+  EK_RETURN_IF_ERROR(detail::ClView(rt, input, "input", false, &in));
+  if (input.dtype != DType::kF32 && input.dtype != DType::kI8 && input.dtype != DType::kU8) {
+    return Status::Error(StatusCode::kInvalidArgument, "input: dtype is %s, expected f32, i8 or u8", DTypeName(input.dtype));
+  }
+  if (input.rank != 4) return Status::Error(StatusCode::kInvalidArgument, "input: rank %d, expected 4 (NHWC)", input.rank);
+  if (input.strides[3] != 1 && input.shape[3] > 1) return ek::detail::InvalidArg("input", "channel stride must be 1 (NHWC)");
+  const bool quantized = input.dtype != DType::kF32;
+  if (quantized) EK_RETURN_IF_ERROR(RequirePerTensorQuant(input, "input"));
+  EK_RETURN_IF_ERROR(detail::ClView(rt, output, "output", true, &out));
+  EK_RETURN_IF_ERROR(RequireDType(output, "output", input.dtype));
+  if (quantized && (output.quant.scheme != QuantScheme::kPerTensor || output.quant.scale != input.quant.scale ||
+                    output.quant.zero_point != input.quant.zero_point)) {
+    return ek::detail::InvalidArg("output", "must be quantized per tensor with the input's scale and zero point");
+  }
+  const bool rank4 = output.rank == 4 && output.shape[1] == 1 && output.shape[2] == 1;
+  if ((!rank4 && output.rank != 2) || output.shape[0] != input.shape[0] || output.shape[output.rank - 1] != input.shape[3]) {
+    return Status::Error(StatusCode::kInvalidArgument, "output: expected shape [%lld, 1, 1, %lld] or [%lld, %lld]",
+                         detail::ConvLL(input.shape[0]), detail::ConvLL(input.shape[3]), detail::ConvLL(input.shape[0]),
+                         detail::ConvLL(input.shape[3]));
+  }
+  if (output.strides[output.rank - 1] != 1 && output.shape[output.rank - 1] > 1) {
+    return ek::detail::InvalidArg("output", "channel stride must be 1");
+  }
+  if (input.shape[1] * input.shape[2] > (int64_t{1} << 23)) {
+    return ek::detail::InvalidArg("input", "more than 2^23 pixels per image (the integer sum could overflow)");
+  }
+  AliasCheck alias;
+  alias.AddView(input, "input", AliasCheck::Role::kInput);
+  alias.AddView(output, "output", AliasCheck::Role::kOutput);
+  EK_RETURN_IF_ERROR(alias.Check());
+  char options[128];
+  std::snprintf(options, sizeof(options), "-cl-std=CL1.2 -D %s%s",
+                input.dtype == DType::kF32 ? "EK_POOL_F32" : input.dtype == DType::kI8 ? "EK_POOL_S8" : "EK_POOL_U8",
+                !quantized && rt.caps().correctly_rounded_divide ? " -cl-fp32-correctly-rounded-divide-sqrt" : "");
+  cl_kernel kernel = nullptr;
+  EK_RETURN_IF_ERROR(GetKernel(rt, sources::kPool, options, "ek_global_avg_pool", &kernel));
+  const int channels = static_cast<int>(input.shape[3]);
+  const float lo = -HUGE_VALF, hi = HUGE_VALF;  // no activation (as ek::GlobalAvgPool2D)
+  const int qmin = DTypeMin(input.dtype), qmax = DTypeMax(input.dtype);
+  detail::KernelArgs args(rt.api(), kernel);
+  args.AddBuffer(in.buffer).Add(in.offset).Add(static_cast<int>(input.shape[1])).Add(static_cast<int>(input.shape[2]));
+  args.Add(detail::KernelStride(input, 0)).Add(detail::KernelStride(input, 1)).Add(detail::KernelStride(input, 2));
+  args.Add(channels).AddBuffer(out.buffer).Add(out.offset).Add(detail::KernelStride(output, 0));
+  args.Add(lo).Add(hi).Add(qmin).Add(qmax);
+  EK_RETURN_IF_ERROR(args.status());
+  const size_t global[2] = {static_cast<size_t>(channels), static_cast<size_t>(input.shape[0])};
+  EK_CL_RETURN_IF_ERROR("clEnqueueNDRangeKernel",
+                        rt.api().clEnqueueNDRangeKernel(rt.queue(), kernel, 2, nullptr, global, nullptr, 0, nullptr, event));
+  return Status::Ok();
 }
 
 }  // namespace opencl
