@@ -25,12 +25,15 @@ typedef uchar ek_t;
 #endif
 
 // Global size: the element count. shape1..3: the extents of the last three axes (axis 0's is
-// implied); strides: 4 per view (elements), offsets in elements.
+// implied); strides: 4 per view (elements, scalar arguments: PoCL 3.1 crashed now and then on
+// int4 kernel arguments), offsets in elements.
 // Integer: a_offset / b_offset = -zero points, the three multipliers (multiplier, shift), the
 // output zero point and the activation's range; float: the clamp [lo, hi].
-__kernel void ek_add(__global const ek_t* restrict a, const int a_offset_elements, const int4 a_strides,
-                     __global const ek_t* restrict b, const int b_offset_elements, const int4 b_strides,
-                     __global ek_t* restrict out, const int out_offset_elements, const int4 out_strides,
+__kernel void ek_add(__global const ek_t* restrict a, const int a_offset_elements, const int a_stride0,
+                     const int a_stride1, const int a_stride2, const int a_stride3, __global const ek_t* restrict b,
+                     const int b_offset_elements, const int b_stride0, const int b_stride1, const int b_stride2,
+                     const int b_stride3, __global ek_t* restrict out, const int out_offset_elements,
+                     const int out_stride0, const int out_stride1, const int out_stride2, const int out_stride3,
                      const int shape1, const int shape2, const int shape3, const float lo, const float hi,
                      const int a_zero_offset, const int b_zero_offset, const int a_multiplier, const int a_shift,
                      const int b_multiplier, const int b_shift, const int out_multiplier, const int out_shift,
@@ -42,11 +45,9 @@ __kernel void ek_add(__global const ek_t* restrict a, const int a_offset_element
   rest /= shape2;
   const int i1 = rest % shape1;
   const int i0 = rest / shape1;
-  const int4 index = (int4)(i0, i1, i2, i3);
-  const int4 ia = index * a_strides, ib = index * b_strides, io = index * out_strides;
-  const int ea = a_offset_elements + ia.x + ia.y + ia.z + ia.w;
-  const int eb = b_offset_elements + ib.x + ib.y + ib.z + ib.w;
-  const int eo = out_offset_elements + io.x + io.y + io.z + io.w;
+  const int ea = a_offset_elements + i0 * a_stride0 + i1 * a_stride1 + i2 * a_stride2 + i3 * a_stride3;
+  const int eb = b_offset_elements + i0 * b_stride0 + i1 * b_stride1 + i2 * b_stride2 + i3 * b_stride3;
+  const int eo = out_offset_elements + i0 * out_stride0 + i1 * out_stride1 + i2 * out_stride2 + i3 * out_stride3;
 #if defined(EK_INTEGER)
   const int left_shift = 20;
   const int scaled_a = ek_multiply_by_quantized_multiplier(((int)a[ea] + a_zero_offset) * (1 << left_shift),

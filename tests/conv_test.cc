@@ -13,6 +13,7 @@
 // logits bitwise identical for any thread count.
 #include "mobilenet_v2_ek.h"  // first: it asks for the kernel families it uses (conv, GEMM, add)
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -439,6 +440,10 @@ TEST_CASE("Conv2D: every validation rule returns a status naming the argument", 
   const TensorView in16 = TensorView::Host(DType::kF16, half_in.data(), {1, 6, 6, 4});
   ExpectError(ek::Conv2D(in16, packed, out_view, o), StatusCode::kInvalidArgument, "output: dtype");
   REQUIRE(ek::Conv2D(in16, packed, TensorView::Host(DType::kF16, half_out.data(), {1, 6, 6, 8}), o).ok());
+  std::vector<uint16_t> half_shared(static_cast<size_t>(6 * 6 * 4 + 6 * 6 * 8));
+  ExpectError(ek::Conv2D(TensorView::Host(DType::kF16, half_shared.data(), {1, 6, 6, 4}), packed,
+                         TensorView::Host(DType::kF16, half_shared.data() + 100, {1, 6, 6, 8}), o),
+              StatusCode::kInvalidArgument, "output: overlaps input");  // f16 storage aliasing
   ExpectError(ek::PackedConvWeightsSize(p.filter_view, 3, &bytes), StatusCode::kInvalidArgument,
               "filter: 8 output channels, not a multiple of groups = 3");
   ExpectError(ek::PackedConvWeightsSize(p.filter_view, 0, &bytes), StatusCode::kInvalidArgument, "groups");
@@ -1346,10 +1351,20 @@ TEST_CASE("TransposeConv2D: every validation rule returns a status naming the ar
   bad_out.strides[3] = 2;
   ExpectError(ek::TransposeConv2D(p.in_view, packed, bad_out, p.o), StatusCode::kInvalidArgument, "output");
   ExpectError(ek::TransposeConv2D(p.in_view, packed, p.in_view, p.o), StatusCode::kInvalidArgument, "output");
-  // Workspace.
+  // Aliasing: an output of the right shape over the input's memory; the workspace over the input.
+  std::vector<float> shared(static_cast<size_t>(5 * 5 * 4 + 10 * 10 * 6));
+  std::copy(p.input.begin(), p.input.begin() + 5 * 5 * 4, shared.begin());
+  const TensorView shared_in = TensorView::Host(DType::kF32, shared.data(), {1, 5, 5, 4});
+  ExpectError(ek::TransposeConv2D(shared_in, packed, TensorView::Host(DType::kF32, shared.data() + 50, {1, 10, 10, 6}), p.o),
+              StatusCode::kInvalidArgument, "output: overlaps input");
   size_t ws_bytes = 0;
   REQUIRE(ek::TransposeConvWorkspaceSize(p.in_view, packed, out_view, p.o, &ws_bytes).ok());
   REQUIRE(ws_bytes > 0);
+  std::vector<float> ws_over_input(ws_bytes / 4 + 5 * 5 * 4);
+  const TensorView ws_in = TensorView::Host(DType::kF32, ws_over_input.data(), {1, 5, 5, 4});
+  ExpectError(ek::TransposeConv2D(ws_in, packed, out_view, p.o, ek::Context(), ws_over_input.data() + 4, ws_bytes),
+              StatusCode::kInvalidArgument, "workspace: overlaps input");
+  // Workspace.
   std::vector<uint8_t> ws(ws_bytes);
   ExpectError(ek::TransposeConv2D(p.in_view, packed, out_view, p.o, ek::Context(), ws.data(), ws_bytes - 1),
               StatusCode::kInvalidArgument, "workspace");

@@ -115,7 +115,7 @@ inline Status PackConvWeights(const TensorView& filter, int64_t groups, void* ou
   alias.AddView(filter, "filter", AliasCheck::Role::kInput);
   alias.AddBytes(out, need, "out", "", AliasCheck::Role::kOutput);
   EK_RETURN_IF_ERROR(alias.Check());
-  detail::PackConvWeightsUnchecked(filter, s, out, ctx);
+  EK_RETURN_IF_ERROR(detail::PackConvWeightsUnchecked(filter, s, out, ctx));
   detail::SealPacked(out);
   return Status::Ok();
 }

@@ -405,19 +405,16 @@ inline void WriteConvHeader(const ConvWeightsShape& s, void* out) {
   std::memcpy(out, &h, sizeof(h));
 }
 
-// Reads and checks the header: everything the kernels rely on.
-inline Status ReadConvHeader(const void* data, size_t bytes, const char* name, ConvWeightsShape* s) {
-  PackedPrefix p;
-  EK_RETURN_IF_ERROR(ReadPackedPrefix(data, bytes, name, kPackedConvMagic, kPackedConvVersion,
-                                      "packed convolution weights", &p));
-  PackedConvHeader h;
-  std::memcpy(&h, data, sizeof(h));
-  const bool dtype_ok = h.dtype == static_cast<uint8_t>(DType::kF32) || h.dtype == static_cast<uint8_t>(DType::kI8) ||
-                        h.dtype == static_cast<uint8_t>(DType::kU8);
-  if (!dtype_ok || h.panel_width != kPanelWidth || h.reserved0 != 0 ||
-      h.reserved1 != 0) {
-    return InvalidArg(name, "corrupt header (type, panel width or reserved bytes)");
-  }
+// The filter fields both convolution headers carry (EKCV, EKTC): the element type...
+inline bool ConvWeightsDTypeOk(uint8_t dtype) {
+  return dtype == static_cast<uint8_t>(DType::kF32) || dtype == static_cast<uint8_t>(DType::kI8) ||
+         dtype == static_cast<uint8_t>(DType::kU8);
+}
+
+// ... and the shape: copied into *s, range-checked and classified (s->kind); false when a
+// dimension is out of range.
+template <class Header>
+inline bool ReadFilterShape(const Header& h, ConvWeightsShape* s) {
   s->kernel_h = h.kernel_h;
   s->kernel_w = h.kernel_w;
   s->group_in = h.group_in;
@@ -427,7 +424,20 @@ inline Status ReadConvHeader(const void* data, size_t bytes, const char* name, C
   const bool dims_ok = h.kernel_h >= 1 && h.kernel_w >= 1 && h.group_in >= 1 && h.groups >= 1 &&
                        h.kernel_h <= kConvMaxDim && h.kernel_w <= kConvMaxDim;
   if (dims_ok) s->kind = ConvKindFor(s->dtype, s->group_in, s->out_channels, s->groups, s->Taps());
-  if (!dims_ok || !s->SizesOk()) return InvalidArg(name, "corrupt header (sizes)");
+  return dims_ok;
+}
+
+// Reads and checks the header: everything the kernels rely on.
+inline Status ReadConvHeader(const void* data, size_t bytes, const char* name, ConvWeightsShape* s) {
+  PackedPrefix p;
+  EK_RETURN_IF_ERROR(ReadPackedPrefix(data, bytes, name, kPackedConvMagic, kPackedConvVersion,
+                                      "packed convolution weights", &p));
+  PackedConvHeader h;
+  std::memcpy(&h, data, sizeof(h));
+  if (!ConvWeightsDTypeOk(h.dtype) || h.panel_width != kPanelWidth || h.reserved0 != 0 || h.reserved1 != 0) {
+    return InvalidArg(name, "corrupt header (type, panel width or reserved bytes)");
+  }
+  if (!ReadFilterShape(h, s) || !s->SizesOk()) return InvalidArg(name, "corrupt header (sizes)");
   if (h.kind != static_cast<uint8_t>(s->kind) || h.group_stride_bytes != s->StrideBytes() ||
       p.total_bytes != kPackedHeaderBytes + static_cast<uint64_t>(s->PayloadBytes())) {
     return InvalidArg(name, "corrupt header (kind or sizes do not match the shape)");
@@ -555,24 +565,13 @@ inline Status ReadTransposedConvHeader(const void* data, size_t bytes, const cha
                                       "packed transposed-convolution weights", &p));
   PackedTransposedConvHeader h;
   std::memcpy(&h, data, sizeof(h));
-  const bool dtype_ok = h.dtype == static_cast<uint8_t>(DType::kF32) || h.dtype == static_cast<uint8_t>(DType::kI8) ||
-                        h.dtype == static_cast<uint8_t>(DType::kU8);
-  if (!dtype_ok || h.reserved0[0] != 0 || h.reserved0[1] != 0 || h.reserved0[2] != 0 || h.reserved1 != 0) {
+  if (!ConvWeightsDTypeOk(h.dtype) || h.reserved0[0] != 0 || h.reserved0[1] != 0 || h.reserved0[2] != 0 ||
+      h.reserved1 != 0) {
     return InvalidArg(name, "corrupt header (type or reserved bytes)");
   }
-  ConvWeightsShape& s = t->filter;
-  s.kernel_h = h.kernel_h;
-  s.kernel_w = h.kernel_w;
-  s.group_in = h.group_in;
-  s.out_channels = h.out_channels;
-  s.groups = h.groups;
-  s.dtype = static_cast<DType>(h.dtype);
   t->stride_h = h.stride_h;
   t->stride_w = h.stride_w;
-  const bool dims_ok = h.kernel_h >= 1 && h.kernel_w >= 1 && h.group_in >= 1 && h.groups >= 1 &&
-                       h.kernel_h <= kConvMaxDim && h.kernel_w <= kConvMaxDim;
-  if (dims_ok) s.kind = ConvKindFor(s.dtype, s.group_in, s.out_channels, s.groups, s.Taps());
-  if (!dims_ok || !t->SizesOk() ||
+  if (!ReadFilterShape(h, &t->filter) || !t->SizesOk() ||
       p.total_bytes != kPackedHeaderBytes + static_cast<uint64_t>(t->PayloadBytes())) {
     return InvalidArg(name, "corrupt header (sizes)");
   }

@@ -66,12 +66,12 @@ inline Status Add(Runtime& rt, const TensorView& a, const TensorView& b, const T
 
   // The views padded to rank 4 with leading extents of 1 (their strides 0).
   int shape[4] = {1, 1, 1, 1};
-  cl_int4 strides[3] = {};
+  int strides[3][4] = {};
   const TensorView* views[3] = {&a, &b, &output};
   for (int d = 0; d < a.rank; ++d) {
     const int axis = 4 - a.rank + d;
     shape[axis] = static_cast<int>(a.shape[d]);
-    for (int v = 0; v < 3; ++v) strides[v].s[axis] = a.shape[d] > 1 ? static_cast<int>(views[v]->strides[d]) : 0;
+    for (int v = 0; v < 3; ++v) strides[v][axis] = a.shape[d] > 1 ? static_cast<int>(views[v]->strides[d]) : 0;
   }
   const char* type = a.dtype == DType::kF32 ? "-cl-std=CL1.2 -D EK_ADD_F32"
                      : a.dtype == DType::kI8 ? "-cl-std=CL1.2 -D EK_ADD_S8"
@@ -79,9 +79,11 @@ inline Status Add(Runtime& rt, const TensorView& a, const TensorView& b, const T
   cl_kernel kernel = nullptr;
   EK_RETURN_IF_ERROR(GetKernel(rt, sources::kElementwise, type, "ek_add", &kernel));
   detail::KernelArgs args(rt.api(), kernel);
-  args.AddBuffer(sa.buffer).Add(sa.offset).Add(strides[0]);
-  args.AddBuffer(sb.buffer).Add(sb.offset).Add(strides[1]);
-  args.AddBuffer(so.buffer).Add(so.offset).Add(strides[2]);
+  const detail::ClSpan* spans[3] = {&sa, &sb, &so};
+  for (int v = 0; v < 3; ++v) {
+    args.AddBuffer(spans[v]->buffer).Add(spans[v]->offset);
+    for (int axis = 0; axis < 4; ++axis) args.Add(strides[v][axis]);
+  }
   args.Add(shape[1]).Add(shape[2]).Add(shape[3]).Add(lo).Add(hi);
   args.Add(q.a_offset).Add(q.b_offset).Add(q.a.multiplier).Add(q.a.shift).Add(q.b.multiplier).Add(q.b.shift);
   args.Add(q.out.multiplier).Add(q.out.shift).Add(q.out_zero_point).Add(q.qmin).Add(q.qmax);

@@ -11,13 +11,13 @@
 #include <cstdint>
 #include <cstring>
 
-#include <vector>
 
 #include "ek/cpu/gemm/pack.h"
 #include "ek/cpu/qgemm/pack.h"
 #include "ek/detail/qweights.h"
 #include "ek/detail/int_math.h"
 #include "ek/detail/packed_format.h"
+#include "ek/detail/workspace.h"
 #include "ek/parallel.h"
 #include "ek/tensor.h"
 #include "hwy/base.h"
@@ -82,11 +82,34 @@ inline Status ValidateConvFilter(const TensorView& filter, int64_t groups, const
   return Status::Ok();
 }
 
+// A tap index mapped to itself (CopyFilterDense's plain form).
+struct Identity {
+  int64_t operator()(int64_t t) const { return t; }
+};
+
+// Walks a dense OHWI copy [s.out_channels, s.kernel_h, s.kernel_w, s.group_in] of `filter`:
+// copy(e, i) for each element, e the filter's element index (its view's offset and strides)
+// of output channel o, tap (tap_y(u), tap_x(v)) and channel c, i the dense index of (o, u, v,
+// c). The f16 filters' f32 copy and the transposed convolution's sub-filters.
+template <class TapY, class TapX, class Copy>
+inline void CopyFilterDense(const TensorView& filter, const ConvWeightsShape& s, const TapY& tap_y, const TapX& tap_x,
+                            const Copy& copy) {
+  size_t i = 0;
+  for (int64_t o = 0; o < s.out_channels; ++o) {
+    for (int64_t u = 0; u < s.kernel_h; ++u) {
+      for (int64_t v = 0; v < s.kernel_w; ++v) {
+        const int64_t tap = filter.offset + o * filter.strides[0] + tap_y(u) * filter.strides[1] + tap_x(v) * filter.strides[2];
+        for (int64_t c = 0; c < s.group_in; ++c) copy(tap + c * filter.strides[3], i++);
+      }
+    }
+  }
+}
+
 // Packs a valid quantized filter: per group an EKQB block (the integer GEMM's packed weights of
 // B_g [K x group_out], from the group's filter rows as a transposed B), or the int8 depthwise
 // rows, sums and scales.
-inline void PackQuantizedConvWeights(const TensorView& filter, const ConvWeightsShape& s, uint8_t* payload,
-                                     const Context& ctx) {
+inline Status PackQuantizedConvWeights(const TensorView& filter, const ConvWeightsShape& s, uint8_t* payload,
+                                       const Context& ctx) {
   const int8_t* w = static_cast<const int8_t*>(filter.memory.host) + filter.offset;
   const auto* scales = static_cast<const float*>(filter.quant.scales);
   const auto scale_of = [&](int64_t o) { return filter.quant.scheme == QuantScheme::kPerAxis ? scales[o] : filter.quant.scale; };
@@ -108,7 +131,7 @@ inline void PackQuantizedConvWeights(const TensorView& filter, const ConvWeights
       sums[o] = sum;
       out_scales[o] = o < s.out_channels ? scale_of(o) : 0.0f;
     }
-    return;
+    return Status::Ok();
   }
   // Group g's B_g is the filter's rows g * group_out .. as an [N x K] matrix (transposed B) with
   // unit stride along K: the filter itself when its rows are contiguous over (ky, kx, c),
@@ -116,18 +139,14 @@ inline void PackQuantizedConvWeights(const TensorView& filter, const ConvWeights
   const int64_t k = s.K(), group_out = s.GroupOut();
   const bool dense_rows = filter.strides[3] == 1 && filter.strides[2] == s.group_in &&
                           filter.strides[1] == s.kernel_w * s.group_in;
-  std::vector<int8_t> dense;
+  HeapWorkspace dense(dense_rows ? 0 : static_cast<size_t>(s.out_channels * k));
   const int8_t* rows = w;
   int64_t row_stride = filter.strides[0];
   if (!dense_rows) {
-    dense.resize(static_cast<size_t>(s.out_channels * k));
-    for (int64_t o = 0; o < s.out_channels; ++o) {
-      for (int64_t kk = 0; kk < k; ++kk) {
-        const int64_t t = kk / s.group_in;
-        dense[static_cast<size_t>(o * k + kk)] = at(o, t / s.kernel_w, t % s.kernel_w, kk % s.group_in);
-      }
-    }
-    rows = dense.data();
+    if (dense.data == nullptr) return Status::Error(StatusCode::kOutOfMemory, "filter: cannot allocate its dense copy");
+    auto* copy = static_cast<int8_t*>(dense.data);
+    CopyFilterDense(filter, s, Identity(), Identity(), [&](int64_t e, size_t i) { copy[i] = w[e - filter.offset]; });
+    rows = copy;
     row_stride = k;
   }
   for (int64_t g = 0; g < s.groups; ++g) {
@@ -149,27 +168,21 @@ inline void PackQuantizedConvWeights(const TensorView& filter, const ConvWeights
     const QPackedLayout l = LayoutFor(s.dtype, info.kind, k, group_out, 0, DType::kF32);
     PackQGemmUnchecked(b, /*transpose_b=*/true, info, l, payload + g * s.StrideBytes(), ctx);
   }
+  return Status::Ok();
 }
 
 // Packs a valid filter (ValidateConvFilter) into `out` (header + payload); checksums by SealPacked.
-inline void PackConvWeightsUnchecked(const TensorView& filter, const ConvWeightsShape& s, void* out,
-                                     const Context& ctx) {
+inline Status PackConvWeightsUnchecked(const TensorView& filter, const ConvWeightsShape& s, void* out,
+                                       const Context& ctx) {
   if (filter.dtype == DType::kF16) {  // f16 storage: packed from a dense f32 copy (exact)
-    std::vector<float> copy(static_cast<size_t>(s.out_channels * s.Taps() * s.group_in));
+    HeapWorkspace copy(static_cast<size_t>(s.out_channels * s.Taps() * s.group_in) * sizeof(float));
+    if (copy.data == nullptr) return Status::Error(StatusCode::kOutOfMemory, "filter: cannot allocate its f32 copy");
     const auto* half = static_cast<const hwy::float16_t*>(filter.memory.host);
-    size_t i = 0;
-    for (int64_t o = 0; o < s.out_channels; ++o) {
-      for (int64_t ky = 0; ky < s.kernel_h; ++ky) {
-        for (int64_t kx = 0; kx < s.kernel_w; ++kx) {
-          for (int64_t c = 0; c < s.group_in; ++c) {
-            copy[i++] = hwy::F32FromF16(half[filter.offset + o * filter.strides[0] + ky * filter.strides[1] +
-                                             kx * filter.strides[2] + c * filter.strides[3]]);
-          }
-        }
-      }
-    }
+    auto* dense_f32 = static_cast<float*>(copy.data);
+    CopyFilterDense(filter, s, Identity(), Identity(),
+                    [&](int64_t e, size_t i) { dense_f32[i] = hwy::F32FromF16(half[e]); });
     const TensorView dense =
-        TensorView::Host(DType::kF32, copy.data(), {s.out_channels, s.kernel_h, s.kernel_w, s.group_in});
+        TensorView::Host(DType::kF32, dense_f32, {s.out_channels, s.kernel_h, s.kernel_w, s.group_in});
     return PackConvWeightsUnchecked(dense, s, out, ctx);
   }
   WriteConvHeader(s, out);
@@ -186,7 +199,7 @@ inline void PackConvWeightsUnchecked(const TensorView& filter, const ConvWeights
             o < s.out_channels ? w[o * filter.strides[0] + ky * filter.strides[1] + kx * filter.strides[2]] : 0.0f;
       }
     }
-    return;
+    return Status::Ok();
   }
   // Group g's B_g [K x group_out] is the filter's rows g * group_out .. as an [N x K] matrix
   // (transposed B): element (j, k) at j * strides[0] + k, when a filter row is contiguous over
@@ -233,6 +246,7 @@ inline void PackConvWeightsUnchecked(const TensorView& filter, const ConvWeights
     }
     SealPacked(group_block);
   }
+  return Status::Ok();
 }
 
 }  // namespace detail

@@ -60,6 +60,29 @@ inline Status ValidateNhwcInput(const TensorView& input, DType dtype = DType::kF
   return Status::Ok();
 }
 
+// The input's channels: groups x C_in / groups of the packed weights.
+inline Status RequireInputChannels(const TensorView& input, const ConvWeightsShape& w) {
+  if (input.shape[3] != w.groups * w.group_in) {
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "input: %lld channels, the packed weights take groups x C_in / groups = %lld x %lld",
+                         LL(input.shape[3]), LL(w.groups), LL(w.group_in));
+  }
+  return Status::Ok();
+}
+
+// The optional bias: a contiguous host vector of C_out elements, f32 (i32 when quantized).
+inline Status ValidateConvBias(const TensorView& bias, const ConvWeightsShape& w) {
+  if (bias.rank == 0) return Status::Ok();
+  EK_RETURN_IF_ERROR(ValidateView(bias, "options.bias"));
+  EK_RETURN_IF_ERROR(RequireHostMemory(bias, "options.bias"));
+  EK_RETURN_IF_ERROR(RequireDType(bias, "options.bias", w.Quantized() ? DType::kI32 : DType::kF32));
+  if (bias.rank != 1 || bias.shape[0] != w.out_channels || (bias.strides[0] != 1 && w.out_channels > 1)) {
+    return InvalidArg("options.bias", w.Quantized() ? "must be a contiguous i32 vector of C_out elements"
+                                                    : "must be a contiguous f32 vector of C_out elements");
+  }
+  return Status::Ok();
+}
+
 // Checks input, packed weights, output and options; fills the shapes of call->args.
 inline Status ValidateConv(const TensorView& input, const PackedWeights& packed, const TensorView& output,
                            const ConvOptions& o, ConvWeightsShape* w, ConvTaskArgs* g) {
@@ -81,11 +104,7 @@ inline Status ValidateConv(const TensorView& input, const PackedWeights& packed,
     return Status::Error(StatusCode::kInvalidArgument, "options.groups: %lld, the packed weights have %lld groups",
                          LL(o.groups), LL(w->groups));
   }
-  if (input.shape[3] != w->groups * w->group_in) {
-    return Status::Error(StatusCode::kInvalidArgument,
-                         "input: %lld channels, the packed weights take groups x C_in / groups = %lld x %lld",
-                         LL(input.shape[3]), LL(w->groups), LL(w->group_in));
-  }
+  EK_RETURN_IF_ERROR(RequireInputChannels(input, *w));
   const int64_t out_h =
       ConvOutputSize(input.shape[1], w->kernel_h, o.stride_h, o.dilation_h, o.padding.top, o.padding.bottom);
   const int64_t out_w =
@@ -117,15 +136,7 @@ inline Status ValidateConv(const TensorView& input, const PackedWeights& packed,
                                 "(strides [H * W * P, W * P, P, 1], P >= C_out)");
   }
   g->out_pixel_stride = p;
-  if (o.bias.rank != 0) {
-    EK_RETURN_IF_ERROR(ValidateView(o.bias, "options.bias"));
-    EK_RETURN_IF_ERROR(RequireHostMemory(o.bias, "options.bias"));
-    EK_RETURN_IF_ERROR(RequireDType(o.bias, "options.bias", w->Quantized() ? DType::kI32 : DType::kF32));
-    if (o.bias.rank != 1 || o.bias.shape[0] != w->out_channels || (o.bias.strides[0] != 1 && w->out_channels > 1)) {
-      return InvalidArg("options.bias", w->Quantized() ? "must be a contiguous i32 vector of C_out elements"
-                                                       : "must be a contiguous f32 vector of C_out elements");
-    }
-  }
+  EK_RETURN_IF_ERROR(ValidateConvBias(o.bias, *w));
   EK_RETURN_IF_ERROR(ActivationBounds(o, &g->lo, &g->hi));
   int64_t pixels = 0;
   if (MulOverflows(input.shape[0], out_h * out_w, &pixels) || pixels > (int64_t{1} << 40)) {

@@ -20,7 +20,6 @@
 
 #include <cstdint>
 #include <cstring>
-#include <vector>
 
 #include "ek/conv_options.h"
 #include "ek/cpu/conv/dispatch.h"
@@ -55,38 +54,31 @@ inline Status ValidateTransposedConvFilter(const TensorView& filter, int64_t gro
 
 // Writes the EKTC header, each residue pair's sealed EKCV block of its sub-filter (taps of the
 // residues, reversed), and the quantized filter's per-channel scales. The sub-filters are
-// copied densely (one at a time, on the heap) and packed by PackConvWeightsUnchecked.
+// copied densely (one at a time, on the heap: kOutOfMemory if that fails) and packed by
+// PackConvWeightsUnchecked.
 inline Status PackTransposedConvWeightsUnchecked(const TensorView& filter, const TransposedConvShape& t, void* out,
                                                  const Context& ctx) {
   WriteTransposedConvHeader(t, out);
   uint8_t* payload = static_cast<uint8_t*>(out) + kPackedHeaderBytes;
   const size_t elem = ElementBytes(filter.dtype);
   const auto* src = static_cast<const uint8_t*>(filter.memory.host);
-  std::vector<uint8_t> sub_bytes;
   int64_t offset = 0;
   for (int64_t rh = 0; rh < t.ResiduesH(); ++rh) {
     for (int64_t rw = 0; rw < t.ResiduesW(); ++rw) {
       const ConvWeightsShape s = t.Sub(rh, rw);
-      sub_bytes.assign(static_cast<size_t>(s.out_channels * s.Taps() * s.group_in) * elem, 0);
-      if (sub_bytes.empty()) return Status::Error(StatusCode::kOutOfMemory, "filter: cannot copy a sub-filter");
-      uint8_t* dst = sub_bytes.data();
-      // Sub-filter tap (u, v) is filter tap (rh + (TH - 1 - u) sh, rw + (TW - 1 - v) sw).
-      for (int64_t o = 0; o < s.out_channels; ++o) {
-        for (int64_t u = 0; u < s.kernel_h; ++u) {
-          const int64_t ky = rh + (s.kernel_h - 1 - u) * t.stride_h;
-          for (int64_t v = 0; v < s.kernel_w; ++v) {
-            const int64_t kx = rw + (s.kernel_w - 1 - v) * t.stride_w;
-            for (int64_t c = 0; c < s.group_in; ++c) {
-              const int64_t e = filter.offset + o * filter.strides[0] + ky * filter.strides[1] +
-                                kx * filter.strides[2] + c * filter.strides[3];
-              std::memcpy(dst, src + e * static_cast<int64_t>(elem), elem);
-              dst += elem;
-            }
-          }
-        }
+      const size_t sub_bytes = static_cast<size_t>(s.out_channels * s.Taps() * s.group_in) * elem;
+      HeapWorkspace copy(sub_bytes);
+      if (copy.data == nullptr) {
+        return Status::Error(StatusCode::kOutOfMemory, "filter: cannot allocate %zu bytes for a sub-filter", sub_bytes);
       }
+      auto* dst = static_cast<uint8_t*>(copy.data);
+      // Sub-filter tap (u, v) is filter tap (rh + (TH - 1 - u) sh, rw + (TW - 1 - v) sw).
+      CopyFilterDense(
+          filter, s, [&](int64_t u) { return rh + (s.kernel_h - 1 - u) * t.stride_h; },
+          [&](int64_t v) { return rw + (s.kernel_w - 1 - v) * t.stride_w; },
+          [&](int64_t e, size_t i) { std::memcpy(dst + i * elem, src + e * static_cast<int64_t>(elem), elem); });
       TensorView sub = filter;  // the same dtype and quant parameters (per output channel: axis 0)
-      sub.memory.host = sub_bytes.data();
+      sub.memory.host = copy.data;
       sub.offset = 0;
       sub.shape[1] = s.kernel_h;
       sub.shape[2] = s.kernel_w;
@@ -95,7 +87,7 @@ inline Status PackTransposedConvWeightsUnchecked(const TensorView& filter, const
       sub.strides[1] = s.kernel_w * s.group_in;
       sub.strides[0] = s.Taps() * s.group_in;
       uint8_t* block = payload + offset;
-      PackConvWeightsUnchecked(sub, s, block, ctx);
+      EK_RETURN_IF_ERROR(PackConvWeightsUnchecked(sub, s, block, ctx));
       SealPacked(block);
       const int64_t used = static_cast<int64_t>(kPackedHeaderBytes) + s.PayloadBytes();
       std::memset(block + used, 0, static_cast<size_t>(TransposedConvShape::BlockBytes(s) - used));
@@ -226,11 +218,7 @@ inline Status PrepareTransposeConv(const TensorView& input, const PackedWeights&
       pad.right > kConvMaxDim) {
     return InvalidArg("options.padding", "bottom and right must be in [-(stride - 1), 2^20]");
   }
-  if (input.shape[3] != w.groups * w.group_in) {
-    return Status::Error(StatusCode::kInvalidArgument,
-                         "input: %lld channels, the packed weights take groups x C_in / groups = %lld x %lld",
-                         LL(input.shape[3]), LL(w.groups), LL(w.group_in));
-  }
+  EK_RETURN_IF_ERROR(RequireInputChannels(input, w));
   if (input.shape[1] > kConvMaxDim || input.shape[2] > kConvMaxDim) {
     return InvalidArg("input", "height and width must be at most 2^20");
   }
@@ -247,14 +235,7 @@ inline Status PrepareTransposeConv(const TensorView& input, const PackedWeights&
                          LL(input.shape[0]), LL(call->out_h), LL(call->out_w), LL(w.out_channels));
   }
   if (output.strides[3] != 1 && output.shape[3] > 1) return InvalidArg("output", "channel stride must be 1 (NHWC)");
-  if (o.bias.rank != 0) {
-    EK_RETURN_IF_ERROR(ValidateView(o.bias, "options.bias"));
-    EK_RETURN_IF_ERROR(RequireHostMemory(o.bias, "options.bias"));
-    EK_RETURN_IF_ERROR(RequireDType(o.bias, "options.bias", w.Quantized() ? DType::kI32 : DType::kF32));
-    if (o.bias.rank != 1 || o.bias.shape[0] != w.out_channels || (o.bias.strides[0] != 1 && w.out_channels > 1)) {
-      return InvalidArg("options.bias", "must be a contiguous vector of C_out elements (f32; i32 when quantized)");
-    }
-  }
+  EK_RETURN_IF_ERROR(ValidateConvBias(o.bias, w));
   float lo = 0.0f, hi = 0.0f;
   EK_RETURN_IF_ERROR(ActivationBounds(o, &lo, &hi));
   if (w.Quantized()) {  // the bias-only phases requantize with these
