@@ -1,16 +1,19 @@
 // Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
 //
 // ek-cl-tune: sweeps the kernels and tile parameters of the OpenCL GEMM (opencl/gemm.cl: the
-// tiled ek_gemm and, for f32 / f16, the vector ek_gemm_vec) on the current device and writes the
-// fastest per type into a tuning file that ek::opencl::Runtime loads
+// tiled ek_gemm and, for f32 / f16, the vector ek_gemm_vec) and the launch shape of the direct
+// convolution (opencl/conv.cl: pixels per work-item, work-group width) on the current device and
+// writes the fastest per type into a tuning file that ek::opencl::Runtime loads
 // (RuntimeOptions::tuning_file; format and fallback order: ek/opencl/tuning.h).
 //
-//   ek-cl-tune [--out FILE] [--size N] [--types f32,f16,s8] [--device I] [--quick]
-//              [--tile M,N,K,WM,WN[,KERNEL] ...]   (time these tiles instead of the sweep;
+//   ek-cl-tune [--out FILE] [--size N] [--types f32,f16,s8,conv_f32,conv_f16,conv_int8]
+//              [--device I] [--quick]
+//              [--tile M,N,K,WM,WN[,KERNEL] ...]   (time these GEMM tiles instead of the sweep;
 //                                                  KERNEL 0 tiled, 1 vector)
 //
 // Each candidate is built, run once (warm-up), then timed by the queue's profiling events: the
-// best of 3 runs of an N x N x N GEMM. The file keeps other devices' lines; this device's line
+// best of 3 runs of an N x N x N GEMM, or of a depthwise 3x3 convolution over an (N / 8)^2 x 144
+// image (8..56 pixels a side). The file keeps other devices' lines; this device's line
 // for each tuned type is replaced, and a vendor line is added when the vendor has none. The file
 // is written to a temporary name and renamed.
 #include <unistd.h>
@@ -21,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "ek/opencl/conv.h"
 #include "ek/opencl/gemm.h"
 #include "ek/opencl/qgemm.h"
 
@@ -29,14 +33,14 @@ namespace {
 struct Args {
   std::string out = "ek-cl-tuning.txt";
   int size = 512;
-  std::string types = "f32,f16,s8";
+  std::string types = "f32,f16,s8,conv_f32,conv_f16,conv_int8";
   int device = -1;
   bool quick = false;
   std::vector<ek::opencl::GemmTile> tiles;  // --tile: time these instead of the sweep
 };
 
 int Usage(const char* message) {
-  std::fprintf(stderr, "ek-cl-tune: %s\nusage: ek-cl-tune [--out FILE] [--size N] [--types f32,f16,s8] [--device I] [--quick] [--tile M,N,K,WM,WN[,KERNEL] ...]\n",
+  std::fprintf(stderr, "ek-cl-tune: %s\nusage: ek-cl-tune [--out FILE] [--size N] [--types f32,f16,s8,conv_f32,conv_f16,conv_int8] [--device I] [--quick] [--tile M,N,K,WM,WN[,KERNEL] ...]\n",
                message);
   return 2;
 }
@@ -114,26 +118,71 @@ double TimeTile(ek::opencl::Runtime& rt, ek::opencl::GemmKernelType type, int si
   return best;
 }
 
+// The convolution candidates: output pixels per work-item x work-items per group along the
+// channels (0: the driver's choice).
+std::vector<ek::opencl::ConvTile> ConvCandidates(bool quick) {
+  std::vector<ek::opencl::ConvTile> out;
+  const int pixels[] = {1, 2, 4, 8};
+  const int locals[] = {0, 16, 32, 64};
+  for (int p : pixels) {
+    for (int l : locals) {
+      if (quick && (p == 1 || p == 8 || l == 16 || l == 64)) continue;
+      ek::opencl::ConvTile t;
+      t.pixels = p;
+      t.local_channels = l;
+      out.push_back(t);
+    }
+  }
+  return out;
+}
+
+// Best of 3 device times (ms) of a depthwise 3x3 convolution (stride 1, SAME) over a side x side
+// x 144 image with `tile` (the direct kernel's commonest layer in MobileNets), or < 0.
+double TimeConvTile(ek::opencl::Runtime& rt, ek::opencl::ConvKernelType type, int side,
+                    const ek::opencl::ConvTile& tile, cl_mem input, cl_mem filter, cl_mem output) {
+  const ek::DType dtype = type == ek::opencl::ConvKernelType::kF32   ? ek::DType::kF32
+                          : type == ek::opencl::ConvKernelType::kF16 ? ek::DType::kF16
+                                                                     : ek::DType::kI8;
+  const int64_t channels = 144;
+  ek::TensorView in = ek::TensorView::OpenCL(dtype, input, 0, {1, side, side, channels});
+  ek::TensorView out = ek::TensorView::OpenCL(dtype, output, 0, {1, side, side, channels});
+  ek::TensorView w = ek::TensorView::OpenCL(dtype, filter, 0, {channels, 3, 3, 1}).WithStrides({1, 3 * channels, channels, 1});
+  if (dtype == ek::DType::kI8) {
+    in.quant = ek::QuantParams::PerTensor(0.02f, 0);
+    out.quant = ek::QuantParams::PerTensor(0.05f, 0);
+    w.quant = ek::QuantParams::PerTensor(0.01f, 0);
+  }
+  ek::ConvOptions o;
+  o.groups = channels;
+  o.padding = ek::SamePadding(side, side, 3, 3, 1, 1);
+  double best = -1.0;
+  for (int run = 0; run < 4; ++run) {
+    cl_event event = nullptr;
+    if (!ek::opencl::Conv2D(rt, in, w, out, o, &event, &tile).ok()) return -1.0;
+    double ms = 0;
+    if (!ek::opencl::EventMilliseconds(rt, event, &ms).ok()) return -1.0;
+    if (run > 0 && (best < 0 || ms < best)) best = ms;  // run 0 warms up
+  }
+  return best;
+}
+
+// results: (type name, its parameters as the tuning file writes them).
 bool WriteTuning(const std::string& path, const ek::opencl::DeviceCaps& caps,
-                 const std::vector<std::pair<std::string, ek::opencl::GemmTile>>& results) {
+                 const std::vector<std::pair<std::string, std::string>>& results) {
   std::vector<std::string> kept;
   if (FILE* f = std::fopen(path.c_str(), "r")) {
     char line[512];
     while (std::fgets(line, sizeof(line), f) != nullptr) kept.emplace_back(line);
     std::fclose(f);
   }
-  const auto line_for = [](const char* kind, const char* name, const std::string& type,
-                           const ek::opencl::GemmTile& t) {
-    char buf[512];
-    std::snprintf(buf, sizeof(buf), "%s\t%s\t%s\t%d %d %d %d %d %d\n", kind, name, type.c_str(), t.tile_m, t.tile_n,
-                  t.tile_k, t.wpt_m, t.wpt_n, static_cast<int>(t.kernel));
-    return std::string(buf);
+  const auto line_for = [](const char* kind, const char* name, const std::string& type, const std::string& params) {
+    return std::string(kind) + "\t" + name + "\t" + type + "\t" + params + "\n";
   };
   const auto prefix = [](const char* kind, const char* name, const std::string& type) {
     return std::string(kind) + "\t" + name + "\t" + type + "\t";
   };
   std::vector<std::string> lines;
-  if (kept.empty()) lines.push_back("# ek-cl-tune: OpenCL GEMM tiles (ek/opencl/tuning.h, LoadGemmTuning)\n");
+  if (kept.empty()) lines.push_back("# ek-cl-tune: OpenCL GEMM and convolution tiles (ek/opencl/tuning.h, LoadTuning)\n");
   for (const std::string& l : kept) {
     bool replaced = false;
     for (const auto& r : results) replaced = replaced || l.rfind(prefix("device", caps.name, r.first), 0) == 0;
@@ -208,7 +257,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ek-cl-tune: cannot allocate %zu-byte buffers\n", bytes);
     return 1;
   }
-  std::vector<std::pair<std::string, ek::opencl::GemmTile>> results;
+  std::vector<std::pair<std::string, std::string>> results;
   const double ops = 2.0 * args.size * static_cast<double>(args.size) * args.size;
   for (int t = 0; t < ek::opencl::kGemmKernelTypes; ++t) {
     const auto type = static_cast<ek::opencl::GemmKernelType>(t);
@@ -231,14 +280,58 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "ek-cl-tune: no %s candidate ran on this device\n", name.c_str());
       return 1;
     }
-    std::printf("best %s: %d %d %d %d %d %d (%.2f G/s)\n", name.c_str(), best.tile_m, best.tile_n, best.tile_k,
-                best.wpt_m, best.wpt_n, static_cast<int>(best.kernel), ops / best_ms * 1e-6);
-    results.emplace_back(name, best);
+    char params[96];
+    std::snprintf(params, sizeof(params), "%d %d %d %d %d %d", best.tile_m, best.tile_n, best.tile_k, best.wpt_m,
+                  best.wpt_n, static_cast<int>(best.kernel));
+    std::printf("best %s: %s (%.2f G/s)\n", name.c_str(), params, ops / best_ms * 1e-6);
+    results.emplace_back(name, params);
   }
+  // The direct convolution kernel: a depthwise 3x3 layer of side size / 8 (8..56).
+  const int side = args.size / 8 < 8 ? 8 : args.size / 8 > 56 ? 56 : args.size / 8;
+  const size_t conv_bytes = static_cast<size_t>(side) * static_cast<size_t>(side) * 144 * 4;
+  cl_mem conv_in = nullptr, conv_w = nullptr, conv_out = nullptr;
+  std::vector<uint8_t> conv_init(conv_bytes);
+  for (size_t i = 0; i < conv_bytes; ++i) conv_init[i] = static_cast<uint8_t>(i % 2 ? 0x3c : 0x01);
+  if (!ek::opencl::CreateBuffer(rt, conv_bytes, &conv_in).ok() || !ek::opencl::CreateBuffer(rt, 9 * 144 * 4, &conv_w).ok() ||
+      !ek::opencl::CreateBuffer(rt, conv_bytes, &conv_out).ok() ||
+      !ek::opencl::Upload(rt, conv_in, 0, conv_init.data(), conv_bytes).ok() ||
+      !ek::opencl::Upload(rt, conv_w, 0, conv_init.data(), 9 * 144 * 4).ok()) {
+    std::fprintf(stderr, "ek-cl-tune: cannot allocate the convolution's buffers\n");
+    return 1;
+  }
+  const double conv_ops = 2.0 * 9.0 * side * side * 144;
+  for (int t = 0; t < ek::opencl::kConvKernelTypes; ++t) {
+    const auto type = static_cast<ek::opencl::ConvKernelType>(t);
+    const std::string name = ek::opencl::ConvKernelTypeName(type);
+    if (("," + args.types + ",").find("," + name + ",") == std::string::npos) continue;
+    double best_ms = -1.0;
+    ek::opencl::ConvTile best;
+    for (const ek::opencl::ConvTile& tile : ConvCandidates(args.quick)) {
+      const double ms = TimeConvTile(rt, type, side, tile, conv_in, conv_w, conv_out);
+      if (ms <= 0) continue;  // not valid on this device (work-group limits)
+      std::printf("  %s %d pixels per item, %2d items per group: %8.3f ms  %7.2f G/s\n", name.c_str(), tile.pixels,
+                  tile.local_channels, ms, conv_ops / ms * 1e-6);
+      if (best_ms < 0 || ms < best_ms) {
+        best_ms = ms;
+        best = tile;
+      }
+    }
+    if (best_ms < 0) {
+      std::fprintf(stderr, "ek-cl-tune: no %s candidate ran on this device\n", name.c_str());
+      return 1;
+    }
+    const std::string params = std::to_string(best.pixels) + " " + std::to_string(best.local_channels);
+    std::printf("best %s: %s (%.2f G/s; depthwise 3x3, %d x %d x 144)\n", name.c_str(), params.c_str(),
+                conv_ops / best_ms * 1e-6, side, side);
+    results.emplace_back(name, params);
+  }
+  ek::opencl::ReleaseBuffer(rt, conv_in);
+  ek::opencl::ReleaseBuffer(rt, conv_w);
+  ek::opencl::ReleaseBuffer(rt, conv_out);
   ek::opencl::ReleaseBuffer(rt, a);
   ek::opencl::ReleaseBuffer(rt, b);
   ek::opencl::ReleaseBuffer(rt, c);
-  if (results.empty()) return Usage("--types names no known type (f32, f16, s8)");
+  if (results.empty()) return Usage("--types names no known type (f32, f16, s8, conv_f32, conv_f16, conv_int8)");
   if (!WriteTuning(args.out, caps, results)) {
     std::fprintf(stderr, "ek-cl-tune: cannot write %s\n", args.out.c_str());
     return 1;

@@ -198,16 +198,27 @@ int main() {
   Check(ro == ek::opencl::CacheOutcome::kUnusable || (geteuid() == 0 && ro == ek::opencl::CacheOutcome::kMiss),
         "read-only directory: build ok, cache off");
 
-  // Tuning files: the device's line wins over its vendor's, a vendor line over the defaults; a
-  // missing file gives the defaults; a malformed line is an error naming the line.
+  // Tuning files (GEMM and convolution lines): the device's line wins over its vendor's, a vendor
+  // line over the defaults; a missing file gives the defaults; a malformed line is an error
+  // naming the line.
   {
     const std::string path = std::string(dir) + "/tuning.txt";
     WriteFile(path, std::string("# comment\n") + "vendor\t" + caps.vendor + "\tf32\t32 32 8 2 2\n" + "device\t" +
                         caps.name + "\tf32\t16 16 4 2 2\n" + "vendor\t" + caps.vendor + "\ts8\t64 32 8 4 4\n" +
-                        "device\tsome other device\tf16\t8 8 8 1 1\n");
+                        "device\tsome other device\tf16\t8 8 8 1 1\n" + "vendor\t" + caps.vendor +
+                        "\tconv_f32\t2 16\n" + "device\t" + caps.name + "\tconv_f32\t8 32\n" + "vendor\t" +
+                        caps.vendor + "\tconv_int8\t1 0\n");
     ek::opencl::GemmTile tiles[ek::opencl::kGemmKernelTypes];
     const char* matched[ek::opencl::kGemmKernelTypes] = {};
-    const ek::Status s = ek::opencl::LoadGemmTuning(path.c_str(), caps, tiles, matched);
+    ek::opencl::ConvTile conv_tiles[ek::opencl::kConvKernelTypes];
+    const char* conv_matched[ek::opencl::kConvKernelTypes] = {};
+    const ek::Status s = ek::opencl::LoadTuning(path.c_str(), caps, tiles, conv_tiles, matched, conv_matched);
+    Check(s.ok() && std::strcmp(conv_matched[0], "device") == 0 && conv_tiles[0].pixels == 8 &&
+              conv_tiles[0].local_channels == 32,
+          "tuning: the device's convolution line wins");
+    Check(s.ok() && std::strcmp(conv_matched[2], "vendor") == 0 && conv_tiles[2].pixels == 1 &&
+              std::strcmp(conv_matched[1], "default") == 0 && conv_tiles[1].pixels == ek::opencl::ConvTile().pixels,
+          "tuning: a vendor convolution line, else the default");
     Check(s.ok() && std::strcmp(matched[0], "device") == 0 && tiles[0].tile_m == 16 && tiles[0].tile_k == 4,
           "tuning: the device's line wins");
     Check(s.ok() && std::strcmp(matched[2], "vendor") == 0 && tiles[2].tile_m == 64 && tiles[2].tile_n == 32,
@@ -221,17 +232,25 @@ int main() {
     WriteFile(path, "# ok\ndevice\tx\tf32\t1 2 3\n");
     const ek::Status bad = ek::opencl::LoadGemmTuning(path.c_str(), caps, tiles, matched);
     Check(!bad.ok() && std::strstr(bad.message(), "tuning.txt:2"), "tuning: a malformed line is named");
+    WriteFile(path, "device\tx\tconv_f16\t9 0\n");  // pixels out of range
+    const ek::Status bad_conv = ek::opencl::LoadTuning(path.c_str(), caps, tiles, conv_tiles);
+    Check(!bad_conv.ok() && std::strstr(bad_conv.message(), "tuning.txt:1"), "tuning: a malformed convolution line is named");
     ek::opencl::RuntimeOptions o;
     o.tuning_file = path.c_str();
     ek::opencl::Runtime tuned;
     Check(!tuned.Open(o).ok(), "Runtime::Open reports a malformed tuning file");
     if (const char* written = std::getenv("EK_TEST_TUNING_FILE")) {  // written by ek-cl-tune (ctest fixture)
-      const ek::Status w = ek::opencl::LoadGemmTuning(written, caps, tiles, matched);
+      const ek::Status w = ek::opencl::LoadTuning(written, caps, tiles, conv_tiles, matched, conv_matched);
       Check(w.ok() && std::strcmp(matched[0], "device") == 0 && std::strcmp(matched[1], "device") == 0 &&
                 std::strcmp(matched[2], "device") == 0,
-            "ek-cl-tune's file names this device for every type");
+            "ek-cl-tune's file names this device for every GEMM type");
+      Check(w.ok() && std::strcmp(conv_matched[0], "device") == 0 && std::strcmp(conv_matched[1], "device") == 0 &&
+                std::strcmp(conv_matched[2], "device") == 0,
+            "ek-cl-tune's file names this device for every convolution type");
       o.tuning_file = written;
-      Check(tuned.Open(o).ok() && tuned.gemm_tile(ek::opencl::GemmKernelType::kF32).tile_m == tiles[0].tile_m,
+      Check(tuned.Open(o).ok() && tuned.gemm_tile(ek::opencl::GemmKernelType::kF32).tile_m == tiles[0].tile_m &&
+                tuned.conv_tile(ek::opencl::ConvKernelType::kInt8).pixels == conv_tiles[2].pixels &&
+                tuned.conv_tile(ek::opencl::ConvKernelType::kInt8).local_channels == conv_tiles[2].local_channels,
             "Runtime::Open loads ek-cl-tune's file");
     }
   }

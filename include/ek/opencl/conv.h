@@ -39,6 +39,7 @@
 #include "ek/opencl/program.h"
 #include "ek/opencl/qgemm.h"
 #include "ek/opencl/runtime.h"
+#include "ek/opencl/tuning.h"
 #include "ek/requantize.h"
 #include "ek/status.h"
 #include "ek/tensor.h"
@@ -46,13 +47,6 @@
 
 namespace ek {
 namespace opencl {
-
-// The direct kernel's launch shape: output pixels per work-item (1..8) and work-items per group
-// along the output channels (0: the driver's choice). The pointwise path uses the GEMM tiles.
-struct ConvTile {
-  int pixels = 4;
-  int local_channels = 0;
-};
 
 namespace detail {
 
@@ -320,12 +314,16 @@ inline Status UploadConvMultipliers(Runtime& rt, const TensorView& input, const 
 
 // output = act(conv(input, filter) + bias), or its quantized form; see the top of this file.
 // Enqueued on rt.queue() (in order); returns without waiting. `event` (optional) receives the
-// last kernel's event. `tile` (optional) sets the direct kernel's launch shape.
+// last kernel's event. `tile` (optional) sets the direct kernel's launch shape; null: the
+// runtime's (rt.conv_tile(): the tuning file's for this device, else the default).
 inline Status Conv2D(Runtime& rt, const TensorView& input, const TensorView& filter, const TensorView& output,
                      const ConvOptions& options = ConvOptions(), cl_event* event = nullptr,
                      const ConvTile* tile = nullptr) {
   if (event != nullptr) *event = nullptr;
-  const ConvTile t = tile != nullptr ? *tile : ConvTile();
+  const ConvKernelType type = input.dtype == DType::kF32   ? ConvKernelType::kF32
+                              : input.dtype == DType::kF16 ? ConvKernelType::kF16
+                                                           : ConvKernelType::kInt8;
+  const ConvTile t = tile != nullptr ? *tile : rt.ok() ? rt.conv_tile(type) : ConvTile();
   if (t.pixels < 1 || t.pixels > 8 || t.local_channels < 0 ||
       static_cast<size_t>(t.local_channels) > (rt.ok() ? rt.caps().max_work_item_sizes[0] : 0)) {
     return ek::detail::InvalidArg("tile", "pixels must be in 1..8 and local_channels in 0..the device's limit");

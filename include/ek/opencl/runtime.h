@@ -29,7 +29,7 @@ struct RuntimeOptions {
   const char* library_path = nullptr;    // tried first (then $EK_OPENCL_LIBRARY and the defaults)
   int device_index = -1;                 // index over all platforms' devices; -1: first GPU, else first
   const char* cache_directory = nullptr; // program binary cache (ek/opencl/program.h); null: none
-  const char* tuning_file = nullptr;     // kernel parameters (LoadGemmTuning); null: defaults
+  const char* tuning_file = nullptr;     // kernel parameters (LoadTuning); null: defaults
 };
 
 // A context and an in-order queue (with profiling when the Runtime made it) on one device.
@@ -92,7 +92,7 @@ class Runtime {
     profiling_ = true;
     SetCacheDirectory(options.cache_directory);
     Status s = ProbeDevice(*api_, device_, &caps_);
-    if (s.ok()) s = LoadGemmTuning(options.tuning_file, caps_, gemm_tiles_);
+    if (s.ok()) s = LoadTuning(options.tuning_file, caps_, gemm_tiles_, conv_tiles_);
     if (!s.ok()) Close();
     return s;
   }
@@ -117,7 +117,7 @@ class Runtime {
     cl_command_queue_properties properties = 0;
     api.clGetCommandQueueInfo(queue, CL_QUEUE_PROPERTIES, sizeof(properties), &properties, nullptr);
     EK_RETURN_IF_ERROR(ProbeDevice(api, device, &caps_));
-    EK_RETURN_IF_ERROR(LoadGemmTuning(nullptr, caps_, gemm_tiles_));
+    EK_RETURN_IF_ERROR(LoadTuning(nullptr, caps_, gemm_tiles_, conv_tiles_));
     api_ = &api;
     api_->clRetainContext(context);
     api_->clRetainCommandQueue(queue);
@@ -171,6 +171,8 @@ class Runtime {
   // The GEMM kernel's tile for `type` (tuning file, else defaults), and an override.
   const GemmTile& gemm_tile(GemmKernelType type) const { return gemm_tiles_[static_cast<int>(type)]; }
   void set_gemm_tile(GemmKernelType type, const GemmTile& tile) { gemm_tiles_[static_cast<int>(type)] = tile; }
+  const ConvTile& conv_tile(ConvKernelType type) const { return conv_tiles_[static_cast<int>(type)]; }
+  void set_conv_tile(ConvKernelType type, const ConvTile& tile) { conv_tiles_[static_cast<int>(type)] = tile; }
 
   // Kernels the entry points built, kept for later calls (ek/opencl/program.h, GetKernel).
   // A Runtime, like its queue, is used by one thread at a time.
@@ -193,6 +195,7 @@ class Runtime {
   char cache_directory_[512] = {0};
   KernelSlot kernel_slots_[kKernelSlots];
   GemmTile gemm_tiles_[kGemmKernelTypes];
+  ConvTile conv_tiles_[kConvKernelTypes];
 };
 
 // ---- Buffers and timing (tests, benchmarks, runtimes without their own helpers) ----------------

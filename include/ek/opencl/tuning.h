@@ -2,8 +2,8 @@
 //
 // Kernel parameters per device: which OpenCL kernel of a family runs and its tile (GemmTile),
 // the defaults per device class, and the tuning file that overrides them (LoadGemmTuning, written
-// by tools/ek_cl_tune). One section per kernel family: conv and attention add theirs here, so
-// the runtime header does not grow with them.
+// by tools/ek_cl_tune). One section per kernel family (GEMM, convolution; attention adds its
+// own here), so the runtime header does not grow with them.
 #ifndef EK_OPENCL_TUNING_H_
 #define EK_OPENCL_TUNING_H_
 
@@ -70,19 +70,44 @@ inline GemmTile DefaultGemmTile(const DeviceCaps& caps, GemmKernelType type) {
   return t;
 }
 
+// ---- Convolution (opencl/conv.cl's direct kernel; pointwise layers use the GEMM's tiles) ------
+// Output pixels of one row per work-item (1..8) and work-items per group along the output
+// channels (0: the driver's choice).
+struct ConvTile {
+  int pixels = 4;
+  int local_channels = 0;
+};
+
+enum class ConvKernelType : uint8_t { kF32 = 0, kF16 = 1, kInt8 = 2 };  // kInt8: i8 and u8
+constexpr int kConvKernelTypes = 3;
+inline const char* ConvKernelTypeName(ConvKernelType t) {
+  return t == ConvKernelType::kF32 ? "conv_f32" : t == ConvKernelType::kF16 ? "conv_f16" : "conv_int8";
+}
+
+// Built-in default: 4 pixels, the driver's work-group (not measured on a GPU yet).
+inline ConvTile DefaultConvTile(const DeviceCaps&, ConvKernelType) { return ConvTile(); }
+
 // Tuning file (written by tools/ek-cl-tune), one entry per line, '#' comments:
-//   device <TAB> <device name> <TAB> <type> <TAB> tile_m tile_n tile_k wpt_m wpt_n [kernel]
-//   vendor <TAB> <vendor name> <TAB> <type> <TAB> tile_m tile_n tile_k wpt_m wpt_n [kernel]
-// kernel: 0 tiled (the default when absent), 1 vector.
-// For each type the device's own line wins, then its vendor's, then DefaultGemmTile.
+//   device <TAB> <device name> <TAB> <type> <TAB> <parameters>
+//   vendor <TAB> <vendor name> <TAB> <type> <TAB> <parameters>
+// GEMM types f32, f16, s8: tile_m tile_n tile_k wpt_m wpt_n [kernel] (kernel: 0 tiled, the
+// default when absent, 1 vector). Convolution types conv_f32, conv_f16, conv_int8: pixels
+// local_channels.
+// For each type the device's own line wins, then its vendor's, then the built-in default.
 // `matched` (optional) receives "device", "vendor" or "default" per type. A missing file is not
 // an error (defaults); a malformed line is, naming the line.
-inline Status LoadGemmTuning(const char* path, const DeviceCaps& caps, GemmTile tiles[kGemmKernelTypes],
-                             const char* matched[kGemmKernelTypes] = nullptr) {
+inline Status LoadTuning(const char* path, const DeviceCaps& caps, GemmTile tiles[kGemmKernelTypes],
+                         ConvTile conv_tiles[kConvKernelTypes], const char* matched[kGemmKernelTypes] = nullptr,
+                         const char* conv_matched[kConvKernelTypes] = nullptr) {
   int rank[kGemmKernelTypes];  // 0 default, 1 vendor, 2 device
+  int conv_rank[kConvKernelTypes];
   for (int t = 0; t < kGemmKernelTypes; ++t) {
     tiles[t] = DefaultGemmTile(caps, static_cast<GemmKernelType>(t));
     rank[t] = 0;
+  }
+  for (int t = 0; t < kConvKernelTypes; ++t) {
+    conv_tiles[t] = DefaultConvTile(caps, static_cast<ConvKernelType>(t));
+    conv_rank[t] = 0;
   }
   FILE* f = path != nullptr && *path != '\0' ? std::fopen(path, "r") : nullptr;
   int line_number = 0;
@@ -99,33 +124,52 @@ inline Status LoadGemmTuning(const char* path, const DeviceCaps& caps, GemmTile 
       }
     }
     GemmTile tile;
-    int type = -1, kernel = 0;
+    ConvTile conv;
+    int type = -1, conv_type = -1, kernel = 0;
     for (int t = 0; t < kGemmKernelTypes && count == 4; ++t) {
       if (std::strcmp(fields[2], GemmKernelTypeName(static_cast<GemmKernelType>(t))) == 0) type = t;
     }
+    for (int t = 0; t < kConvKernelTypes && count == 4; ++t) {
+      if (std::strcmp(fields[2], ConvKernelTypeName(static_cast<ConvKernelType>(t))) == 0) conv_type = t;
+    }
     const bool is_device = std::strcmp(fields[0], "device") == 0, is_vendor = std::strcmp(fields[0], "vendor") == 0;
-    if (count != 4 || type < 0 || !(is_device || is_vendor) ||
-        std::sscanf(fields[3], "%d %d %d %d %d %d", &tile.tile_m, &tile.tile_n, &tile.tile_k, &tile.wpt_m,
-                    &tile.wpt_n, &kernel) < 5 ||
-        kernel < 0 || kernel > 1) {
+    const bool gemm_ok = type >= 0 &&
+                         std::sscanf(fields[3], "%d %d %d %d %d %d", &tile.tile_m, &tile.tile_n, &tile.tile_k,
+                                     &tile.wpt_m, &tile.wpt_n, &kernel) >= 5 &&
+                         kernel >= 0 && kernel <= 1;
+    const bool conv_ok = conv_type >= 0 && std::sscanf(fields[3], "%d %d", &conv.pixels, &conv.local_channels) == 2 &&
+                         conv.pixels >= 1 && conv.pixels <= 8 && conv.local_channels >= 0;
+    if (count != 4 || !(is_device || is_vendor) || !(gemm_ok || conv_ok)) {
       std::fclose(f);
       return Status::Error(StatusCode::kInvalidArgument,
-                           "%s:%d: expected 'device|vendor <TAB> name <TAB> f32|f16|s8 <TAB> 5 integers [kernel 0|1]'",
+                           "%s:%d: expected 'device|vendor <TAB> name <TAB> f32|f16|s8 <TAB> 5 integers [kernel 0|1]' "
+                           "or '... <TAB> conv_f32|conv_f16|conv_int8 <TAB> pixels (1..8) local_channels'",
                            path, line_number);
     }
     tile.kernel = static_cast<GemmKernel>(kernel);
     const bool match = std::strcmp(fields[1], is_device ? caps.name : caps.vendor) == 0;
     const int line_rank = is_device ? 2 : 1;
-    if (match && line_rank >= rank[type]) {
+    if (match && gemm_ok && line_rank >= rank[type]) {
       tiles[type] = tile;
       rank[type] = line_rank;
     }
+    if (match && conv_ok && line_rank >= conv_rank[conv_type]) {
+      conv_tiles[conv_type] = conv;
+      conv_rank[conv_type] = line_rank;
+    }
   }
   if (f != nullptr) std::fclose(f);
-  for (int t = 0; matched != nullptr && t < kGemmKernelTypes; ++t) {
-    matched[t] = rank[t] == 2 ? "device" : rank[t] == 1 ? "vendor" : "default";
-  }
+  const auto name = [](int r) { return r == 2 ? "device" : r == 1 ? "vendor" : "default"; };
+  for (int t = 0; matched != nullptr && t < kGemmKernelTypes; ++t) matched[t] = name(rank[t]);
+  for (int t = 0; conv_matched != nullptr && t < kConvKernelTypes; ++t) conv_matched[t] = name(conv_rank[t]);
   return Status::Ok();
+}
+
+// The GEMM part of LoadTuning.
+inline Status LoadGemmTuning(const char* path, const DeviceCaps& caps, GemmTile tiles[kGemmKernelTypes],
+                             const char* matched[kGemmKernelTypes] = nullptr) {
+  ConvTile conv_tiles[kConvKernelTypes];
+  return LoadTuning(path, caps, tiles, conv_tiles, matched);
 }
 
 }  // namespace opencl
