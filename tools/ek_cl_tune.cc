@@ -166,6 +166,25 @@ double TimeConvTile(ek::opencl::Runtime& rt, ek::opencl::ConvKernelType type, in
   return best;
 }
 
+// Times every candidate (time(c): device ms, < 0 when it cannot run here), prints each with
+// describe(c), and returns the fastest in *best; false when none ran.
+template <class Tile, class Time, class Describe>
+bool Sweep(const std::string& name, const std::vector<Tile>& candidates, double ops, const Time& time,
+           const Describe& describe, Tile* best, double* best_ms) {
+  *best_ms = -1.0;
+  for (const Tile& tile : candidates) {
+    const double ms = time(tile);
+    if (ms <= 0) continue;  // not valid on this device (work-group or local memory limits)
+    std::printf("  %s %s: %8.3f ms  %7.2f G/s\n", name.c_str(), describe(tile).c_str(), ms, ops / ms * 1e-6);
+    if (*best_ms < 0 || ms < *best_ms) {
+      *best_ms = ms;
+      *best = tile;
+    }
+  }
+  if (*best_ms < 0) std::fprintf(stderr, "ek-cl-tune: no %s candidate ran on this device\n", name.c_str());
+  return *best_ms >= 0;
+}
+
 // results: (type name, its parameters as the tuning file writes them).
 bool WriteTuning(const std::string& path, const ek::opencl::DeviceCaps& caps,
                  const std::vector<std::pair<std::string, std::string>>& results) {
@@ -265,19 +284,16 @@ int main(int argc, char** argv) {
     if (("," + args.types + ",").find("," + name + ",") == std::string::npos) continue;
     double best_ms = -1.0;
     ek::opencl::GemmTile best;
-    for (const ek::opencl::GemmTile& tile : args.tiles.empty() ? Candidates(type, args.quick) : args.tiles) {
-      const double ms = TimeTile(rt, type, args.size, tile, a, b, c);
-      if (ms <= 0) continue;  // not valid on this device (work-group or local memory limits)
-      std::printf("  %s %-6s tile %3d x %3d x %2d, %2d x %2d per item: %8.3f ms  %7.2f G/s\n", name.c_str(),
-                  tile.kernel == ek::opencl::GemmKernel::kVector ? "vector" : "tiled", tile.tile_m, tile.tile_n,
-                  tile.tile_k, tile.wpt_m, tile.wpt_n, ms, ops / ms * 1e-6);
-      if (best_ms < 0 || ms < best_ms) {
-        best_ms = ms;
-        best = tile;
-      }
-    }
-    if (best_ms < 0) {
-      std::fprintf(stderr, "ek-cl-tune: no %s candidate ran on this device\n", name.c_str());
+    const auto describe = [](const ek::opencl::GemmTile& t) {
+      char text[96];
+      std::snprintf(text, sizeof(text), "%-6s tile %3d x %3d x %2d, %2d x %2d per item",
+                    t.kernel == ek::opencl::GemmKernel::kVector ? "vector" : "tiled", t.tile_m, t.tile_n, t.tile_k,
+                    t.wpt_m, t.wpt_n);
+      return std::string(text);
+    };
+    if (!Sweep(name, args.tiles.empty() ? Candidates(type, args.quick) : args.tiles, ops,
+               [&](const ek::opencl::GemmTile& tile) { return TimeTile(rt, type, args.size, tile, a, b, c); }, describe,
+               &best, &best_ms)) {
       return 1;
     }
     char params[96];
@@ -306,18 +322,12 @@ int main(int argc, char** argv) {
     if (("," + args.types + ",").find("," + name + ",") == std::string::npos) continue;
     double best_ms = -1.0;
     ek::opencl::ConvTile best;
-    for (const ek::opencl::ConvTile& tile : ConvCandidates(args.quick)) {
-      const double ms = TimeConvTile(rt, type, side, tile, conv_in, conv_w, conv_out);
-      if (ms <= 0) continue;  // not valid on this device (work-group limits)
-      std::printf("  %s %d pixels per item, %2d items per group: %8.3f ms  %7.2f G/s\n", name.c_str(), tile.pixels,
-                  tile.local_channels, ms, conv_ops / ms * 1e-6);
-      if (best_ms < 0 || ms < best_ms) {
-        best_ms = ms;
-        best = tile;
-      }
-    }
-    if (best_ms < 0) {
-      std::fprintf(stderr, "ek-cl-tune: no %s candidate ran on this device\n", name.c_str());
+    const auto describe = [](const ek::opencl::ConvTile& t) {
+      return std::to_string(t.pixels) + " pixels per item, " + std::to_string(t.local_channels) + " items per group";
+    };
+    if (!Sweep(name, ConvCandidates(args.quick), conv_ops,
+               [&](const ek::opencl::ConvTile& tile) { return TimeConvTile(rt, type, side, tile, conv_in, conv_w, conv_out); },
+               describe, &best, &best_ms)) {
       return 1;
     }
     const std::string params = std::to_string(best.pixels) + " " + std::to_string(best.local_channels);
