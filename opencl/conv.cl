@@ -107,8 +107,9 @@ __kernel void ek_conv2d(__global const ek_in* restrict input, const int in_offse
       int inside = 0;
       for (int p = 0; p < EK_CONV_PIXELS; ++p) {
         const int ix = (x0 + p) * stride_w - pad_left + kx * dilation_w;
-        in_pixel[p] = in_channel0 + iy * in_stride_h + ix * in_stride_w;
-        if (p < pixels && ix >= 0 && ix < in_w) inside |= 1 << p;
+        const bool reads = p < pixels && ix >= 0 && ix < in_w;
+        in_pixel[p] = reads ? in_channel0 + iy * in_stride_h + ix * in_stride_w : 0;  // no int overflow outside
+        if (reads) inside |= 1 << p;
       }
       if (inside == 0) continue;
       const int filter_tap = filter_o + ky * filter_stride_h + kx * filter_stride_w;

@@ -252,7 +252,7 @@ const Shape kShapes[] = {
     {"depthwise 3x3/s1 24", 1, 9, 10, 24, 24, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, 24, true, Activation::kRelu6},
     {"depthwise 3x3/s2 19, batch 2", 2, 11, 8, 19, 19, 3, 3, 2, 2, 1, 1, {0, 1, 0, 1}, 19, true, Activation::kRelu6},
     {"depthwise x2 multiplier 5x5", 1, 7, 9, 6, 12, 5, 5, 1, 1, 1, 1, {2, 2, 2, 2}, 6, false, Activation::kNone},
-    {"pointwise expand 16->96 (GEMM path)", 1, 6, 7, 16, 96, 1, 1, 1, 1, 1, 1, {}, 1, true, Activation::kRelu6},
+    {"pointwise expand 16->96 (float: GEMM path)", 1, 6, 7, 16, 96, 1, 1, 1, 1, 1, 1, {}, 1, true, Activation::kRelu6},
     {"pointwise project 40->24, HWIO (GEMM path)", 2, 5, 3, 40, 24, 1, 1, 1, 1, 1, 1, {}, 1, true, Activation::kNone, true},
     {"pointwise on channel slices", 1, 4, 5, 17, 9, 1, 1, 1, 1, 1, 1, {}, 1, true, Activation::kClamp, false, 3, 5},
     {"pointwise stride 2 (direct)", 1, 7, 7, 8, 12, 1, 1, 2, 2, 1, 1, {}, 1, false, Activation::kRelu},
@@ -311,6 +311,19 @@ void BadInputs(ek::opencl::Runtime& rt) {
   ek::opencl::ConvTile tile;
   tile.pixels = 9;
   CheckRejects(ek::opencl::Conv2D(rt, in, filter, out, o, nullptr, &tile), "tile");
+  tile.pixels = 4;
+  tile.local_channels = static_cast<int>(rt.caps().max_work_group_size) + 1;
+  CheckRejects(ek::opencl::Conv2D(rt, in, filter, out, o, nullptr, &tile), "tile");
+  // A tuned tile the device cannot launch falls back to the default (the call still runs).
+  const ek::opencl::ConvTile saved = rt.conv_tile(ek::opencl::ConvKernelType::kF32);
+  rt.set_conv_tile(ek::opencl::ConvKernelType::kF32, tile);
+  Check(ek::opencl::Conv2D(rt, in, filter, out, o).ok(), "a tuned tile beyond the device's limit falls back");
+  rt.set_conv_tile(ek::opencl::ConvKernelType::kF32, saved);
+  // Extents above 2^31 - 1 through zero strides (the buffer holds one pixel): rejected.
+  const TensorView wide = TensorView::OpenCL(DType::kF32, d_in.mem, 0, {1, 8, int64_t{1} << 31, 4}).WithStrides({0, 0, 0, 1});
+  CheckRejects(ek::opencl::Conv2D(rt, wide, filter, out, o), "input: an extent above");
+  const TensorView deep = TensorView::OpenCL(DType::kF32, d_filter.mem, 0, {4, 3, 3, int64_t{1} << 31}).WithStrides({0, 0, 0, 0});
+  CheckRejects(ek::opencl::Conv2D(rt, in, deep, out, o), "filter: an extent above");
   // Quantized: per-tensor input, symmetric filter, multipliers in range.
   TensorView qin = TensorView::OpenCL(DType::kI8, d_in.mem, 0, {1, 8, 8, 4});
   TensorView qfilter = TensorView::OpenCL(DType::kI8, d_filter.mem, 0, {4, 3, 3, 4});
@@ -391,6 +404,13 @@ void GlobalPool(ek::opencl::Runtime& rt) {
                                            TensorView::OpenCL(DType::kF32, d_out.mem, 0, {1, 8})),
                "input");
   CheckRejects(ek::opencl::GlobalAvgPool2D(rt, in, TensorView::OpenCL(DType::kF32, d_in.mem, 0, {1, 8})), "output");
+  // Zero-stride views far larger than their buffer: H x W would wrap 64 bits (then divide by 0).
+  TensorView huge = TensorView::OpenCL(DType::kI8, d_in.mem, 0, {1, int64_t{1} << 32, int64_t{1} << 32, 8});
+  huge = huge.WithStrides({0, 0, 0, 1});
+  huge.quant = ek::QuantParams::PerTensor(0.1f, 0);
+  TensorView huge_out = TensorView::OpenCL(DType::kI8, d_out.mem, 0, {1, 8});
+  huge_out.quant = huge.quant;
+  CheckRejects(ek::opencl::GlobalAvgPool2D(rt, huge, huge_out), "input: more than 2^23 pixels");
   TensorView qin = TensorView::OpenCL(DType::kI8, d_in.mem, 0, {1, 2, 2, 8});
   TensorView qout = TensorView::OpenCL(DType::kI8, d_out.mem, 0, {1, 8});
   qin.quant = ek::QuantParams::PerTensor(0.1f, 0);

@@ -117,15 +117,15 @@ void BadInputs(ek::opencl::Runtime& rt) {
   const TensorView b = TensorView::OpenCL(DType::kF32, d1.mem, 0, {4, 4});
   const TensorView out = TensorView::OpenCL(DType::kF32, d2.mem, 0, {4, 4});
   Check(ek::opencl::Add(rt, a, b, out).ok(), "the valid call runs");
-  CheckRejects(ek::opencl::Add(rt, TensorView::Host(DType::kF32, host.data(), {4, 4}), b, out), "a");
-  CheckRejects(ek::opencl::Add(rt, a, TensorView::OpenCL(DType::kF32, d1.mem, 0, {4, 3}), out), "b");
-  CheckRejects(ek::opencl::Add(rt, a, TensorView::OpenCL(DType::kI8, d1.mem, 0, {4, 4}), out), "b");
+  CheckRejects(ek::opencl::Add(rt, TensorView::Host(DType::kF32, host.data(), {4, 4}), b, out), "a:");
+  CheckRejects(ek::opencl::Add(rt, a, TensorView::OpenCL(DType::kF32, d1.mem, 0, {4, 3}), out), "b:");
+  CheckRejects(ek::opencl::Add(rt, a, TensorView::OpenCL(DType::kI8, d1.mem, 0, {4, 4}), out), "b:");
   CheckRejects(ek::opencl::Add(rt, a, b, TensorView::OpenCL(DType::kF32, d2.mem, 0, {4, 5})), "output");
   CheckRejects(ek::opencl::Add(rt, a, b, a), "output");  // overlaps a
   CheckRejects(ek::opencl::Add(rt, TensorView::OpenCL(DType::kF32, d0.mem, 0, {2, 2, 2, 1, 2}),
                                TensorView::OpenCL(DType::kF32, d1.mem, 0, {2, 2, 2, 1, 2}),
                                TensorView::OpenCL(DType::kF32, d2.mem, 0, {2, 2, 2, 1, 2})),
-               "a");  // rank 5
+               "a:");  // rank 5
   ek::ElementwiseOptions o;
   o.activation = Activation::kClamp;
   o.clamp_min = 2.0f;

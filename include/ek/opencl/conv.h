@@ -26,6 +26,7 @@
 #ifndef EK_OPENCL_CONV_H_
 #define EK_OPENCL_CONV_H_
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -135,12 +136,21 @@ inline Status ValidateClConv(const Runtime& rt, const TensorView& input, const T
     return Status::Error(StatusCode::kInvalidArgument, "options.groups: %lld does not divide the filter's %lld output channels",
                          ConvLL(o.groups), ConvLL(filter.shape[0]));
   }
+  // Every extent the kernel indexes with must fit an int (zero-stride views can be larger than
+  // their buffers); the products below then cannot overflow 64 bits.
+  for (int d = 0; d < 4; ++d) {
+    if (input.shape[d] > INT32_MAX || filter.shape[d] > INT32_MAX) {
+      return ek::detail::InvalidArg(input.shape[d] > INT32_MAX ? "input" : "filter",
+                                    "an extent above 2^31 - 1: too large for the kernel's int indices");
+    }
+  }
   if (input.shape[3] != o.groups * filter.shape[3]) {
     return Status::Error(StatusCode::kInvalidArgument,
                          "input: %lld channels, the filter takes groups x C_in / groups = %lld x %lld",
                          ConvLL(input.shape[3]), ConvLL(o.groups), ConvLL(filter.shape[3]));
   }
-  if (quantized && filter.shape[1] * filter.shape[2] * filter.shape[3] > ek::detail::kQMaxK) {
+  if (quantized && (filter.shape[3] > ek::detail::kQMaxK ||
+                    filter.shape[1] * filter.shape[2] * filter.shape[3] > ek::detail::kQMaxK)) {
     return Status::Error(StatusCode::kInvalidArgument, "filter: KH x KW x C_in / groups is above %lld (int32 sums could overflow)",
                          ConvLL(ek::detail::kQMaxK));
   }
@@ -323,11 +333,16 @@ inline Status Conv2D(Runtime& rt, const TensorView& input, const TensorView& fil
   const ConvKernelType type = input.dtype == DType::kF32   ? ConvKernelType::kF32
                               : input.dtype == DType::kF16 ? ConvKernelType::kF16
                                                            : ConvKernelType::kInt8;
-  const ConvTile t = tile != nullptr ? *tile : rt.ok() ? rt.conv_tile(type) : ConvTile();
-  if (t.pixels < 1 || t.pixels > 8 || t.local_channels < 0 ||
-      static_cast<size_t>(t.local_channels) > (rt.ok() ? rt.caps().max_work_item_sizes[0] : 0)) {
-    return ek::detail::InvalidArg("tile", "pixels must be in 1..8 and local_channels in 0..the device's limit");
+  const auto tile_ok = [&rt](const ConvTile& c) {
+    const size_t limit = rt.ok() ? std::min(rt.caps().max_work_item_sizes[0], rt.caps().max_work_group_size) : 0;
+    return c.pixels >= 1 && c.pixels <= 8 && c.local_channels >= 0 && static_cast<size_t>(c.local_channels) <= limit;
+  };
+  if (tile != nullptr && !tile_ok(*tile)) {
+    return ek::detail::InvalidArg("tile", "pixels must be in 1..8 and local_channels in 0..the device's work-group limit");
   }
+  // The runtime's tile (tuning file) falls back to the default where it does not fit this device.
+  const ConvTile tuned = rt.ok() ? rt.conv_tile(type) : ConvTile();
+  const ConvTile t = tile != nullptr ? *tile : tile_ok(tuned) ? tuned : ConvTile();
   detail::ConvCall call;
   EK_RETURN_IF_ERROR(detail::ValidateClConv(rt, input, filter, output, options, &call));
   const bool quantized = input.dtype == DType::kI8 || input.dtype == DType::kU8;
@@ -386,7 +401,8 @@ inline Status GlobalAvgPool2D(Runtime& rt, const TensorView& input, const Tensor
   if (output.strides[output.rank - 1] != 1 && output.shape[output.rank - 1] > 1) {
     return ek::detail::InvalidArg("output", "channel stride must be 1");
   }
-  if (input.shape[1] * input.shape[2] > (int64_t{1} << 23)) {
+  if (input.shape[1] > (int64_t{1} << 23) || input.shape[2] > (int64_t{1} << 23) ||
+      input.shape[1] * input.shape[2] > (int64_t{1} << 23) || input.shape[0] > INT32_MAX || input.shape[3] > INT32_MAX) {
     return ek::detail::InvalidArg("input", "more than 2^23 pixels per image (the integer sum could overflow)");
   }
   AliasCheck alias;
