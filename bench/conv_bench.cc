@@ -24,10 +24,15 @@
 namespace ek_bench {
 namespace {
 
-// The activations' type of a benchmark: f32, int8 (ConvLayerData::MakeInt8) or f16 storage
-// (the f32 operands rounded to f16; f32 accumulation).
-enum class ConvType { kF32, kI8, kF16 };
-const char* TypeName(ConvType t) { return t == ConvType::kF32 ? "f32" : t == ConvType::kI8 ? "i8" : "f16"; }
+// The activations' type of a benchmark: f32, int8 (ConvLayerData::MakeInt8), f16 storage (the
+// f32 operands rounded to f16; f32 accumulation), or qd8: dynamic int8 (f32 input and output,
+// the int8 layer's per-channel i8 weights, each row of taps quantized on the fly; XNNPACK's name
+// for it). qd8 covers dense and grouped layers; depthwise layers run f32 (as TFLite's and
+// XNNPACK's dynamic-range models do), and the per-layer qd8 benchmarks skip them.
+enum class ConvType { kF32, kI8, kF16, kDynamic };
+const char* TypeName(ConvType t) {
+  return t == ConvType::kF32 ? "f32" : t == ConvType::kI8 ? "i8" : t == ConvType::kF16 ? "f16" : "qd8";
+}
 
 // One layer, ready to run: packed weights, views, options, workspace.
 struct EkConvLayer {
@@ -42,8 +47,9 @@ struct EkConvLayer {
   std::vector<uint8_t> workspace;
 
   EkConvLayer(const ek_mobilenet::ConvLayer& l, ConvType t, bool transposed = false)
-      : data(l, transposed), type(t), int8(t == ConvType::kI8) {
-    if (int8) data.MakeInt8();
+      : data(l, transposed), type(t == ConvType::kDynamic && l.depthwise ? ConvType::kF32 : t),
+        int8(type == ConvType::kI8) {
+    if (int8 || type == ConvType::kDynamic) data.MakeInt8();
     if (type == ConvType::kF16) {
       for (float x : data.input) input16.push_back(hwy::F16FromF32(x));
       for (float x : data.filter) filter16.push_back(hwy::F16FromF32(x));
@@ -62,6 +68,12 @@ struct EkConvLayer {
       output = ek::TensorView::Host(ek::DType::kI8, data.output_q.data(), {1, data.out_h, data.out_w, l.out_c});
       output.quant = ek::QuantParams::PerTensor(data.out_scale, data.out_zero);
       options.bias = ek::TensorView::Host(ek::DType::kI32, data.bias_q.data(), {l.out_c});
+    } else if (type == ConvType::kDynamic) {
+      filter = ek::TensorView::Host(ek::DType::kI8, data.filter_q.data(), {l.out_c, l.kernel, l.kernel, data.group_in});
+      filter.quant = ek::QuantParams::PerAxis(0, data.filter_scales.data());
+      input = ek::TensorView::Host(ek::DType::kF32, data.input.data(), {1, l.in_h, l.in_w, l.in_c});
+      output = ek::TensorView::Host(ek::DType::kF32, data.output.data(), {1, data.out_h, data.out_w, l.out_c});
+      options.bias = ek::TensorView::Host(ek::DType::kF32, data.bias.data(), {l.out_c});
     } else if (type == ConvType::kF16) {
       filter = ek::TensorView::Host(ek::DType::kF16, filter16.data(), {l.out_c, l.kernel, l.kernel, data.group_in});
       input = ek::TensorView::Host(ek::DType::kF16, input16.data(), {1, l.in_h, l.in_w, l.in_c});
@@ -113,7 +125,7 @@ void ConvLayerBenchmark(benchmark::State& state, const ek_mobilenet::ConvLayer& 
     return s.ok();
   });
   if (seconds < 0) return;
-  SetConvCounters(state, layer.data.Flops(), seconds, type == ConvType::kI8);
+  SetConvCounters(state, layer.data.Flops(), seconds, type != ConvType::kF32 && type != ConvType::kF16);
 }
 
 void NetBenchmark(benchmark::State& state, ConvType type) {
@@ -136,7 +148,7 @@ void NetBenchmark(benchmark::State& state, ConvType type) {
     return true;
   });
   if (seconds < 0) return;
-  SetConvCounters(state, flops, seconds, type == ConvType::kI8);
+  SetConvCounters(state, flops, seconds, type != ConvType::kF32 && type != ConvType::kF16);
 }
 
 }  // namespace
@@ -145,13 +157,15 @@ void RegisterConvPeers();
 void RegisterNetBenchmarks();
 
 void RegisterConvBenchmarks() {
-  for (const ConvType t : {ConvType::kF32, ConvType::kI8, ConvType::kF16}) {
+  for (const ConvType t : {ConvType::kF32, ConvType::kI8, ConvType::kF16, ConvType::kDynamic}) {
     const std::string type = TypeName(t);
     for (const ek_mobilenet::ConvLayer& l : ek_mobilenet::MobileNetV2Layers()) {
+      if (t == ConvType::kDynamic && l.depthwise) continue;  // (f32: conv/f32/...)
       RegisterForTargets("conv/" + type + "/mobilenet_v2/" + l.name,
                          [l, t](benchmark::State& state) { ConvLayerBenchmark(state, l, t, false); });
     }
     for (const ek_mobilenet::ConvLayer& l : TransposedConvLayers()) {
+      if (t == ConvType::kDynamic) break;  // (no dynamic transposed convolution)
       RegisterForTargets("conv/" + type + "/transposed/" + l.name,
                          [l, t](benchmark::State& state) { ConvLayerBenchmark(state, l, t, true); });
     }

@@ -26,6 +26,7 @@
 #include "ek/ref/conv.h"
 #include "ek/ref/elementwise.h"
 #include "ek/ref/pool.h"
+#include "ek/ref/qgemm.h"
 #include "dot_lanes.h"
 #include "test_util.h"
 
@@ -811,10 +812,11 @@ TEST_CASE("Conv2D int8: validation names the argument", "[conv][int8]") {
   std::vector<float> float_bias(8);
   bad.bias = TensorView::Host(DType::kF32, float_bias.data(), {8});
   ExpectError(ek::Conv2D(p.in_view, packed, out_view, bad), StatusCode::kInvalidArgument, "options.bias: dtype");
-  // An f32 or f16 input against int8 weights.
+  // An f32 input against int8 weights is dynamic quantization (below): its output is f32. An
+  // f16 input is not taken.
   std::vector<float> f(static_cast<size_t>(6 * 6 * 4));
   ExpectError(ek::Conv2D(TensorView::Host(DType::kF32, f.data(), {1, 6, 6, 4}), packed, out_view, p.o),
-              StatusCode::kInvalidArgument, "input: dtype");
+              StatusCode::kInvalidArgument, "output: dtype");
   ExpectError(ek::Conv2D(TensorView::Host(DType::kF16, f.data(), {1, 6, 6, 4}), packed, out_view, p.o),
               StatusCode::kInvalidArgument, "input: dtype");
   // A multiplier out of range (output scale tiny): the status names it, nothing written.
@@ -823,6 +825,208 @@ TEST_CASE("Conv2D int8: validation names the argument", "[conv][int8]") {
   std::vector<uint8_t> before = out;
   ExpectError(ek::Conv2D(p.in_view, packed, o_bad, p.o), StatusCode::kInvalidArgument, "multiplier");
   CHECK(before == out);
+}
+
+// ---- Dynamic int8: f32 input x i8 weights -> f32 --------------------------------------------------
+// Operands and reference of one dynamic convolution (ek::ref::DynamicConv2D: every row of taps
+// quantized on the fly, ek::QGemm's rule). The input's values lie in a random range (all
+// positive, all negative, or both; one case in eight all zeros), so the rows' zero points vary.
+struct DProblem {
+  Shape s;
+  bool per_channel = true;
+  int64_t oh = 0, ow = 0;
+  std::vector<float> input, bias, filter_scales;
+  std::vector<int8_t> filter;
+  TensorView in_view, filter_view;
+  ConvOptions o;
+  std::vector<uint32_t> packed;
+  size_t packed_bytes = 0;
+  std::vector<float> want;  // dense (n, y, x, o)
+  std::vector<double> magnitude;
+
+  DProblem(const Shape& shape, bool channel_scales, uint64_t seed) : s(shape), per_channel(channel_scales) {
+    Rng rng(seed);
+    o = OptionsOf(s);
+    oh = ek::ConvOutputSize(s.h, s.kh, s.sh, s.dh, s.pad.top, s.pad.bottom);
+    ow = ek::ConvOutputSize(s.w, s.kw, s.sw, s.dw, s.pad.left, s.pad.right);
+    const int64_t in_pixel = s.cin + s.in_pixel_extra, group_in = s.cin / s.groups;
+    const int range = rng.Int(0, 7);
+    const float lo = range == 0 ? 0.0f : range == 1 ? 0.5f : range == 2 ? -3.0f : -rng.Uniform(0.1f, 4.0f);
+    const float hi = range == 0 ? 0.0f : range == 1 ? 4.0f : range == 2 ? -0.5f : rng.Uniform(0.1f, 4.0f);
+    input.resize(static_cast<size_t>(s.n * s.h * s.w * in_pixel));
+    for (float& x : input) x = range == 0 ? 0.0f : rng.Uniform(lo, hi);
+    in_view = ek_test::NhwcView(input.data(), s.n, s.h, s.w, s.cin, in_pixel);
+    filter.resize(static_cast<size_t>(s.cout * s.kh * s.kw * group_in));
+    for (int8_t& x : filter) x = static_cast<int8_t>(rng.Int(-127, 127));
+    filter_view = TensorView::Host(DType::kI8, filter.data(), {s.cout, s.kh, s.kw, group_in});
+    filter_scales.resize(static_cast<size_t>(s.cout));
+    for (float& x : filter_scales) x = rng.Uniform(0.001f, 0.02f);
+    filter_view.quant = per_channel ? ek::QuantParams::PerAxis(0, filter_scales.data())
+                                    : ek::QuantParams::PerTensor(filter_scales[0]);
+    if (s.bias) {
+      bias.resize(static_cast<size_t>(s.cout));
+      for (float& x : bias) x = rng.Uniform(-1.0f, 1.0f);
+      o.bias = TensorView::Host(DType::kF32, bias.data(), {s.cout});
+    }
+    size_t bytes = 0;
+    REQUIRE(ek::PackedConvWeightsSize(filter_view, s.groups, &bytes).ok());
+    packed.resize((bytes + 3) / 4);
+    packed_bytes = bytes;
+    const ek::Status st = ek::PackConvWeights(filter_view, s.groups, packed.data(), bytes);
+    INFO(st.message());
+    REQUIRE(st.ok());
+    want.resize(OutputCount());
+    magnitude.resize(OutputCount());
+    ek::ref::DynamicConv2D(in_view, filter_view, ek_test::NhwcView(want.data(), s.n, oh, ow, s.cout, s.cout), o,
+                           magnitude.data());
+  }
+  PackedWeights Packed() const { return PackedWeights{packed.data(), packed_bytes}; }
+  size_t OutputCount() const { return static_cast<size_t>(s.n * oh * ow * s.cout); }
+
+  // Runs ek::Conv2D into a guarded output (pixel stride cout + out_pixel_extra).
+  std::vector<float> Run(const ek::Context& ctx, int workspace_misalign = 0) const {
+    const int64_t out_pixel = s.cout + s.out_pixel_extra;
+    std::vector<float> out(static_cast<size_t>(s.n * oh * ow * out_pixel));
+    for (float& x : out) std::memcpy(&x, &kGuardBits, 4);
+    RunConv(in_view, Packed(), ek_test::NhwcView(out.data(), s.n, oh, ow, s.cout, out_pixel), o, ctx,
+            workspace_misalign);
+    return out;
+  }
+
+  // Every output within ref::QGemmF32ErrorBound of the reference; the gaps untouched.
+  void Check(const std::vector<float>& out) const {
+    const int64_t out_pixel = s.cout + s.out_pixel_extra;
+    int failures = 0;
+    for (int64_t p = 0; p < s.n * oh * ow; ++p) {
+      for (int64_t c = 0; c < out_pixel; ++c) {
+        const float got = out[static_cast<size_t>(p * out_pixel + c)];
+        if (c >= s.cout) {
+          if (ek_test::Bits(got) != kGuardBits && failures++ < 3) FAIL_CHECK("pixel " << p << " gap " << c << " written");
+          continue;
+        }
+        const size_t i = static_cast<size_t>(p * s.cout + c);
+        const double bound = ek::ref::QGemmF32ErrorBound(magnitude[i], 1);
+        if (!(std::fabs(static_cast<double>(got) - want[i]) <= bound) && failures++ < 3) {
+          FAIL_CHECK("pixel " << p << " channel " << c << ": " << got << ", want " << want[i] << " within " << bound);
+        }
+      }
+    }
+    CHECK(failures == 0);
+  }
+};
+
+// The fixed shapes that are not depthwise (the depthwise packing takes i8 input only).
+std::vector<Shape> DenseFixedShapes() {
+  std::vector<Shape> v;
+  for (const Shape& s : FixedShapes()) {
+    if (!(s.groups > 1 && s.groups == s.cin && s.groups == s.cout)) v.push_back(s);  // (multiplier 2: grouped)
+  }
+  return v;
+}
+
+TEST_CASE("Conv2D dynamic int8: fixed shapes against the reference, every target and dot lane, threads bitwise",
+          "[conv][int8]") {
+  const std::vector<Shape> shapes = DenseFixedShapes();
+  REQUIRE(shapes.size() >= 12);
+  std::vector<DProblem> problems;
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    for (bool per_channel : {true, false}) problems.emplace_back(shapes[i], per_channel, 4000 + i * 2 + per_channel);
+  }
+  ek::ThreadPool pool(3);
+  ek::Context threaded;
+  threaded.threads = pool.Hook();
+  ek_test::ForEachTarget([&](int64_t target) {
+    ek_test::ForEachDotLane([&] {
+      INFO("target " << ek::TargetName(target) << ", lane " << ek::QGemmDotLane());
+      for (size_t i = 0; i < problems.size(); ++i) {
+        INFO("shape " << i / 2 << ": " << Describe(problems[i].s) << (problems[i].per_channel ? ", per channel" : ""));
+        const std::vector<float> one = problems[i].Run(ek::Context(), static_cast<int>(i % 8));
+        problems[i].Check(one);
+        const std::vector<float> three = problems[i].Run(threaded, 3);
+        CHECK(ek_test::SameBits(one.data(), three.data(), one.size() * 4));
+      }
+    });
+  });
+}
+
+TEST_CASE("Conv2D dynamic int8: MobileNetV2's dense layers and the staged path's chunks, every target", "[conv][int8]") {
+  const bool emulated = std::getenv("QEMU_CPU") != nullptr;
+  std::vector<DProblem> problems;
+  int index = 0;
+  for (const ek_mobilenet::ConvLayer& layer : ek_mobilenet::MobileNetV2Layers()) {
+    if (layer.depthwise || index++ % 3 != 0) continue;  // every third dense layer (the first included)
+    const int64_t size = emulated ? (layer.in_h + 7) / 8 : (layer.in_h + 1) / 2;
+    Shape s = Square(size, layer.in_c, layer.out_c, layer.kernel, layer.stride, true);
+    s.bias = true;
+    s.act = layer.name.find("project") == std::string::npos ? Activation::kRelu6 : Activation::kNone;
+    problems.emplace_back(s, true, 600 + static_cast<uint64_t>(index));
+  }
+  Shape big = Square(24, 200, 24, 3, 1, true);  // K = 1800 f32: chunks of 72 rows
+  big.bias = true;
+  big.act = Activation::kClamp;
+  problems.emplace_back(big, true, 97);
+  ek_test::ForEachTarget([&](int64_t target) {
+    INFO("target " << ek::TargetName(target));
+    for (const DProblem& p : problems) {
+      INFO(Describe(p.s));
+      p.Check(p.Run(ek::Context()));
+    }
+  });
+}
+
+TEST_CASE("Conv2D dynamic int8 randomized against the reference, every target", "[random][int8]") {
+  const uint64_t seed = ek_test::RandomSeed("Conv2D dynamic randomized");
+  const int cases = ek_test::RandomCases(40);
+  ek_test::ForEachTarget([&](int64_t target) {
+    Rng rng(seed * 15485863 + static_cast<uint64_t>(target % 1000003));
+    for (int i = 0; i < cases; ++i) {
+      Shape s;
+      if (!RandomShape(&rng, 12, 1, &s)) continue;
+      if (s.groups > 1 && s.groups == s.cin && s.groups == s.cout) continue;  // depthwise: i8 input only
+      const bool per_channel = rng.Int(0, 1) == 1;
+      DProblem p(s, per_channel, rng.Next());
+      const int threads = rng.Int(1, 3);
+      INFO("case " << i << ": " << Describe(s) << (per_channel ? ", per channel" : "") << ", threads " << threads
+                   << " (seed " << seed << ")");
+      ek::ThreadPool pool(static_cast<size_t>(threads));
+      ek::Context ctx;
+      if (threads > 1) ctx.threads = pool.Hook();
+      p.Check(p.Run(ctx, rng.Int(0, 7)));
+    }
+  });
+}
+
+TEST_CASE("Conv2D dynamic int8: validation names the argument", "[conv][int8]") {
+  Shape s = Square(6, 4, 8, 3, 1, true);
+  s.bias = true;
+  DProblem p(s, true, 19);
+  std::vector<float> out(static_cast<size_t>(6 * 6 * 8));
+  const TensorView out_view = TensorView::Host(DType::kF32, out.data(), {1, 6, 6, 8});
+  REQUIRE(ek::Conv2D(p.in_view, p.Packed(), out_view, p.o).ok());
+  // The bias is f32 (the output is), never i32.
+  std::vector<int32_t> int_bias(8);
+  ConvOptions bad = p.o;
+  bad.bias = TensorView::Host(DType::kI32, int_bias.data(), {8});
+  ExpectError(ek::Conv2D(p.in_view, p.Packed(), out_view, bad), StatusCode::kInvalidArgument, "options.bias: dtype");
+  // The output is f32: not i8, not f16.
+  std::vector<uint8_t> bytes_out(out.size() * 2);
+  TensorView i8_out = TensorView::Host(DType::kI8, bytes_out.data(), {1, 6, 6, 8});
+  i8_out.quant = ek::QuantParams::PerTensor(0.1f);
+  ExpectError(ek::Conv2D(p.in_view, p.Packed(), i8_out, p.o), StatusCode::kInvalidArgument, "output: dtype");
+  ExpectError(ek::Conv2D(p.in_view, p.Packed(), TensorView::Host(DType::kF16, bytes_out.data(), {1, 6, 6, 8}), p.o),
+              StatusCode::kInvalidArgument, "output: dtype");
+  // Depthwise i8 weights take i8 input only; u8 weights have no dynamic form.
+  DProblem dw_shape(Square(6, 4, 4, 3, 1, true), true, 23);
+  QProblem dw(Square(6, 4, 4, 3, 1, true, 4), QScheme::kI8PerChannel, 29);
+  std::vector<float> dw_out(static_cast<size_t>(6 * 6 * 4));
+  ExpectError(ek::Conv2D(dw_shape.in_view, dw.Packed(), TensorView::Host(DType::kF32, dw_out.data(), {1, 6, 6, 4}), dw.o),
+              StatusCode::kInvalidArgument, "input: is f32 with depthwise i8 weights");
+  QProblem u8(s, QScheme::kU8PerTensor, 31);
+  ExpectError(ek::Conv2D(p.in_view, u8.Packed(), out_view, p.o), StatusCode::kInvalidArgument, "input: dtype");
+  // Nothing written by a refused call.
+  std::vector<float> before = out;
+  ExpectError(ek::Conv2D(p.in_view, p.Packed(), out_view, bad), StatusCode::kInvalidArgument, "options.bias");
+  CHECK(ek_test::SameBits(before.data(), out.data(), out.size() * 4));
 }
 
 // ---- MobileNetV2 whole -------------------------------------------------------------------------------

@@ -23,6 +23,10 @@
 //   with M[o] = input scale * filter scale[o] / output scale (ek/requantize.h's rule: TFLite's).
 //   u8 input / filter / output per tensor with zero points: TFLite's older asymmetric scheme,
 //   the same sum with (w - filter zero point).
+// Dynamic int8: an f32 input against i8 weights (as above), output and bias f32: each output
+// pixel's row of taps (0.0f in the padding) is quantized on the fly with ek::QGemm's rule
+// (ek::DynamicRowParams), then out = act(dequantized sum x filter scale[o] + bias[o])
+// (ek::ref::DynamicConv2D; within ref::QGemmF32ErrorBound). Not for depthwise i8 weights.
 // Any kernel size, stride, dilation and explicit padding (ConvOptions; SamePadding /
 // ValidPadding give TensorFlow's rules), groups (depthwise: groups = C_in = C_out). Taps in the
 // padding contribute zeros. Accumulation is f32, one chain per output in the order of
@@ -41,8 +45,8 @@
 // ek/qgemm.h for i8 / u8), one per group. Other f32 KxK (and grouped) convolutions run as an
 // indirect GEMM on the float micro-kernel layer: an indirection buffer of input pixel pointers
 // (a zero row for the padding) in the workspace, read directly by the register tiles, no
-// im2col copy. Quantized KxK convolutions stage their rows of A (taps x channels) into the
-// workspace in chunks of pixels and run ek::QGemm on them. Depthwise convolutions (groups =
+// im2col copy. Quantized and dynamic KxK convolutions stage their rows of A (taps x channels)
+// into the workspace in chunks of pixels and run ek::QGemm on them. Depthwise convolutions (groups =
 // C_in = C_out; f32 and i8) run their own kernels. Packed format EKCV: docs/conv.md.
 #ifndef EK_CONV_H_
 #define EK_CONV_H_

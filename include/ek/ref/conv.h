@@ -194,6 +194,76 @@ inline void QConv2D(const TensorView& input, const TensorView& filter, const Ten
 }
 
 
+// ---- Dynamic quantization (f32 input x i8 weights -> f32) ----------------------------------------
+// ek::QGemm's dynamic rule (ek/ref/qgemm.h) on the rows of taps. For output pixel (n, y, x) and
+// group g the row is the KH x KW taps, row-major, each the group's C_in / groups input values,
+// 0.0f for a tap in the padding. The row is quantized with ek::DynamicRowParams over its values
+// (0 is always in the range, so a padding value quantizes to the zero point zp and adds nothing):
+// q = DynamicQuantizeValue(v). Then per output channel o of the group (filter i8, symmetric, per
+// tensor or per output channel):
+//   out = act((float(sum over the row of (q - zp) * w[o]) * row scale) * filter scale[o] + bias[o])
+// The sum is exact (int64 here; int32 in ek, never wrapping: K <= kQMaxK). ek::Conv2D may differ
+// by the rounding of these few f32 operations: |ek - ref| <= QGemmF32ErrorBound(magnitude, 1),
+// magnitude = (sum |(q - zp) * w|) * row scale * |filter scale| + |bias|.
+inline float DynamicConv2DElement(const TensorView& input, const TensorView& filter, const ConvOptions& o, int64_t n,
+                                  int64_t y, int64_t x, int64_t oc, double* magnitude) {
+  const float* in = static_cast<const float*>(input.memory.host);
+  const auto* w = static_cast<const int8_t*>(filter.memory.host);
+  const int64_t group_in = filter.shape[3];
+  const int64_t g = oc / (filter.shape[0] / o.groups);
+  const auto value = [&](int64_t iy, int64_t ix, int64_t c) {
+    return in[input.offset + n * input.strides[0] + iy * input.strides[1] + ix * input.strides[2] +
+              (g * group_in + c) * input.strides[3]];
+  };
+  const auto for_each_tap = [&](const auto& tap) {
+    ConvWindow(o, filter).ForEachTapInside(input.shape[1], input.shape[2], y, x, tap);
+  };
+  float lo = 0.0f, hi = 0.0f;  // the padding's zeros are in every row
+  for_each_tap([&](int64_t, int64_t, int64_t iy, int64_t ix) {
+    for (int64_t c = 0; c < group_in; ++c) {
+      const float v = value(iy, ix, c);
+      lo = v < lo ? v : lo;
+      hi = v > hi ? v : hi;
+    }
+  });
+  const DynamicQuant dq = DynamicRowParams(lo, hi);
+  int64_t sum = 0, abs_sum = 0;
+  for_each_tap([&](int64_t ky, int64_t kx, int64_t iy, int64_t ix) {
+    for (int64_t c = 0; c < group_in; ++c) {
+      const int64_t term = int64_t{DynamicQuantizeValue(value(iy, ix, c), dq) - dq.zero_point} *
+                           w[filter.offset + oc * filter.strides[0] + ky * filter.strides[1] + kx * filter.strides[2] +
+                             c * filter.strides[3]];
+      sum += term;
+      abs_sum += term < 0 ? -term : term;
+    }
+  });
+  const float w_scale = filter.quant.scheme == QuantScheme::kPerAxis ? static_cast<const float*>(filter.quant.scales)[oc]
+                                                                      : filter.quant.scale;
+  const float bias =
+      o.bias.rank != 0 ? static_cast<const float*>(o.bias.memory.host)[o.bias.offset + oc * o.bias.strides[0]] : 0.0f;
+  float out = (static_cast<float>(sum) * dq.scale) * w_scale + bias;
+  float act_lo = 0.0f, act_hi = 0.0f;
+  (void)ActivationBounds(o, &act_lo, &act_hi);
+  out = out < act_lo ? act_lo : (out > act_hi ? act_hi : out);
+  *magnitude = static_cast<double>(abs_sum) * static_cast<double>(dq.scale) * std::fabs(static_cast<double>(w_scale)) +
+               std::fabs(static_cast<double>(bias));
+  return out;
+}
+
+// The reference dynamic convolution: writes every output element (f32); `magnitude` (one per
+// output element, in ForEachOutput's order) or null.
+inline void DynamicConv2D(const TensorView& input, const TensorView& filter, const TensorView& output,
+                          const ConvOptions& o, double* magnitude = nullptr) {
+  float* out = static_cast<float*>(output.memory.host);
+  int64_t i = 0;
+  ForEachOutput(output, [&](int64_t n, int64_t y, int64_t x, int64_t oc, int64_t e) {
+    double mag = 0.0;
+    out[e] = DynamicConv2DElement(input, filter, o, n, y, x, oc, &mag);
+    if (magnitude != nullptr) magnitude[i] = mag;
+    ++i;
+  });
+}
+
 // ---- Transposed convolution ----------------------------------------------------------------------
 // ek::TransposeConv2D's specification (TFLite's TRANSPOSE_CONV, TensorFlow's conv2d_transpose):
 // each input pixel (iy, ix) scatters its taps to output (iy * sh - top + ky, ix * sw - left + kx).

@@ -62,8 +62,13 @@ struct ConvTaskArgs {
   // Quantized convolutions (dtype i8 or u8; f32 uses the float pointers above).
   DType dtype = DType::kF32;
   int32_t in_zero_point = 0;
-  // Staged path: output pixels per chunk (one staging + one ek::QGemm per group and chunk).
+  // Dynamic: f32 input and output with i8 weights; the rows of taps are staged as f32 (padding
+  // 0.0f) and ek::QGemm quantizes each on the fly (ek::DynamicRowParams).
+  bool dynamic = false;
+  // Staged path: output pixels per chunk (one staging + one ek::QGemm per group and chunk), and
+  // the bytes of a staged element (1, or 4 when dynamic).
   int64_t chunk_rows = 0;
+  int64_t staged_elem_bytes = 1;
   // The int8 depthwise kernel: input and output as bytes, the zero row (the input zero point
   // repeated: padding taps then contribute (zero point - zero point) x w = 0), the int16 tap rows
   // (weight_row elements apart), and per channel (padded to ConvWeightsShape::QDepthwiseChannels)

@@ -107,35 +107,37 @@ inline void CopyBytes(uint8_t* dst, const uint8_t* src, int64_t n) {
 }
 
 // Stages the rows of A of output pixels [m0, m0 + rows) for group `group`: per pixel, per tap
-// (row-major), the group's group_in input bytes, or the input zero point for a tap in the
-// padding (TFLite skips those taps: (zero point - zero point) x w adds nothing). A row of taps
-// that lies inside the input and is contiguous there (dilation 1, pixels of group_in bytes:
-// groups = 1 on a dense image) is one copy.
+// (row-major), the group's group_in input elements (staged_elem_bytes each), or the padding's
+// value for a tap in the padding: the input zero point (TFLite skips those taps: (zero point -
+// zero point) x w adds nothing), or 0.0f when dynamic (it quantizes to the row's zero point).
+// A row of taps that lies inside the input and is contiguous there (dilation 1, pixels of
+// group_in elements: groups = 1 on a dense image) is one copy.
 inline void StageConvRows(const detail::ConvTaskArgs& g, const uint8_t* input, int64_t group, int64_t m0, int64_t rows,
                           uint8_t* staged) {
-  const int64_t taps = g.kernel_h * g.kernel_w, k = taps * g.group_in;
-  const auto zero = static_cast<uint8_t>(g.in_zero_point);
+  const int64_t e = g.staged_elem_bytes, taps = g.kernel_h * g.kernel_w, row_bytes = taps * g.group_in * e;
+  const int64_t pixel_bytes = g.group_in * e, stride_h = g.in_stride_h * e, stride_w = g.in_stride_w * e;
+  const auto zero = static_cast<uint8_t>(g.dynamic ? 0 : g.in_zero_point);
   const bool contiguous_taps = g.dilation_w == 1 && g.in_stride_w == g.group_in;
   int64_t n = m0 / (g.out_h * g.out_w), y = m0 / g.out_w % g.out_h, x = m0 % g.out_w;
   for (int64_t r = 0; r < rows; ++r) {
-    uint8_t* row = staged + r * k;
-    const uint8_t* image = input + n * g.in_stride_n + group * g.group_in;
+    uint8_t* row = staged + r * row_bytes;
+    const uint8_t* image = input + (n * g.in_stride_n + group * g.group_in) * e;
     const int64_t ix0 = x * g.stride_w - g.pad_left;
     const bool row_inside = ix0 >= 0 && ix0 + (g.kernel_w - 1) * g.dilation_w < g.in_w;
     for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
       const int64_t iy = y * g.stride_h - g.pad_top + ky * g.dilation_h;
       const bool y_inside = iy >= 0 && iy < g.in_h;
       if (y_inside && row_inside && contiguous_taps) {
-        CopyBytes(row, image + iy * g.in_stride_h + ix0 * g.in_stride_w, g.kernel_w * g.group_in);
-        row += g.kernel_w * g.group_in;
+        CopyBytes(row, image + iy * stride_h + ix0 * stride_w, g.kernel_w * pixel_bytes);
+        row += g.kernel_w * pixel_bytes;
         continue;
       }
-      for (int64_t kx = 0; kx < g.kernel_w; ++kx, row += g.group_in) {
+      for (int64_t kx = 0; kx < g.kernel_w; ++kx, row += pixel_bytes) {
         const int64_t ix = ix0 + kx * g.dilation_w;
         if (y_inside && ix >= 0 && ix < g.in_w) {
-          CopyBytes(row, image + iy * g.in_stride_h + ix * g.in_stride_w, g.group_in);
+          CopyBytes(row, image + iy * stride_h + ix * stride_w, pixel_bytes);
         } else {
-          std::memset(row, zero, static_cast<size_t>(g.group_in));
+          std::memset(row, zero, static_cast<size_t>(pixel_bytes));
         }
       }
     }
@@ -230,6 +232,10 @@ inline Status PrepareConv(const TensorView& input, const PackedWeights& packed, 
       bytes = gemm_call.workspace_bytes;
     } else {
       EK_RETURN_IF_ERROR(QGemmWorkspaceSize(gemm.a, gemm.b, gemm.c, gemm.qoptions, &bytes));
+      if (g.dynamic) {  // (f32 output: no requantization multipliers)
+        gemm_bytes = bytes > gemm_bytes ? bytes : gemm_bytes;
+        continue;
+      }
       detail::PackedQGemmHeader h;
       detail::QPackedLayout l;
       EK_RETURN_IF_ERROR(detail::ReadQHeader(gemm.b.data, gemm.b.bytes, "packed", &h, &l));
@@ -321,8 +327,8 @@ inline Status RunConv(const TensorView& input, const PackedWeights& packed, cons
     uint8_t* staged = ws + call.staged_offset;
     uint8_t* qgemm_ws = static_cast<uint8_t*>(workspace) + call.qgemm_offset;
     const size_t qgemm_bytes = call.workspace_bytes - call.qgemm_offset;
-    const auto* in_bytes = static_cast<const uint8_t*>(input.memory.host) + input.offset;
-    const int64_t pixels = g.batch * g.out_h * g.out_w;
+    const uint8_t* in_bytes = input.HostByteOf(input.offset);
+    const int64_t pixels = g.batch * g.out_h * g.out_w, row_bytes = g.kernel_h * g.kernel_w * g.group_in * g.staged_elem_bytes;
     for (int64_t m0 = 0; m0 < pixels; m0 += g.chunk_rows) {
       const int64_t rows = HWY_MIN(g.chunk_rows, pixels - m0);
       for (int64_t group = 0; group < g.groups; ++group) {
@@ -330,7 +336,7 @@ inline Status RunConv(const TensorView& input, const PackedWeights& packed, cons
         ParallelFor(ctx.threads, stage.num_tasks, [&](size_t task) {
           const auto begin = static_cast<int64_t>(stage.Begin(task));
           const auto end = static_cast<int64_t>(stage.End(task, static_cast<size_t>(rows)));
-          StageConvRows(g, in_bytes, group, m0 + begin, end - begin, staged + begin * g.kernel_h * g.kernel_w * g.group_in);
+          StageConvRows(g, in_bytes, group, m0 + begin, end - begin, staged + begin * row_bytes);
         });
         ConvGroupGemm gemm = GroupGemm(input, packed, output, o, g, group);
         gemm.a = StagedA(input, g, staged, rows);

@@ -70,15 +70,31 @@ inline Status RequireInputChannels(const TensorView& input, const ConvWeightsSha
   return Status::Ok();
 }
 
-// The optional bias: a contiguous host vector of C_out elements, f32 (i32 when quantized).
-inline Status ValidateConvBias(const TensorView& bias, const ConvWeightsShape& w) {
+// The optional bias: a contiguous host vector of C_out elements, f32 (i32 when the output is
+// quantized).
+inline Status ValidateConvBias(const TensorView& bias, const ConvWeightsShape& w, bool float_output) {
   if (bias.rank == 0) return Status::Ok();
+  const bool i32 = w.Quantized() && !float_output;
   EK_RETURN_IF_ERROR(ValidateView(bias, "options.bias"));
   EK_RETURN_IF_ERROR(RequireHostMemory(bias, "options.bias"));
-  EK_RETURN_IF_ERROR(RequireDType(bias, "options.bias", w.Quantized() ? DType::kI32 : DType::kF32));
+  EK_RETURN_IF_ERROR(RequireDType(bias, "options.bias", i32 ? DType::kI32 : DType::kF32));
   if (bias.rank != 1 || bias.shape[0] != w.out_channels || (bias.strides[0] != 1 && w.out_channels > 1)) {
-    return InvalidArg("options.bias", w.Quantized() ? "must be a contiguous i32 vector of C_out elements"
-                                                    : "must be a contiguous f32 vector of C_out elements");
+    return InvalidArg("options.bias", i32 ? "must be a contiguous i32 vector of C_out elements"
+                                          : "must be a contiguous f32 vector of C_out elements");
+  }
+  return Status::Ok();
+}
+
+// Dynamic quantization: f32 input with i8 weights (the output f32). Not for the depthwise
+// packing (its int8 kernel takes i8 input; a depthwise layer's rows of taps are too short for
+// quantizing them to pay).
+inline bool DynamicConv(const TensorView& input, const ConvWeightsShape& w) {
+  return input.dtype == DType::kF32 && w.dtype == DType::kI8;
+}
+inline Status ValidateDynamicConv(const ConvWeightsShape& w) {
+  if (w.kind == ConvWeightsKind::kDepthwise) {
+    return InvalidArg("input", "is f32 with depthwise i8 weights: dynamic quantization covers dense and grouped "
+                               "convolutions (run depthwise layers in f32, or in i8 with i8 input)");
   }
   return Status::Ok();
 }
@@ -87,9 +103,12 @@ inline Status ValidateConvBias(const TensorView& bias, const ConvWeightsShape& w
 inline Status ValidateConv(const TensorView& input, const PackedWeights& packed, const TensorView& output,
                            const ConvOptions& o, ConvWeightsShape* w, ConvTaskArgs* g) {
   EK_RETURN_IF_ERROR(ReadConvHeader(packed.data, packed.bytes, "packed", w));
-  const DType act = ActivationType(input, w->dtype);
+  const bool dynamic = DynamicConv(input, *w);
+  if (dynamic) EK_RETURN_IF_ERROR(ValidateDynamicConv(*w));
+  const bool requantized = w->Quantized() && !dynamic;  // an integer output (TFLite's scheme)
+  const DType act = dynamic ? DType::kF32 : ActivationType(input, w->dtype);
   EK_RETURN_IF_ERROR(ValidateNhwcInput(input, act));
-  if (w->Quantized()) EK_RETURN_IF_ERROR(RequirePerTensorQuant(input, "input"));  // TFLite's scheme
+  if (requantized) EK_RETURN_IF_ERROR(RequirePerTensorQuant(input, "input"));
   if (o.stride_h < 1 || o.stride_w < 1) return InvalidArg("options.stride_h", "strides must be >= 1");
   if (o.dilation_h < 1 || o.dilation_w < 1) return InvalidArg("options.dilation_h", "dilations must be >= 1");
   if (o.padding.top < 0 || o.padding.bottom < 0 || o.padding.left < 0 || o.padding.right < 0) {
@@ -115,7 +134,7 @@ inline Status ValidateConv(const TensorView& input, const PackedWeights& packed,
   EK_RETURN_IF_ERROR(ValidateOutputView(output, "output"));
   EK_RETURN_IF_ERROR(RequireHostMemory(output, "output"));
   EK_RETURN_IF_ERROR(RequireDType(output, "output", act));
-  if (w->Quantized()) EK_RETURN_IF_ERROR(RequirePerTensorQuant(output, "output"));
+  if (requantized) EK_RETURN_IF_ERROR(RequirePerTensorQuant(output, "output"));
   if (output.rank != 4 || output.shape[0] != input.shape[0] || output.shape[1] != out_h || output.shape[2] != out_w ||
       output.shape[3] != w->out_channels) {
     return Status::Error(StatusCode::kInvalidArgument, "output: expected shape [%lld, %lld, %lld, %lld] (NHWC)",
@@ -136,7 +155,7 @@ inline Status ValidateConv(const TensorView& input, const PackedWeights& packed,
                                 "(strides [H * W * P, W * P, P, 1], P >= C_out)");
   }
   g->out_pixel_stride = p;
-  EK_RETURN_IF_ERROR(ValidateConvBias(o.bias, *w));
+  EK_RETURN_IF_ERROR(ValidateConvBias(o.bias, *w, /*float_output=*/!requantized));
   EK_RETURN_IF_ERROR(ActivationBounds(o, &g->lo, &g->hi));
   int64_t pixels = 0;
   if (MulOverflows(input.shape[0], out_h * out_w, &pixels) || pixels > (int64_t{1} << 40)) {
@@ -162,7 +181,8 @@ inline Status ValidateConv(const TensorView& input, const PackedWeights& packed,
   g->group_out = w->GroupOut();
   g->clamp = o.activation != Activation::kNone;
   g->dtype = w->dtype;
-  if (w->Quantized()) {
+  g->dynamic = dynamic;
+  if (requantized) {
     g->in_zero_point = input.quant.zero_point;
     g->out_zero_point = output.quant.zero_point;
     QuantizedActivationRange(g->lo, g->hi, output.quant.scale, output.quant.zero_point, DTypeMin(w->dtype),
@@ -221,15 +241,16 @@ inline Status PrepareConv(int64_t tile_rows, int64_t tile_cols, const TensorView
     g.group_stride = w.StrideBytes() / 4;
     call->num_tasks = static_cast<size_t>(g.groups);
   } else if (w.Quantized()) {
-    // Chunks of output pixels whose staged rows (K bytes each) take about 512 KB (at least 64
-    // rows): the workspace stays bounded for any image.
+    // Chunks of output pixels whose staged rows (K elements each: bytes, or f32 when dynamic)
+    // take about 512 KB (at least 64 rows): the workspace stays bounded for any image.
     g.path = ConvPath::kStagedQGemm;
     g.group_stride = w.StrideBytes() / 4;
-    const int64_t k = w.K();
-    int64_t chunk = (int64_t{512} << 10) / k;
+    g.staged_elem_bytes = g.dynamic ? 4 : 1;
+    const int64_t row_bytes = w.K() * g.staged_elem_bytes;
+    int64_t chunk = (int64_t{512} << 10) / row_bytes;
     if (chunk < 64) chunk = 64;
     g.chunk_rows = chunk < pixels ? chunk : pixels;
-    call->staged_offset = layout.Add(static_cast<size_t>(g.chunk_rows * k));  // + ek::QGemm's, added by the caller
+    call->staged_offset = layout.Add(static_cast<size_t>(g.chunk_rows * row_bytes));  // + ek::QGemm's, added by the caller
   } else {
     g.path = ConvPath::kIndirect;
     g.panel_stride = PanelStrideBytes(w.K(), DType::kF32) / 4;

@@ -235,7 +235,7 @@ inline Status PrepareTransposeConv(const TensorView& input, const PackedWeights&
                          LL(input.shape[0]), LL(call->out_h), LL(call->out_w), LL(w.out_channels));
   }
   if (output.strides[3] != 1 && output.shape[3] > 1) return InvalidArg("output", "channel stride must be 1 (NHWC)");
-  EK_RETURN_IF_ERROR(ValidateConvBias(o.bias, w));
+  EK_RETURN_IF_ERROR(ValidateConvBias(o.bias, w, /*float_output=*/!w.Quantized()));
   float lo = 0.0f, hi = 0.0f;
   EK_RETURN_IF_ERROR(ActivationBounds(o, &lo, &hi));
   if (w.Quantized()) {  // the bias-only phases requantize with these

@@ -89,9 +89,14 @@ inline Status StageQGemm(const TensorView& a, const TensorView& c, const QGemmOp
   if (a.dtype == DType::kF32) {
     auto* a_scale = reinterpret_cast<float*>(ws + call.row_offset);
     auto* a_zero = reinterpret_cast<int32_t*>(ws + call.row2_offset);
-    if (a.strides[1] == 1 || g.k == 1) {
-      HWY_DYNAMIC_DISPATCH(QuantizeRowsDynamic)(a.HostData<const float>(), a.strides[0], g.k, g.kp, 0, g.m, a_packed,
-                                                g.lda, a_scale, a_zero);
+    if (a.strides[1] == 1 || g.k == 1) {  // in tasks of rows (about 64 KB of A each)
+      auto* quantize = HWY_DYNAMIC_POINTER(QuantizeRowsDynamic);
+      const float* a_rows = a.HostData<const float>();
+      const TaskPlan plan = PlanTasks(static_cast<size_t>(g.m), static_cast<size_t>(detail::CeilDiv(16 * 1024, g.kp)), 64);
+      ParallelFor(ctx.threads, plan.num_tasks, [&](size_t task) {
+        quantize(a_rows, a.strides[0], g.k, g.kp, static_cast<int64_t>(plan.Begin(task)),
+                 static_cast<int64_t>(plan.End(task, static_cast<size_t>(g.m))), a_packed, g.lda, a_scale, a_zero);
+      });
     } else {  // strided columns: the same rule, one element at a time
       const float* base = a.HostData<const float>();
       for (int64_t i = 0; i < g.m; ++i) {

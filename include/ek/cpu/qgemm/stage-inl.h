@@ -48,33 +48,41 @@ inline void StageRowsU8(const uint8_t* HWY_RESTRICT a, int64_t lda, int64_t k, i
 }
 
 // Quantizes rows of f32 A to u8 (dynamic, per row; ek::DynamicRowParams), K padded with zeros
-// to kp. Rows [row_begin, row_end).
+// to kp. Rows [row_begin, row_end). Each row in vectors, its tail one partial vector (short rows
+// are the rule in convolutions: K = 27 for MobileNet's first layer, where a scalar tail took
+// most of the time). Lanes a partial load leaves at 0 are inside the range (it always includes
+// 0) and are not stored.
 inline void QuantizeRowsDynamic(const float* HWY_RESTRICT a, int64_t lda, int64_t k, int64_t kp, int64_t row_begin,
                                 int64_t row_end, uint8_t* HWY_RESTRICT out, int64_t ldo, float* HWY_RESTRICT scales,
                                 int32_t* HWY_RESTRICT zero_points) {
   const hn::ScalableTag<float> df;
-  const size_t lanes = hn::Lanes(df);
+  const hn::RebindToSigned<decltype(df)> di;
+  const hn::RebindToUnsigned<decltype(df)> du;
+  const hn::Rebind<uint8_t, decltype(df)> du8;
+  const size_t lanes = hn::Lanes(df), count = static_cast<size_t>(k);
+  const auto load = [&](const float* HWY_RESTRICT p, size_t i) EK_VECTOR_LAMBDA {
+    return i + lanes <= count ? hn::LoadU(df, p + i) : hn::LoadN(df, p + i, count - i);
+  };
   for (int64_t row = row_begin; row < row_end; ++row) {
     const float* HWY_RESTRICT in = a + row * lda;
     auto lo = hn::Zero(df), hi = hn::Zero(df);  // the range always includes 0
-    size_t i = 0;
-    for (; i + lanes <= static_cast<size_t>(k); i += lanes) {
-      const auto x = hn::LoadU(df, in + i);
+    for (size_t i = 0; i < count; i += lanes) {
+      const auto x = load(in, i);
       lo = hn::Min(lo, x);
       hi = hn::Max(hi, x);
     }
-    float row_min = hn::ReduceMin(df, lo), row_max = hn::ReduceMax(df, hi);
-    for (; i < static_cast<size_t>(k); ++i) {
-      row_min = HWY_MIN(row_min, in[i]);
-      row_max = HWY_MAX(row_max, in[i]);
-    }
-    const DynamicQuant q = DynamicRowParams(row_min, row_max);
-    detail::RowQuant rq;
-    rq.prescale = q.prescale;
-    rq.inverse_scale = q.inverse_scale;
-    rq.zero_point = q.zero_point;
+    const DynamicQuant q = DynamicRowParams(hn::ReduceMin(df, lo), hn::ReduceMax(df, hi));
+    // QuantizeVec (ek/cpu/convert): ref::QuantizeValue(x * prescale, ...) per lane, into [0, 255].
+    const auto prescale = hn::Set(df, q.prescale), inverse_scale = hn::Set(df, q.inverse_scale);
+    const auto zero_point = hn::Set(di, q.zero_point);
+    const auto q_lo = hn::Set(df, static_cast<float>(-q.zero_point));
+    const auto q_hi = hn::Set(df, static_cast<float>(255 - q.zero_point));
     uint8_t* HWY_RESTRICT dst = out + row * ldo;
-    QuantizeContiguous<uint8_t>(in, dst, static_cast<size_t>(k), rq);
+    for (size_t i = 0; i < count; i += lanes) {
+      const auto quantized =
+          QuantizeVec(df, hn::Mul(load(in, i), prescale), inverse_scale, zero_point, q_lo, q_hi);
+      hn::StoreN(hn::TruncateTo(du8, hn::BitCast(du, quantized)), du8, dst + i, HWY_MIN(lanes, count - i));
+    }
     for (int64_t j = k; j < kp; ++j) dst[j] = 0;
     scales[row] = q.scale;
     zero_points[row] = q.zero_point;
