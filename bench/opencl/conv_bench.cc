@@ -41,10 +41,7 @@ struct ClConvLayer {
 
   ClConvLayer(ek::opencl::Runtime& runtime, const ek_mobilenet::ConvLayer& l, ek::DType type) : rt(&runtime) {
     const int64_t k = l.kernel, groups = l.depthwise ? l.in_c : 1, cg = l.in_c / groups;
-    options.stride_h = options.stride_w = l.stride;
-    options.padding = ek::SamePadding(l.in_h, l.in_w, k, k, l.stride, l.stride);
-    options.groups = groups;
-    options.activation = ek::Activation::kRelu6;
+    options = ek_mobilenet::LayerConvOptions(l);  // (projections: no activation)
     const int64_t oh = ek::ConvOutputSize(l.in_h, k, l.stride, 1, options.padding.top, options.padding.bottom);
     const int64_t ow = ek::ConvOutputSize(l.in_w, k, l.stride, 1, options.padding.left, options.padding.right);
     const size_t element = type == ek::DType::kF32 ? 4 : type == ek::DType::kF16 ? 2 : 1;

@@ -101,6 +101,25 @@ inline ConvPadding TransposeConvSamePadding(int64_t kernel_h, int64_t kernel_w, 
   return p;
 }
 
+namespace detail {
+
+// The geometry every backend's convolution checks first: strides and dilations >= 1, padding
+// >= 0, each at most 2^20 (so no product of them with an extent overflows). Names the option.
+inline Status ValidateConvGeometry(const ConvOptions& o) {
+  if (o.stride_h < 1 || o.stride_w < 1) return InvalidArg("options.stride_h", "strides must be >= 1");
+  if (o.dilation_h < 1 || o.dilation_w < 1) return InvalidArg("options.dilation_h", "dilations must be >= 1");
+  if (o.padding.top < 0 || o.padding.bottom < 0 || o.padding.left < 0 || o.padding.right < 0) {
+    return InvalidArg("options.padding", "must be >= 0");
+  }
+  constexpr int64_t kMax = int64_t{1} << 20;
+  if (o.stride_h > kMax || o.stride_w > kMax || o.dilation_h > kMax || o.dilation_w > kMax || o.padding.top > kMax ||
+      o.padding.bottom > kMax || o.padding.left > kMax || o.padding.right > kMax) {
+    return InvalidArg("options", "strides, dilations and padding must be at most 2^20");
+  }
+  return Status::Ok();
+}
+
+}  // namespace detail
 }  // namespace ek
 
 #endif  // EK_CONV_OPTIONS_H_

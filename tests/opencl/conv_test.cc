@@ -59,6 +59,12 @@ struct Shape {
   bool hwio = false;        // the filter stored HWIO, passed as an OHWI view with strides
   int64_t in_extra = 0;     // input pixels this many channels wider (a channel slice)
   int64_t out_extra = 0;    // output pixels this many channels wider
+  // Integer numerics at their edges: values in [zero point - small, zero point + small] (0: the
+  // whole range); the output scale making every multiplier >= `multiplier` (0: the usual one;
+  // >= 1 exercises requantization's left shift); the bias near 2^31 - 1 (the sum wraps).
+  int small = 0;
+  float multiplier = 0.0f;
+  bool bias_wraps = false;
 };
 
 // Element bytes of the activations / filter of a type.
@@ -87,21 +93,24 @@ void RunCase(ek::opencl::Runtime& rt, const Shape& s, Type type, const ek::openc
   // Values: floats in [-1, 1] (f16-exact for f16 storage); integers over their whole range.
   std::vector<float> in_f(static_cast<size_t>(in_elems)), filter_f(static_cast<size_t>(filter_elems));
   std::vector<uint8_t> in_q(static_cast<size_t>(in_elems)), filter_q(static_cast<size_t>(filter_elems));
+  const int in_zero = u8 ? 131 : -7;
+  const auto small_value = [&](int zero) { return static_cast<uint8_t>(zero + static_cast<int>(Next() % (2 * s.small + 1)) - s.small); };
   for (size_t i = 0; i < in_f.size(); ++i) {
     in_f[i] = half ? ek::ref::F16ToF32(ek::ref::F32ToF16(Uniform())) : Uniform();
-    in_q[i] = static_cast<uint8_t>(Next());
+    in_q[i] = s.small > 0 ? small_value(in_zero) : static_cast<uint8_t>(Next());
   }
   // Filter values in OHWI order (the reference's view); stored HWIO on the device if asked.
   for (size_t i = 0; i < filter_f.size(); ++i) {
     filter_f[i] = type == Type::kF16 ? ek::ref::F16ToF32(ek::ref::F32ToF16(Uniform())) : Uniform();
-    filter_q[i] = static_cast<uint8_t>(Next());
+    filter_q[i] = s.small > 0 ? small_value(u8 ? 140 : 0) : static_cast<uint8_t>(Next());
     if (!u8 && filter_q[i] == 0x80) filter_q[i] = 0x81;  // symmetric int8: -127..127
   }
   std::vector<float> bias_f(static_cast<size_t>(s.cout));
   std::vector<int32_t> bias_q(static_cast<size_t>(s.cout));
   for (int64_t o = 0; o < s.cout; ++o) {
     bias_f[static_cast<size_t>(o)] = Uniform();
-    bias_q[static_cast<size_t>(o)] = static_cast<int32_t>(Next() % 20001) - 10000;
+    bias_q[static_cast<size_t>(o)] = s.bias_wraps ? INT32_MAX - static_cast<int32_t>(Next() % 200)
+                                                  : static_cast<int32_t>(Next() % 20001) - 10000;
   }
   std::vector<float> scales(static_cast<size_t>(s.cout));
   for (float& sc : scales) sc = 0.002f + 0.004f * (Uniform() + 1.0f);
@@ -167,8 +176,12 @@ void RunCase(ek::opencl::Runtime& rt, const Shape& s, Type type, const ek::openc
   o.clamp_max = 0.75f;
   if (s.bias) o.bias = TensorView::OpenCL(quantized ? DType::kI32 : DType::kF32, d_bias.mem, 16, {s.cout});
   if (quantized) {
-    in.quant = ek::QuantParams::PerTensor(0.02f, u8 ? 131 : -7);
+    in.quant = ek::QuantParams::PerTensor(0.02f, in_zero);
     out.quant = ek::QuantParams::PerTensor(u8 ? 0.35f : 0.3f, u8 ? 120 : 5);
+    if (s.multiplier > 0.0f) {  // every channel's in scale x filter scale / out scale >= multiplier
+      const float smallest = *std::min_element(scales.begin(), scales.end());
+      out.quant.scale = 0.02f * (type == Type::kI8PerChannel ? smallest : scales[0]) / s.multiplier;
+    }
     if (type == Type::kI8PerChannel) {
       filter.quant = ek::QuantParams::PerAxis(0, scales.data());
     } else {
@@ -178,6 +191,16 @@ void RunCase(ek::opencl::Runtime& rt, const Shape& s, Type type, const ek::openc
   char what[256];
   std::snprintf(what, sizeof(what), "%s %s (tile %d x %d)", s.name, TypeName(type), tile ? tile->pixels : 4,
                 tile ? tile->local_channels : 0);
+  // The path, from the documented rule: pointwise (1x1, stride 1, no padding, one group; the
+  // views here are evenly strided) on the GEMM kernels, except u8, and i8 unless stored HWIO.
+  const bool pointwise = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.groups == 1 && s.pad.top == 0 &&
+                         s.pad.bottom == 0 && s.pad.left == 0 && s.pad.right == 0;
+  const bool gemm_path = pointwise && !u8 && (!quantized || s.hwio) && type != Type::kF16FilterF32;
+  char path_what[300];
+  std::snprintf(path_what, sizeof(path_what), "%s: the %s path", what, gemm_path ? "GEMM" : "direct");
+  Check(ek::opencl::ConvPathFor(in, filter, out, o) ==
+            (gemm_path ? ek::opencl::ConvPath::kGemm : ek::opencl::ConvPath::kDirect),
+        path_what);
   cl_event event = nullptr;
   const ek::Status st = ek::opencl::Conv2D(rt, in, filter, out, o, &event, tile);
   if (!st.ok()) std::printf("  %s: %s\n", what, st.message());
@@ -261,6 +284,15 @@ const Shape kShapes[] = {
     {"5x5/s3 uneven padding, strided views", 1, 13, 11, 7, 11, 5, 5, 3, 2, 1, 1, {1, 3, 0, 2}, 1, true,
      Activation::kClamp, false, 2, 3},
     {"1x1 image, 3x3 padded", 1, 1, 1, 13, 6, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, 1, true, Activation::kNone},
+    // Integer edges (the float types run them too): multipliers >= 1 (left shift) on both paths,
+    // the bias sum wrapping modulo 2^32, and K = KH x KW x C_in / groups at its limit (16384).
+    {"3x3, multipliers >= 2 (left shift)", 1, 5, 6, 3, 5, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, 1, false,
+     Activation::kNone, false, 0, 0, 2, 2.5f},
+    {"pointwise HWIO, multipliers >= 1 (left shift)", 1, 3, 4, 6, 7, 1, 1, 1, 1, 1, 1, {}, 1, false,
+     Activation::kRelu, true, 0, 0, 3, 1.25f},
+    {"3x3 with the bias wrapping", 1, 4, 4, 5, 6, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, 1, true, Activation::kNone,
+     false, 0, 0, 0, 0.0f, true},
+    {"2x2 over 4096 channels: K = 16384", 1, 3, 3, 4096, 3, 2, 2, 1, 1, 1, 1, {}, 1, true, Activation::kNone},
 };
 
 void BadInputs(ek::opencl::Runtime& rt) {

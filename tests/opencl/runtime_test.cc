@@ -239,6 +239,16 @@ int main() {
     o.tuning_file = path.c_str();
     ek::opencl::Runtime tuned;
     Check(!tuned.Open(o).ok(), "Runtime::Open reports a malformed tuning file");
+    // Trailing fields are errors, not ignored; a GEMM line with its optional kernel field and
+    // trailing white space is fine.
+    WriteFile(path, "device\tx\tconv_f32\t2 16 7\n");
+    Check(!ek::opencl::LoadTuning(path.c_str(), caps, tiles, conv_tiles).ok(), "tuning: a trailing convolution field");
+    WriteFile(path, "device\tx\tf32\t16 16 4 2 2 1 9\n");
+    Check(!ek::opencl::LoadGemmTuning(path.c_str(), caps, tiles, matched).ok(), "tuning: a trailing GEMM field");
+    WriteFile(path, "device\tx\tf32\t16 16 4 2 2 abc\n");
+    Check(!ek::opencl::LoadGemmTuning(path.c_str(), caps, tiles, matched).ok(), "tuning: trailing text");
+    WriteFile(path, "device\tx\tf32\t16 16 4 2 2 1 \ndevice\tx\tconv_f32\t2 16 \n");
+    Check(ek::opencl::LoadTuning(path.c_str(), caps, tiles, conv_tiles).ok(), "tuning: trailing white space is fine");
     if (const char* written = std::getenv("EK_TEST_TUNING_FILE")) {  // written by ek-cl-tune (ctest fixture)
       const ek::Status w = ek::opencl::LoadTuning(written, caps, tiles, conv_tiles, matched, conv_matched);
       Check(w.ok() && std::strcmp(matched[0], "device") == 0 && std::strcmp(matched[1], "device") == 0 &&

@@ -33,6 +33,7 @@
 #include <cstdlib>
 
 #include "ek/conv_options.h"
+#include "ek/detail/pool_rules.h"
 #include "ek/detail/qweights.h"
 #include "ek/opencl/gemm.h"
 #include "ek/opencl/kernel_sources.h"
@@ -121,16 +122,9 @@ inline Status ValidateClConv(const Runtime& rt, const TensorView& input, const T
       return ek::detail::InvalidArg("filter", "must be quantized symmetrically per tensor or per output channel");
     }
   }
-  if (o.stride_h < 1 || o.stride_w < 1) return ek::detail::InvalidArg("options.stride_h", "strides must be >= 1");
-  if (o.dilation_h < 1 || o.dilation_w < 1) return ek::detail::InvalidArg("options.dilation_h", "dilations must be >= 1");
-  if (o.padding.top < 0 || o.padding.bottom < 0 || o.padding.left < 0 || o.padding.right < 0) {
-    return ek::detail::InvalidArg("options.padding", "must be >= 0");
-  }
-  constexpr int64_t kMaxDim = int64_t{1} << 20;
-  if (o.stride_h > kMaxDim || o.stride_w > kMaxDim || o.dilation_h > kMaxDim || o.dilation_w > kMaxDim ||
-      o.padding.top > kMaxDim || o.padding.bottom > kMaxDim || o.padding.left > kMaxDim || o.padding.right > kMaxDim ||
-      filter.shape[1] > kMaxDim || filter.shape[2] > kMaxDim) {
-    return ek::detail::InvalidArg("options", "strides, dilations, padding and the kernel must be at most 2^20");
+  EK_RETURN_IF_ERROR(ek::detail::ValidateConvGeometry(o));  // the CPU's rule (ek/conv_options.h)
+  if (filter.shape[1] > ek::detail::kConvMaxDim || filter.shape[2] > ek::detail::kConvMaxDim) {
+    return ek::detail::InvalidArg("filter", "kernel height and width must be at most 2^20");
   }
   if (o.groups < 1 || filter.shape[0] % o.groups != 0) {
     return Status::Error(StatusCode::kInvalidArgument, "options.groups: %lld does not divide the filter's %lld output channels",
@@ -292,35 +286,19 @@ inline Status EnqueueDirectConv(Runtime& rt, const TensorView& input, const Tens
   return Status::Ok();
 }
 
-// Per output channel (multiplier, shift), exactly as the CPU derives them, uploaded for one call
-// (released by the caller once the kernel is enqueued; the driver frees them after it ran).
-inline Status UploadConvMultipliers(Runtime& rt, const TensorView& input, const TensorView& filter,
-                                    const TensorView& output, cl_mem* multiplier, cl_mem* shift) {
-  const int64_t channels = filter.quant.scheme == QuantScheme::kPerAxis ? filter.shape[0] : 1;
-  const size_t bytes = static_cast<size_t>(channels) * sizeof(int32_t);
-  auto* terms = static_cast<int32_t*>(std::malloc(2 * bytes));
-  if (terms == nullptr) return Status::Error(StatusCode::kOutOfMemory, "opencl: %zu bytes for multipliers", 2 * bytes);
-  Status s = Status::Ok();
-  for (int64_t j = 0; j < channels && s.ok(); ++j) {
-    const float filter_scale = channels > 1 || filter.quant.scheme == QuantScheme::kPerAxis
-                                   ? static_cast<const float*>(filter.quant.scales)[j]
-                                   : filter.quant.scale;
-    QuantizedMultiplier qm;
-    s = QuantizeMultiplier(static_cast<double>(input.quant.scale) * static_cast<double>(filter_scale) /
-                               static_cast<double>(output.quant.scale),
-                           &qm, "input.scale * filter.scale / output.scale");
-    terms[j] = qm.multiplier;
-    terms[channels + j] = qm.shift;
-  }
-  if (s.ok()) s = CreateBuffer(rt, bytes, multiplier);
-  if (s.ok()) s = CreateBuffer(rt, bytes, shift);
-  if (s.ok()) s = Upload(rt, *multiplier, 0, terms, bytes);
-  if (s.ok()) s = Upload(rt, *shift, 0, terms + channels, bytes);
-  std::free(terms);
-  return s;
-}
-
 }  // namespace detail
+
+// The path Conv2D takes for these operands (assumed valid: Conv2D validates them): the GEMM
+// kernels for pointwise layers, else the direct kernel. For tests and tools that must know a
+// fast path did not silently turn off.
+enum class ConvPath { kGemm, kDirect };
+inline ConvPath ConvPathFor(const TensorView& input, const TensorView& filter, const TensorView& output,
+                            const ConvOptions& options) {
+  TensorView a, b, c;
+  bool transpose_b = false;
+  return detail::PointwiseAsGemm(input, filter, output, options, &a, &b, &c, &transpose_b) ? ConvPath::kGemm
+                                                                                          : ConvPath::kDirect;
+}
 
 // output = act(conv(input, filter) + bias), or its quantized form; see the top of this file.
 // Enqueued on rt.queue() (in order); returns without waiting. `event` (optional) receives the
@@ -361,7 +339,10 @@ inline Status Conv2D(Runtime& rt, const TensorView& input, const TensorView& fil
   }
   if (!quantized) return detail::EnqueueDirectConv(rt, input, filter, call, t, nullptr, nullptr, event);
   cl_mem multiplier = nullptr, shift = nullptr;
-  Status s = detail::UploadConvMultipliers(rt, input, filter, output, &multiplier, &shift);
+  const bool per_channel = filter.quant.scheme == QuantScheme::kPerAxis;
+  Status s = detail::UploadMultipliers(rt, input.quant.scale, filter.quant, per_channel,
+                                       per_channel ? filter.shape[0] : 1, output.quant.scale,
+                                       "input.scale * filter.scale / output.scale", &multiplier, &shift);
   if (s.ok()) s = detail::EnqueueDirectConv(rt, input, filter, call, t, multiplier, shift, event);
   ReleaseBuffer(rt, multiplier);
   ReleaseBuffer(rt, shift);
@@ -387,28 +368,12 @@ inline Status GlobalAvgPool2D(Runtime& rt, const TensorView& input, const Tensor
   const bool quantized = input.dtype != DType::kF32;
   if (quantized) EK_RETURN_IF_ERROR(RequirePerTensorQuant(input, "input"));
   EK_RETURN_IF_ERROR(detail::ClView(rt, output, "output", true, &out));
-  EK_RETURN_IF_ERROR(RequireDType(output, "output", input.dtype));
-  if (quantized && (output.quant.scheme != QuantScheme::kPerTensor || output.quant.scale != input.quant.scale ||
-                    output.quant.zero_point != input.quant.zero_point)) {
-    return ek::detail::InvalidArg("output", "must be quantized per tensor with the input's scale and zero point");
-  }
-  const bool rank4 = output.rank == 4 && output.shape[1] == 1 && output.shape[2] == 1;
-  if ((!rank4 && output.rank != 2) || output.shape[0] != input.shape[0] || output.shape[output.rank - 1] != input.shape[3]) {
-    return Status::Error(StatusCode::kInvalidArgument, "output: expected shape [%lld, 1, 1, %lld] or [%lld, %lld]",
-                         detail::ConvLL(input.shape[0]), detail::ConvLL(input.shape[3]), detail::ConvLL(input.shape[0]),
-                         detail::ConvLL(input.shape[3]));
-  }
-  if (output.strides[output.rank - 1] != 1 && output.shape[output.rank - 1] > 1) {
-    return ek::detail::InvalidArg("output", "channel stride must be 1");
-  }
+  EK_RETURN_IF_ERROR(ek::detail::GlobalPoolOutputShape(input, output));  // the CPU's rules (ek/detail/pool_rules.h)
+  EK_RETURN_IF_ERROR(ek::detail::PoolOutputRules(input, output));
   if (input.shape[1] > (int64_t{1} << 23) || input.shape[2] > (int64_t{1} << 23) ||
       input.shape[1] * input.shape[2] > (int64_t{1} << 23) || input.shape[0] > INT32_MAX || input.shape[3] > INT32_MAX) {
     return ek::detail::InvalidArg("input", "more than 2^23 pixels per image (the integer sum could overflow)");
   }
-  AliasCheck alias;
-  alias.AddView(input, "input", AliasCheck::Role::kInput);
-  alias.AddView(output, "output", AliasCheck::Role::kOutput);
-  EK_RETURN_IF_ERROR(alias.Check());
   char options[128];
   std::snprintf(options, sizeof(options), "-cl-std=CL1.2 -D %s%s",
                 input.dtype == DType::kF32 ? "EK_POOL_F32" : input.dtype == DType::kI8 ? "EK_POOL_S8" : "EK_POOL_U8",

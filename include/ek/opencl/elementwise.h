@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "ek/detail/elementwise_rules.h"
 #include "ek/elementwise_options.h"
 #include "ek/opencl/kernel_sources.h"
 #include "ek/opencl/operands.h"
@@ -33,35 +34,13 @@ inline Status Add(Runtime& rt, const TensorView& a, const TensorView& b, const T
   if (!rt.ok()) return Status::Error(StatusCode::kInvalidArgument, "runtime: not open");
   detail::ClSpan sa, sb, so;
   EK_RETURN_IF_ERROR(detail::ClView(rt, a, "a", false, &sa));
-  if (a.dtype != DType::kF32 && a.dtype != DType::kI8 && a.dtype != DType::kU8) {
-    return Status::Error(StatusCode::kInvalidArgument, "a: dtype is %s, expected f32, i8 or u8", DTypeName(a.dtype));
-  }
   if (a.rank > 4) return Status::Error(StatusCode::kInvalidArgument, "a: rank %d, the OpenCL add takes 1..4", a.rank);
   EK_RETURN_IF_ERROR(detail::ClView(rt, b, "b", false, &sb));
-  EK_RETURN_IF_ERROR(RequireDType(b, "b", a.dtype));
-  EK_RETURN_IF_ERROR(RequireSameShape(b, "b", a, "a"));
   EK_RETURN_IF_ERROR(detail::ClView(rt, output, "output", true, &so));
-  EK_RETURN_IF_ERROR(RequireDType(output, "output", a.dtype));
-  EK_RETURN_IF_ERROR(RequireSameShape(output, "output", a, "a"));
-  float lo = 0.0f, hi = 0.0f;
-  EK_RETURN_IF_ERROR(ActivationBounds(options.activation, options.clamp_min, options.clamp_max, &lo, &hi));
-  QuantizedAddParams q;
-  const bool quantized = a.dtype != DType::kF32;
-  if (quantized) {  // per-tensor quantization on all three; TFLite's add rule
-    const char* names[3] = {"a", "b", "output"};
-    const TensorView* views[3] = {&a, &b, &output};
-    for (int i = 0; i < 3; ++i) EK_RETURN_IF_ERROR(RequirePerTensorQuant(*views[i], names[i]));
-    int32_t qmin = 0, qmax = 0;
-    QuantizedActivationRange(lo, hi, output.quant.scale, output.quant.zero_point, DTypeMin(a.dtype), DTypeMax(a.dtype),
-                             &qmin, &qmax);
-    EK_RETURN_IF_ERROR(MakeQuantizedAddParams(a.quant.scale, a.quant.zero_point, b.quant.scale, b.quant.zero_point,
-                                              output.quant.scale, output.quant.zero_point, qmin, qmax, &q));
-  }
-  AliasCheck alias;
-  alias.AddView(a, "a", AliasCheck::Role::kInput);
-  alias.AddView(b, "b", AliasCheck::Role::kInput);
-  alias.AddView(output, "output", AliasCheck::Role::kOutput);
-  EK_RETURN_IF_ERROR(alias.Check());
+  ek::detail::AddEpilogue e;  // the CPU's rules (ek/detail/elementwise_rules.h)
+  EK_RETURN_IF_ERROR(ek::detail::AddRules(a, b, output, options, &e));
+  const float lo = e.lo, hi = e.hi;
+  const QuantizedAddParams& q = e.q;
   if (sa.elements > INT32_MAX) return ek::detail::InvalidArg("a", "more than 2^31 elements");
 
   // The views padded to rank 4 with leading extents of 1 (their strides 0).

@@ -49,6 +49,43 @@
 namespace ek {
 namespace opencl {
 
+namespace detail {
+
+// Per output channel j < count, the requantization (multiplier, shift) of in_scale x weight
+// scale[j] / out_scale (the per-axis scale, or the per-tensor one for every j), derived exactly
+// as the CPU does (ek::QuantizeMultiplier), uploaded into two new buffers. The caller releases
+// them once the kernel using them is enqueued (the driver frees them after it ran). `what`
+// names the ratio in errors. Shared by QGemm and Conv2D's int8 kernels.
+inline Status UploadMultipliers(Runtime& rt, float in_scale, const QuantParams& weights, bool per_axis, int64_t count,
+                                float out_scale, const char* what, cl_mem* multiplier, cl_mem* shift) {
+  *multiplier = *shift = nullptr;
+  const size_t bytes = static_cast<size_t>(count) * sizeof(int32_t);
+  auto* terms = static_cast<int32_t*>(std::malloc(2 * bytes));
+  if (terms == nullptr) return Status::Error(StatusCode::kOutOfMemory, "opencl: %zu bytes for multipliers", 2 * bytes);
+  Status s = Status::Ok();
+  for (int64_t j = 0; j < count && s.ok(); ++j) {
+    const float w_scale = per_axis ? static_cast<const float*>(weights.scales)[j] : weights.scale;
+    QuantizedMultiplier qm;
+    s = QuantizeMultiplier(static_cast<double>(in_scale) * static_cast<double>(w_scale) / static_cast<double>(out_scale),
+                           &qm, what);
+    terms[j] = qm.multiplier;
+    terms[count + j] = qm.shift;
+  }
+  if (s.ok()) s = CreateBuffer(rt, bytes, multiplier);
+  if (s.ok()) s = CreateBuffer(rt, bytes, shift);
+  if (s.ok()) s = Upload(rt, *multiplier, 0, terms, bytes);
+  if (s.ok()) s = Upload(rt, *shift, 0, terms + count, bytes);
+  std::free(terms);
+  if (!s.ok()) {
+    ReleaseBuffer(rt, *multiplier);
+    ReleaseBuffer(rt, *shift);
+    *multiplier = *shift = nullptr;
+  }
+  return s;
+}
+
+}  // namespace detail
+
 // C = requantize(A * B + bias): i8 A (per tensor, zero point) x i8 B (symmetric; per tensor or
 // per column, scales in host memory) -> i8 C (per tensor), the CPU's rule (ek/requantize.h) on
 // the same int32 sums: bit-exact with ek::QGemm and ek::ref::QGemm. Bias: i32 [N] (OpenCL
@@ -91,28 +128,9 @@ inline Status QGemm(Runtime& rt, const TensorView& a, const TensorView& b, const
   QuantizedActivationRange(lo, hi, c.quant.scale, c.quant.zero_point, -128, 127, &call.qmin, &call.qmax);
 
   // Per-column (multiplier, shift), exactly as the CPU derives them, uploaded for this call.
-  const size_t bytes = static_cast<size_t>(n) * sizeof(int32_t);
-  int32_t* terms = static_cast<int32_t*>(std::malloc(2 * bytes));
-  if (terms == nullptr) return Status::Error(StatusCode::kOutOfMemory, "opencl: %zu bytes for multipliers", 2 * bytes);
-  for (int64_t j = 0; j < n; ++j) {
-    const float b_scale = per_column ? static_cast<const float*>(b.quant.scales)[j] : b.quant.scale;
-    QuantizedMultiplier qm;
-    const Status s = QuantizeMultiplier(static_cast<double>(a.quant.scale) * static_cast<double>(b_scale) /
-                                            static_cast<double>(c.quant.scale),
-                                        &qm, "a.scale * b.scale / c.scale");
-    if (!s.ok()) {
-      std::free(terms);
-      return s;
-    }
-    terms[j] = qm.multiplier;
-    terms[n + j] = qm.shift;
-  }
   cl_mem multiplier = nullptr, shift = nullptr;
-  Status s = CreateBuffer(rt, bytes, &multiplier);
-  if (s.ok()) s = CreateBuffer(rt, bytes, &shift);
-  if (s.ok()) s = Upload(rt, multiplier, 0, terms, bytes);
-  if (s.ok()) s = Upload(rt, shift, 0, terms + n, bytes);
-  std::free(terms);
+  Status s = detail::UploadMultipliers(rt, a.quant.scale, b.quant, per_column, n, c.quant.scale,
+                                       "a.scale * b.scale / c.scale", &multiplier, &shift);
   if (s.ok()) {
     call.m = static_cast<int>(m);
     call.n = static_cast<int>(n);

@@ -87,6 +87,15 @@ inline const char* ConvKernelTypeName(ConvKernelType t) {
 // Built-in default: 4 pixels, the driver's work-group (not measured on a GPU yet).
 inline ConvTile DefaultConvTile(const DeviceCaps&, ConvKernelType) { return ConvTile(); }
 
+// True when text holds only white space from offset `from` on (from < 0: the scan failed).
+inline bool OnlySpaceFrom(const char* text, int from) {
+  if (from < 0) return false;
+  for (const char* p = text + from; *p != '\0'; ++p) {
+    if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') return false;
+  }
+  return true;
+}
+
 // Tuning file (written by tools/ek-cl-tune), one entry per line, '#' comments:
 //   device <TAB> <device name> <TAB> <type> <TAB> <parameters>
 //   vendor <TAB> <vendor name> <TAB> <type> <TAB> <parameters>
@@ -133,12 +142,19 @@ inline Status LoadTuning(const char* path, const DeviceCaps& caps, GemmTile tile
       if (std::strcmp(fields[2], ConvKernelTypeName(static_cast<ConvKernelType>(t))) == 0) conv_type = t;
     }
     const bool is_device = std::strcmp(fields[0], "device") == 0, is_vendor = std::strcmp(fields[0], "vendor") == 0;
-    const bool gemm_ok = type >= 0 &&
-                         std::sscanf(fields[3], "%d %d %d %d %d %d", &tile.tile_m, &tile.tile_n, &tile.tile_k,
-                                     &tile.wpt_m, &tile.wpt_n, &kernel) >= 5 &&
-                         kernel >= 0 && kernel <= 1;
-    const bool conv_ok = conv_type >= 0 && std::sscanf(fields[3], "%d %d", &conv.pixels, &conv.local_channels) == 2 &&
-                         conv.pixels >= 1 && conv.pixels <= 8 && conv.local_channels >= 0;
+    // The integers and nothing after them (%n: where the scan stopped; a trailing field is an
+    // error, not ignored).
+    int used = -1, used_kernel = -1;
+    const int gemm_fields = type >= 0 ? std::sscanf(fields[3], "%d %d %d %d %d%n %d%n", &tile.tile_m, &tile.tile_n,
+                                                    &tile.tile_k, &tile.wpt_m, &tile.wpt_n, &used, &kernel, &used_kernel)
+                                      : 0;
+    const int gemm_end = gemm_fields == 6 ? used_kernel : used;
+    const bool gemm_ok = gemm_fields >= 5 && OnlySpaceFrom(fields[3], gemm_end) && kernel >= 0 && kernel <= 1;
+    used = -1;
+    const bool conv_ok = conv_type >= 0 &&
+                         std::sscanf(fields[3], "%d %d%n", &conv.pixels, &conv.local_channels, &used) == 2 &&
+                         OnlySpaceFrom(fields[3], used) && conv.pixels >= 1 && conv.pixels <= 8 &&
+                         conv.local_channels >= 0;
     if (count != 4 || !(is_device || is_vendor) || !(gemm_ok || conv_ok)) {
       std::fclose(f);
       return Status::Error(StatusCode::kInvalidArgument,

@@ -109,16 +109,7 @@ inline Status ValidateConv(const TensorView& input, const PackedWeights& packed,
   const DType act = dynamic ? DType::kF32 : ActivationType(input, w->dtype);
   EK_RETURN_IF_ERROR(ValidateNhwcInput(input, act));
   if (requantized) EK_RETURN_IF_ERROR(RequirePerTensorQuant(input, "input"));
-  if (o.stride_h < 1 || o.stride_w < 1) return InvalidArg("options.stride_h", "strides must be >= 1");
-  if (o.dilation_h < 1 || o.dilation_w < 1) return InvalidArg("options.dilation_h", "dilations must be >= 1");
-  if (o.padding.top < 0 || o.padding.bottom < 0 || o.padding.left < 0 || o.padding.right < 0) {
-    return InvalidArg("options.padding", "must be >= 0");
-  }
-  if (o.stride_h > kConvMaxDim || o.stride_w > kConvMaxDim || o.dilation_h > kConvMaxDim ||
-      o.dilation_w > kConvMaxDim || o.padding.top > kConvMaxDim || o.padding.bottom > kConvMaxDim ||
-      o.padding.left > kConvMaxDim || o.padding.right > kConvMaxDim) {
-    return InvalidArg("options", "strides, dilations and padding must be at most 2^20");
-  }
+  EK_RETURN_IF_ERROR(ValidateConvGeometry(o));  // (ek/conv_options.h: OpenCL's too)
   if (o.groups != w->groups) {
     return Status::Error(StatusCode::kInvalidArgument, "options.groups: %lld, the packed weights have %lld groups",
                          LL(o.groups), LL(w->groups));

@@ -12,6 +12,7 @@
 #include "ek/cpu/conv/args.h"
 #include "ek/cpu/conv/plan.h"
 #include "ek/detail/packed_format.h"
+#include "ek/detail/pool_rules.h"
 #include "ek/epilogue_options.h"
 #include "ek/parallel.h"
 #include "ek/requantize.h"
@@ -33,25 +34,11 @@ inline Status ValidatePoolInput(const TensorView& input) {
   return Status::Ok();
 }
 
-// The output checks shared by every pooling op: a host view of the input's type (quantized: with
-// the input's scale and zero point, as TFLite's integer pooling requires), not overlapping the
-// input.
+// The output checks shared by every pooling op: a host view, then ek/detail/pool_rules.h.
 inline Status ValidatePoolOutput(const TensorView& input, const TensorView& output) {
   EK_RETURN_IF_ERROR(ValidateOutputView(output, "output"));
   EK_RETURN_IF_ERROR(RequireHostMemory(output, "output"));
-  EK_RETURN_IF_ERROR(RequireDType(output, "output", input.dtype));
-  if (input.dtype != DType::kF32 &&
-      (output.quant.scheme != QuantScheme::kPerTensor || output.quant.scale != input.quant.scale ||
-       output.quant.zero_point != input.quant.zero_point)) {
-    return InvalidArg("output", "must be quantized per tensor with the input's scale and zero point");
-  }
-  if (output.strides[output.rank - 1] != 1 && output.shape[output.rank - 1] > 1) {
-    return InvalidArg("output", "channel stride must be 1");
-  }
-  AliasCheck alias;
-  alias.AddView(input, "input", AliasCheck::Role::kInput);
-  alias.AddView(output, "output", AliasCheck::Role::kOutput);
-  return alias.Check();
+  return PoolOutputRules(input, output);
 }
 
 inline void FillPoolOperands(const TensorView& input, const TensorView& output, PoolTaskArgs* g) {
@@ -146,13 +133,7 @@ inline Status PlanGlobalAvgPool2D(const TensorView& input, const TensorView& out
     return InvalidArg("input", "height and width must be at most 2^20");
   }
   EK_RETURN_IF_ERROR(ValidatePoolOutput(input, output));
-  const bool rank4 = output.rank == 4 && output.shape[1] == 1 && output.shape[2] == 1;
-  if ((!rank4 && output.rank != 2) || output.shape[0] != input.shape[0] ||
-      output.shape[output.rank - 1] != input.shape[3]) {
-    return Status::Error(StatusCode::kInvalidArgument, "output: expected shape [%lld, 1, 1, %lld] or [%lld, %lld]",
-                         static_cast<long long>(input.shape[0]), static_cast<long long>(input.shape[3]),
-                         static_cast<long long>(input.shape[0]), static_cast<long long>(input.shape[3]));
-  }
+  EK_RETURN_IF_ERROR(GlobalPoolOutputShape(input, output));
   g->average = true;
   FillPoolOperands(input, output, g);
   g->out_h = g->out_w = 1;

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 
+#include "ek/detail/elementwise_rules.h"
 #include "ek/elementwise_options.h"
 #include "ek/epilogue_options.h"
 #include "ek/parallel.h"
@@ -80,35 +81,18 @@ inline Status ValidateAdd(const TensorView& a, const TensorView& b, const Tensor
                           const ElementwiseOptions& o, AddRowArgs* shared) {
   EK_RETURN_IF_ERROR(ValidateView(a, "a"));
   EK_RETURN_IF_ERROR(RequireHostMemory(a, "a"));
-  if (a.dtype != DType::kF32 && a.dtype != DType::kI8 && a.dtype != DType::kU8) {
-    return Status::Error(StatusCode::kInvalidArgument, "a: dtype is %s, expected f32, i8 or u8", DTypeName(a.dtype));
-  }
   EK_RETURN_IF_ERROR(ValidateView(b, "b"));
   EK_RETURN_IF_ERROR(RequireHostMemory(b, "b"));
-  EK_RETURN_IF_ERROR(RequireDType(b, "b", a.dtype));
-  EK_RETURN_IF_ERROR(RequireSameShape(b, "b", a, "a"));
   EK_RETURN_IF_ERROR(ValidateOutputView(output, "output"));
   EK_RETURN_IF_ERROR(RequireHostMemory(output, "output"));
-  EK_RETURN_IF_ERROR(RequireDType(output, "output", a.dtype));
-  EK_RETURN_IF_ERROR(RequireSameShape(output, "output", a, "a"));
-  EK_RETURN_IF_ERROR(ActivationBounds(o.activation, o.clamp_min, o.clamp_max, &shared->lo, &shared->hi));
-  shared->clamp = o.activation != Activation::kNone;
+  AddEpilogue e;  // the rules shared with ek::opencl::Add (ek/detail/elementwise_rules.h)
+  EK_RETURN_IF_ERROR(AddRules(a, b, output, o, &e));
+  shared->clamp = e.clamp;
+  shared->lo = e.lo;
+  shared->hi = e.hi;
   shared->dtype = a.dtype;
-  if (a.dtype != DType::kF32) {  // per-tensor quantization on all three; TFLite's add rule
-    const char* names[3] = {"a", "b", "output"};
-    const TensorView* views[3] = {&a, &b, &output};
-    for (int i = 0; i < 3; ++i) EK_RETURN_IF_ERROR(RequirePerTensorQuant(*views[i], names[i]));
-    int32_t qmin = 0, qmax = 0;
-    QuantizedActivationRange(shared->lo, shared->hi, output.quant.scale, output.quant.zero_point, DTypeMin(a.dtype),
-                             DTypeMax(a.dtype), &qmin, &qmax);
-    EK_RETURN_IF_ERROR(MakeQuantizedAddParams(a.quant.scale, a.quant.zero_point, b.quant.scale, b.quant.zero_point,
-                                              output.quant.scale, output.quant.zero_point, qmin, qmax, &shared->q));
-  }
-  AliasCheck alias;
-  alias.AddView(a, "a", AliasCheck::Role::kInput);
-  alias.AddView(b, "b", AliasCheck::Role::kInput);
-  alias.AddView(output, "output", AliasCheck::Role::kOutput);
-  return alias.Check();
+  shared->q = e.q;
+  return Status::Ok();
 }
 
 // Runs `kernel` over every row run of the three (validated) views.
