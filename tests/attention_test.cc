@@ -1,0 +1,293 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// The attention specification (ek/ref/attention.h, docs/attention.md) tested on its own, before
+// any kernel implements it: ref::Attention (double) against properties that do not depend on it
+// (one visible key gives its value row exactly; equal logits give the mean of the visible rows;
+// keys permuted give the same result without a mask; GQA equals multi-head attention over
+// replicated KV heads; a sink far below every logit changes nothing and one far above drives the
+// row to 0; fully masked rows are zeros, never NaN); ref::OnlineAttention (the f32 algorithm the
+// kernels implement) against ref::Attention within AttentionErrorBound over every mask, GQA
+// ratios 1, 4 and 8, every head dim of the issue, KV lengths 1 .. 4100, block sizes that do and
+// do not divide them, softcap, sinks, peaky and flat softmaxes; and AttentionOptions' rules.
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <vector>
+
+#include "ek/attention_options.h"
+#include "ek/ref/attention.h"
+#include "test_util.h"
+
+namespace {
+
+using ek::AttentionMask;
+using ek::AttentionOptions;
+using ek::DType;
+using ek::StatusCode;
+using ek::TensorView;
+using ek_test::ExpectError;
+using ek_test::Rng;
+
+// One attention problem: Q, K, V in [-1, 1] x `magnitude` (K and V with pixel strides wider than
+// their heads, as a cache slice would be), the options, and the double reference.
+struct Problem {
+  int64_t q_len, q_heads, kv_len, kv_heads, d, dv;
+  AttentionOptions o;
+  std::vector<float> q, k, v, mask, sinks;
+  TensorView qv, kv, vv;
+
+  Problem(int64_t q_len_, int64_t q_heads_, int64_t kv_len_, int64_t kv_heads_, int64_t d_, int64_t dv_, uint64_t seed,
+          float magnitude = 1.0f)
+      : q_len(q_len_), q_heads(q_heads_), kv_len(kv_len_), kv_heads(kv_heads_), d(d_), dv(dv_) {
+    Rng rng(seed);
+    q.resize(static_cast<size_t>(q_len * q_heads * d));
+    k.resize(static_cast<size_t>(kv_len * kv_heads * (d + 3)));
+    v.resize(static_cast<size_t>(kv_len * kv_heads * (dv + 5)));
+    for (float& x : q) x = rng.Uniform(-1.0f, 1.0f) * magnitude;
+    for (float& x : k) x = rng.Uniform(-1.0f, 1.0f) * magnitude;
+    for (float& x : v) x = rng.Uniform(-1.0f, 1.0f);
+    qv = TensorView::Host(DType::kF32, q.data(), {q_len, q_heads, d});
+    kv = TensorView::Host(DType::kF32, k.data(), {kv_len, kv_heads, d}).WithStrides({kv_heads * (d + 3), d + 3, 1});
+    vv = TensorView::Host(DType::kF32, v.data(), {kv_len, kv_heads, dv}).WithStrides({kv_heads * (dv + 5), dv + 5, 1});
+  }
+  void AddMask(Rng* rng, int masked_in_8) {
+    mask.resize(static_cast<size_t>(q_len * kv_len));
+    for (float& x : mask) {
+      x = rng->Int(0, 7) < masked_in_8 ? -std::numeric_limits<float>::infinity() : rng->Uniform(-2.0f, 1.0f);
+    }
+    o.mask = TensorView::Host(DType::kF32, mask.data(), {q_len, kv_len});
+  }
+  void AddSinks(Rng* rng) {
+    sinks.resize(static_cast<size_t>(q_heads));
+    for (float& x : sinks) x = rng->Uniform(-3.0f, 3.0f);
+    o.sinks = TensorView::Host(DType::kF32, sinks.data(), {q_heads});
+  }
+  std::vector<float> Exact(std::vector<ek::ref::AttentionRowStats>* stats = nullptr) const {
+    std::vector<float> out(static_cast<size_t>(q_len * q_heads * dv));
+    ek::ref::Attention(qv, kv, vv, TensorView::Host(DType::kF32, out.data(), {q_len, q_heads, dv}), o, stats);
+    return out;
+  }
+  std::vector<float> Online(int64_t block) const {
+    std::vector<float> out(static_cast<size_t>(q_len * q_heads * dv), std::numeric_limits<float>::quiet_NaN());
+    ek::ref::OnlineAttention(qv, kv, vv, TensorView::Host(DType::kF32, out.data(), {q_len, q_heads, dv}), o, block);
+    return out;
+  }
+  float V(int64_t j, int64_t g, int64_t c) const { return v[static_cast<size_t>((j * kv_heads + g) * (dv + 5) + c)]; }
+};
+
+// The online algorithm within the bound of the exact value, every element; rows with no
+// visible key exactly 0 in both.
+void CheckOnline(const Problem& p, int64_t block, const char* what) {
+  std::vector<ek::ref::AttentionRowStats> stats;
+  const std::vector<float> exact = p.Exact(&stats), online = p.Online(block);
+  const int64_t blocks = (p.kv_len + block - 1) / block;
+  int failures = 0;
+  for (int64_t r = 0; r < p.q_len * p.q_heads; ++r) {
+    const ek::ref::AttentionRowStats& s = stats[static_cast<size_t>(r)];
+    const double bound = ek::ref::AttentionErrorBound(s, p.d, blocks);
+    for (int64_t c = 0; c < p.dv; ++c) {
+      const size_t e = static_cast<size_t>(r * p.dv + c);
+      const bool ok = s.visible == 0 ? (online[e] == 0.0f && exact[e] == 0.0f)
+                                     : std::fabs(static_cast<double>(online[e]) - exact[e]) <= bound;
+      if (!ok && failures++ < 3) {
+        FAIL_CHECK(what << ": row " << r << " channel " << c << ": online " << online[e] << ", exact " << exact[e]
+                        << ", bound " << bound << " (visible " << s.visible << ")");
+      }
+    }
+  }
+  CHECK(failures == 0);
+}
+
+TEST_CASE("Attention spec: one visible key gives its value row; equal logits give the mean", "[attention]") {
+  Problem p(3, 2, 7, 2, 16, 8, 1);
+  // Query i = 0 at position 0, causal: only key 0 is visible, so the row is v[0] exactly.
+  p.o.mask_kind = AttentionMask::kCausal;
+  const std::vector<float> causal = p.Exact();
+  for (int64_t h = 0; h < 2; ++h) {
+    for (int64_t c = 0; c < 8; ++c) CHECK(causal[static_cast<size_t>(h * 8 + c)] == p.V(0, h, c));
+  }
+  // q = 0: every logit is 0, so each row is the mean of the value rows it sees (query 2 at
+  // position 2 sees keys 0..2).
+  for (float& x : p.q) x = 0.0f;
+  const std::vector<float> flat = p.Exact(), flat_online = p.Online(2);
+  for (int64_t h = 0; h < 2; ++h) {
+    for (int64_t c = 0; c < 8; ++c) {
+      const double mean = (static_cast<double>(p.V(0, h, c)) + p.V(1, h, c) + p.V(2, h, c)) / 3.0;
+      CHECK(std::fabs(flat[static_cast<size_t>((2 * 2 + h) * 8 + c)] - mean) <= 1e-6);
+      CHECK(std::fabs(flat_online[static_cast<size_t>((2 * 2 + h) * 8 + c)] - mean) <= 1e-6);
+    }
+  }
+}
+
+TEST_CASE("Attention spec: without a mask, the order of the keys does not matter", "[attention]") {
+  Problem p(2, 4, 9, 2, 32, 16, 2);
+  const std::vector<float> before = p.Exact();
+  // Reverse the keys (and their values).
+  Problem r = p;
+  for (int64_t j = 0; j < p.kv_len; ++j) {
+    for (int64_t g = 0; g < p.kv_heads; ++g) {
+      for (int64_t c = 0; c < p.d + 3; ++c) {
+        r.k[static_cast<size_t>((j * p.kv_heads + g) * (p.d + 3) + c)] =
+            p.k[static_cast<size_t>(((p.kv_len - 1 - j) * p.kv_heads + g) * (p.d + 3) + c)];
+      }
+      for (int64_t c = 0; c < p.dv + 5; ++c) {
+        r.v[static_cast<size_t>((j * p.kv_heads + g) * (p.dv + 5) + c)] =
+            p.v[static_cast<size_t>(((p.kv_len - 1 - j) * p.kv_heads + g) * (p.dv + 5) + c)];
+      }
+    }
+  }
+  r.qv.memory.host = r.q.data();
+  r.kv.memory.host = r.k.data();
+  r.vv.memory.host = r.v.data();
+  const std::vector<float> after = r.Exact();
+  for (size_t e = 0; e < before.size(); ++e) CHECK(std::fabs(before[e] - after[e]) <= 1e-6f);
+}
+
+TEST_CASE("Attention spec: GQA equals multi-head attention over replicated KV heads", "[attention]") {
+  for (int64_t ratio : {4, 8}) {
+    Problem gqa(3, 8, 11, 8 / ratio, 64, 64, 3 + static_cast<uint64_t>(ratio));
+    gqa.o.mask_kind = AttentionMask::kCausal;
+    gqa.o.start_position = 8;
+    Problem mha(3, 8, 11, 8, 64, 64, 99);
+    mha.o = gqa.o;
+    mha.q = gqa.q;
+    for (int64_t j = 0; j < 11; ++j) {
+      for (int64_t h = 0; h < 8; ++h) {
+        for (int64_t c = 0; c < 64; ++c) {
+          mha.k[static_cast<size_t>((j * 8 + h) * 67 + c)] = gqa.k[static_cast<size_t>((j * gqa.kv_heads + h / ratio) * 67 + c)];
+          mha.v[static_cast<size_t>((j * 8 + h) * 69 + c)] = gqa.v[static_cast<size_t>((j * gqa.kv_heads + h / ratio) * 69 + c)];
+        }
+      }
+    }
+    CHECK(gqa.Exact() == mha.Exact());
+    CHECK(gqa.Online(4) == mha.Online(4));
+  }
+}
+
+TEST_CASE("Attention spec: sinks, fully masked rows, -inf masks", "[attention]") {
+  Rng rng(7);
+  Problem p(4, 2, 6, 1, 16, 8, 5);
+  const std::vector<float> plain = p.Exact();
+  // A sink far below every logit changes nothing; far above, it takes the whole weight.
+  p.sinks = {-1000.0f, -1000.0f};
+  p.o.sinks = TensorView::Host(DType::kF32, p.sinks.data(), {2});
+  const std::vector<float> low = p.Exact(), low_online = p.Online(4);
+  for (size_t e = 0; e < plain.size(); ++e) {
+    CHECK(low[e] == plain[e]);
+    CHECK(std::fabs(low_online[e] - plain[e]) <= 1e-5f);
+  }
+  p.sinks = {1000.0f, 1000.0f};
+  for (float x : p.Exact()) CHECK(std::fabs(x) <= 1e-30f);
+  for (float x : p.Online(4)) CHECK(std::fabs(x) <= 1e-30f);
+  // Every key of rows 1 and 3 masked with -inf: those rows are zeros, with or without a sink,
+  // exact and online; the others finite.
+  p.AddMask(&rng, 0);
+  for (int64_t j = 0; j < 6; ++j) p.mask[static_cast<size_t>(1 * 6 + j)] = p.mask[static_cast<size_t>(3 * 6 + j)] = -INFINITY;
+  p.sinks = {0.5f, -0.5f};
+  for (const std::vector<float>& out : {p.Exact(), p.Online(4), p.Online(1)}) {
+    for (int64_t i = 0; i < 4; ++i) {
+      for (int64_t e = 0; e < 2 * 8; ++e) {
+        const float x = out[static_cast<size_t>(i * 16 + e)];
+        if (i == 1 || i == 3) {
+          CHECK(x == 0.0f);
+        } else {
+          CHECK(std::isfinite(x));
+        }
+      }
+    }
+  }
+  // A sliding window of 1 with causal positions: each query sees only its own position.
+  Problem w(3, 1, 5, 1, 8, 4, 11);
+  w.o.mask_kind = AttentionMask::kSlidingWindow;
+  w.o.window = 1;
+  w.o.start_position = 2;
+  const std::vector<float> own = w.Exact();
+  for (int64_t i = 0; i < 3; ++i) {
+    for (int64_t c = 0; c < 4; ++c) CHECK(own[static_cast<size_t>(i * 4 + c)] == w.V(2 + i, 0, c));
+  }
+}
+
+TEST_CASE("Attention spec: the online f32 algorithm within AttentionErrorBound, every mask and head dim",
+          "[attention]") {
+  Rng rng(13);
+  for (int64_t d : {64, 80, 96, 128, 256, 48}) {
+    for (int64_t ratio : {1, 4, 8}) {
+      for (int mask = 0; mask < 4; ++mask) {
+        const int64_t kv_len = rng.Int(1, 300);
+        Problem p(rng.Int(1, 5), 8, kv_len, 8 / ratio, d, d, rng.Next(), rng.Int(0, 3) == 0 ? 4.0f : 1.0f);
+        p.o.start_position = kv_len - p.q_len >= 0 ? kv_len - p.q_len : 0;
+        if (mask == 1) p.o.mask_kind = AttentionMask::kCausal;
+        if (mask == 2) {
+          p.o.mask_kind = AttentionMask::kSlidingWindow;
+          p.o.window = rng.Int(1, 64);
+        }
+        if (mask == 3) p.AddMask(&rng, rng.Int(0, 7));
+        if (rng.Int(0, 3) == 0) p.o.softcap = rng.Uniform(5.0f, 50.0f);
+        if (rng.Int(0, 3) == 0) p.AddSinks(&rng);
+        if (rng.Int(0, 3) == 0) p.o.scale = rng.Uniform(0.01f, 2.0f);
+        char what[160];
+        std::snprintf(what, sizeof(what), "d %lld, GQA %lld, mask %d, q %lld x kv %lld, softcap %g, sinks %d",
+                      static_cast<long long>(d), static_cast<long long>(ratio), mask, static_cast<long long>(p.q_len),
+                      static_cast<long long>(kv_len), static_cast<double>(p.o.softcap), p.o.sinks.rank != 0);
+        for (int64_t block : {int64_t{1}, int64_t{16}, int64_t{64}}) CheckOnline(p, block, what);
+      }
+    }
+  }
+}
+
+TEST_CASE("Attention spec randomized: long caches, peaky softmaxes", "[random][attention]") {
+  const uint64_t seed = ek_test::RandomSeed("Attention spec randomized");
+  Rng rng(seed);
+  const int cases = ek_test::RandomCases(12);
+  for (int i = 0; i < cases; ++i) {
+    const int64_t kv_len = rng.Int(0, 3) == 0 ? rng.Int(2000, 4100) : rng.Int(1, 700);
+    const int64_t d = 16 * rng.Int(1, 10), kv_heads = rng.Int(1, 2), group = rng.Int(1, 4);
+    Problem p(rng.Int(1, 3), kv_heads * group, kv_len, kv_heads, d, 16 * rng.Int(1, 4), rng.Next(),
+              rng.Int(0, 2) == 0 ? 6.0f : 1.0f);
+    p.o.mask_kind = static_cast<AttentionMask>(rng.Int(0, 2));
+    p.o.window = rng.Int(1, 2000);
+    p.o.start_position = rng.Int(0, static_cast<int>(kv_len));
+    if (rng.Int(0, 2) == 0) p.AddMask(&rng, rng.Int(0, 8));
+    if (rng.Int(0, 2) == 0) p.AddSinks(&rng);
+    if (rng.Int(0, 3) == 0) p.o.softcap = rng.Uniform(1.0f, 30.0f);
+    char what[160];
+    std::snprintf(what, sizeof(what), "case %d (seed %llu): kv %lld, d %lld, heads %lld / %lld", i,
+                  static_cast<unsigned long long>(seed), static_cast<long long>(kv_len), static_cast<long long>(d),
+                  static_cast<long long>(p.q_heads), static_cast<long long>(kv_heads));
+    CheckOnline(p, rng.Int(1, 128), what);
+  }
+}
+
+TEST_CASE("AttentionOptions: every rule names the option", "[attention]") {
+  AttentionOptions o;
+  REQUIRE(ek::detail::ValidateAttentionOptions(o, 2, 5, 4).ok());
+  o.scale = -1.0f;
+  ExpectError(ek::detail::ValidateAttentionOptions(o, 2, 5, 4), StatusCode::kInvalidArgument, "options.scale");
+  o = AttentionOptions();
+  o.softcap = std::numeric_limits<float>::infinity();
+  ExpectError(ek::detail::ValidateAttentionOptions(o, 2, 5, 4), StatusCode::kInvalidArgument, "options.softcap");
+  o = AttentionOptions();
+  o.start_position = -1;
+  ExpectError(ek::detail::ValidateAttentionOptions(o, 2, 5, 4), StatusCode::kInvalidArgument, "options.start_position");
+  o = AttentionOptions();
+  o.mask_kind = AttentionMask::kSlidingWindow;
+  ExpectError(ek::detail::ValidateAttentionOptions(o, 2, 5, 4), StatusCode::kInvalidArgument, "options.window");
+  o = AttentionOptions();
+  o.mask_kind = static_cast<AttentionMask>(9);
+  ExpectError(ek::detail::ValidateAttentionOptions(o, 2, 5, 4), StatusCode::kInvalidArgument, "options.mask_kind");
+  std::vector<float> m(10);
+  std::vector<int32_t> mi(10);
+  o = AttentionOptions();
+  o.mask = TensorView::Host(DType::kF32, m.data(), {5, 2});
+  ExpectError(ek::detail::ValidateAttentionOptions(o, 2, 5, 4), StatusCode::kInvalidArgument, "options.mask: expected shape [2, 5]");
+  o.mask = TensorView::Host(DType::kI32, mi.data(), {2, 5});
+  ExpectError(ek::detail::ValidateAttentionOptions(o, 2, 5, 4), StatusCode::kInvalidArgument, "options.mask: dtype");
+  o.mask = TensorView::Host(DType::kF32, m.data(), {2, 5});
+  REQUIRE(ek::detail::ValidateAttentionOptions(o, 2, 5, 4).ok());
+  o.sinks = TensorView::Host(DType::kF32, m.data(), {3});
+  ExpectError(ek::detail::ValidateAttentionOptions(o, 2, 5, 4), StatusCode::kInvalidArgument, "options.sinks: expected shape [4]");
+}
+
+}  // namespace
