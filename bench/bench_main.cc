@@ -84,6 +84,7 @@ void RegisterGemmBenchmarks();
 void RegisterQGemmBenchmarks();
 void RegisterConvBenchmarks();
 void RegisterClBenchmarks();
+void RegisterAttentionBenchmarks();
 }
 
 int main(int argc, char** argv) {
@@ -106,12 +107,14 @@ int main(int argc, char** argv) {
   std::printf("convert: pct_peak = GBps / memcpy GB/s over the same footprint\n");
   std::printf("gemm: pct_peak = GFLOPS / FMA peak; pct_dram = weight GBps / DRAM read (M <= 16, weights colder than the LLC)\n");
   std::printf("qgemm: pct_peak = GOPS / int8 dot peak; pct_dram = packed weight GBps / DRAM read (M <= 16)\n");
-  std::printf("conv: pct_peak = GFLOPS / FMA peak (MobileNetV2 layers, 224 x 224, batch 1)\n\n");
+  std::printf("conv: pct_peak = GFLOPS / FMA peak (MobileNetV2 layers, 224 x 224, batch 1)\n");
+  std::printf("attn: decode pct_dram = KV GBps / DRAM read; prefill pct_peak = GFLOPS (unmasked work) / FMA peak\n\n");
   ek_bench::RegisterConvertBenchmarks();
   ek_bench::RegisterGemmBenchmarks();
   ek_bench::RegisterQGemmBenchmarks();
   ek_bench::RegisterConvBenchmarks();
   ek_bench::RegisterClBenchmarks();
+  ek_bench::RegisterAttentionBenchmarks();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

@@ -9,14 +9,21 @@
 // kernels implement) against ref::Attention within AttentionErrorBound over every mask, GQA
 // ratios 1, 4 and 8, every head dim of the issue, KV lengths 1 .. 4100, block sizes that do and
 // do not divide them, softcap, sinks, peaky and flat softmaxes; and AttentionOptions' rules.
+// Then ek::Attention (the CPU kernels) on every compiled target: its vector exp against
+// std::exp, every mask, GQA ratio and head dim, decode and prefill, KV lengths across the
+// 256-key splits, strided views, 1 and 3 threads bitwise equal, against ref::Attention within
+// the bound; and every validation rule.
+#include "ek/attention.h"  // first: it asks for its kernel family
 
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <vector>
 
 #include "ek/attention_options.h"
+#include "ek/parallel.h"
 #include "ek/ref/attention.h"
 #include "test_util.h"
 
@@ -288,6 +295,210 @@ TEST_CASE("AttentionOptions: every rule names the option", "[attention]") {
   REQUIRE(ek::detail::ValidateAttentionOptions(o, 2, 5, 4).ok());
   o.sinks = TensorView::Host(DType::kF32, m.data(), {3});
   ExpectError(ek::detail::ValidateAttentionOptions(o, 2, 5, 4), StatusCode::kInvalidArgument, "options.sinks: expected shape [4]");
+}
+
+// ---- ek::Attention, the CPU kernels ----------------------------------------------------------------
+
+// Runs ek::Attention on `ctx` into a guarded output (rows padded by 3 floats, NaN guards).
+std::vector<float> RunKernel(const Problem& p, const ek::Context& ctx) {
+  const int64_t row = p.dv + 3;
+  std::vector<float> out(static_cast<size_t>(p.q_len * p.q_heads * row), std::numeric_limits<float>::quiet_NaN());
+  const TensorView ov =
+      TensorView::Host(DType::kF32, out.data(), {p.q_len, p.q_heads, p.dv}).WithStrides({p.q_heads * row, row, 1});
+  const ek::Status st = ek::Attention(p.qv, p.kv, p.vv, ov, p.o, ctx);
+  INFO(st.message());
+  REQUIRE(st.ok());
+  return out;
+}
+
+// Every element within the bound of ref::Attention (rows with nothing visible exactly 0); the
+// gaps untouched.
+void CheckKernel(const Problem& p, const std::vector<float>& out, const char* what) {
+  std::vector<ek::ref::AttentionRowStats> stats;
+  const std::vector<float> exact = p.Exact(&stats);
+  const int64_t blocks = (p.kv_len + 15) / 16 + (p.kv_len + 255) / 256;
+  const int64_t row = p.dv + 3;
+  int failures = 0;
+  for (int64_t r = 0; r < p.q_len * p.q_heads; ++r) {
+    const ek::ref::AttentionRowStats& s = stats[static_cast<size_t>(r)];
+    const double bound = ek::ref::AttentionErrorBound(s, p.d, blocks);
+    for (int64_t c = 0; c < row; ++c) {
+      const float got = out[static_cast<size_t>(r * row + c)];
+      if (c >= p.dv) {
+        if (!std::isnan(got) && failures++ < 3) FAIL_CHECK(what << ": row " << r << " gap " << c << " written");
+        continue;
+      }
+      const float want = exact[static_cast<size_t>(r * p.dv + c)];
+      const bool ok = s.visible == 0 ? got == 0.0f : std::fabs(static_cast<double>(got) - want) <= bound;
+      if (!ok && failures++ < 3) {
+        FAIL_CHECK(what << ": row " << r << " channel " << c << ": " << got << ", want " << want << " within " << bound
+                        << " (visible " << s.visible << ")");
+      }
+    }
+  }
+  CHECK(failures == 0);
+}
+
+TEST_CASE("Attention kernels: the vector exp within 3 ulp of exp, every target", "[attention]") {
+  std::vector<float> in;
+  for (float x = -90.0f; x <= 0.0f; x += 0.0137f) in.push_back(x);
+  for (float x : {0.0f, -0.0f, -1e-30f, -1e-7f, -0.3465736f, -0.3465737f, -87.33f, -87.3365f, -87.34f, -100.0f, -1e30f}) {
+    in.push_back(x);
+  }
+  std::vector<float> out(in.size());
+  ek_test::ForEachTarget([&](int64_t target) {
+    INFO("target " << ek::TargetName(target));
+    ek::AttentionExpRow(in.data(), out.data(), in.size());
+    int failures = 0;
+    for (size_t i = 0; i < in.size(); ++i) {
+      const double want = std::exp(static_cast<double>(in[i]));
+      bool ok;
+      if (in[i] < -87.3365448f) {
+        ok = out[i] == 0.0f;
+      } else {
+        const double ulp = std::ldexp(1.0, std::ilogb(want) - 23);
+        ok = std::fabs(out[i] - want) <= 3.0 * ulp;
+      }
+      if (!ok && failures++ < 3) FAIL_CHECK("exp(" << in[i] << ") = " << out[i] << ", want " << want);
+    }
+    CHECK(failures == 0);
+  });
+}
+
+// Decode and prefill shapes over every mask kind, GQA ratio and head dim; KV lengths across the
+// 256-key splits and the 16-key blocks.
+std::vector<Problem> KernelProblems() {
+  std::vector<Problem> v;
+  Rng rng(21);
+  uint64_t seed = 100;
+  const int64_t dims[] = {64, 80, 96, 128, 256, 48};
+  for (size_t di = 0; di < 6; ++di) {
+    const int64_t d = dims[di];
+    const int64_t ratio = di % 3 == 0 ? 1 : di % 3 == 1 ? 4 : 8;
+    // Decode: one query at the end of the cache, causal.
+    v.emplace_back(1, 8, 200 + 37 * static_cast<int64_t>(di), 8 / ratio, d, d, ++seed);
+    v.back().o.mask_kind = AttentionMask::kCausal;
+    v.back().o.start_position = v.back().kv_len - 1;
+  }
+  v.emplace_back(1, 4, 1030, 1, 128, 128, ++seed);  // MQA decode over three splits
+  v.back().o.mask_kind = AttentionMask::kCausal;
+  v.back().o.start_position = 1029;
+  v.emplace_back(2, 8, 513, 2, 64, 32, ++seed, 4.0f);  // two queries, 513 keys (a split of 1), dv != d, peaky
+  v.emplace_back(33, 4, 33, 4, 64, 64, ++seed);  // prefill, causal from 0
+  v.back().o.mask_kind = AttentionMask::kCausal;
+  v.emplace_back(20, 2, 600, 1, 80, 80, ++seed);  // sliding window across a split boundary
+  v.back().o.mask_kind = AttentionMask::kSlidingWindow;
+  v.back().o.window = 100;
+  v.back().o.start_position = 500;
+  v.emplace_back(9, 8, 70, 2, 96, 96, ++seed);  // additive mask with -inf, rows fully masked, sinks
+  v.back().AddMask(&rng, 3);
+  for (int64_t j = 0; j < 70; ++j) v.back().mask[static_cast<size_t>(4 * 70 + j)] = -INFINITY;
+  v.back().AddSinks(&rng);
+  v.emplace_back(3, 4, 300, 4, 128, 128, ++seed, 3.0f);  // softcap, explicit scale
+  v.back().o.softcap = 20.0f;
+  v.back().o.scale = 0.3f;
+  v.emplace_back(1, 1, 1, 1, 16, 16, ++seed);  // one key
+  v.emplace_back(5, 16, 40, 2, 256, 64, ++seed);  // GQA 8, d 256
+  v.back().o.mask_kind = AttentionMask::kCausal;
+  v.back().o.start_position = 35;
+  return v;
+}
+
+TEST_CASE("Attention kernels against the reference, every target, threads bitwise", "[attention]") {
+  const std::vector<Problem> problems = KernelProblems();
+  ek::ThreadPool pool(3);
+  ek::Context threaded;
+  threaded.threads = pool.Hook();
+  ek_test::ForEachTarget([&](int64_t target) {
+    INFO("target " << ek::TargetName(target));
+    for (size_t i = 0; i < problems.size(); ++i) {
+      const Problem& p = problems[i];
+      char what[200];
+      std::snprintf(what, sizeof(what), "problem %zu: q %lld x %lld heads, kv %lld x %lld heads, d %lld, dv %lld", i,
+                    static_cast<long long>(p.q_len), static_cast<long long>(p.q_heads), static_cast<long long>(p.kv_len),
+                    static_cast<long long>(p.kv_heads), static_cast<long long>(p.d), static_cast<long long>(p.dv));
+      INFO(what);
+      const std::vector<float> one = RunKernel(p, ek::Context());
+      CheckKernel(p, one, what);
+      const std::vector<float> three = RunKernel(p, threaded);
+      CHECK(std::memcmp(one.data(), three.data(), one.size() * 4) == 0);
+    }
+  });
+}
+
+TEST_CASE("Attention kernels randomized against the reference, every target", "[random][attention]") {
+  const uint64_t seed = ek_test::RandomSeed("Attention kernels randomized");
+  const int cases = ek_test::RandomCases(10);
+  ek_test::ForEachTarget([&](int64_t target) {
+    Rng rng(seed * 31 + static_cast<uint64_t>(target % 1000003));
+    for (int i = 0; i < cases; ++i) {
+      const int64_t kv_len = rng.Int(0, 4) == 0 ? rng.Int(500, 1600) : rng.Int(1, 300);
+      const int64_t kv_heads = rng.Int(1, 3), group = rng.Int(1, 5);
+      Problem p(rng.Int(1, 6), kv_heads * group, kv_len, kv_heads, 16 * rng.Int(1, 9), 8 * rng.Int(1, 20), rng.Next(),
+                rng.Int(0, 2) == 0 ? 4.0f : 1.0f);
+      p.o.mask_kind = static_cast<AttentionMask>(rng.Int(0, 2));
+      p.o.window = rng.Int(1, 400);
+      p.o.start_position = rng.Int(0, static_cast<int>(kv_len));
+      if (rng.Int(0, 2) == 0) p.AddMask(&rng, rng.Int(0, 8));
+      if (rng.Int(0, 2) == 0) p.AddSinks(&rng);
+      if (rng.Int(0, 3) == 0) p.o.softcap = rng.Uniform(1.0f, 30.0f);
+      const int threads = rng.Int(1, 3);
+      char what[200];
+      std::snprintf(what, sizeof(what), "case %d (seed %llu): q %lld, kv %lld, heads %lld / %lld, d %lld, dv %lld, threads %d",
+                    i, static_cast<unsigned long long>(seed), static_cast<long long>(p.q_len),
+                    static_cast<long long>(kv_len), static_cast<long long>(p.q_heads), static_cast<long long>(kv_heads),
+                    static_cast<long long>(p.d), static_cast<long long>(p.dv), threads);
+      ek::ThreadPool pool(static_cast<size_t>(threads));
+      ek::Context ctx;
+      if (threads > 1) ctx.threads = pool.Hook();
+      CheckKernel(p, RunKernel(p, ctx), what);
+    }
+  });
+}
+
+TEST_CASE("Attention kernels: every validation rule names the argument, nothing written", "[attention]") {
+  Problem p(2, 4, 10, 2, 16, 8, 77);
+  std::vector<float> out(2 * 4 * 8, 1.5f);
+  TensorView ov = TensorView::Host(DType::kF32, out.data(), {2, 4, 8});
+  REQUIRE(ek::Attention(p.qv, p.kv, p.vv, ov, p.o).ok());
+  for (float& x : out) x = 1.5f;
+  const auto rejects = [&](const TensorView& q, const TensorView& k, const TensorView& v, const TensorView& o,
+                           const AttentionOptions& opt, const char* fragment) {
+    ExpectError(ek::Attention(q, k, v, o, opt), StatusCode::kInvalidArgument, fragment);
+    for (float x : out) CHECK(x == 1.5f);
+  };
+  TensorView bad = p.qv;
+  bad.dtype = DType::kF16;
+  rejects(bad, p.kv, p.vv, ov, p.o, "q: dtype");
+  bad = p.qv;
+  bad.rank = 2;
+  rejects(bad, p.kv, p.vv, ov, p.o, "q: rank 2");
+  bad = p.kv;
+  bad.strides[2] = 2;
+  rejects(p.qv, bad, p.vv, ov, p.o, "k: head_dim stride must be 1");
+  Problem odd(2, 4, 10, 3, 16, 8, 78);  // 4 query heads over 3 KV heads
+  rejects(p.qv, odd.kv, odd.vv, ov, p.o, "k: 3 KV heads");
+  Problem wrong_d(2, 4, 10, 2, 32, 8, 79);
+  rejects(p.qv, wrong_d.kv, p.vv, ov, p.o, "k: head_dim 32");
+  Problem short_v(2, 4, 9, 2, 16, 8, 80);
+  rejects(p.qv, p.kv, short_v.vv, ov, p.o, "v: expected [10, 2, dv]");
+  std::vector<float> small(2 * 4 * 7);
+  rejects(p.qv, p.kv, p.vv, TensorView::Host(DType::kF32, small.data(), {2, 4, 7}), p.o, "out: expected shape [2, 4, 8]");
+  AttentionOptions o = p.o;
+  o.mask_kind = AttentionMask::kSlidingWindow;
+  rejects(p.qv, p.kv, p.vv, ov, o, "options.window");
+  // The output overlapping an input.
+  rejects(p.qv, p.kv, p.vv, TensorView::Host(DType::kF32, p.q.data(), {2, 4, 8}), p.o, "out");
+  // A workspace too small, or null.
+  size_t bytes = 0;
+  REQUIRE(ek::AttentionWorkspaceSize(p.qv, p.kv, p.vv, ov, p.o, &bytes).ok());
+  std::vector<uint8_t> ws(bytes);
+  ExpectError(ek::Attention(p.qv, p.kv, p.vv, ov, p.o, ek::Context(), ws.data(), bytes - 1), StatusCode::kInvalidArgument,
+              "workspace");
+  ExpectError(ek::Attention(p.qv, p.kv, p.vv, ov, p.o, ek::Context(), nullptr, bytes), StatusCode::kInvalidArgument,
+              "workspace");
+  for (float x : out) CHECK(x == 1.5f);
+  REQUIRE(ek::Attention(p.qv, p.kv, p.vv, ov, p.o, ek::Context(), ws.data(), bytes).ok());
 }
 
 }  // namespace

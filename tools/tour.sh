@@ -175,3 +175,17 @@ awk '
     if ("build_cold" in ms && "build_cached" in ms && ms["build_cached"] > 0)
       printf("program build: cold %.1f ms, from ek cache %.2f ms (%.0fx)\n", ms["build_cold"], ms["build_cached"], ms["build_cold"] / ms["build_cached"])
   }' "$RESULTS"
+
+# Attention (f32, CPU): decode of one token against a KV cache read from DRAM (GB/s of K and V
+# and % of the measured DRAM read) and a causal prefill (GFLOP/s of the unmasked work, % of the
+# FMA peak). No peer in this binary yet (docs/attention.md).
+echo
+echo "Attention f32, one thread, medians of this run (decode: q heads x kv heads x kv len x d; prefill: heads x q len x kv len x d)"
+awk '
+  function counter(line, key) { if (match(line, key "=[0-9.]+")) return substr(line, RSTART + length(key) + 1, RLENGTH - length(key) - 1) + 0; return -1 }
+  /^attn\// && /_median/ && !/target:/ {
+    name = $1; sub(/\/real_time_median$/, "", name)
+    g = counter($0, "GBps"); p = counter($0, "pct_dram")
+    if (g < 0) { g = counter($0, "GFLOPS"); p = counter($0, "pct_peak"); unit = "GFLOP/s"; what = "% FMA peak" } else { unit = "GB/s"; what = "% DRAM read" }
+    printf("%-46s %10.1f us %9.2f %-8s %6.1f %s\n", name, $2, g, unit, p, what)
+  }' "$RESULTS"

@@ -24,6 +24,9 @@
 #ifndef EK_KERNELS_ELEMENTWISE
 #define EK_KERNELS_ELEMENTWISE 1
 #endif
+#ifndef EK_KERNELS_ATTENTION
+#define EK_KERNELS_ATTENTION 1
+#endif
 
 #include "ek/version.h"
 #include "ek/status.h"
@@ -48,5 +51,7 @@
 #include "ek/ref/pool.h"
 #include "ek/ref/elementwise.h"
 #include "ek/elementwise.h"
+#include "ek/ref/attention.h"
+#include "ek/attention.h"
 
 #endif  // EK_EK_H_

@@ -59,7 +59,7 @@ inline double AttentionScale(const AttentionOptions& o, int64_t d) {
 // What AttentionErrorBound needs of one output row (query i, head h), from ref::Attention.
 struct AttentionRowStats {
   int64_t visible = 0;       // keys with a finite logit (+ 1 with a sink)
-  double logit_size = 0.0;   // max over those keys of scale x sum |q k| + |mask|
+  double logit_size = 0.0;   // max over those keys of scale x sum |q k| + |mask| (+ softcap)
   double value_size = 0.0;   // max |v| over those keys (every channel)
 };
 
@@ -105,7 +105,10 @@ inline void Attention(const TensorView& q, const TensorView& k, const TensorView
         }
         double l = scale * dot;
         size *= scale;
-        if (o.softcap > 0.0f) l = o.softcap * std::tanh(l / o.softcap);
+        if (o.softcap > 0.0f) {
+          l = o.softcap * std::tanh(l / o.softcap);
+          size += o.softcap;  // tanh evaluated in f32 errs by a few ulp of 1: a few u x softcap
+        }
         if (o.mask.rank != 0) {
           const double add = static_cast<const float*>(o.mask.memory.host)[o.mask.offset + i * o.mask.strides[0] +
                                                                           j * o.mask.strides[1]];

@@ -1,0 +1,105 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// ek::Attention (f32, CPU), one thread:
+//   attn/f32/decode/<q heads>x<kv heads>x<kv len>x<d>     one query token against the cache;
+//       GBps = K and V bytes read per call, pct_dram = GBps / the measured DRAM read (two copies
+//       of the cache rotate, so every call reads it from DRAM: the LLM decode case)
+//   attn/f32/prefill/<heads>x<q len>x<kv len>x<d>/causal  GFLOPS counting only unmasked work
+//       (4 d flops per visible (query, key) pair), pct_peak = GFLOPS / the FMA peak
+#include "ek/attention.h"  // first: it asks for its kernel family
+
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "bench_util.h"
+
+namespace ek_bench {
+namespace {
+
+using ek::DType;
+using ek::TensorView;
+
+struct Shape {
+  int64_t q_heads, kv_heads, q_len, kv_len, d;
+};
+
+void Fill(std::vector<float>* v, uint32_t seed) {
+  uint32_t x = seed * 2654435761u + 1;
+  for (float& f : *v) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    f = static_cast<float>(x >> 8) * (1.0f / 16777216.0f) - 0.5f;
+  }
+}
+
+void AttentionBenchmark(benchmark::State& state, const Shape& s, bool decode) {
+  const size_t copies = decode ? 2 : 1;
+  std::vector<std::vector<float>> k(copies), v(copies);
+  for (size_t c = 0; c < copies; ++c) {
+    k[c].resize(static_cast<size_t>(s.kv_len * s.kv_heads * s.d));
+    v[c].resize(k[c].size());
+    Fill(&k[c], static_cast<uint32_t>(2 * c + 1));
+    Fill(&v[c], static_cast<uint32_t>(2 * c + 2));
+  }
+  std::vector<float> q(static_cast<size_t>(s.q_len * s.q_heads * s.d)), out(q.size());
+  Fill(&q, 99);
+  const TensorView qv = TensorView::Host(DType::kF32, q.data(), {s.q_len, s.q_heads, s.d});
+  const TensorView ov = TensorView::Host(DType::kF32, out.data(), {s.q_len, s.q_heads, s.d});
+  ek::AttentionOptions o;
+  o.mask_kind = ek::AttentionMask::kCausal;
+  o.start_position = s.kv_len - s.q_len;
+  size_t bytes = 0;
+  const TensorView k0 = TensorView::Host(DType::kF32, k[0].data(), {s.kv_len, s.kv_heads, s.d});
+  ek::Status st = ek::AttentionWorkspaceSize(qv, k0, k0, ov, o, &bytes);
+  if (!st.ok()) return state.SkipWithError(st.message());
+  std::vector<uint8_t> workspace(bytes);
+  const double seconds = TimeRotating(state, copies, [&](size_t c) {
+    const TensorView kv = TensorView::Host(DType::kF32, k[c].data(), {s.kv_len, s.kv_heads, s.d});
+    const TensorView vv = TensorView::Host(DType::kF32, v[c].data(), {s.kv_len, s.kv_heads, s.d});
+    const ek::Status called = ek::Attention(qv, kv, vv, ov, o, ek::Context(), workspace.data(), bytes);
+    if (!called.ok()) state.SkipWithError(called.message());
+    benchmark::DoNotOptimize(out.data());
+    return called.ok();
+  });
+  if (seconds < 0) return;
+  const double calls = static_cast<double>(state.iterations());
+  if (decode) {
+    const double kv_bytes = 2.0 * static_cast<double>(s.kv_len * s.kv_heads * s.d) * 4.0;
+    const double gbps = kv_bytes * calls / seconds * 1e-9;
+    state.counters["GBps"] = gbps;
+    state.counters["pct_dram"] = 100.0 * gbps / DramReadGBps();
+  } else {
+    double pairs = 0.0;  // visible (query, key) pairs of the causal mask
+    for (int64_t i = 0; i < s.q_len; ++i) pairs += static_cast<double>(s.kv_len - s.q_len + i + 1);
+    const double gflops = 4.0 * static_cast<double>(s.d) * pairs * static_cast<double>(s.q_heads) * calls / seconds * 1e-9;
+    state.counters["GFLOPS"] = gflops;
+    state.counters["pct_peak"] = 100.0 * gflops / FmaPeakGflops();
+  }
+  state.SetLabel(ek::TargetName(ek::SelectedTarget()));
+}
+
+std::string Dims(std::initializer_list<int64_t> dims) {
+  std::string s;
+  for (int64_t d : dims) s += (s.empty() ? "" : "x") + std::to_string(d);
+  return s;
+}
+
+}  // namespace
+
+void RegisterAttentionBenchmarks() {
+  const Shape decode[] = {{32, 32, 1, 4096, 128}, {32, 8, 1, 4096, 128}, {32, 8, 1, 1024, 64}};
+  for (const Shape& s : decode) {
+    RegisterForTargets("attn/f32/decode/" + Dims({s.q_heads, s.kv_heads, s.kv_len, s.d}),
+                       [s](benchmark::State& state) { AttentionBenchmark(state, s, true); });
+  }
+  const Shape prefill = {32, 32, 512, 512, 128};
+  RegisterForTargets("attn/f32/prefill/" + Dims({prefill.q_heads, prefill.q_len, prefill.kv_len, prefill.d}) + "/causal",
+                     [prefill](benchmark::State& state) { AttentionBenchmark(state, prefill, false); });
+}
+
+}  // namespace ek_bench

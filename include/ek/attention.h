@@ -1,0 +1,107 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// Scaled dot-product attention on the CPU (docs/attention.md: the specification; the scalar
+// reference is ek/ref/attention.h):
+//
+//   ek::AttentionWorkspaceSize(q, k, v, out, options, &bytes)
+//   ek::Attention(q, k, v, out, options, ctx, workspace, bytes)
+//   ek::Attention(q, k, v, out, options, ctx)          convenience: allocates its workspace
+//
+//   q [q_len, q_heads, d]  k [kv_len, kv_heads, d]  v [kv_len, kv_heads, dv]  out [q_len, q_heads, dv]
+//   f32 host views, unit stride along the head dim (other strides free: a cache slice, a fused
+//   QKV buffer); q_heads a multiple of kv_heads (GQA / MQA), at most 64 query heads per KV head;
+//   head dims up to 4096. Options: ek/attention_options.h (scale, causal / sliding-window masks
+//   from a start position, an additive mask, softcap, sinks).
+//
+// The online softmax of the specification: the keys in splits of 256 (tasks through the
+// threading hook: query x split, every head of the split's keys, the query heads of a GQA group
+// together so each K / V row is read once per KV head), then each row's splits merged in
+// order: results are bitwise
+// identical for any thread count, within ref::AttentionErrorBound of ref::Attention, and a row
+// with no visible key is zeros. This is the f32 path; the KV cache types (f16, int8, int4,
+// paged) and OpenCL are not built yet (docs/attention.md).
+#ifndef EK_ATTENTION_H_
+#define EK_ATTENTION_H_
+
+// This TU's kernel pass compiles the attention family (ek/cpu/targets.h).
+#ifndef EK_KERNELS_ATTENTION
+#define EK_KERNELS_ATTENTION 1
+#endif
+#include "ek/cpu/targets.h"  // the kernel pass (the first ek header of the TU runs it)
+#ifndef EK_COMPILED_ATTENTION
+#error "ek/attention.h: this TU's kernel pass ran (at its first ek header) without the attention family: define EK_KERNELS_ATTENTION before including any ek header, or include ek/ek.h (every family)"
+#endif
+
+#include <cstddef>
+
+#include "ek/attention_options.h"
+#include "ek/cpu/attention/plan.h"
+#include "ek/detail/workspace.h"
+#include "ek/dispatch.h"
+#include "ek/parallel.h"
+#include "ek/status.h"
+#include "ek/tensor.h"
+#ifdef EK_ONLY_DISPATCH
+#error "ek/attention.h needs the kernels: EK_ONLY_DISPATCH is defined in this translation unit"
+#endif
+
+namespace ek {
+namespace {  // per-TU dispatch tables, unqualified names (see ek/dispatch.h)
+HWY_EXPORT(RunAttentionTask);
+HWY_EXPORT(MergeAttentionRow);
+HWY_EXPORT(ExpRow);
+
+inline Status AttentionWorkspaceSize(const TensorView& q, const TensorView& k, const TensorView& v,
+                                     const TensorView& out, const AttentionOptions& options, size_t* bytes) {
+  if (bytes == nullptr) return detail::InvalidArg("bytes", "is null");
+  detail::AttentionCall call;
+  EK_RETURN_IF_ERROR(detail::PrepareAttention(q, k, v, out, options, &call));
+  *bytes = call.workspace_bytes;
+  return Status::Ok();
+}
+
+// out = attention(q, k, v) under `options`, with a caller-owned workspace (any alignment).
+inline Status Attention(const TensorView& q, const TensorView& k, const TensorView& v, const TensorView& out,
+                        const AttentionOptions& options, const Context& ctx, void* workspace, size_t workspace_bytes) {
+  EK_RETURN_IF_ERROR(EnsureDispatchReady());
+  detail::AttentionCall call;
+  EK_RETURN_IF_ERROR(detail::PrepareAttention(q, k, v, out, options, &call));
+  EK_RETURN_IF_ERROR(
+      detail::RequireWorkspace(workspace, workspace_bytes, call.workspace_bytes, "AttentionWorkspaceSize"));
+  AliasCheck alias;  // the workspace overlaps no operand
+  alias.AddView(q, "q", AliasCheck::Role::kInput);
+  alias.AddView(k, "k", AliasCheck::Role::kInput);
+  alias.AddView(v, "v", AliasCheck::Role::kInput);
+  alias.AddView(out, "out", AliasCheck::Role::kOutput);
+  alias.AddBytes(workspace, call.workspace_bytes, "workspace", "", AliasCheck::Role::kOutput);
+  EK_RETURN_IF_ERROR(alias.Check());
+  detail::AttentionTaskArgs& a = call.args;
+  detail::BindAttention(q, k, v, out, options, workspace, &a);
+  auto* task = HWY_DYNAMIC_POINTER(RunAttentionTask);
+  ParallelFor(ctx.threads, call.num_tasks, [&](size_t t) { task(a, t); });
+  auto* merge = HWY_DYNAMIC_POINTER(MergeAttentionRow);
+  const size_t rows = static_cast<size_t>(a.q_len * a.q_heads);
+  const TaskPlan plan = PlanTasks(rows, 8, 256);
+  ParallelFor(ctx.threads, plan.num_tasks, [&](size_t t) {
+    const size_t end = plan.End(t, rows);
+    for (size_t r = plan.Begin(t); r < end; ++r) merge(a, r);
+  });
+  return Status::Ok();
+}
+
+// Convenience overload: allocates the workspace on the heap for this call.
+inline Status Attention(const TensorView& q, const TensorView& k, const TensorView& v, const TensorView& out,
+                        const AttentionOptions& options = AttentionOptions(), const Context& ctx = Context()) {
+  return detail::WithHeapWorkspace(
+      [&](size_t* bytes) { return AttentionWorkspaceSize(q, k, v, out, options, bytes); },
+      [&](void* ws, size_t bytes) { return Attention(q, k, v, out, options, ctx, ws, bytes); });
+}
+
+// The vector exp of the attention kernels on the selected target, for its test: out = exp(in)
+// for in <= 0 (within 3 ulp; 0 below 2^-126).
+inline void AttentionExpRow(const float* in, float* out, size_t count) { HWY_DYNAMIC_DISPATCH(ExpRow)(in, out, count); }
+
+}  // namespace
+}  // namespace ek
+
+#endif  // EK_ATTENTION_H_

@@ -1,0 +1,272 @@
+// Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+//
+// The attention family, per target: RunAttentionTask (one query x split of the keys: the online
+// softmax of docs/attention.md for every head, into partials),
+// MergeAttentionRow (a row's splits merged in order, the sink, the division) and ExpRow (the
+// vector exp, exported for its own test). Compiled once per target through
+// ek/cpu/kernels-inl.h. Numerics: ek/ref/attention.h; within ref::AttentionErrorBound.
+//
+// A task's loops:
+//   blocks of kAttentionBlockKeys keys (the mask kind narrows the range first)
+//   KV heads g (the block's rows of all heads: one contiguous stream of the cache)
+//     logits: per key its K row (d floats, read from memory once), per query head of the
+//             group a dot product: d / lanes FMAs into 4 accumulators, one reduction
+//     per head: softcap and additive mask on the block's logits, the block max, the running
+//             state rescaled by exp(m_old - m_new), the weights exp(l - m_new) (vector exp)
+//     values: per chunk of 4 vectors of dv and per head, the 4 accumulators kept in registers
+//             across the block's keys: one V row chunk load and 4 FMAs per key (V rows read
+//             from memory once, then from L1 for the group's other heads)
+// Registers: the value loop holds 4 accumulators, 4 V vectors and the weight broadcast (9 of
+// 16..32); the dot product 4 accumulators and 2 operands.
+
+#if defined(EK_CPU_ATTENTION_ATTENTION_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef EK_CPU_ATTENTION_ATTENTION_INL_H_
+#undef EK_CPU_ATTENTION_ATTENTION_INL_H_
+#else
+#define EK_CPU_ATTENTION_ATTENTION_INL_H_
+#endif
+
+#include <float.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ek/cpu/attention/plan.h"
+#include "hwy/cache_control.h"
+#include "hwy/highway.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace ek {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// exp(x) for x <= 0 (finite): Cody-Waite reduction x = n ln2 + r, |r| <= ln2 / 2, Cephes' degree-6
+// polynomial for exp(r), then 2^n through the exponent bits. Results below 2^-126 (x < -87.34)
+// are 0. Within 3 ulp of exp (tested against std::exp on every target).
+template <class DF, class VF = hn::Vec<DF>>
+HWY_INLINE VF ExpNonPositive(DF df, VF x) {
+  const hn::RebindToSigned<DF> di;
+  const VF lower = hn::Set(df, -87.33654475f);  // ln(2^-126)
+  const VF clamped = hn::Max(x, lower);
+  const VF n = hn::Round(hn::Mul(clamped, hn::Set(df, 1.44269504088896341f)));
+  VF r = hn::NegMulAdd(n, hn::Set(df, 0.693359375f), clamped);  // ln2 in two parts: exact n x C1
+  r = hn::NegMulAdd(n, hn::Set(df, -2.12194440e-4f), r);
+  const VF z = hn::Mul(r, r);
+  VF p = hn::Set(df, 1.9875691500e-4f);
+  p = hn::MulAdd(p, r, hn::Set(df, 1.3981999507e-3f));
+  p = hn::MulAdd(p, r, hn::Set(df, 8.3334519073e-3f));
+  p = hn::MulAdd(p, r, hn::Set(df, 4.1665795894e-2f));
+  p = hn::MulAdd(p, r, hn::Set(df, 1.6666665459e-1f));
+  p = hn::MulAdd(p, r, hn::Set(df, 5.0000001201e-1f));
+  p = hn::MulAdd(p, z, hn::Add(r, hn::Set(df, 1.0f)));
+  const auto exponent = hn::ShiftLeft<23>(hn::Add(hn::ConvertTo(di, n), hn::Set(di, 127)));
+  return hn::IfThenZeroElse(hn::Lt(x, lower), hn::Mul(p, hn::BitCast(df, exponent)));
+}
+
+// out[i] = exp(in[i]) for in[i] <= 0 (ExpNonPositive; the test's entry point).
+inline void ExpRow(const float* HWY_RESTRICT in, float* HWY_RESTRICT out, size_t count) {
+  const hn::ScalableTag<float> df;
+  const size_t lanes = hn::Lanes(df);
+  for (size_t i = 0; i < count; i += lanes) {
+    const size_t n = HWY_MIN(lanes, count - i);
+    hn::StoreN(ExpNonPositive(df, hn::LoadN(df, in + i, n)), df, out + i, n);
+  }
+}
+
+// sum_c a[c] b[c] over d elements: 4 vector accumulators, one reduction.
+HWY_INLINE float Dot(const float* HWY_RESTRICT a, const float* HWY_RESTRICT b, int64_t d) {
+  const hn::ScalableTag<float> df;
+  const size_t lanes = hn::Lanes(df), count = static_cast<size_t>(d);
+  auto s0 = hn::Zero(df), s1 = hn::Zero(df), s2 = hn::Zero(df), s3 = hn::Zero(df);
+  size_t c = 0;
+  for (; c + 4 * lanes <= count; c += 4 * lanes) {
+    s0 = hn::MulAdd(hn::LoadU(df, a + c), hn::LoadU(df, b + c), s0);
+    s1 = hn::MulAdd(hn::LoadU(df, a + c + lanes), hn::LoadU(df, b + c + lanes), s1);
+    s2 = hn::MulAdd(hn::LoadU(df, a + c + 2 * lanes), hn::LoadU(df, b + c + 2 * lanes), s2);
+    s3 = hn::MulAdd(hn::LoadU(df, a + c + 3 * lanes), hn::LoadU(df, b + c + 3 * lanes), s3);
+  }
+  for (; c < count; c += lanes) {
+    const size_t n = HWY_MIN(lanes, count - c);
+    s0 = hn::MulAdd(hn::LoadN(df, a + c, n), hn::LoadN(df, b + c, n), s0);
+  }
+  return hn::ReduceSum(df, hn::Add(hn::Add(s0, s1), hn::Add(s2, s3)));
+}
+
+// One task: query i, the keys of split s, every KV head; writes (m, sum, acc[dv]) of every
+// query head to its partial. Per block of keys the KV heads in turn, so that a block's K and V
+// rows (kv_heads x d floats per key, contiguous in a [tokens, heads, d] cache) are read as one
+// stream rather than one head's rows kv_heads x d apart (a page per key for multi-head caches).
+inline void RunAttentionTask(const detail::AttentionTaskArgs& a, size_t task) {
+  constexpr int64_t kBlock = detail::kAttentionBlockKeys;
+  const hn::ScalableTag<float> df;
+  const hn::CappedTag<float, kBlock> db;  // the block's logits
+  const size_t lanes = hn::Lanes(df), block_lanes = hn::Lanes(db);
+  const int64_t s = static_cast<int64_t>(task) % a.splits;
+  const int64_t i = static_cast<int64_t>(task) / a.splits;
+  const int64_t group = a.group, position = a.start_position + i;
+  int64_t begin = s * detail::kAttentionSplitKeys;
+  int64_t end = HWY_MIN(a.kv_len, begin + detail::kAttentionSplitKeys);
+  if (a.mask_kind != AttentionMask::kNone) end = HWY_MIN(end, position + 1);
+  if (a.mask_kind == AttentionMask::kSlidingWindow) begin = HWY_MAX(begin, position - a.window + 1);
+  const auto partial_of = [&](int64_t head) { return a.partials + ((i * a.q_heads + head) * a.splits + s) * a.partial_stride; };
+  for (int64_t head = 0; head < a.q_heads; ++head) {
+    float* p = partial_of(head);
+    p[0] = -FLT_MAX;  // running max (finite: no inf arithmetic)
+    p[1] = 0.0f;      // running sum
+    for (int64_t c = 0; c < a.dv; ++c) p[2 + c] = 0.0f;
+  }
+  HWY_ALIGN float logits[detail::kAttentionMaxGroup][kBlock];
+  bool live[kBlock];
+  const float* v_row[kBlock];
+  for (int64_t j0 = begin; j0 < end; j0 += kBlock) {
+    const int64_t count = HWY_MIN(kBlock, end - j0);
+    // The block's live keys (the additive mask's -inf drops a key), the same for every head.
+    bool any = false;
+    for (int64_t b = 0; b < kBlock; ++b) {
+      live[b] = b < count &&
+                (a.mask == nullptr || a.mask[i * a.mask_stride[0] + (j0 + b) * a.mask_stride[1]] != -HUGE_VALF);
+      any = any || live[b];
+    }
+    if (!any) continue;
+    for (int64_t g = 0; g < a.kv_heads; ++g) {
+      // Logits of the group's heads for the block's live keys.
+      for (int64_t b = 0; b < kBlock; ++b) {
+        if (!live[b]) {
+          for (int64_t h = 0; h < group; ++h) logits[h][b] = 0.0f;
+          continue;
+        }
+        const int64_t j = j0 + b;
+        const float* k_row = a.k + j * a.k_stride[0] + g * a.k_stride[1];
+        v_row[b] = a.v + j * a.v_stride[0] + g * a.v_stride[1];
+        if (j + kBlock < end) {  // the next block's rows of this head
+          const float* k_next = k_row + kBlock * a.k_stride[0];
+          const float* v_next = v_row[b] + kBlock * a.v_stride[0];
+          for (int64_t c = 0; c < a.d; c += 16) hwy::Prefetch(k_next + c);
+          for (int64_t c = 0; c < a.dv; c += 16) hwy::Prefetch(v_next + c);
+        }
+        for (int64_t h = 0; h < group; ++h) {
+          const float* q_row = a.q + i * a.q_stride[0] + (g * group + h) * a.q_stride[1];
+          logits[h][b] = Dot(q_row, k_row, a.d) * a.scale;
+        }
+      }
+      for (int64_t h = 0; h < group; ++h) {
+        float* l = logits[h];
+        if (a.softcap > 0.0f) {  // softcap x tanh(l / softcap), tanh(y) = sign(y) (1 - t) / (1 + t), t = exp(-2 |y|)
+          const auto cap = hn::Set(db, a.softcap), inverse = hn::Set(db, 1.0f / a.softcap);
+          for (size_t b = 0; b < static_cast<size_t>(kBlock); b += block_lanes) {
+            const auto y = hn::Mul(hn::Load(db, l + b), inverse);
+            const auto t = ExpNonPositive(db, hn::Mul(hn::Set(db, -2.0f), hn::Abs(y)));
+            const auto tanh = hn::CopySign(hn::Div(hn::Sub(hn::Set(db, 1.0f), t), hn::Add(hn::Set(db, 1.0f), t)), y);
+            hn::Store(hn::Mul(cap, tanh), db, l + b);
+          }
+        }
+        float block_max = -FLT_MAX;
+        for (int64_t b = 0; b < count; ++b) {
+          if (!live[b]) continue;
+          if (a.mask != nullptr) l[b] += a.mask[i * a.mask_stride[0] + (j0 + b) * a.mask_stride[1]];
+          block_max = l[b] > block_max ? l[b] : block_max;
+        }
+        float* p = partial_of(g * group + h);
+        const float m_new = block_max > p[0] ? block_max : p[0];
+        if (m_new > p[0]) {  // rescale the running state (to 0 while it is still empty)
+          const float rescale = expf(p[0] - m_new);
+          p[1] *= rescale;
+          const auto r = hn::Set(df, rescale);
+          for (size_t c = 0; c < static_cast<size_t>(a.dv); c += lanes) {
+            const size_t n = HWY_MIN(lanes, static_cast<size_t>(a.dv) - c);
+            hn::StoreN(hn::Mul(hn::LoadN(df, p + 2 + c, n), r), df, p + 2 + c, n);
+          }
+          p[0] = m_new;
+        }
+        // Weights exp(l - m) (0 for dead keys), and their sum in key order.
+        const auto m = hn::Set(db, m_new);
+        for (size_t b = 0; b < static_cast<size_t>(kBlock); b += block_lanes) {
+          hn::Store(ExpNonPositive(db, hn::Min(hn::Sub(hn::Load(db, l + b), m), hn::Zero(db))), db, l + b);
+        }
+        float sum = p[1];
+        for (int64_t b = 0; b < count; ++b) {
+          if (!live[b]) l[b] = 0.0f;
+          sum += l[b];
+        }
+        p[1] = sum;
+      }
+      // Values: acc_h += w_hb x v_b, per chunk of 4 vectors of dv, the chunk's accumulators in
+      // registers across the block's keys.
+      const size_t dv = static_cast<size_t>(a.dv);
+      for (size_t c = 0; c < dv; c += 4 * lanes) {
+        const size_t n0 = HWY_MIN(lanes, dv - c);
+        const size_t n1 = c + lanes < dv ? HWY_MIN(lanes, dv - c - lanes) : 0;
+        const size_t n2 = c + 2 * lanes < dv ? HWY_MIN(lanes, dv - c - 2 * lanes) : 0;
+        const size_t n3 = c + 3 * lanes < dv ? HWY_MIN(lanes, dv - c - 3 * lanes) : 0;
+        for (int64_t h = 0; h < group; ++h) {
+          float* acc = partial_of(g * group + h) + 2 + c;
+          auto a0 = hn::LoadN(df, acc, n0), a1 = hn::LoadN(df, acc + lanes, n1);
+          auto a2 = hn::LoadN(df, acc + 2 * lanes, n2), a3 = hn::LoadN(df, acc + 3 * lanes, n3);
+          for (int64_t b = 0; b < count; ++b) {
+            if (!live[b]) continue;
+            const auto w = hn::Set(df, logits[h][b]);
+            const float* v = v_row[b] + c;
+            a0 = hn::MulAdd(w, hn::LoadN(df, v, n0), a0);
+            a1 = hn::MulAdd(w, hn::LoadN(df, v + lanes, n1), a1);
+            a2 = hn::MulAdd(w, hn::LoadN(df, v + 2 * lanes, n2), a2);
+            a3 = hn::MulAdd(w, hn::LoadN(df, v + 3 * lanes, n3), a3);
+          }
+          hn::StoreN(a0, df, acc, n0);
+          hn::StoreN(a1, df, acc + lanes, n1);
+          hn::StoreN(a2, df, acc + 2 * lanes, n2);
+          hn::StoreN(a3, df, acc + 3 * lanes, n3);
+        }
+      }
+    }
+  }
+}
+
+// Row r = (query i, head h): its splits' partials merged in split order (each rescaled to the
+// common max), then the sink, then one division (a row with nothing visible: zeros).
+inline void MergeAttentionRow(const detail::AttentionTaskArgs& a, size_t row) {
+  const hn::ScalableTag<float> df;
+  const size_t lanes = hn::Lanes(df), dv = static_cast<size_t>(a.dv);
+  const int64_t i = static_cast<int64_t>(row) / a.q_heads, h = static_cast<int64_t>(row) % a.q_heads;
+  const float* first = a.partials + static_cast<int64_t>(row) * a.splits * a.partial_stride;
+  float m = -FLT_MAX;
+  for (int64_t s = 0; s < a.splits; ++s) {
+    const float* p = first + s * a.partial_stride;
+    if (p[1] > 0.0f && p[0] > m) m = p[0];
+  }
+  float* out = a.out + i * a.out_stride[0] + h * a.out_stride[1];
+  float sum = 0.0f;
+  for (size_t c = 0; c < dv; ++c) out[c] = 0.0f;
+  for (int64_t s = 0; s < a.splits; ++s) {
+    const float* p = first + s * a.partial_stride;
+    if (!(p[1] > 0.0f)) continue;
+    const float rescale = expf(p[0] - m);
+    sum += p[1] * rescale;
+    const auto r = hn::Set(df, rescale);
+    for (size_t c = 0; c < dv; c += lanes) {
+      const size_t n = HWY_MIN(lanes, dv - c);
+      hn::StoreN(hn::MulAdd(hn::LoadN(df, p + 2 + c, n), r, hn::LoadN(df, out + c, n)), df, out + c, n);
+    }
+  }
+  if (!(sum > 0.0f)) return;  // nothing visible: zeros, sink or not
+  if (a.sinks != nullptr) {
+    const float sink = a.sinks[h * a.sinks_stride];
+    if (sink > m) {
+      const float rescale = expf(m - sink);
+      sum *= rescale;
+      for (size_t c = 0; c < dv; ++c) out[c] *= rescale;
+      m = sink;
+    }
+    sum += expf(sink - m);
+  }
+  const auto inverse_sum = hn::Set(df, 1.0f / sum);
+  for (size_t c = 0; c < dv; c += lanes) {
+    const size_t n = HWY_MIN(lanes, dv - c);
+    hn::StoreN(hn::Mul(hn::LoadN(df, out + c, n), inverse_sum), df, out + c, n);
+  }
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace ek
+HWY_AFTER_NAMESPACE();
+
+#endif  // EK_CPU_ATTENTION_ATTENTION_INL_H_
