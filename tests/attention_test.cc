@@ -275,8 +275,12 @@ TEST_CASE("AttentionOptions: every rule names the option", "[attention]") {
   o = AttentionOptions();
   o.softcap = std::numeric_limits<float>::infinity();
   ExpectError(ek::detail::ValidateAttentionOptions(o, 2, 5, 4), StatusCode::kInvalidArgument, "options.softcap");
+  o.softcap = 1e-39f;  // subnormal: 1 / softcap would be inf
+  ExpectError(ek::detail::ValidateAttentionOptions(o, 2, 5, 4), StatusCode::kInvalidArgument, "options.softcap");
   o = AttentionOptions();
   o.start_position = -1;
+  ExpectError(ek::detail::ValidateAttentionOptions(o, 2, 5, 4), StatusCode::kInvalidArgument, "options.start_position");
+  o.start_position = (int64_t{1} << 40) + 1;  // positions beyond 2^40 (int64 overflow near the top)
   ExpectError(ek::detail::ValidateAttentionOptions(o, 2, 5, 4), StatusCode::kInvalidArgument, "options.start_position");
   o = AttentionOptions();
   o.mask_kind = AttentionMask::kSlidingWindow;
@@ -489,7 +493,15 @@ TEST_CASE("Attention kernels: every validation rule names the argument, nothing 
   rejects(p.qv, p.kv, p.vv, ov, o, "options.window");
   // The output overlapping an input.
   rejects(p.qv, p.kv, p.vv, TensorView::Host(DType::kF32, p.q.data(), {2, 4, 8}), p.o, "out");
-  // A workspace too small, or null.
+  // Views far larger than their memory (zero strides): the workspace size would not fit, and its
+  // product must not wrap.
+  std::vector<float> big_out(size_t{1} << 20);
+  const TensorView huge_q = TensorView::Host(DType::kF32, p.q.data(), {int64_t{1} << 20, 1, 1}).WithStrides({0, 0, 1});
+  const TensorView huge_k = TensorView::Host(DType::kF32, p.k.data(), {int64_t{1} << 40, 1, 1}).WithStrides({0, 0, 1});
+  ExpectError(ek::Attention(huge_q, huge_k, huge_k, TensorView::Host(DType::kF32, big_out.data(), {int64_t{1} << 20, 1, 1}),
+                            AttentionOptions()),
+              StatusCode::kInvalidArgument, "too large for the workspace");
+  // A workspace too small, or null, or overlapping the mask.
   size_t bytes = 0;
   REQUIRE(ek::AttentionWorkspaceSize(p.qv, p.kv, p.vv, ov, p.o, &bytes).ok());
   std::vector<uint8_t> ws(bytes);
@@ -497,6 +509,13 @@ TEST_CASE("Attention kernels: every validation rule names the argument, nothing 
               "workspace");
   ExpectError(ek::Attention(p.qv, p.kv, p.vv, ov, p.o, ek::Context(), nullptr, bytes), StatusCode::kInvalidArgument,
               "workspace");
+  Rng rng(5);
+  Problem masked = p;
+  masked.AddMask(&rng, 2);
+  std::vector<uint8_t> big_ws(bytes + masked.mask.size() * 4);
+  masked.o.mask.memory.host = big_ws.data();  // the mask inside the workspace
+  ExpectError(ek::Attention(p.qv, p.kv, p.vv, ov, masked.o, ek::Context(), big_ws.data(), big_ws.size()),
+              StatusCode::kInvalidArgument, "workspace");
   for (float x : out) CHECK(x == 1.5f);
   REQUIRE(ek::Attention(p.qv, p.kv, p.vv, ov, p.o, ek::Context(), ws.data(), bytes).ok());
 }

@@ -72,6 +72,8 @@ inline Status Attention(const TensorView& q, const TensorView& k, const TensorVi
   alias.AddView(q, "q", AliasCheck::Role::kInput);
   alias.AddView(k, "k", AliasCheck::Role::kInput);
   alias.AddView(v, "v", AliasCheck::Role::kInput);
+  if (options.mask.rank != 0) alias.AddView(options.mask, "options.mask", AliasCheck::Role::kInput);
+  if (options.sinks.rank != 0) alias.AddView(options.sinks, "options.sinks", AliasCheck::Role::kInput);
   alias.AddView(out, "out", AliasCheck::Role::kOutput);
   alias.AddBytes(workspace, call.workspace_bytes, "workspace", "", AliasCheck::Role::kOutput);
   EK_RETURN_IF_ERROR(alias.Check());

@@ -7,6 +7,7 @@
 #ifndef EK_ATTENTION_OPTIONS_H_
 #define EK_ATTENTION_OPTIONS_H_
 
+#include <cfloat>
 #include <cmath>
 #include <cstdint>
 
@@ -31,7 +32,8 @@ struct AttentionOptions {
   int64_t start_position = 0;  // the absolute position of query 0 (>= 0)
   int64_t window = 0;          // kSlidingWindow: keys visible to a query (>= 1)
   // Optional f32 [q_len, kv_len] host view added to the logits (after the softcap); -inf masks a
-  // key. Shared by every head.
+  // key. Shared by every head. Its entries are not scanned: a NaN or +inf there (or logits that
+  // overflow f32) gives unspecified results, which may differ between targets.
   TensorView mask;
   // Optional logit softcap (Gemma 2): logit = softcap x tanh(logit / softcap) when > 0.
   float softcap = 0.0f;
@@ -45,8 +47,12 @@ namespace detail {
 // The options' own rules (the operands' shapes are checked by the entry point that takes them).
 inline Status ValidateAttentionOptions(const AttentionOptions& o, int64_t q_len, int64_t kv_len, int64_t q_heads) {
   if (!(o.scale >= 0.0f) || std::isinf(o.scale)) return InvalidArg("options.scale", "must be finite and >= 0 (0: 1 / sqrt(d))");
-  if (!(o.softcap >= 0.0f) || std::isinf(o.softcap)) return InvalidArg("options.softcap", "must be finite and >= 0 (0: none)");
-  if (o.start_position < 0) return InvalidArg("options.start_position", "must be >= 0");
+  if (!(o.softcap >= 0.0f) || std::isinf(o.softcap) || (o.softcap > 0.0f && o.softcap < FLT_MIN)) {
+    return InvalidArg("options.softcap", "must be 0 (none) or a finite normal float > 0");
+  }
+  if (o.start_position < 0 || o.start_position > (int64_t{1} << 40)) {
+    return InvalidArg("options.start_position", "must be in [0, 2^40]");
+  }
   if (o.mask_kind != AttentionMask::kNone && o.mask_kind != AttentionMask::kCausal &&
       o.mask_kind != AttentionMask::kSlidingWindow) {
     return InvalidArg("options.mask_kind", "is not an AttentionMask");

@@ -368,8 +368,8 @@ inline Status GlobalAvgPool2D(Runtime& rt, const TensorView& input, const Tensor
   const bool quantized = input.dtype != DType::kF32;
   if (quantized) EK_RETURN_IF_ERROR(RequirePerTensorQuant(input, "input"));
   EK_RETURN_IF_ERROR(detail::ClView(rt, output, "output", true, &out));
-  EK_RETURN_IF_ERROR(ek::detail::GlobalPoolOutputShape(input, output));  // the CPU's rules (ek/detail/pool_rules.h)
-  EK_RETURN_IF_ERROR(ek::detail::PoolOutputRules(input, output));
+  EK_RETURN_IF_ERROR(ek::detail::PoolOutputRules(input, output));  // the CPU's rules, in its order (ek/detail/pool_rules.h)
+  EK_RETURN_IF_ERROR(ek::detail::GlobalPoolOutputShape(input, output));
   if (input.shape[1] > (int64_t{1} << 23) || input.shape[2] > (int64_t{1} << 23) ||
       input.shape[1] * input.shape[2] > (int64_t{1} << 23) || input.shape[0] > INT32_MAX || input.shape[3] > INT32_MAX) {
     return ek::detail::InvalidArg("input", "more than 2^23 pixels per image (the integer sum could overflow)");

@@ -198,23 +198,26 @@ inline void RunAttentionTask(const detail::AttentionTaskArgs& a, size_t task) {
         const size_t n1 = c + lanes < dv ? HWY_MIN(lanes, dv - c - lanes) : 0;
         const size_t n2 = c + 2 * lanes < dv ? HWY_MIN(lanes, dv - c - 2 * lanes) : 0;
         const size_t n3 = c + 3 * lanes < dv ? HWY_MIN(lanes, dv - c - 3 * lanes) : 0;
+        // Offsets of the chunk's vectors, 0 for those past dv (count 0: not read, and no
+        // pointer past the row is formed).
+        const size_t o1 = n1 ? lanes : 0, o2 = n2 ? 2 * lanes : 0, o3 = n3 ? 3 * lanes : 0;
         for (int64_t h = 0; h < group; ++h) {
           float* acc = partial_of(g * group + h) + 2 + c;
-          auto a0 = hn::LoadN(df, acc, n0), a1 = hn::LoadN(df, acc + lanes, n1);
-          auto a2 = hn::LoadN(df, acc + 2 * lanes, n2), a3 = hn::LoadN(df, acc + 3 * lanes, n3);
+          auto a0 = hn::LoadN(df, acc, n0), a1 = hn::LoadN(df, acc + o1, n1);
+          auto a2 = hn::LoadN(df, acc + o2, n2), a3 = hn::LoadN(df, acc + o3, n3);
           for (int64_t b = 0; b < count; ++b) {
             if (!live[b]) continue;
             const auto w = hn::Set(df, logits[h][b]);
             const float* v = v_row[b] + c;
             a0 = hn::MulAdd(w, hn::LoadN(df, v, n0), a0);
-            a1 = hn::MulAdd(w, hn::LoadN(df, v + lanes, n1), a1);
-            a2 = hn::MulAdd(w, hn::LoadN(df, v + 2 * lanes, n2), a2);
-            a3 = hn::MulAdd(w, hn::LoadN(df, v + 3 * lanes, n3), a3);
+            a1 = hn::MulAdd(w, hn::LoadN(df, v + o1, n1), a1);
+            a2 = hn::MulAdd(w, hn::LoadN(df, v + o2, n2), a2);
+            a3 = hn::MulAdd(w, hn::LoadN(df, v + o3, n3), a3);
           }
           hn::StoreN(a0, df, acc, n0);
-          hn::StoreN(a1, df, acc + lanes, n1);
-          hn::StoreN(a2, df, acc + 2 * lanes, n2);
-          hn::StoreN(a3, df, acc + 3 * lanes, n3);
+          hn::StoreN(a1, df, acc + o1, n1);
+          hn::StoreN(a2, df, acc + o2, n2);
+          hn::StoreN(a3, df, acc + o3, n3);
         }
       }
     }

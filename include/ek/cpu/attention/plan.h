@@ -46,7 +46,7 @@ struct AttentionTaskArgs {
   int64_t mask_stride[2] = {0, 0};
   const float* sinks = nullptr;  // [q_heads], stride sinks_stride
   int64_t sinks_stride = 0;
-  int64_t splits = 1;  // tasks per (query, KV head)
+  int64_t splits = 1;  // tasks per query
   // Per (query, head, split): running max, sum, then dv accumulators (partial_stride floats).
   float* partials = nullptr;
   int64_t partial_stride = 0;
@@ -126,8 +126,11 @@ inline Status PrepareAttention(const TensorView& q, const TensorView& k, const T
   g.window = o.window;
   g.splits = CeilDiv(kv_len, kAttentionSplitKeys);
   g.partial_stride = RoundUp(dv + 2, 16);
-  const int64_t partial_floats = rows * g.splits * g.partial_stride;
-  if (partial_floats > (int64_t{1} << 40)) return InvalidArg("q", "too many rows x splits for the workspace");
+  int64_t partial_rows = 0, partial_floats = 0;  // (zero-stride views can be huge: no product may wrap)
+  if (MulOverflows(rows, g.splits, &partial_rows) || MulOverflows(partial_rows, g.partial_stride, &partial_floats) ||
+      partial_floats > (int64_t{1} << 40)) {
+    return InvalidArg("q", "q_len x q_heads x (kv_len / 256) x head_dim is too large for the workspace (2^40 floats)");
+  }
   WorkspaceLayout layout;
   layout.Add(static_cast<size_t>(partial_floats) * sizeof(float));
   call->workspace_bytes = layout.Bytes();
