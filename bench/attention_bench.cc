@@ -1,7 +1,9 @@
 // Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
 //
-// ek::Attention (f32, CPU), one thread:
-//   attn/f32/decode/<q heads>x<kv heads>x<kv len>x<d>     one query token against the cache;
+// ek::Attention (CPU), one thread:
+//   attn/<f32|f16>/decode/<q heads>x<kv heads>x<kv len>x<d>   one query token against a cache
+//       of that type, token-major ([tokens, heads, d]); with /head_major the cache is
+//       [heads, tokens, d] (ONNX Runtime's layout);
 //       GBps = K and V bytes read per call, pct_dram = GBps / the measured DRAM read (two copies
 //       of the cache rotate, so every call reads it from DRAM: the LLM decode case)
 //   attn/f32/prefill/<heads>x<q len>x<kv len>x<d>/causal  GFLOPS counting only unmasked work
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "bench_util.h"
+#include "ek/ref/convert.h"
 
 namespace ek_bench {
 namespace {
@@ -37,14 +40,21 @@ void Fill(std::vector<float>* v, uint32_t seed) {
   }
 }
 
-void AttentionBenchmark(benchmark::State& state, const Shape& s, bool decode) {
+void AttentionBenchmark(benchmark::State& state, const Shape& s, bool decode, DType cache, bool head_major = false) {
   const size_t copies = decode ? 2 : 1;
+  const size_t elem = cache == DType::kF16 ? 2 : 4;
   std::vector<std::vector<float>> k(copies), v(copies);
   for (size_t c = 0; c < copies; ++c) {
     k[c].resize(static_cast<size_t>(s.kv_len * s.kv_heads * s.d));
     v[c].resize(k[c].size());
     Fill(&k[c], static_cast<uint32_t>(2 * c + 1));
     Fill(&v[c], static_cast<uint32_t>(2 * c + 2));
+    if (cache == DType::kF16) {  // the f16 cache in the first half of each buffer
+      for (std::vector<float>* t : {&k[c], &v[c]}) {
+        uint16_t* h = reinterpret_cast<uint16_t*>(t->data());
+        for (size_t e = 0; e < t->size(); ++e) h[e] = ek::ref::F32ToF16((*t)[e]);
+      }
+    }
   }
   std::vector<float> q(static_cast<size_t>(s.q_len * s.q_heads * s.d)), out(q.size());
   Fill(&q, 99);
@@ -54,13 +64,19 @@ void AttentionBenchmark(benchmark::State& state, const Shape& s, bool decode) {
   o.mask_kind = ek::AttentionMask::kCausal;
   o.start_position = s.kv_len - s.q_len;
   size_t bytes = 0;
-  const TensorView k0 = TensorView::Host(DType::kF32, k[0].data(), {s.kv_len, s.kv_heads, s.d});
+  // Token-major [tokens, heads, d] (llama.cpp's cache) or head-major [heads, tokens, d] (ONNX
+  // Runtime's BNSH), both viewed as [tokens, heads, d].
+  const auto cache_view = [&](void* data) {
+    const TensorView t = TensorView::Host(cache, data, {s.kv_len, s.kv_heads, s.d});
+    return head_major ? t.WithStrides({s.d, s.kv_len * s.d, 1}) : t;
+  };
+  const TensorView k0 = cache_view(k[0].data());
   ek::Status st = ek::AttentionWorkspaceSize(qv, k0, k0, ov, o, &bytes);
   if (!st.ok()) return state.SkipWithError(st.message());
   std::vector<uint8_t> workspace(bytes);
   const double seconds = TimeRotating(state, copies, [&](size_t c) {
-    const TensorView kv = TensorView::Host(DType::kF32, k[c].data(), {s.kv_len, s.kv_heads, s.d});
-    const TensorView vv = TensorView::Host(DType::kF32, v[c].data(), {s.kv_len, s.kv_heads, s.d});
+    const TensorView kv = cache_view(k[c].data());
+    const TensorView vv = cache_view(v[c].data());
     const ek::Status called = ek::Attention(qv, kv, vv, ov, o, ek::Context(), workspace.data(), bytes);
     if (!called.ok()) state.SkipWithError(called.message());
     benchmark::DoNotOptimize(out.data());
@@ -69,7 +85,7 @@ void AttentionBenchmark(benchmark::State& state, const Shape& s, bool decode) {
   if (seconds < 0) return;
   const double calls = static_cast<double>(state.iterations());
   if (decode) {
-    const double kv_bytes = 2.0 * static_cast<double>(s.kv_len * s.kv_heads * s.d) * 4.0;
+    const double kv_bytes = 2.0 * static_cast<double>(s.kv_len * s.kv_heads * s.d) * static_cast<double>(elem);
     const double gbps = kv_bytes * calls / seconds * 1e-9;
     state.counters["GBps"] = gbps;
     state.counters["pct_dram"] = 100.0 * gbps / DramReadGBps();
@@ -93,13 +109,20 @@ std::string Dims(std::initializer_list<int64_t> dims) {
 
 void RegisterAttentionBenchmarks() {
   const Shape decode[] = {{32, 32, 1, 4096, 128}, {32, 8, 1, 4096, 128}, {32, 8, 1, 1024, 64}};
-  for (const Shape& s : decode) {
-    RegisterForTargets("attn/f32/decode/" + Dims({s.q_heads, s.kv_heads, s.kv_len, s.d}),
-                       [s](benchmark::State& state) { AttentionBenchmark(state, s, true); });
+  for (DType cache : {DType::kF32, DType::kF16}) {
+    for (const Shape& s : decode) {
+      RegisterForTargets("attn/" + std::string(ek::DTypeName(cache)) + "/decode/" + Dims({s.q_heads, s.kv_heads, s.kv_len, s.d}),
+                         [s, cache](benchmark::State& state) { AttentionBenchmark(state, s, true, cache); });
+    }
+    for (const Shape& s : {decode[0], decode[1]}) {
+      RegisterForTargets("attn/" + std::string(ek::DTypeName(cache)) + "/decode/" +
+                             Dims({s.q_heads, s.kv_heads, s.kv_len, s.d}) + "/head_major",
+                         [s, cache](benchmark::State& state) { AttentionBenchmark(state, s, true, cache, true); });
+    }
   }
   const Shape prefill = {32, 32, 512, 512, 128};
   RegisterForTargets("attn/f32/prefill/" + Dims({prefill.q_heads, prefill.q_len, prefill.kv_len, prefill.d}) + "/causal",
-                     [prefill](benchmark::State& state) { AttentionBenchmark(state, prefill, false); });
+                     [prefill](benchmark::State& state) { AttentionBenchmark(state, prefill, false, DType::kF32); });
 }
 
 }  // namespace ek_bench

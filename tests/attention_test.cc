@@ -11,8 +11,8 @@
 // do not divide them, softcap, sinks, peaky and flat softmaxes; and AttentionOptions' rules.
 // Then ek::Attention (the CPU kernels) on every compiled target: its vector exp against
 // std::exp, every mask, GQA ratio and head dim, decode and prefill, KV lengths across the
-// 256-key splits, strided views, 1 and 3 threads bitwise equal, against ref::Attention within
-// the bound; and every validation rule.
+// 256-key splits, strided views, f32 and f16 caches, 1 and 3 threads bitwise equal, against
+// ref::Attention within the bound; and every validation rule.
 #include "ek/attention.h"  // first: it asks for its kernel family
 
 #include <cmath>
@@ -43,6 +43,8 @@ struct Problem {
   int64_t q_len, q_heads, kv_len, kv_heads, d, dv;
   AttentionOptions o;
   std::vector<float> q, k, v, mask, sinks;
+  std::vector<uint16_t> k16, v16;  // the cache as f16 (UseF16Cache)
+  bool head_major = false;         // UseHeadMajor
   TensorView qv, kv, vv;
 
   Problem(int64_t q_len_, int64_t q_heads_, int64_t kv_len_, int64_t kv_heads_, int64_t d_, int64_t dv_, uint64_t seed,
@@ -58,6 +60,45 @@ struct Problem {
     qv = TensorView::Host(DType::kF32, q.data(), {q_len, q_heads, d});
     kv = TensorView::Host(DType::kF32, k.data(), {kv_len, kv_heads, d}).WithStrides({kv_heads * (d + 3), d + 3, 1});
     vv = TensorView::Host(DType::kF32, v.data(), {kv_len, kv_heads, dv}).WithStrides({kv_heads * (dv + 5), dv + 5, 1});
+  }
+  // K and V re-laid out head-major ([heads, tokens, d + pad]: ONNX Runtime's cache), viewed as
+  // [tokens, heads, d] with strides (the kernels then walk each head's keys in order). Call
+  // before UseF16Cache.
+  void UseHeadMajor() {
+    const auto relayout = [&](std::vector<float>* t, int64_t row) {
+      std::vector<float> h(t->size());
+      for (int64_t j = 0; j < kv_len; ++j) {
+        for (int64_t g = 0; g < kv_heads; ++g) {
+          for (int64_t c = 0; c < row; ++c) {
+            h[static_cast<size_t>((g * kv_len + j) * row + c)] = (*t)[static_cast<size_t>((j * kv_heads + g) * row + c)];
+          }
+        }
+      }
+      t->swap(h);
+    };
+    relayout(&k, d + 3);
+    relayout(&v, dv + 5);
+    head_major = true;
+    kv = TensorView::Host(DType::kF32, k.data(), {kv_len, kv_heads, d}).WithStrides({d + 3, kv_len * (d + 3), 1});
+    vv = TensorView::Host(DType::kF32, v.data(), {kv_len, kv_heads, dv}).WithStrides({dv + 5, kv_len * (dv + 5), 1});
+  }
+  // K and V rounded to f16 and viewed as an f16 cache (same strides).
+  void UseF16Cache() {
+    const auto to_f16 = [](std::vector<float>* f, std::vector<uint16_t>* h) {
+      h->resize(f->size());
+      for (size_t e = 0; e < f->size(); ++e) {
+        (*h)[e] = ek::ref::F32ToF16((*f)[e]);
+        (*f)[e] = ek::ref::F16ToF32((*h)[e]);
+      }
+    };
+    to_f16(&k, &k16);
+    to_f16(&v, &v16);
+    const auto view = [&](uint16_t* data, int64_t dim, int64_t row) {
+      const TensorView t = TensorView::Host(DType::kF16, data, {kv_len, kv_heads, dim});
+      return head_major ? t.WithStrides({row, kv_len * row, 1}) : t.WithStrides({kv_heads * row, row, 1});
+    };
+    kv = view(k16.data(), d, d + 3);
+    vv = view(v16.data(), dv, dv + 5);
   }
   void AddMask(Rng* rng, int masked_in_8) {
     mask.resize(static_cast<size_t>(q_len * kv_len));
@@ -81,7 +122,9 @@ struct Problem {
     ek::ref::OnlineAttention(qv, kv, vv, TensorView::Host(DType::kF32, out.data(), {q_len, q_heads, dv}), o, block);
     return out;
   }
-  float V(int64_t j, int64_t g, int64_t c) const { return v[static_cast<size_t>((j * kv_heads + g) * (dv + 5) + c)]; }
+  float V(int64_t j, int64_t g, int64_t c) const {
+    return v[static_cast<size_t>((head_major ? g * kv_len + j : j * kv_heads + g) * (dv + 5) + c)];
+  }
 };
 
 // The online algorithm within the bound of the exact value, every element; rows with no
@@ -416,11 +459,41 @@ TEST_CASE("Attention kernels against the reference, every target, threads bitwis
   ek_test::ForEachTarget([&](int64_t target) {
     INFO("target " << ek::TargetName(target));
     for (size_t i = 0; i < problems.size(); ++i) {
-      const Problem& p = problems[i];
+      Problem p = problems[i];
+      if (i % 3 == 2) p.UseHeadMajor();  // every third cache head-major
       char what[200];
-      std::snprintf(what, sizeof(what), "problem %zu: q %lld x %lld heads, kv %lld x %lld heads, d %lld, dv %lld", i,
-                    static_cast<long long>(p.q_len), static_cast<long long>(p.q_heads), static_cast<long long>(p.kv_len),
+      std::snprintf(what, sizeof(what), "problem %zu%s: q %lld x %lld heads, kv %lld x %lld heads, d %lld, dv %lld", i,
+                    p.head_major ? " (head-major)" : "", static_cast<long long>(p.q_len), static_cast<long long>(p.q_heads), static_cast<long long>(p.kv_len),
                     static_cast<long long>(p.kv_heads), static_cast<long long>(p.d), static_cast<long long>(p.dv));
+      INFO(what);
+      const std::vector<float> one = RunKernel(p, ek::Context());
+      CheckKernel(p, one, what);
+      const std::vector<float> three = RunKernel(p, threaded);
+      CHECK(std::memcmp(one.data(), three.data(), one.size() * 4) == 0);
+    }
+  });
+}
+
+TEST_CASE("Attention kernels, f16 cache: against the reference, every target, threads bitwise", "[attention]") {
+  // Every other fixed problem (decode at each head dim and GQA ratio, prefill, sliding window,
+  // mask with sinks, softcap, dv != d) with K and V stored as f16, every other one of those
+  // head-major; every fourth on emulated wide vectors.
+  std::vector<Problem> problems = KernelProblems();
+  const size_t step = ek_test::EmulatedWideVectors() ? 4 : 2;  // wide SVE under qemu: every fourth
+  ek::ThreadPool pool(3);
+  ek::Context threaded;
+  threaded.threads = pool.Hook();
+  ek_test::ForEachTarget([&](int64_t target) {
+    INFO("target " << ek::TargetName(target));
+    for (size_t i = 0; i < problems.size(); i += step) {
+      Problem p = problems[i];
+      if (i % 4 == 2) p.UseHeadMajor();
+      p.UseF16Cache();
+      char what[200];
+      std::snprintf(what, sizeof(what), "f16 problem %zu%s: q %lld x %lld heads, kv %lld x %lld heads, d %lld, dv %lld", i,
+                    p.head_major ? " (head-major)" : "", static_cast<long long>(p.q_len), static_cast<long long>(p.q_heads),
+                    static_cast<long long>(p.kv_len), static_cast<long long>(p.kv_heads), static_cast<long long>(p.d),
+                    static_cast<long long>(p.dv));
       INFO(what);
       const std::vector<float> one = RunKernel(p, ek::Context());
       CheckKernel(p, one, what);
@@ -446,10 +519,13 @@ TEST_CASE("Attention kernels randomized against the reference, every target", "[
       if (rng.Int(0, 2) == 0) p.AddMask(&rng, rng.Int(0, 8));
       if (rng.Int(0, 2) == 0) p.AddSinks(&rng);
       if (rng.Int(0, 3) == 0) p.o.softcap = rng.Uniform(1.0f, 30.0f);
+      const bool head_major = rng.Int(0, 2) == 0, f16 = rng.Int(0, 1) == 0;
+      if (head_major) p.UseHeadMajor();
+      if (f16) p.UseF16Cache();
       const int threads = rng.Int(1, 3);
       char what[200];
-      std::snprintf(what, sizeof(what), "case %d (seed %llu): q %lld, kv %lld, heads %lld / %lld, d %lld, dv %lld, threads %d",
-                    i, static_cast<unsigned long long>(seed), static_cast<long long>(p.q_len),
+      std::snprintf(what, sizeof(what), "case %d (seed %llu): %s%s cache, q %lld, kv %lld, heads %lld / %lld, d %lld, dv %lld, threads %d",
+                    i, static_cast<unsigned long long>(seed), head_major ? "head-major " : "", f16 ? "f16" : "f32", static_cast<long long>(p.q_len),
                     static_cast<long long>(kv_len), static_cast<long long>(p.q_heads), static_cast<long long>(kv_heads),
                     static_cast<long long>(p.d), static_cast<long long>(p.dv), threads);
       ek::ThreadPool pool(static_cast<size_t>(threads));
@@ -474,6 +550,15 @@ TEST_CASE("Attention kernels: every validation rule names the argument, nothing 
   TensorView bad = p.qv;
   bad.dtype = DType::kF16;
   rejects(bad, p.kv, p.vv, ov, p.o, "q: dtype");
+  bad = p.kv;
+  bad.dtype = DType::kBF16;
+  rejects(p.qv, bad, p.vv, ov, p.o, "k: dtype");
+  Problem half = p;
+  half.UseF16Cache();
+  rejects(p.qv, half.kv, p.vv, ov, p.o, "v: dtype f32, k's is f16");
+  rejects(p.qv, p.kv, half.vv, ov, p.o, "v: dtype f16, k's is f32");
+  REQUIRE(ek::Attention(p.qv, half.kv, half.vv, ov, p.o).ok());
+  for (float& x : out) x = 1.5f;
   bad = p.qv;
   bad.rank = 2;
   rejects(bad, p.kv, p.vv, ov, p.o, "q: rank 2");

@@ -176,11 +176,11 @@ awk '
       printf("program build: cold %.1f ms, from ek cache %.2f ms (%.0fx)\n", ms["build_cold"], ms["build_cached"], ms["build_cold"] / ms["build_cached"])
   }' "$RESULTS"
 
-# Attention (f32, CPU): decode of one token against a KV cache read from DRAM (GB/s of K and V
+# Attention (CPU): decode of one token against an f32 or f16 KV cache read from DRAM (GB/s of K and V
 # and % of the measured DRAM read) and a causal prefill (GFLOP/s of the unmasked work, % of the
 # FMA peak). No peer in this binary yet (docs/attention.md).
 echo
-echo "Attention f32, one thread, medians of this run (decode: q heads x kv heads x kv len x d; prefill: heads x q len x kv len x d)"
+echo "Attention (f32 / f16 cache), one thread, medians of this run (decode: q heads x kv heads x kv len x d; prefill: heads x q len x kv len x d)"
 awk '
   function counter(line, key) { if (match(line, key "=[0-9.]+")) return substr(line, RSTART + length(key) + 1, RLENGTH - length(key) - 1) + 0; return -1 }
   /^attn\// && /_median/ && !/target:/ {

@@ -8,18 +8,19 @@
 //   ek::Attention(q, k, v, out, options, ctx)          convenience: allocates its workspace
 //
 //   q [q_len, q_heads, d]  k [kv_len, kv_heads, d]  v [kv_len, kv_heads, dv]  out [q_len, q_heads, dv]
-//   f32 host views, unit stride along the head dim (other strides free: a cache slice, a fused
-//   QKV buffer); q_heads a multiple of kv_heads (GQA / MQA), at most 64 query heads per KV head;
-//   head dims up to 4096. Options: ek/attention_options.h (scale, causal / sliding-window masks
-//   from a start position, an additive mask, softcap, sinks).
+//   host views, unit stride along the head dim (other strides free: a cache slice, a fused QKV
+//   buffer); q and out f32; k and v, the cache, both f32 or both f16 (promoted to f32 as read:
+//   the numerics of an f32 cache holding those values); q_heads a multiple of kv_heads (GQA /
+//   MQA), at most 64 query heads per KV head; head dims up to 4096. Options:
+//   ek/attention_options.h (scale, causal / sliding-window masks from a start position, an
+//   additive mask, softcap, sinks).
 //
 // The online softmax of the specification: the keys in splits of 256 (tasks through the
 // threading hook: query x split, every head of the split's keys, the query heads of a GQA group
-// together so each K / V row is read once per KV head), then each row's splits merged in
-// order: results are bitwise
-// identical for any thread count, within ref::AttentionErrorBound of ref::Attention, and a row
-// with no visible key is zeros. This is the f32 path; the KV cache types (f16, int8, int4,
-// paged) and OpenCL are not built yet (docs/attention.md).
+// together so each K / V row is read once per KV head), then each row's splits merged in order:
+// results are bitwise identical for any thread count, within ref::AttentionErrorBound of
+// ref::Attention, and a row with no visible key is zeros. The quantized caches (int8, int4),
+// the paged cache type and OpenCL are not built yet (docs/attention.md).
 #ifndef EK_ATTENTION_H_
 #define EK_ATTENTION_H_
 
@@ -68,15 +69,7 @@ inline Status Attention(const TensorView& q, const TensorView& k, const TensorVi
   EK_RETURN_IF_ERROR(detail::PrepareAttention(q, k, v, out, options, &call));
   EK_RETURN_IF_ERROR(
       detail::RequireWorkspace(workspace, workspace_bytes, call.workspace_bytes, "AttentionWorkspaceSize"));
-  AliasCheck alias;  // the workspace overlaps no operand
-  alias.AddView(q, "q", AliasCheck::Role::kInput);
-  alias.AddView(k, "k", AliasCheck::Role::kInput);
-  alias.AddView(v, "v", AliasCheck::Role::kInput);
-  if (options.mask.rank != 0) alias.AddView(options.mask, "options.mask", AliasCheck::Role::kInput);
-  if (options.sinks.rank != 0) alias.AddView(options.sinks, "options.sinks", AliasCheck::Role::kInput);
-  alias.AddView(out, "out", AliasCheck::Role::kOutput);
-  alias.AddBytes(workspace, call.workspace_bytes, "workspace", "", AliasCheck::Role::kOutput);
-  EK_RETURN_IF_ERROR(alias.Check());
+  EK_RETURN_IF_ERROR(detail::CheckAttentionAliasing(q, k, v, out, options, workspace, call.workspace_bytes));
   detail::AttentionTaskArgs& a = call.args;
   detail::BindAttention(q, k, v, out, options, workspace, &a);
   auto* task = HWY_DYNAMIC_POINTER(RunAttentionTask);

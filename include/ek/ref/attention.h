@@ -3,7 +3,8 @@
 // Scalar reference for scaled dot-product attention: the specification (docs/attention.md).
 //
 //   Q [q_len, q_heads, d]   K [kv_len, kv_heads, d]   V [kv_len, kv_heads, dv]   O [q_len, q_heads, dv]
-//   f32 host views with any strides; q_heads a multiple of kv_heads (GQA; MQA: kv_heads = 1);
+//   host views with any strides, f32 (K and V also f16: the cache's element type, converted
+//   exactly to f32 as read); q_heads a multiple of kv_heads (GQA; MQA: kv_heads = 1);
 //   query head h reads KV head h / (q_heads / kv_heads).
 //
 // For query i (position p = start_position + i) and head h, over the keys j the mask kind lets
@@ -31,14 +32,17 @@
 #include <vector>
 
 #include "ek/attention_options.h"
+#include "ek/ref/convert.h"
 #include "ek/tensor.h"
 
 namespace ek {
 namespace ref {
 
-// f32 element (i0, i1, i2) of a rank-3 host view.
+// Element (i0, i1, i2) of a rank-3 f32 or f16 host view, as f32 (f16 converts exactly).
 inline float At3(const TensorView& t, int64_t i0, int64_t i1, int64_t i2) {
-  return static_cast<const float*>(t.memory.host)[t.offset + i0 * t.strides[0] + i1 * t.strides[1] + i2 * t.strides[2]];
+  const int64_t e = t.offset + i0 * t.strides[0] + i1 * t.strides[1] + i2 * t.strides[2];
+  if (t.dtype == DType::kF16) return F16ToF32(static_cast<const uint16_t*>(t.memory.host)[e]);
+  return static_cast<const float*>(t.memory.host)[e];
 }
 
 // Whether query i sees key j by the mask kind alone.

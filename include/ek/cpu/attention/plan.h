@@ -34,9 +34,11 @@ constexpr int64_t kAttentionMaxDim = 4096;  // head dims (d and dv)
 // What a task (query i, split s: every head) needs.
 struct AttentionTaskArgs {
   const float* q = nullptr;
-  const float* k = nullptr;
-  const float* v = nullptr;
+  const void* k = nullptr;  // kv_type elements
+  const void* v = nullptr;
   float* out = nullptr;
+  DType kv_type = DType::kF32;  // the cache's element type: f32 or f16 (both K and V)
+  bool head_major = false;      // K's heads farther apart than its tokens ([heads, tokens, d])
   int64_t q_stride[2] = {0, 0}, k_stride[2] = {0, 0}, v_stride[2] = {0, 0}, out_stride[2] = {0, 0};  // [token, head]
   int64_t q_len = 0, q_heads = 0, kv_len = 0, kv_heads = 0, d = 0, dv = 0, group = 1;
   float scale = 1.0f, softcap = 0.0f;
@@ -58,11 +60,12 @@ struct AttentionCall {
   size_t workspace_bytes = 0;
 };
 
-// An f32 host view of rank 3 with unit stride along its last axis (a head's elements).
-inline Status ValidateAttentionOperand(const TensorView& t, const char* name, bool output) {
+// A host view of rank 3 with unit stride along its last axis (a head's elements): f32, or for
+// the cache (k, v) f32 or f16.
+inline Status ValidateAttentionOperand(const TensorView& t, const char* name, bool output, bool cache = false) {
   EK_RETURN_IF_ERROR(output ? ValidateOutputView(t, name) : ValidateView(t, name));
   EK_RETURN_IF_ERROR(RequireHostMemory(t, name));
-  EK_RETURN_IF_ERROR(RequireDType(t, name, DType::kF32));
+  if (!cache || t.dtype != DType::kF16) EK_RETURN_IF_ERROR(RequireDType(t, name, DType::kF32));
   if (t.rank != 3) {
     return Status::Error(StatusCode::kInvalidArgument, "%s: rank %d, expected 3 ([tokens, heads, head_dim])", name,
                          t.rank);
@@ -72,11 +75,30 @@ inline Status ValidateAttentionOperand(const TensorView& t, const char* name, bo
   return Status::Ok();
 }
 
+// No output overlaps an input, and the workspace (when given) overlaps no operand.
+inline Status CheckAttentionAliasing(const TensorView& q, const TensorView& k, const TensorView& v,
+                                     const TensorView& out, const AttentionOptions& o, const void* workspace,
+                                     size_t workspace_bytes) {
+  AliasCheck alias;
+  alias.AddView(q, "q", AliasCheck::Role::kInput);
+  alias.AddView(k, "k", AliasCheck::Role::kInput);
+  alias.AddView(v, "v", AliasCheck::Role::kInput);
+  if (o.mask.rank != 0) alias.AddView(o.mask, "options.mask", AliasCheck::Role::kInput);
+  if (o.sinks.rank != 0) alias.AddView(o.sinks, "options.sinks", AliasCheck::Role::kInput);
+  alias.AddView(out, "out", AliasCheck::Role::kOutput);
+  if (workspace != nullptr) alias.AddBytes(workspace, workspace_bytes, "workspace", "", AliasCheck::Role::kOutput);
+  return alias.Check();
+}
+
 inline Status PrepareAttention(const TensorView& q, const TensorView& k, const TensorView& v, const TensorView& out,
                                const AttentionOptions& o, AttentionCall* call) {
   EK_RETURN_IF_ERROR(ValidateAttentionOperand(q, "q", false));
-  EK_RETURN_IF_ERROR(ValidateAttentionOperand(k, "k", false));
-  EK_RETURN_IF_ERROR(ValidateAttentionOperand(v, "v", false));
+  EK_RETURN_IF_ERROR(ValidateAttentionOperand(k, "k", false, true));
+  EK_RETURN_IF_ERROR(ValidateAttentionOperand(v, "v", false, true));
+  if (v.dtype != k.dtype) {
+    return Status::Error(StatusCode::kInvalidArgument, "v: dtype %s, k's is %s (K and V share the cache's type)",
+                         DTypeName(v.dtype), DTypeName(k.dtype));
+  }
   EK_RETURN_IF_ERROR(ValidateAttentionOperand(out, "out", true));
   const int64_t q_len = q.shape[0], q_heads = q.shape[1], d = q.shape[2];
   const int64_t kv_len = k.shape[0], kv_heads = k.shape[1], dv = v.shape[2];
@@ -102,14 +124,7 @@ inline Status PrepareAttention(const TensorView& q, const TensorView& k, const T
   if (MulOverflows(q_len, q_heads, &rows) || rows > (int64_t{1} << 32) || kv_len > (int64_t{1} << 40)) {
     return InvalidArg("q", "more than 2^32 rows, or k more than 2^40 tokens");
   }
-  AliasCheck alias;
-  alias.AddView(q, "q", AliasCheck::Role::kInput);
-  alias.AddView(k, "k", AliasCheck::Role::kInput);
-  alias.AddView(v, "v", AliasCheck::Role::kInput);
-  if (o.mask.rank != 0) alias.AddView(o.mask, "options.mask", AliasCheck::Role::kInput);
-  if (o.sinks.rank != 0) alias.AddView(o.sinks, "options.sinks", AliasCheck::Role::kInput);
-  alias.AddView(out, "out", AliasCheck::Role::kOutput);
-  EK_RETURN_IF_ERROR(alias.Check());
+  EK_RETURN_IF_ERROR(CheckAttentionAliasing(q, k, v, out, o, nullptr, 0));
 
   AttentionTaskArgs& g = call->args;
   g.q_len = q_len;
@@ -142,8 +157,10 @@ inline Status PrepareAttention(const TensorView& q, const TensorView& k, const T
 inline void BindAttention(const TensorView& q, const TensorView& k, const TensorView& v, const TensorView& out,
                           const AttentionOptions& o, void* workspace, AttentionTaskArgs* g) {
   g->q = q.HostData<const float>();
-  g->k = k.HostData<const float>();
-  g->v = v.HostData<const float>();
+  g->k = k.HostData<const void>();
+  g->v = v.HostData<const void>();
+  g->kv_type = k.dtype;
+  g->head_major = k.strides[1] > k.strides[0];
   g->out = out.HostData<float>();
   for (int i = 0; i < 2; ++i) {
     g->q_stride[i] = q.strides[i];

@@ -36,6 +36,17 @@ HWY_INLINE hn::Vec<DF> LoadAsF32(DF df, const hwy::bfloat16_t* HWY_RESTRICT p) {
   return hn::PromoteTo(df, hn::LoadU(dh, p));
 }
 
+// The first n (0..Lanes) elements at p as f32; lanes past n are zero (and not read).
+template <class DF>
+HWY_INLINE hn::Vec<DF> LoadNAsF32(DF df, const float* HWY_RESTRICT p, size_t n) {
+  return hn::LoadN(df, p, n);
+}
+template <class DF>
+HWY_INLINE hn::Vec<DF> LoadNAsF32(DF df, const hwy::float16_t* HWY_RESTRICT p, size_t n) {
+  const hn::Rebind<hwy::float16_t, DF> dh;
+  return hn::PromoteTo(df, hn::LoadN(dh, p, n));
+}
+
 // The first `count` (1..Lanes) lanes of C at p, as f32; lanes past count are zero.
 template <class DF>
 HWY_INLINE hn::Vec<DF> LoadOutput(DF df, const void* p, DType type, size_t count) {
