@@ -104,10 +104,9 @@ HWY_INLINE void PrefetchRow(const void* row, size_t bytes) {
 }
 
 // One task: query i, the keys of split s, every KV head; writes (m, sum, acc[dv]) of every
-// query head to its partial. Per block of keys the KV heads in turn, so that a block's K and V
-// rows (kv_heads x d elements per key, contiguous in a [tokens, heads, d] cache) are read as one
-// stream rather than one head's rows kv_heads x d apart (a page per key for multi-head caches).
-// KvT: the cache's element type (float or hwy::float16_t, promoted to f32 as it is loaded).
+// query head to its partial, walking the cache in its memory order (token- or head-major: the
+// loops at the end). Each head's blocks are taken in key order either way, so both orders give
+// bitwise the same results. KvT: the cache's element type (float or hwy::float16_t, promoted to f32 as it is loaded).
 template <typename KvT>
 HWY_NOINLINE void RunAttentionTaskT(const detail::AttentionTaskArgs& a, size_t task) {
   constexpr int64_t kBlock = detail::kAttentionBlockKeys;

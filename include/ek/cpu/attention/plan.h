@@ -65,7 +65,11 @@ struct AttentionCall {
 inline Status ValidateAttentionOperand(const TensorView& t, const char* name, bool output, bool cache = false) {
   EK_RETURN_IF_ERROR(output ? ValidateOutputView(t, name) : ValidateView(t, name));
   EK_RETURN_IF_ERROR(RequireHostMemory(t, name));
-  if (!cache || t.dtype != DType::kF16) EK_RETURN_IF_ERROR(RequireDType(t, name, DType::kF32));
+  if (cache && t.dtype != DType::kF32 && t.dtype != DType::kF16) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s: dtype %s, expected f32 or f16 (the cache's types)", name,
+                         DTypeName(t.dtype));
+  }
+  if (!cache) EK_RETURN_IF_ERROR(RequireDType(t, name, DType::kF32));
   if (t.rank != 3) {
     return Status::Error(StatusCode::kInvalidArgument, "%s: rank %d, expected 3 ([tokens, heads, head_dim])", name,
                          t.rank);
