@@ -493,7 +493,7 @@ TEST_CASE("Attention kernels, f16 cache: against the reference, every target, th
       std::vector<float> scratch(64);
       ek::detail::AttentionTaskArgs args;
       ek::detail::BindAttention(p.qv, p.kv, p.vv, p.qv, p.o, scratch.data(), &args);
-      CHECK(args.head_major == p.head_major);
+      CHECK(args.head_major == (p.head_major && p.kv_len > 1));  // one token: strides tie, the walks coincide
       char what[200];
       std::snprintf(what, sizeof(what), "f16 problem %zu%s: q %lld x %lld heads, kv %lld x %lld heads, d %lld, dv %lld", i,
                     p.head_major ? " (head-major)" : "", static_cast<long long>(p.q_len), static_cast<long long>(p.q_heads),
