@@ -106,7 +106,8 @@ HWY_INLINE void PrefetchRow(const void* row, size_t bytes) {
 // One task: query i, the keys of split s, every KV head; writes (m, sum, acc[dv]) of every
 // query head to its partial, walking the cache in its memory order (token- or head-major: the
 // loops at the end). Each head's blocks are taken in key order either way, so both orders give
-// bitwise the same results. KvT: the cache's element type (float or hwy::float16_t, promoted to f32 as it is loaded).
+// bitwise the same results. KvT: the cache's element type (float or hwy::float16_t, promoted
+// to f32 as it is loaded).
 template <typename KvT>
 HWY_NOINLINE void RunAttentionTaskT(const detail::AttentionTaskArgs& a, size_t task) {
   constexpr int64_t kBlock = detail::kAttentionBlockKeys;
@@ -148,7 +149,8 @@ HWY_NOINLINE void RunAttentionTaskT(const detail::AttentionTaskArgs& a, size_t t
     }
     return any;
   };
-  // The block's logits for the group of KV head g: per live key, its K row (`rows[b]`) dotted with each query row of the group (0 for dead keys).
+  // The block's logits for the group of KV head g: per live key, its K row (`rows[b]`) dotted
+  // with each query row of the group (0 for dead keys).
   const auto block_logits = [&](int64_t g, const KvT* const* rows) HWY_ATTR {
     for (int64_t b = 0; b < kBlock; ++b) {
       if (!live[b]) {
@@ -161,8 +163,8 @@ HWY_NOINLINE void RunAttentionTaskT(const detail::AttentionTaskArgs& a, size_t t
       }
     }
   };
-  // Values: acc_h += w_hb x v_b (`rows[b]`), per chunk of 4 vectors of
-  // dv, the chunk's accumulators in registers across the block's keys.
+  // Values: acc_h += w_hb x v_b (`rows[b]`), per chunk of 4 vectors of dv, the chunk's
+  // accumulators in registers across the block's keys.
   const auto block_values = [&](int64_t count, int64_t g, const KvT* const* rows) HWY_ATTR {
     const size_t dv = static_cast<size_t>(a.dv);
     for (size_t c = 0; c < dv; c += 4 * lanes) {
