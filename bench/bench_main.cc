@@ -85,6 +85,7 @@ void RegisterQGemmBenchmarks();
 void RegisterConvBenchmarks();
 void RegisterClBenchmarks();
 void RegisterAttentionBenchmarks();
+void RegisterTransformerBenchmarks();
 }
 
 int main(int argc, char** argv) {
@@ -115,6 +116,7 @@ int main(int argc, char** argv) {
   ek_bench::RegisterConvBenchmarks();
   ek_bench::RegisterClBenchmarks();
   ek_bench::RegisterAttentionBenchmarks();
+  ek_bench::RegisterTransformerBenchmarks();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

@@ -189,3 +189,15 @@ awk '
     if (g < 0) { g = counter($0, "GFLOPS"); p = counter($0, "pct_peak"); unit = "GFLOP/s"; what = "% FMA peak" } else { unit = "GB/s"; what = "% DRAM read" }
     printf("%-46s %10.1f us %9.2f %-8s %6.1f %s\n", name, $2, g, unit, p, what)
   }' "$RESULTS"
+
+# The row ops around attention (docs/transformer.md): RMSNorm, LayerNorm, softmax, gated
+# activations, RoPE at decode (1 row / token) and prefill shapes; GB/s of inputs + output and %
+# of memcpy's rate at the same footprint. No peer in this binary.
+echo
+echo "Transformer block row ops, one thread, medians of this run (rows x n; RoPE: tokens x heads x head dim)"
+awk '
+  function counter(line, key) { if (match(line, key "=[0-9.]+")) return substr(line, RSTART + length(key) + 1, RLENGTH - length(key) - 1) + 0; return -1 }
+  /^ops\// && /_median/ && !/target:/ {
+    name = $1; sub(/\/real_time_median$/, "", name)
+    printf("%-40s %10.2f us %9.2f GB/s %6.1f %% memcpy\n", name, $2, counter($0, "GBps"), counter($0, "pct_peak"))
+  }' "$RESULTS"

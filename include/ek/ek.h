@@ -27,6 +27,9 @@
 #ifndef EK_KERNELS_ATTENTION
 #define EK_KERNELS_ATTENTION 1
 #endif
+#ifndef EK_KERNELS_TRANSFORMER
+#define EK_KERNELS_TRANSFORMER 1
+#endif
 
 #include "ek/version.h"
 #include "ek/status.h"
@@ -53,5 +56,7 @@
 #include "ek/elementwise.h"
 #include "ek/ref/attention.h"
 #include "ek/attention.h"
+#include "ek/ref/transformer.h"
+#include "ek/transformer.h"
 
 #endif  // EK_EK_H_

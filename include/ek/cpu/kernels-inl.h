@@ -9,7 +9,7 @@
 
 #ifdef EK_ONLY_DISPATCH
 #if defined(EK_KERNELS_CONVERT) || defined(EK_KERNELS_GEMM) || defined(EK_KERNELS_QGEMM) || defined(EK_KERNELS_CONV) || \
-    defined(EK_KERNELS_ELEMENTWISE) || defined(EK_KERNELS_ATTENTION)
+    defined(EK_KERNELS_ELEMENTWISE) || defined(EK_KERNELS_ATTENTION) || defined(EK_KERNELS_TRANSFORMER)
 #error "EK_ONLY_DISPATCH is defined, but a kernel family was asked for (EK_KERNELS_*)"
 #endif
 #endif
@@ -38,6 +38,10 @@
 #if defined(EK_KERNELS_ATTENTION)
 #include "ek/cpu/attention/attention-inl.h"
 #define EK_COMPILED_ATTENTION 1
+#endif
+#if defined(EK_KERNELS_TRANSFORMER)
+#include "ek/cpu/transformer/transformer-inl.h"
+#define EK_COMPILED_TRANSFORMER 1
 #endif
 
 // Tells ek/cpu/targets.h that a user's own foreach_target pass included this file.

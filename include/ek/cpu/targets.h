@@ -6,7 +6,7 @@
 // Per-family compilation: each op header asks for its family before its first include
 // (ek/gemm.h: EK_KERNELS_GEMM, ek/qgemm.h: EK_KERNELS_QGEMM, ek/convert.h: EK_KERNELS_CONVERT,
 // ek/conv.h: EK_KERNELS_CONV, ek/elementwise.h: EK_KERNELS_ELEMENTWISE, ek/attention.h:
-// EK_KERNELS_ATTENTION),
+// EK_KERNELS_ATTENTION, ek/transformer.h: EK_KERNELS_TRANSFORMER),
 // and the first op header of a TU runs the pass, over the families asked for so far. Highway
 // allows one pass per TU (foreach_target.h is include-guarded), so a TU that uses several
 // families asks for all of them before its first ek include (or includes ek/ek.h, which asks

@@ -36,6 +36,7 @@
 
 #include "ek/cpu/attention/plan.h"
 #include "ek/cpu/tile/loads-inl.h"
+#include "ek/cpu/tile/math-inl.h"
 #include "hwy/cache_control.h"
 #include "hwy/highway.h"
 
@@ -43,29 +44,6 @@ HWY_BEFORE_NAMESPACE();
 namespace ek {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
-
-// exp(x) for x <= 0 (finite): Cody-Waite reduction x = n ln2 + r, |r| <= ln2 / 2, Cephes' degree-6
-// polynomial for exp(r), then 2^n through the exponent bits. Results below 2^-126 (x < -87.34)
-// are 0. Within 3 ulp of exp (tested against std::exp on every target).
-template <class DF, class VF = hn::Vec<DF>>
-HWY_INLINE VF ExpNonPositive(DF df, VF x) {
-  const hn::RebindToSigned<DF> di;
-  const VF lower = hn::Set(df, -87.33654475f);  // ln(2^-126)
-  const VF clamped = hn::Max(x, lower);
-  const VF n = hn::Round(hn::Mul(clamped, hn::Set(df, 1.44269504088896341f)));
-  VF r = hn::NegMulAdd(n, hn::Set(df, 0.693359375f), clamped);  // ln2 in two parts: exact n x C1
-  r = hn::NegMulAdd(n, hn::Set(df, -2.12194440e-4f), r);
-  const VF z = hn::Mul(r, r);
-  VF p = hn::Set(df, 1.9875691500e-4f);
-  p = hn::MulAdd(p, r, hn::Set(df, 1.3981999507e-3f));
-  p = hn::MulAdd(p, r, hn::Set(df, 8.3334519073e-3f));
-  p = hn::MulAdd(p, r, hn::Set(df, 4.1665795894e-2f));
-  p = hn::MulAdd(p, r, hn::Set(df, 1.6666665459e-1f));
-  p = hn::MulAdd(p, r, hn::Set(df, 5.0000001201e-1f));
-  p = hn::MulAdd(p, z, hn::Add(r, hn::Set(df, 1.0f)));
-  const auto exponent = hn::ShiftLeft<23>(hn::Add(hn::ConvertTo(di, n), hn::Set(di, 127)));
-  return hn::IfThenZeroElse(hn::Lt(x, lower), hn::Mul(p, hn::BitCast(df, exponent)));
-}
 
 // out[i] = exp(in[i]) for in[i] <= 0 (ExpNonPositive; the test's entry point).
 inline void ExpRow(const float* HWY_RESTRICT in, float* HWY_RESTRICT out, size_t count) {
