@@ -86,6 +86,7 @@ void RegisterConvBenchmarks();
 void RegisterClBenchmarks();
 void RegisterAttentionBenchmarks();
 void RegisterTransformerBenchmarks();
+void RegisterLlamaBlockBenchmarks();
 }
 
 int main(int argc, char** argv) {
@@ -117,6 +118,7 @@ int main(int argc, char** argv) {
   ek_bench::RegisterClBenchmarks();
   ek_bench::RegisterAttentionBenchmarks();
   ek_bench::RegisterTransformerBenchmarks();
+  ek_bench::RegisterLlamaBlockBenchmarks();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

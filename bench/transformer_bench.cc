@@ -5,7 +5,7 @@
 // dim 64 / 128):
 //   ops/rmsnorm/<rows>x<n>, ops/layernorm/<rows>x<n>, ops/softmax/<rows>x<n>,
 //   ops/gated_<silu|gelu_tanh|gelu_erf>/<rows>x<n>, ops/rope/<neox|gptj>/<tokens>x<heads>x<d>
-// GBps = bytes read + written per call (inputs and output once), pct_peak = GBps / memcpy's
+// GBps = bytes read + written per call (inputs, weights and output once), pct_peak = GBps / memcpy's
 // at the same footprint (bench_util.h: SetStreamCounters). All fit in L2, as between a
 // decode step's GEMVs; they are a small part of a block's time (the GEMVs read the weights).
 #include "ek/transformer.h"  // first: it asks for its kernel family
@@ -62,13 +62,13 @@ void RowOpBenchmark(benchmark::State& state, RowOp op, int64_t rows, int64_t n) 
   const TensorView ov = TensorView::Host(DType::kF32, out.data(), {rows, n});
   const TensorView wv = TensorView::Host(DType::kF32, weight.data(), {n});
   const TensorView bv = TensorView::Host(DType::kF32, bias.data(), {n});
-  const size_t row_bytes = count * sizeof(float);
+  const size_t row_bytes = count * sizeof(float), param_bytes = static_cast<size_t>(n) * sizeof(float);
   ek::GatedActivationOptions gate;
   switch (op) {
     case RowOp::kRmsNorm:
-      return TimeOp(state, 2 * row_bytes, [&] { return ek::RmsNorm(xv, wv, ov); });
+      return TimeOp(state, 2 * row_bytes + param_bytes, [&] { return ek::RmsNorm(xv, wv, ov); });
     case RowOp::kLayerNorm:
-      return TimeOp(state, 2 * row_bytes, [&] { return ek::LayerNorm(xv, wv, bv, ov); });
+      return TimeOp(state, 2 * row_bytes + 2 * param_bytes, [&] { return ek::LayerNorm(xv, wv, bv, ov); });
     case RowOp::kSoftmax:
       return TimeOp(state, 2 * row_bytes, [&] { return ek::Softmax(xv, ov); });
     case RowOp::kSilu: gate.activation = ek::GateActivation::kSilu; break;

@@ -427,7 +427,21 @@ TEST_CASE("Rope: both styles, head dims, partial rotation, positions, frequency 
   });
 }
 
-TEST_CASE("Rope: position 0 is the identity, and tokens at equal positions turn alike", "[transformer]") {
+TEST_CASE("Softmax: logits whose scaled values overflow f32 still give a distribution", "[transformer]") {
+  // scale x overflows here (2 x 3e38), scale (x - max) does not.
+  std::vector<float> x = {3e38f, 2.9e38f, -3e38f, -3e38f, -3e38f, -3e38f}, out(6, -1.0f);
+  ek::SoftmaxOptions o;
+  o.scale = 2.0f;
+  ek_test::ForEachTarget([&](int64_t target) {
+    INFO("target " << ek::TargetName(target));
+    REQUIRE(ek::Softmax(TensorView::Host(DType::kF32, x.data(), {3, 2}), TensorView::Host(DType::kF32, out.data(), {3, 2}), o).ok());
+    CHECK(out[0] == 1.0f);  // exp(2 x (2.9e38 - 3e38)) underflows to 0
+    CHECK(out[1] == 0.0f);
+    for (int i = 2; i < 6; ++i) CHECK(out[static_cast<size_t>(i)] == 0.5f);  // equal logits: uniform
+  });
+}
+
+TEST_CASE("Rope: position 0 is the identity", "[transformer]") {
   RopeCase c;
   c.tokens = 2;
   c.heads = 1;
@@ -540,6 +554,8 @@ TEST_CASE("Transformer ops: every validation rule returns a status naming the ar
               StatusCode::kInvalidArgument, "gamma: dtype");
   ln.epsilon = -1.0f;
   ExpectError(ek::LayerNorm(x, none, none, out, ln), StatusCode::kInvalidArgument, "options.epsilon");
+  ln.epsilon = 1e-40f;  // subnormal: 0 under flush-to-zero
+  ExpectError(ek::LayerNorm(x, none, none, out, ln), StatusCode::kInvalidArgument, "options.epsilon");
   ek::SoftmaxOptions sm;
   sm.scale = NAN;
   ExpectError(ek::Softmax(x, out, sm), StatusCode::kInvalidArgument, "options.scale");
@@ -548,6 +564,12 @@ TEST_CASE("Transformer ops: every validation rule returns a status naming the ar
   ExpectError(ek::GatedActivation(x, TensorView::Host(DType::kF32, w.data(), {64}), out, ga),
               StatusCode::kInvalidArgument, "up: shape differs");
   ExpectError(ek::GatedActivation(x, x, x, ga), StatusCode::kInvalidArgument, "out: overlaps");
+  ExpectError(ek::GatedActivation(x, TensorView::Host(DType::kF16, w.data(), {4, 64}), out, ga),
+              StatusCode::kInvalidArgument, "up: dtype is f16");
+  TensorView device = out;
+  device.memory.kind = ek::MemoryKind::kOpenCLBuffer;
+  device.memory.handle = b.data();
+  ExpectError(ek::GatedActivation(x, none, device, ga), StatusCode::kWrongMemory, "out: lives in");
   ga.activation = static_cast<GateActivation>(9);
   ExpectError(ek::GatedActivation(x, none, out, ga), StatusCode::kInvalidArgument, "options.activation");
 
@@ -562,6 +584,9 @@ TEST_CASE("Transformer ops: every validation rule returns a status naming the ar
   ro.rotary_dims = 66;
   ExpectError(ek::Rope(q, q_out, ro), StatusCode::kInvalidArgument, "options.rotary_dims");
   ro.rotary_dims = 0;
+  std::vector<float> odd(8 * 4 * 63);
+  ExpectError(ek::Rope(TensorView::Host(DType::kF32, a.data(), {8, 4, 63}), TensorView::Host(DType::kF32, odd.data(), {8, 4, 63}), ro),
+              StatusCode::kInvalidArgument, "x: head_dim must be even");
   ro.style = static_cast<RopeStyle>(7);
   ExpectError(ek::Rope(q, q_out, ro), StatusCode::kInvalidArgument, "options.style");
   ro.style = RopeStyle::kNeox;
@@ -573,6 +598,8 @@ TEST_CASE("Transformer ops: every validation rule returns a status naming the ar
   ro.theta_base = 10000.0f;
   ro.position_offset = -1;
   ExpectError(ek::Rope(q, q_out, ro), StatusCode::kInvalidArgument, "options.position_offset");
+  ro.position_offset = (int64_t{1} << 40) + 1;
+  ExpectError(ek::Rope(q, q_out, ro), StatusCode::kInvalidArgument, "options.position_offset");
   ro.position_offset = 0;
   ro.positions = TensorView::Host(DType::kI32, pos.data(), {7});
   ExpectError(ek::Rope(q, q_out, ro), StatusCode::kInvalidArgument, "options.positions: expected shape [8]");
@@ -581,12 +608,20 @@ TEST_CASE("Transformer ops: every validation rule returns a status naming the ar
   ExpectError(ek::Rope(q, q_out, ro), StatusCode::kInvalidArgument, "options.positions: entry 3 is negative");
   ro.positions = TensorView::Host(DType::kF32, w.data(), {8});
   ExpectError(ek::Rope(q, q_out, ro), StatusCode::kInvalidArgument, "options.positions: dtype");
+  pos[3] = 0;
+  ro.positions = TensorView::Host(DType::kI32, b.data(), {8});  // inside out's bytes
+  ExpectError(ek::Rope(q, q_out, ro), StatusCode::kInvalidArgument, "overlaps");
   ro.positions = TensorView();
   ro.inv_frequencies = TensorView::Host(DType::kF32, w.data(), {31});
   ExpectError(ek::Rope(q, q_out, ro), StatusCode::kInvalidArgument, "options.inv_frequencies: expected shape [32]");
   w[5] = -1.0f;
   ro.inv_frequencies = TensorView::Host(DType::kF32, w.data(), {32});
   ExpectError(ek::Rope(q, q_out, ro), StatusCode::kInvalidArgument, "options.inv_frequencies: entry 5");
+  w[5] = NAN;
+  ExpectError(ek::Rope(q, q_out, ro), StatusCode::kInvalidArgument, "options.inv_frequencies: entry 5");
+  w[5] = 1.0f;
+  ro.inv_frequencies = TensorView::Host(DType::kF32, b.data() + 64, {32});  // inside out's bytes
+  ExpectError(ek::Rope(q, q_out, ro), StatusCode::kInvalidArgument, "overlaps");
   ro.inv_frequencies = TensorView();
   ExpectError(ek::Rope(q, q, ro), StatusCode::kInvalidArgument, "out: overlaps x");
   CHECK(ek::Rope(q, q_out, ro).ok());  // the valid call, for contrast

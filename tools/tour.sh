@@ -200,4 +200,18 @@ awk '
   /^ops\// && /_median/ && !/target:/ {
     name = $1; sub(/\/real_time_median$/, "", name)
     printf("%-40s %10.2f us %9.2f GB/s %6.1f %% memcpy\n", name, $2, counter($0, "GBps"), counter($0, "pct_peak"))
-  }' "$RESULTS"
+  }' "$RESULTS" | sort
+
+# One decoder block's decode step (bench/llama_block_bench.cc): int4 GEMVs, RoPE, f16 KV append,
+# attention, norms, SiLU MLP, weights read from DRAM; the implied tokens/s of the whole model
+# (its layers x the block; embedding and LM head left out) and the time by stage.
+echo
+echo "Decoder block decode step (Llama 3.2 1B shapes, Q4_0 weights, f16 KV cache), one thread, medians of this run"
+awk '
+  function counter(line, key) { if (match(line, key "=[0-9.]+k?")) { v = substr(line, RSTART + length(key) + 1, RLENGTH - length(key) - 1); return (v ~ /k$/) ? v * 1000 : v + 0 } return -1 }
+  /^net\/llama_block\// && /_median/ && !/target:/ {
+    name = $1; sub(/\/real_time_median$/, "", name)
+    printf("%-44s %8.0f us  %5.1f tok/s  %6.2f GB/s %5.1f %% DRAM  (projections %.0f, attention %.0f, MLP %.0f, rest %.0f us)\n", name,
+           counter($0, "block_us"), counter($0, "tokens_per_s"), counter($0, "GBps"), counter($0, "pct_dram"),
+           counter($0, "proj_us"), counter($0, "attn_us"), counter($0, "mlp_us"), counter($0, "other_us"))
+  }' "$RESULTS" | sort

@@ -44,21 +44,22 @@ namespace {  // per-TU dispatch tables, unqualified names (see ek/dispatch.h)
 HWY_EXPORT(TransformerRow);
 HWY_EXPORT(RopeToken);
 
-// out = x / sqrt(mean(x^2) + epsilon) x (weight + weight_offset) per row; weight optional.
+// out = x / sqrt(mean(x^2) + epsilon) x (weight + weight_offset) per row; weight optional
+// (without one, out = x / sqrt(mean(x^2) + epsilon): the offset applies to a weight only).
 inline Status RmsNorm(const TensorView& x, const TensorView& weight, const TensorView& out,
                       const RmsNormOptions& options = RmsNormOptions(), const Context& ctx = Context()) {
   EK_RETURN_IF_ERROR(EnsureDispatchReady());
   const TensorView* params[2] = {&weight, nullptr};
   const char* names[2] = {"weight", nullptr};
   EK_RETURN_IF_ERROR(detail::ValidateRowOp(x, "x", out, nullptr, nullptr, params, names));
-  EK_RETURN_IF_ERROR(detail::RequirePositiveFinite(options.epsilon, "options.epsilon"));
+  EK_RETURN_IF_ERROR(detail::RequireEpsilon(options.epsilon, "options.epsilon"));
   if (!std::isfinite(options.weight_offset)) return detail::InvalidArg("options.weight_offset", "must be finite");
-  detail::RowArgs shared;
-  shared.op = detail::RowOp::kRmsNorm;
+  detail::TransformerRowArgs shared;
+  shared.op = detail::TransformerRowOp::kRmsNorm;
   shared.weight = weight.rank != 0 ? weight.HostData<const float>() : nullptr;
   shared.epsilon = options.epsilon;
   shared.weight_offset = options.weight_offset;
-  detail::RunRows(x, TensorView(), out, shared, HWY_DYNAMIC_POINTER(TransformerRow), ctx);
+  detail::RunTransformerRows(x, TensorView(), out, shared, HWY_DYNAMIC_POINTER(TransformerRow), ctx);
   return Status::Ok();
 }
 
@@ -69,17 +70,18 @@ inline Status LayerNorm(const TensorView& x, const TensorView& gamma, const Tens
   const TensorView* params[2] = {&gamma, &beta};
   const char* names[2] = {"gamma", "beta"};
   EK_RETURN_IF_ERROR(detail::ValidateRowOp(x, "x", out, nullptr, nullptr, params, names));
-  EK_RETURN_IF_ERROR(detail::RequirePositiveFinite(options.epsilon, "options.epsilon"));
-  detail::RowArgs shared;
-  shared.op = detail::RowOp::kLayerNorm;
+  EK_RETURN_IF_ERROR(detail::RequireEpsilon(options.epsilon, "options.epsilon"));
+  detail::TransformerRowArgs shared;
+  shared.op = detail::TransformerRowOp::kLayerNorm;
   shared.weight = gamma.rank != 0 ? gamma.HostData<const float>() : nullptr;
   shared.bias = beta.rank != 0 ? beta.HostData<const float>() : nullptr;
   shared.epsilon = options.epsilon;
-  detail::RunRows(x, TensorView(), out, shared, HWY_DYNAMIC_POINTER(TransformerRow), ctx);
+  detail::RunTransformerRows(x, TensorView(), out, shared, HWY_DYNAMIC_POINTER(TransformerRow), ctx);
   return Status::Ok();
 }
 
-// out = exp(scale x - max) / sum per row (-inf entries: 0; a row of -inf: zeros).
+// out = exp(scale x - max) / sum per row (-inf entries: 0; a row of -inf: zeros). Entries are
+// finite or -inf: a NaN or +inf gives unspecified results, which may differ between targets.
 inline Status Softmax(const TensorView& x, const TensorView& out, const SoftmaxOptions& options = SoftmaxOptions(),
                       const Context& ctx = Context()) {
   EK_RETURN_IF_ERROR(EnsureDispatchReady());
@@ -87,10 +89,10 @@ inline Status Softmax(const TensorView& x, const TensorView& out, const SoftmaxO
   const char* names[2] = {nullptr, nullptr};
   EK_RETURN_IF_ERROR(detail::ValidateRowOp(x, "x", out, nullptr, nullptr, params, names));
   EK_RETURN_IF_ERROR(detail::RequirePositiveFinite(options.scale, "options.scale"));
-  detail::RowArgs shared;
-  shared.op = detail::RowOp::kSoftmax;
+  detail::TransformerRowArgs shared;
+  shared.op = detail::TransformerRowOp::kSoftmax;
   shared.scale = options.scale;
-  detail::RunRows(x, TensorView(), out, shared, HWY_DYNAMIC_POINTER(TransformerRow), ctx);
+  detail::RunTransformerRows(x, TensorView(), out, shared, HWY_DYNAMIC_POINTER(TransformerRow), ctx);
   return Status::Ok();
 }
 
@@ -107,10 +109,10 @@ inline Status GatedActivation(const TensorView& gate, const TensorView& up, cons
       options.activation != GateActivation::kGeluErf) {
     return detail::InvalidArg("options.activation", "unknown activation");
   }
-  detail::RowArgs shared;
-  shared.op = detail::RowOp::kGate;
+  detail::TransformerRowArgs shared;
+  shared.op = detail::TransformerRowOp::kGate;
   shared.activation = options.activation;
-  detail::RunRows(gate, up, out, shared, HWY_DYNAMIC_POINTER(TransformerRow), ctx);
+  detail::RunTransformerRows(gate, up, out, shared, HWY_DYNAMIC_POINTER(TransformerRow), ctx);
   return Status::Ok();
 }
 

@@ -12,15 +12,16 @@
 
 namespace ek {
 
-// out = x / sqrt(mean(x^2) + epsilon) x (weight + weight_offset), per row.
+// out = x / sqrt(mean(x^2) + epsilon) x (weight + weight_offset), per row (without a weight:
+// x / sqrt(mean(x^2) + epsilon), the offset unused).
 struct RmsNormOptions {
-  float epsilon = 1e-6f;       // > 0, finite
+  float epsilon = 1e-6f;       // >= 2^-126, finite
   float weight_offset = 0.0f;  // Gemma stores weight - 1: pass 1
 };
 
 // out = (x - mean) / sqrt(variance + epsilon) x gamma + beta, per row (variance over n).
 struct LayerNormOptions {
-  float epsilon = 1e-5f;  // > 0, finite
+  float epsilon = 1e-5f;  // >= 2^-126, finite
 };
 
 // out = exp(scale x - max) / sum, per row; -inf entries get 0, a row of -inf gets zeros.

@@ -4,20 +4,24 @@
 // op's formula evaluated in double from the f32 inputs and rounded to f32 once. ek's kernels
 // compute in f32 (vector sums in lane order, a vector exp) and stay within the bounds below,
 // each an absolute bound on one output element; u = 2^-24, n the row's length. They hold for
-// inputs whose squares and products stay within f32's normal range (|x| in [2^-60, 2^60]).
+// finite inputs (softmax: or -inf) whose f32 sums do not overflow or underflow: n max x^2 <
+// 2^127 for the norms, squares above 2^-126 where they matter. NaN or +inf inputs give
+// unspecified results, which may differ between targets (as for attention's mask).
 //
 //   RmsNorm    |err| <= (n + 16) u |ref|
 //   LayerNorm  |err| <= (n + 16) u (inv |gamma| (|x - mean| + mean|x|) + |beta|)
 //              (inv = 1 / sqrt(var + eps), mean|x| the row's mean absolute value)
 //   Softmax    |err| <= (n + 24 + 12 max|s x|) u ref + 2^-126
-//   Rope       |err| <= 2^-23 (|x0| |c| + |x1| |s|) + u (|x0| + |x1|), for the pair (x0, x1)
+//   Rope       |err| <= 2^-23 (|x0 c| + |x1 s|) + u (|x0| + |x1|) for the pair's first
+//              output, 2^-23 (|x1 c| + |x0 s|) + u (|x0| + |x1|) for its second
 //   SiLU       |err| <= 24 u |ref| + 2^-100
 //   GELU-tanh  |err| <= (24 + 8 |z|) u |ref| + 2^-100, z = 2 sqrt(2/pi) (g + 0.044715 g^3)
 //   GELU-erf   |err| <= (32 + 2 g^2) u |ref| + 2^-100
 //              (the absolute terms: results of g < -87 or so, where exp(g)'s f32 underflows)
 //
-// The tests check every element of every target against these bounds, and that a kernel that
-// is off by one part in a thousand fails them.
+// The tests check every element of every target against these bounds, and that an error of one
+// part in a thousand exceeds them (for rows up to a few thousand elements; the n terms grow
+// with n).
 #ifndef EK_REF_TRANSFORMER_H_
 #define EK_REF_TRANSFORMER_H_
 

@@ -25,11 +25,11 @@ constexpr int64_t kRowOpMinPerTask = 16 * 1024;  // elements: below this, a task
 constexpr int64_t kRopeMaxRotaryDims = 1024;     // the per-token table lives on the stack
 constexpr int64_t kMaxRopePosition = int64_t{1} << 40;
 
-enum class RowOp : uint8_t { kRmsNorm, kLayerNorm, kSoftmax, kGate };
+enum class TransformerRowOp : uint8_t { kRmsNorm, kLayerNorm, kSoftmax, kGate };
 
 // One row of a row op: n contiguous elements of x (the gate for kGate), up and out.
-struct RowArgs {
-  RowOp op = RowOp::kRmsNorm;
+struct TransformerRowArgs {
+  TransformerRowOp op = TransformerRowOp::kRmsNorm;
   const float* x = nullptr;
   const float* up = nullptr;      // kGate: optional
   float* out = nullptr;
@@ -39,7 +39,7 @@ struct RowArgs {
   float epsilon = 0.0f, weight_offset = 0.0f, scale = 1.0f;
   GateActivation activation = GateActivation::kSilu;
 };
-using RowKernel = void (*)(const RowArgs&);
+using TransformerRowKernel = void (*)(const TransformerRowArgs&);
 
 // One token of RoPE: its heads, and the table of its rotation (cos_sin: 2 x rotary_dims floats).
 //   kNeox: cos_sin[i] = cos, cos_sin[half + i] = sin of pair i (half = rotary_dims / 2)
@@ -85,6 +85,13 @@ inline Status RequirePositiveFinite(float value, const char* name) {
   return Status::Ok();
 }
 
+// A norm's epsilon: normal (a subnormal one is 0 under flush-to-zero, and 1 / sqrt(0) of a zero
+// row would make NaN), finite.
+inline Status RequireEpsilon(float value, const char* name) {
+  if (!(value >= 1.17549435e-38f) || !std::isfinite(value)) return InvalidArg(name, "must be a finite normal float > 0 (>= 2^-126)");
+  return Status::Ok();
+}
+
 // x, an optional second input (up) and out: the same shape; no output byte shared with an input.
 inline Status ValidateRowOp(const TensorView& x, const char* x_name, const TensorView& out,
                             const TensorView* second, const char* second_name,
@@ -121,8 +128,8 @@ inline int64_t RowOffset(const TensorView& v, int64_t row) {
 }
 
 // Runs `kernel` on every row of the (validated) views: x (and up when its rank is not 0) -> out.
-inline void RunRows(const TensorView& x, const TensorView& up, const TensorView& out, const RowArgs& shared,
-                    RowKernel kernel, const Context& ctx) {
+inline void RunTransformerRows(const TensorView& x, const TensorView& up, const TensorView& out, const TransformerRowArgs& shared,
+                    TransformerRowKernel kernel, const Context& ctx) {
   const int64_t n = x.shape[x.rank - 1];
   const int64_t rows = x.NumElements() / n;
   const TaskPlan plan = PlanTasks(static_cast<size_t>(rows), static_cast<size_t>((kRowOpMinPerTask + n - 1) / n));
@@ -132,7 +139,7 @@ inline void RunRows(const TensorView& x, const TensorView& up, const TensorView&
   ParallelFor(ctx.threads, plan.num_tasks, [&](size_t task) {
     const size_t end = plan.End(task, static_cast<size_t>(rows));
     for (size_t row = plan.Begin(task); row < end; ++row) {
-      RowArgs args = shared;
+      TransformerRowArgs args = shared;
       args.n = n;
       args.x = x_base + RowOffset(x, static_cast<int64_t>(row));
       if (up_base != nullptr) args.up = up_base + RowOffset(up, static_cast<int64_t>(row));
@@ -153,6 +160,9 @@ inline Status ValidateRope(const TensorView& x, const TensorView& out, const Rop
   EK_RETURN_IF_ERROR(RequireSameShape(out, "out", x, "x"));
   const int64_t tokens = x.shape[0], head_dim = x.shape[2];
   const int64_t rot = o.rotary_dims == 0 ? head_dim : o.rotary_dims;
+  if (o.rotary_dims == 0 && (head_dim % 2 != 0 || head_dim > kRopeMaxRotaryDims)) {
+    return InvalidArg("x", "head_dim must be even and at most 1024 to rotate whole heads (else set options.rotary_dims)");
+  }
   if (rot < 2 || rot % 2 != 0 || rot > head_dim || rot > kRopeMaxRotaryDims) {
     return InvalidArg("options.rotary_dims", "must be 0 (the head) or even, >= 2, <= head_dim and <= 1024");
   }

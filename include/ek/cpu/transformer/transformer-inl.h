@@ -7,8 +7,9 @@
 //
 // All are streams over a row in L1 / L2 (a row is at most a few hundred KB), bound by loads and
 // stores, not arithmetic:
-//   norms and softmax: a reduction pass (4 vector accumulators, so the adds' latency is hidden),
-//     then the pass that writes out (LayerNorm: two reductions, the mean and then the variance
+//   norms and softmax: a reduction pass (the norms' sums in 4 vector accumulators, so the adds'
+//     latency is hidden; softmax's max in one, its exp pass the bottleneck), then the pass that
+//     writes out (LayerNorm: two reductions, the mean and then the variance
 //     around it, which keeps the variance's error relative to itself);
 //   gated activation: one pass, 2 loads, the activation (exp is 14 vector ops), a store;
 //   RoPE: per head, pairs rotated with the token's cos / sin table (computed once per token,
@@ -70,7 +71,7 @@ HWY_INLINE hn::Vec<DF> LoadOr(DF df, const float* HWY_RESTRICT p, size_t i, size
 }
 
 // RMSNorm: out = x * (1 / sqrt(sum(x^2) / n + eps)) * (w + offset).
-HWY_INLINE void RmsNormRow(const detail::RowArgs& r) {
+HWY_INLINE void RmsNormRow(const detail::TransformerRowArgs& r) {
   const hn::ScalableTag<float> df;
   const size_t count = static_cast<size_t>(r.n);
   const float sum_squares = SumOverRow(df, r.x, count, [](hn::Vec<decltype(df)> v) HWY_ATTR { return hn::Mul(v, v); });
@@ -83,7 +84,7 @@ HWY_INLINE void RmsNormRow(const detail::RowArgs& r) {
 }
 
 // LayerNorm: mean, then the variance around it, then out = (x - mean) * inv * gamma + beta.
-HWY_INLINE void LayerNormRow(const detail::RowArgs& r) {
+HWY_INLINE void LayerNormRow(const detail::TransformerRowArgs& r) {
   const hn::ScalableTag<float> df;
   using VF = hn::Vec<decltype(df)>;
   const size_t count = static_cast<size_t>(r.n), lanes = hn::Lanes(df);
@@ -103,9 +104,10 @@ HWY_INLINE void LayerNormRow(const detail::RowArgs& r) {
   });
 }
 
-// Softmax: the max of scale * x, then exp(scale * x - max) written out with their sum, then the
-// row scaled by 1 / sum. A row whose entries are all -inf is zeros.
-HWY_INLINE void SoftmaxRow(const detail::RowArgs& r) {
+// Softmax: the max of x, then exp(scale * (x - max)) written out with their sum, then the row
+// scaled by 1 / sum (scale > 0, so max(scale x) = scale max(x); the exp's argument is <= 0 even
+// where scale * x would overflow). A row whose entries are all -inf is zeros.
+HWY_INLINE void SoftmaxRow(const detail::TransformerRowArgs& r) {
   const hn::ScalableTag<float> df;
   using VF = hn::Vec<decltype(df)>;
   const size_t count = static_cast<size_t>(r.n), lanes = hn::Lanes(df);
@@ -113,7 +115,7 @@ HWY_INLINE void SoftmaxRow(const detail::RowArgs& r) {
   VF vmax = lowest;
   for (size_t i = 0; i < count; i += lanes) {
     const size_t n = HWY_MIN(lanes, count - i);
-    vmax = hn::Max(vmax, hn::IfThenElse(hn::FirstN(df, n), hn::Mul(hn::LoadN(df, r.x + i, n), scale), lowest));
+    vmax = hn::Max(vmax, hn::IfThenElse(hn::FirstN(df, n), hn::LoadN(df, r.x + i, n), lowest));
   }
   const float max = hn::ReduceMax(df, vmax);
   if (max == -HUGE_VALF) {
@@ -123,7 +125,7 @@ HWY_INLINE void SoftmaxRow(const detail::RowArgs& r) {
   const VF vm = hn::Set(df, max);
   VF sum = hn::Zero(df);
   MapRow(df, r.out, count, [&](size_t i, size_t n) HWY_ATTR {
-    const VF e = ExpNonPositive(df, hn::Sub(hn::Mul(hn::LoadN(df, r.x + i, n), scale), vm));
+    const VF e = ExpNonPositive(df, hn::Mul(hn::Sub(hn::LoadN(df, r.x + i, n), vm), scale));
     const VF live = hn::IfThenElseZero(hn::FirstN(df, n), e);
     sum = hn::Add(sum, live);
     return live;
@@ -136,7 +138,7 @@ HWY_INLINE void SoftmaxRow(const detail::RowArgs& r) {
 // same function as 0.5 g (1 + tanh(.)), without its cancellation for g < 0); GELU-erf
 // 0.5 g erfc(-g / sqrt(2)), erfc evaluated at |g| / sqrt(2) (2 - erfc for g >= 0).
 template <GateActivation kActivation>
-HWY_INLINE void GateRow(const detail::RowArgs& r) {
+HWY_INLINE void GateRow(const detail::TransformerRowArgs& r) {
   const hn::ScalableTag<float> df;
   using VF = hn::Vec<decltype(df)>;
   MapRow(df, r.out, static_cast<size_t>(r.n), [&](size_t i, size_t n) HWY_ATTR {
@@ -158,12 +160,12 @@ HWY_INLINE void GateRow(const detail::RowArgs& r) {
 }
 
 // ---- Exported entry points (ek/transformer.h) -------------------------------------------------------
-inline void TransformerRow(const detail::RowArgs& r) {
+inline void TransformerRow(const detail::TransformerRowArgs& r) {
   switch (r.op) {
-    case detail::RowOp::kRmsNorm: return RmsNormRow(r);
-    case detail::RowOp::kLayerNorm: return LayerNormRow(r);
-    case detail::RowOp::kSoftmax: return SoftmaxRow(r);
-    case detail::RowOp::kGate:
+    case detail::TransformerRowOp::kRmsNorm: return RmsNormRow(r);
+    case detail::TransformerRowOp::kLayerNorm: return LayerNormRow(r);
+    case detail::TransformerRowOp::kSoftmax: return SoftmaxRow(r);
+    case detail::TransformerRowOp::kGate:
       if (r.activation == GateActivation::kSilu) return GateRow<GateActivation::kSilu>(r);
       if (r.activation == GateActivation::kGeluTanh) return GateRow<GateActivation::kGeluTanh>(r);
       return GateRow<GateActivation::kGeluErf>(r);
@@ -174,7 +176,8 @@ inline void TransformerRow(const detail::RowArgs& r) {
 //   kNeox: pairs (i, half + i): y0 = x0 c - x1 s, y1 = x1 c + x0 s, a vector of i at a time
 //   kGptj: pairs (2i, 2i + 1) inside a vector: y = x c' + swap_pairs(x) s', with the table's
 //          c' = (c, c) and s' = (-s, +s) per pair (Reverse2 swaps each pair's lanes; vectors
-//          have an even number of lanes and start at even j, so pairs never straddle two)
+//          have an even number of lanes and start at even j, so pairs never straddle two; the
+//          one-lane HWY_SCALAR target takes the pairs in scalar code)
 inline void RopeToken(const detail::RopeTokenArgs& a) {
   const hn::ScalableTag<float> df;
   using VF = hn::Vec<decltype(df)>;
@@ -191,6 +194,11 @@ inline void RopeToken(const detail::RopeTokenArgs& a) {
         const VF c = hn::LoadN(df, a.cos_sin + i, n), s = hn::LoadN(df, a.cos_sin + half + i, n);
         hn::StoreN(hn::NegMulAdd(x1, s, hn::Mul(x0, c)), df, out + i, n);
         hn::StoreN(hn::MulAdd(x0, s, hn::Mul(x1, c)), df, out + half + i, n);
+      }
+    } else if (lanes < 2) {  // HWY_SCALAR: one lane, no pairs inside a vector
+      for (size_t j = 0; j < rot; j += 2) {
+        out[j] = x[j] * a.cos_sin[j] + x[j + 1] * a.cos_sin[rot + j];
+        out[j + 1] = x[j + 1] * a.cos_sin[j + 1] + x[j] * a.cos_sin[rot + j + 1];
       }
     } else {
       for (size_t j = 0; j < rot; j += lanes) {
