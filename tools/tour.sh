@@ -98,6 +98,9 @@ if "$PYTHON" -c 'import onnxruntime, onnx, numpy' > /dev/null 2>&1; then
   echo "ONNX Runtime peer (bench/peers/ort_mobilenet_v2.py, $("$PYTHON" -c 'import onnxruntime; print(onnxruntime.__version__)'))"
   "$PYTHON" "$ROOT/bench/peers/ort_mobilenet_v2.py" --layers --repetitions 3 --min-time 0.1 2> /dev/null | tee -a "$RESULTS" \
     || echo "ONNX Runtime peer: failed (its lines are missing below)"
+  echo "ONNX Runtime peer (bench/peers/ort_attention.py: ONNX's Attention operator, decode)"
+  "$PYTHON" "$ROOT/bench/peers/ort_attention.py" --repetitions 3 --min-time 0.1 2> /dev/null | tee -a "$RESULTS" \
+    || echo "ONNX Runtime attention peer: failed (its lines are missing below)"
 else
   echo
   echo "ONNX Runtime peer: not installed (pip install onnxruntime onnx numpy into a venv, then EK_PYTHON=<venv>/bin/python)"
@@ -178,16 +181,26 @@ awk '
 
 # Attention (CPU): decode of one token against an f32 or f16 KV cache read from DRAM (GB/s of K and V
 # and % of the measured DRAM read) and a causal prefill (GFLOP/s of the unmasked work, % of the
-# FMA peak). No peer in this binary yet (docs/attention.md).
+# FMA peak). Beside the decode lines, ONNX Runtime's time for the same shape when its peer ran
+# (bench/peers/ort_attention.py: its cache is head-major, like ek's /head_major lines) and the
+# speed-up ORT time / ek time.
 echo
 echo "Attention (f32 / f16 cache), one thread, medians of this run (decode: q heads x kv heads x kv len x d; prefill: heads x q len x kv len x d)"
 awk '
   function counter(line, key) { if (match(line, key "=[0-9.]+")) return substr(line, RSTART + length(key) + 1, RLENGTH - length(key) - 1) + 0; return -1 }
+  /^peer\/ort\/attn\// && /_median/ { name = $1; sub(/^peer\/ort\//, "", name); sub(/\/real_time_median$/, "", name); ort[name] = $2; next }
   /^attn\// && /_median/ && !/target:/ {
     name = $1; sub(/\/real_time_median$/, "", name)
     g = counter($0, "GBps"); p = counter($0, "pct_dram")
     if (g < 0) { g = counter($0, "GFLOPS"); p = counter($0, "pct_peak"); unit = "GFLOP/s"; what = "% FMA peak" } else { unit = "GB/s"; what = "% DRAM read" }
-    printf("%-46s %10.1f us %9.2f %-8s %6.1f %s\n", name, $2, g, unit, p, what)
+    names[++count] = name; line[name] = sprintf("%-46s %10.1f us %9.2f %-8s %6.1f %-11s", name, $2, g, unit, p, what); us[name] = $2
+  }
+  END {
+    for (i = 1; i <= count; ++i) {
+      n = names[i]; base = n; sub(/\/head_major$/, "", base)
+      peer = (base in ort) ? sprintf("  ORT %9.1f us  ek %.2fx", ort[base], ort[base] / us[n]) : ""
+      print line[n] peer
+    }
   }' "$RESULTS"
 
 # The row ops around attention (docs/transformer.md): RMSNorm, LayerNorm, softmax, gated

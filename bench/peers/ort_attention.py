@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+# Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
+"""Optional peer: attention decode in ONNX Runtime, timed like ek_bench's attn/<type>/decode.
+
+One query token against a KV cache of kv_len tokens, the shapes of bench/attention_bench.cc
+(q heads x kv heads x kv len x head dim), through ONNX's own Attention operator (opset 23: GQA
+when the KV heads are fewer, the cache as [1, kv heads, kv len, d], i.e. head-major like ek's
+/head_major variant), f32 and f16, one intra-op thread. Two copies of the cache rotate, so each
+call reads its cache from DRAM as in ek's benchmark. Built with the `onnx` package and run by
+`onnxruntime` (PyPI; developer tooling only, never needed to build, test or run ek). Each result
+is checked against a numpy reference before it is timed.
+
+Prints one line per shape in ek_bench's format (the median of --repetitions, each the mean of a
+timed batch):
+  peer/ort/attn/f32/decode/32x8x4096x128/real_time_median   3500.0 us
+tools/tour.sh runs it when onnxruntime and onnx import (EK_PYTHON, default python3) and prints
+the ratios beside ek's medians.
+
+Usage: ort_attention.py [--repetitions N] [--min-time SECONDS]
+"""
+import argparse
+import statistics
+import sys
+import time
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper
+
+# (q heads, kv heads, kv len, head dim): attention_bench.cc's decode shapes.
+SHAPES = [(32, 32, 4096, 128), (32, 8, 4096, 128), (32, 8, 1024, 64)]
+
+
+def attention_model(q_heads, kv_heads, kv_len, d, dtype):
+    elem = TensorProto.FLOAT16 if dtype == np.float16 else TensorProto.FLOAT
+    inputs = [helper.make_tensor_value_info("q", elem, [1, q_heads, 1, d]),
+              helper.make_tensor_value_info("k", elem, [1, kv_heads, kv_len, d]),
+              helper.make_tensor_value_info("v", elem, [1, kv_heads, kv_len, d])]
+    output = helper.make_tensor_value_info("y", elem, [1, q_heads, 1, d])
+    graph = helper.make_graph([helper.make_node("Attention", ["q", "k", "v"], ["y"])], "decode", inputs, [output])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 23)])
+
+
+def reference(feed, q_heads, kv_heads, d):
+    q, k, v = (feed[n].astype(np.float64)[0] for n in ("q", "k", "v"))
+    out = np.zeros((q_heads, d))
+    for h in range(q_heads):
+        g = h // (q_heads // kv_heads)
+        logits = k[g] @ q[h, 0] / np.sqrt(d)
+        w = np.exp(logits - logits.max())
+        out[h] = w @ v[g] / w.sum()
+    return out
+
+
+def median_us(shape, dtype, repetitions, min_time):
+    q_heads, kv_heads, kv_len, d = shape
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    model = attention_model(q_heads, kv_heads, kv_len, d, dtype)
+    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(5)
+    q = rng.uniform(-0.5, 0.5, (1, q_heads, 1, d)).astype(dtype)
+    feeds = [{"q": q, "k": rng.uniform(-0.5, 0.5, (1, kv_heads, kv_len, d)).astype(dtype),
+              "v": rng.uniform(-0.5, 0.5, (1, kv_heads, kv_len, d)).astype(dtype)} for _ in range(2)]
+    got = session.run(None, feeds[0])[0][0, :, 0, :].astype(np.float64)
+    error = np.abs(got - reference(feeds[0], q_heads, kv_heads, d)).max()
+    if error > (1e-2 if dtype == np.float16 else 1e-4):
+        raise RuntimeError(f"ONNX Runtime's result is off by {error}")
+    start, runs = time.perf_counter(), 0  # a batch long enough for min_time
+    while time.perf_counter() - start < min_time or runs < 2:
+        session.run(None, feeds[runs % 2])
+        runs += 1
+    samples = []
+    for _ in range(repetitions):
+        start = time.perf_counter()
+        for i in range(runs):
+            session.run(None, feeds[i % 2])
+        samples.append((time.perf_counter() - start) / runs * 1e6)
+    return statistics.median(samples)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repetitions", type=int, default=5)
+    parser.add_argument("--min-time", type=float, default=0.2)
+    args = parser.parse_args()
+    ort.set_default_logger_severity(3)
+    print(f"# onnxruntime {ort.__version__}, onnx {onnx.__version__}, Attention (opset 23)", file=sys.stderr)
+    for dtype, name in ((np.float32, "f32"), (np.float16, "f16")):
+        for shape in SHAPES:
+            dims = "x".join(str(s) for s in shape)
+            us = median_us(shape, dtype, args.repetitions, args.min_time)
+            print(f"peer/ort/attn/{name}/decode/{dims}/real_time_median {us:12.1f} us", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
