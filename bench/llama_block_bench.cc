@@ -3,17 +3,20 @@
 // One transformer decoder block's decode step (one token), as a runtime chains ek's ops:
 //   net/llama_block/<weights>/<model>/ctx<kv len>
 //     RMSNorm -> QKV projection (one fused int4 GEMV, f32 activations quantized per row) ->
-//     RoPE of q and k (NeoX pairs) -> KV append (k and v converted into the f16 cache at the
-//     new position) -> attention over the cache (GQA) -> output projection -> residual add ->
+//     RoPE of q and k (llama.cpp's interleaved pairs) -> KV append (k and v converted into the
+//     f16 cache at the new position) -> attention over the cache (GQA) -> output projection ->
+//     residual add ->
 //     RMSNorm -> gate and up projections (one fused GEMV) -> SiLU gate -> down projection ->
-//     residual add.
+//     residual add. RMSNorm's epsilon 1e-5; Llama 3's RoPE frequency rescaling left out (the
+//     time does not depend on it); random weights, the output not checked (each op's tests do).
 // Random weights at the model's real shapes, packed once from GGUF Q4_0 blocks (ek's int4
 // path). Each iteration runs the block on a different copy of the weights and cache (enough
 // copies to exceed 1.5x the last-level cache): every block reads its weights from DRAM, as in
 // a decode step through all the layers. Counters:
 //   block_us     time of one block; tokens_per_s = 1 / (layers x block_us): the implied decode
 //                speed of the whole model, the embedding lookup and the LM head left out
-//   GBps         weight + KV cache bytes read per block / time; pct_dram of the measured DRAM read
+//   GBps         packed weight + KV cache bytes read per block / time; pct_dram of the measured
+//                DRAM read
 //   proj_us attn_us mlp_us other_us: the block's time by stage: the QKV and output projections,
 //                attention, the MLP (gate / up GEMV, SiLU, down GEMV), and the rest (norms, RoPE,
 //                the appends, the residual adds)
@@ -95,10 +98,10 @@ void LlamaBlockBenchmark(benchmark::State& state, const LlamaShape& s, int64_t c
   int64_t llc = 0;
   for (int level = 3; level >= 1 && llc == 0; --level) llc = ek::GetSystemInfo().DataCacheBytes(level);
   if (llc == 0) llc = 64 << 20;
-  // Weight bytes of one block (Q4_0: 18 bytes per 32 values) and its cache.
-  const double weight_bytes = 18.0 / 32.0 * static_cast<double>(h * qkv_n + q_dim * h + h * 2 * s.ffn + s.ffn * h);
+  // Weight bytes of one block (Q4_0: 18 bytes per 32 values, before packing) and its cache.
+  const double q4_0_bytes = 18.0 / 32.0 * static_cast<double>(h * qkv_n + q_dim * h + h * 2 * s.ffn + s.ffn * h);
   const double cache_bytes = 2.0 * static_cast<double>(ctx * kv_dim) * 2.0;
-  size_t copies = static_cast<size_t>(1.5 * static_cast<double>(llc) / (weight_bytes + cache_bytes)) + 1;
+  size_t copies = static_cast<size_t>(1.5 * static_cast<double>(llc) / (q4_0_bytes + cache_bytes)) + 1;
   if (copies < 2) copies = 2;
   std::vector<Layer> layers(copies);
   uint32_t seed = 1;
@@ -118,6 +121,9 @@ void LlamaBlockBenchmark(benchmark::State& state, const LlamaShape& s, int64_t c
       l.v_cache[i] = ek::ref::F32ToF16(static_cast<float>(NextRandom(&state_bits) >> 8) * (2.0f / 16777216.0f) - 1.0f);
     }
   }
+  // The bytes the GEMVs stream: the packed panels (the values, their block scales, headers).
+  const double weight_bytes = static_cast<double>(layers[0].qkv.bytes + layers[0].o.bytes + layers[0].gate_up.bytes +
+                                                  layers[0].down.bytes);
   // Activations: the block's input and every intermediate, allocated once.
   std::vector<float> x(static_cast<size_t>(h)), xn(x.size()), qkv(static_cast<size_t>(qkv_n)), q_rot(static_cast<size_t>(q_dim)),
       k_rot(static_cast<size_t>(kv_dim)), attn(static_cast<size_t>(q_dim)), proj(x.size()), mid(x.size()), mid_n(x.size()),
@@ -129,9 +135,12 @@ void LlamaBlockBenchmark(benchmark::State& state, const LlamaShape& s, int64_t c
     return TensorView::Host(DType::kF32, v.data(), {1, count, dim});
   };
   const int64_t position = ctx - 1;  // the new token's: the cache holds ctx tokens with it
-  ek::RopeOptions rope;
+  ek::RopeOptions rope;  // llama.cpp's pairs for GGUF Llama weights; Llama 3's frequency rescaling left out
+  rope.style = ek::RopeStyle::kGptj;
   rope.position_offset = position;
   rope.theta_base = 500000.0f;
+  ek::RmsNormOptions norm;
+  norm.epsilon = 1e-5f;
   ek::AttentionOptions attention;
   attention.mask_kind = ek::AttentionMask::kCausal;
   attention.start_position = position;
@@ -162,7 +171,7 @@ void LlamaBlockBenchmark(benchmark::State& state, const LlamaShape& s, int64_t c
   const auto block = [&](Layer& l) -> ek::Status {
     Clock::time_point t = Clock::now();
     const TensorView w1 = TensorView::Host(DType::kF32, l.norm1.data(), {h});
-    EK_RETURN_IF_ERROR(ek::RmsNorm(vec(x), w1, vec(xn)));
+    EK_RETURN_IF_ERROR(ek::RmsNorm(vec(x), w1, vec(xn), norm));
     stage_seconds[3] += seconds_since(t);
     t = Clock::now();
     EK_RETURN_IF_ERROR(gemv(l.qkv, vec(xn), vec(qkv)));
@@ -189,7 +198,7 @@ void LlamaBlockBenchmark(benchmark::State& state, const LlamaShape& s, int64_t c
     t = Clock::now();
     EK_RETURN_IF_ERROR(ek::Add(vec(x), vec(proj), vec(mid)));
     const TensorView w2 = TensorView::Host(DType::kF32, l.norm2.data(), {h});
-    EK_RETURN_IF_ERROR(ek::RmsNorm(vec(mid), w2, vec(mid_n)));
+    EK_RETURN_IF_ERROR(ek::RmsNorm(vec(mid), w2, vec(mid_n), norm));
     stage_seconds[3] += seconds_since(t);
     t = Clock::now();
     EK_RETURN_IF_ERROR(gemv(l.gate_up, vec(mid_n), vec(gate_up)));

@@ -13,7 +13,7 @@
 #                    program cache built by several threads at once
 #   fuzz             libFuzzer (clang): every parser and validator (packed weights, ek-quantize's
 #                    .npy and weights files, GGUF blocks, tensor views, the OpenCL cache reader),
-#                    each for EK_FUZZ_SECONDS (default 20) from the committed seed corpus
+#                    each for EK_FUZZ_SECONDS (default 15) from the committed seed corpus
 #   host-restricted  a build that compiles only some Highway targets (binary size), asserting
 #                    exactly which ones were compiled and selected
 #   consumer         install, then build and run a project outside the tree that uses
@@ -152,7 +152,7 @@ lane_host_clang_tsan() {
 }
 
 lane_fuzz() {
-  local dir="$OUT/fuzz" seconds=${EK_FUZZ_SECONDS:-20} rc=0 name
+  local dir="$OUT/fuzz" seconds=${EK_FUZZ_SECONDS:-15} rc=0 name
   configure_and_build "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
     "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g -DNDEBUG" -DEK_BUILD_FUZZERS=ON -DEK_BUILD_TESTS=OFF \
     -DEK_BUILD_BENCHMARKS=OFF -DEK_BUILD_TOOLS=OFF || return 1

@@ -121,7 +121,7 @@ awk '
   function ratio(peer_us, ek_us) { return (peer_us > 0 && ek_us > 0) ? sprintf("%.2f", peer_us / ek_us) : "-" }
   function us(t) { return (t > 0) ? sprintf("%.1f", t) : "-" }
   /^(conv|net|peer\/(xnnpack|onednn|ort)\/(conv|net))\// && /_median/ {
-    name = $1; if (name ~ /target:/) next
+    name = $1; if (name ~ /target:/ || name ~ /llama_block/) next
     sub(/\/real_time_median$/, "", name); sub(/_median$/, "", name)
     who = "ek"
     if (sub(/^peer\/xnnpack\//, "", name)) who = "xnn"
@@ -221,7 +221,13 @@ awk '
 echo
 echo "Decoder block decode step (Llama 3.2 1B shapes, Q4_0 weights, f16 KV cache), one thread, medians of this run"
 awk '
-  function counter(line, key) { if (match(line, key "=[0-9.]+k?")) { v = substr(line, RSTART + length(key) + 1, RLENGTH - length(key) - 1); return (v ~ /k$/) ? v * 1000 : v + 0 } return -1 }
+  function counter(line, key,   v, unit) {  # Google Benchmark prints counters with SI suffixes (k, M, G; m, u, n)
+    if (!match(line, key "=[0-9.]+[kMGmun]?")) return -1
+    v = substr(line, RSTART + length(key) + 1, RLENGTH - length(key) - 1); unit = substr(v, length(v))
+    if (unit == "k") return v * 1e3; if (unit == "M") return v * 1e6; if (unit == "G") return v * 1e9
+    if (unit == "m") return v * 1e-3; if (unit == "u") return v * 1e-6; if (unit == "n") return v * 1e-9
+    return v + 0
+  }
   /^net\/llama_block\// && /_median/ && !/target:/ {
     name = $1; sub(/\/real_time_median$/, "", name)
     printf("%-44s %8.0f us  %5.1f tok/s  %6.2f GB/s %5.1f %% DRAM  (projections %.0f, attention %.0f, MLP %.0f, rest %.0f us)\n", name,

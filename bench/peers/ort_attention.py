@@ -5,10 +5,12 @@
 One query token against a KV cache of kv_len tokens, the shapes of bench/attention_bench.cc
 (q heads x kv heads x kv len x head dim), through ONNX's own Attention operator (opset 23: GQA
 when the KV heads are fewer, the cache as [1, kv heads, kv len, d], i.e. head-major like ek's
-/head_major variant), f32 and f16, one intra-op thread. Two copies of the cache rotate, so each
-call reads its cache from DRAM as in ek's benchmark. Built with the `onnx` package and run by
-`onnxruntime` (PyPI; developer tooling only, never needed to build, test or run ek). Each result
-is checked against a numpy reference before it is timed.
+/head_major variant), f32 and f16, one intra-op thread. Two copies of the cache rotate, as in
+ek's benchmark (both sides equally warm: the 4096-token caches exceed the caches of the machines
+measured so far, the 1024-token ones may stay in the last-level cache). Built with the `onnx`
+package and run by `onnxruntime` (PyPI; developer tooling only, never needed to build, test or
+run ek). Each result is checked against a numpy reference before it is timed (relative to the
+largest output, with a peaked softmax, so a wrong scale or head mapping fails).
 
 Prints one line per shape in ek_bench's format (the median of --repetitions, each the mean of a
 timed batch):
@@ -62,13 +64,14 @@ def median_us(shape, dtype, repetitions, min_time):
     model = attention_model(q_heads, kv_heads, kv_len, d, dtype)
     session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
     rng = np.random.default_rng(5)
-    q = rng.uniform(-0.5, 0.5, (1, q_heads, 1, d)).astype(dtype)
+    q = rng.uniform(-8.0, 8.0, (1, q_heads, 1, d)).astype(dtype)  # logits spread over several units
     feeds = [{"q": q, "k": rng.uniform(-0.5, 0.5, (1, kv_heads, kv_len, d)).astype(dtype),
               "v": rng.uniform(-0.5, 0.5, (1, kv_heads, kv_len, d)).astype(dtype)} for _ in range(2)]
     got = session.run(None, feeds[0])[0][0, :, 0, :].astype(np.float64)
-    error = np.abs(got - reference(feeds[0], q_heads, kv_heads, d)).max()
-    if error > (1e-2 if dtype == np.float16 else 1e-4):
-        raise RuntimeError(f"ONNX Runtime's result is off by {error}")
+    want = reference(feeds[0], q_heads, kv_heads, d)
+    error = np.abs(got - want).max() / np.abs(want).max()
+    if error > (3e-3 if dtype == np.float16 else 1e-5):
+        raise RuntimeError(f"ONNX Runtime's result is off by {error} (relative to the largest output)")
     start, runs = time.perf_counter(), 0  # a batch long enough for min_time
     while time.perf_counter() - start < min_time or runs < 2:
         session.run(None, feeds[runs % 2])
