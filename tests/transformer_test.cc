@@ -74,16 +74,8 @@ float Guard() {
 
 // Element offsets of the rows of a view (its last axis).
 std::vector<int64_t> RowStarts(const TensorView& v) {
-  const int64_t n = v.shape[v.rank - 1];
   std::vector<int64_t> starts;
-  for (int64_t row = 0; row < v.NumElements() / n; ++row) {
-    int64_t e = v.offset, rest = row;
-    for (int d = v.rank - 2; d >= 0; --d) {
-      e += (rest % v.shape[d]) * v.strides[d];
-      rest /= v.shape[d];
-    }
-    starts.push_back(e);
-  }
+  for (int64_t row = 0; row < v.NumElements() / v.shape[v.rank - 1]; ++row) starts.push_back(ek::ref::RowStart(v, row));
   return starts;
 }
 

@@ -36,20 +36,26 @@ namespace ref {
 
 constexpr double kTransformerUnit = 1.0 / (1 << 24);  // u
 
-// Every row of x (the last axis) with its output row: fn(x_row, out_row, n) on element pointers
-// (views assumed valid, f32, unit stride along the last axis).
+// Element offset (with the view's offset) of row `row` of v, its rows the last axis in row-major
+// order of the other axes.
+inline int64_t RowStart(const TensorView& v, int64_t row) {
+  int64_t e = v.offset;
+  for (int d = v.rank - 2; d >= 0; --d) {
+    e += (row % v.shape[d]) * v.strides[d];
+    row /= v.shape[d];
+  }
+  return e;
+}
+
+// Every row of x (the last axis) with its output row: fn(row, x_row, out_row, n) on element
+// pointers (views assumed valid, f32, unit stride along the last axis).
 template <class Fn>
 void ForEachRow(const TensorView& x, const TensorView& out, const Fn& fn) {
   const int64_t n = x.shape[x.rank - 1];
   const int64_t rows = x.NumElements() / n;
   for (int64_t row = 0; row < rows; ++row) {
-    int64_t ex = x.offset, eo = out.offset, rest = row;
-    for (int d = x.rank - 2; d >= 0; --d) {
-      ex += (rest % x.shape[d]) * x.strides[d];
-      eo += (rest % x.shape[d]) * out.strides[d];
-      rest /= x.shape[d];
-    }
-    fn(row, static_cast<const float*>(x.memory.host) + ex, static_cast<float*>(out.memory.host) + eo, n);
+    fn(row, static_cast<const float*>(x.memory.host) + RowStart(x, row),
+       static_cast<float*>(out.memory.host) + RowStart(out, row), n);
   }
 }
 
@@ -137,15 +143,7 @@ inline double GateErrorBound(GateActivation a, double g, double ref) {
 inline void GatedActivation(const TensorView& gate, const TensorView& up, const TensorView& out,
                             const GatedActivationOptions& o) {
   ForEachRow(gate, out, [&](int64_t row, const float* g, float* orow, int64_t n) {
-    const float* u = nullptr;
-    if (up.rank != 0) {
-      int64_t e = up.offset, rest = row;
-      for (int d = up.rank - 2; d >= 0; --d) {
-        e += (rest % up.shape[d]) * up.strides[d];
-        rest /= up.shape[d];
-      }
-      u = static_cast<const float*>(up.memory.host) + e;
-    }
+    const float* u = up.rank != 0 ? static_cast<const float*>(up.memory.host) + RowStart(up, row) : nullptr;
     for (int64_t i = 0; i < n; ++i) {
       orow[i] = static_cast<float>(GateActivationOf(o.activation, g[i]) * (u != nullptr ? u[i] : 1.0));
     }

@@ -66,17 +66,19 @@ inline Status ValidateRowOperand(const TensorView& t, const char* name, bool out
   return Status::Ok();
 }
 
-// An optional per-element parameter of a row op (rank 0: absent): f32 [n], unit stride.
-inline Status ValidateRowParameter(const TensorView& t, const char* name, int64_t n) {
+// An optional vector operand (rank 0: absent): a host view of `dtype` and shape [extent], where
+// `extent_is` says what the extent follows; with unit_stride, contiguous.
+inline Status ValidateOptionalVector(const TensorView& t, const char* name, DType dtype, int64_t extent,
+                                     const char* extent_is, bool unit_stride) {
   if (t.rank == 0) return Status::Ok();
   EK_RETURN_IF_ERROR(ValidateView(t, name));
   EK_RETURN_IF_ERROR(RequireHostMemory(t, name));
-  EK_RETURN_IF_ERROR(RequireDType(t, name, DType::kF32));
-  if (t.rank != 1 || t.shape[0] != n) {
-    return Status::Error(StatusCode::kInvalidArgument, "%s: expected shape [%lld] (x's last axis)", name,
-                         static_cast<long long>(n));
+  EK_RETURN_IF_ERROR(RequireDType(t, name, dtype));
+  if (t.rank != 1 || t.shape[0] != extent) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s: expected shape [%lld] (%s)", name,
+                         static_cast<long long>(extent), extent_is);
   }
-  if (t.strides[0] != 1 && n > 1) return InvalidArg(name, "stride must be 1");
+  if (unit_stride && t.strides[0] != 1 && extent > 1) return InvalidArg(name, "stride must be 1");
   return Status::Ok();
 }
 
@@ -108,7 +110,8 @@ inline Status ValidateRowOp(const TensorView& x, const char* x_name, const Tenso
   if (second != nullptr && second->rank != 0) alias.AddView(*second, second_name, AliasCheck::Role::kInput);
   for (int i = 0; i < 2; ++i) {
     if (params[i] == nullptr) continue;
-    EK_RETURN_IF_ERROR(ValidateRowParameter(*params[i], param_names[i], x.shape[x.rank - 1]));
+    EK_RETURN_IF_ERROR(
+        ValidateOptionalVector(*params[i], param_names[i], DType::kF32, x.shape[x.rank - 1], "x's last axis", true));
     if (params[i]->rank != 0) alias.AddView(*params[i], param_names[i], AliasCheck::Role::kInput);
   }
   alias.AddView(out, "out", AliasCheck::Role::kOutput);
@@ -170,14 +173,8 @@ inline Status ValidateRope(const TensorView& x, const TensorView& out, const Rop
   EK_RETURN_IF_ERROR(RequirePositiveFinite(o.freq_scale, "options.freq_scale"));
   AliasCheck alias;
   alias.AddView(x, "x", AliasCheck::Role::kInput);
+  EK_RETURN_IF_ERROR(ValidateOptionalVector(o.positions, "options.positions", DType::kI32, tokens, "x's tokens", false));
   if (o.positions.rank != 0) {
-    EK_RETURN_IF_ERROR(ValidateView(o.positions, "options.positions"));
-    EK_RETURN_IF_ERROR(RequireHostMemory(o.positions, "options.positions"));
-    EK_RETURN_IF_ERROR(RequireDType(o.positions, "options.positions", DType::kI32));
-    if (o.positions.rank != 1 || o.positions.shape[0] != tokens) {
-      return Status::Error(StatusCode::kInvalidArgument, "options.positions: expected shape [%lld] (x's tokens)",
-                           static_cast<long long>(tokens));
-    }
     const int32_t* p = o.positions.HostData<const int32_t>();
     for (int64_t t = 0; t < tokens; ++t) {
       if (p[t * o.positions.strides[0]] < 0) {
@@ -189,14 +186,9 @@ inline Status ValidateRope(const TensorView& x, const TensorView& out, const Rop
   } else if (o.position_offset < 0 || o.position_offset > kMaxRopePosition) {
     return InvalidArg("options.position_offset", "must be in [0, 2^40]");
   }
+  EK_RETURN_IF_ERROR(ValidateOptionalVector(o.inv_frequencies, "options.inv_frequencies", DType::kF32, rot / 2,
+                                            "rotary_dims / 2", false));
   if (o.inv_frequencies.rank != 0) {
-    EK_RETURN_IF_ERROR(ValidateView(o.inv_frequencies, "options.inv_frequencies"));
-    EK_RETURN_IF_ERROR(RequireHostMemory(o.inv_frequencies, "options.inv_frequencies"));
-    EK_RETURN_IF_ERROR(RequireDType(o.inv_frequencies, "options.inv_frequencies", DType::kF32));
-    if (o.inv_frequencies.rank != 1 || o.inv_frequencies.shape[0] != rot / 2) {
-      return Status::Error(StatusCode::kInvalidArgument,
-                           "options.inv_frequencies: expected shape [%lld] (rotary_dims / 2)", static_cast<long long>(rot / 2));
-    }
     const float* f = o.inv_frequencies.HostData<const float>();
     for (int64_t i = 0; i < rot / 2; ++i) {
       const float value = f[i * o.inv_frequencies.strides[0]];
