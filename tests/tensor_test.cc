@@ -110,6 +110,12 @@ TEST_CASE("validation: 64-bit overflow of extent x stride x element size", "[ten
   CHECK(ek::MayOverlap(rank6, rank6));  // no span of an invalid view: "may overlap", never a read past shape
   ek::ByteSpan span;
   ExpectInvalid(ek::ComputeByteSpan(rank6, "r", &span), "r: rank 6");
+  // Found by the tensor_view fuzzer (CI, stop 29): ComputeByteSpan, which MayOverlap runs on
+  // unvalidated views, took shape - 1 of an extent of INT64_MIN (signed overflow).
+  TensorView most_negative = TensorView::Host(DType::kF32, data, {2, 2});
+  most_negative.shape[1] = std::numeric_limits<int64_t>::min();
+  ExpectInvalid(ek::ComputeByteSpan(most_negative, "n", &span), "n: shape[1] is -9223372036854775808");
+  CHECK(ek::MayOverlap(most_negative, most_negative));
   // Found by the tensor_view fuzzer: a view ending at byte 2^63 - 1 overflowed the message's + 1.
   ExpectInvalid(ek::ValidateView(TensorView::Host(DType::kU8, data, {2}).WithStrides({max}).WithOffset(0), "s"),
                 "s: view spans 9223372036854775808 bytes");

@@ -143,6 +143,11 @@ inline Status ComputeByteSpan(const TensorView& v, const char* name, ByteSpan* s
   }
   int64_t last_element = v.offset;
   for (int i = 0; i < v.rank; ++i) {
+    // An unvalidated extent may be INT64_MIN, whose `- 1` would overflow.
+    if (v.shape[i] < 1) {
+      return Status::Error(StatusCode::kInvalidArgument, "%s: shape[%d] is %lld (extents must be >= 1)", name, i,
+                           static_cast<long long>(v.shape[i]));
+    }
     int64_t reach;
     if (detail::MulOverflows(v.shape[i] - 1, v.strides[i], &reach) ||
         detail::AddOverflows(last_element, reach, &last_element)) {
