@@ -6,6 +6,9 @@
 //       [heads, tokens, d] (ONNX Runtime's layout);
 //       GBps = K and V bytes read per call, pct_dram = GBps / the measured DRAM read (two copies
 //       of the cache rotate, so every call reads it from DRAM: the LLM decode case)
+//   .../kv_cache, .../paged16: the same decode from an ek::KvCache, contiguous or in 16-token
+//       pages shuffled through the pool (ek/kv_cache.h); attn/i8/...: an int8 cache (per token
+//       and head; GBps counts its scales too), labelled with the dot-product lane
 //   attn/f32/prefill/<heads>x<q len>x<kv len>x<d>/causal  GFLOPS counting only unmasked work
 //       (4 d flops per visible (query, key) pair), pct_peak = GFLOPS / the FMA peak
 #include "ek/attention.h"  // first: it asks for its kernel family
@@ -14,10 +17,12 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <utility>
 #include <string>
 #include <vector>
 
 #include "bench_util.h"
+#include "ek/kv_cache.h"
 #include "ek/ref/convert.h"
 
 namespace ek_bench {
@@ -38,6 +43,74 @@ void Fill(std::vector<float>* v, uint32_t seed) {
     x ^= x << 5;
     f = static_cast<float>(x >> 8) * (1.0f / 16777216.0f) - 0.5f;
   }
+}
+
+// The decode shapes with the cache in an ek::KvCache (ek/kv_cache.h): `page_tokens` > 0 paged
+// (pages of that many tokens in a shuffled order, a serving runtime's fragmented pool), else
+// contiguous. Everything else as the views' decode benchmark, whose figure it is set beside.
+void CacheAttentionBenchmark(benchmark::State& state, const Shape& s, DType type, int64_t page_tokens) {
+  constexpr size_t kCopies = 2;
+  ek::KvCacheLayout layout;
+  layout.type = type;
+  layout.kv_heads = s.kv_heads;
+  layout.head_dim = s.d;
+  layout.storage = page_tokens > 0 ? ek::KvStorage::kPaged : ek::KvStorage::kContiguous;
+  layout.capacity = s.kv_len;
+  layout.page_tokens = page_tokens;
+  layout.num_pages = page_tokens > 0 ? (s.kv_len + page_tokens - 1) / page_tokens : 0;
+  size_t cache_bytes = 0;
+  ek::Status st = ek::KvCacheBytes(layout, &cache_bytes);
+  if (!st.ok()) return state.SkipWithError(st.message());
+  std::vector<std::vector<uint8_t>> memory(kCopies, std::vector<uint8_t>(cache_bytes));
+  std::vector<std::vector<int32_t>> tables(kCopies);
+  std::vector<ek::KvCache> caches(kCopies);
+  uint32_t x = 12345;
+  for (size_t c = 0; c < kCopies; ++c) {
+    ek::KvCache& cache = caches[c];
+    cache.layout = layout;
+    cache.memory = memory[c].data();
+    cache.bytes = cache_bytes;
+    for (int64_t p = 0; p < layout.num_pages; ++p) tables[c].push_back(static_cast<int32_t>(p));
+    for (size_t i = tables[c].size(); i > 1; --i) {  // xorshift Fisher-Yates
+      x ^= x << 13;
+      x ^= x >> 17;
+      x ^= x << 5;
+      std::swap(tables[c][i - 1], tables[c][x % i]);
+    }
+    cache.block_table = tables[c].data();
+    cache.block_table_size = layout.num_pages;
+    std::vector<float> k(static_cast<size_t>(s.kv_len * s.kv_heads * s.d)), v(k.size());
+    Fill(&k, static_cast<uint32_t>(2 * c + 1));
+    Fill(&v, static_cast<uint32_t>(2 * c + 2));
+    st = ek::KvCacheAppend(&cache, TensorView::Host(DType::kF32, k.data(), {s.kv_len, s.kv_heads, s.d}),
+                           TensorView::Host(DType::kF32, v.data(), {s.kv_len, s.kv_heads, s.d}));
+    if (!st.ok()) return state.SkipWithError(st.message());
+  }
+  std::vector<float> q(static_cast<size_t>(s.q_heads * s.d)), out(q.size());
+  Fill(&q, 99);
+  const TensorView qv = TensorView::Host(DType::kF32, q.data(), {1, s.q_heads, s.d});
+  const TensorView ov = TensorView::Host(DType::kF32, out.data(), {1, s.q_heads, s.d});
+  ek::AttentionOptions o;
+  o.mask_kind = ek::AttentionMask::kCausal;
+  o.start_position = s.kv_len - 1;
+  size_t bytes = 0;
+  st = ek::AttentionWorkspaceSize(qv, caches[0], ov, o, &bytes);
+  if (!st.ok()) return state.SkipWithError(st.message());
+  std::vector<uint8_t> workspace(bytes);
+  const double seconds = TimeRotating(state, kCopies, [&](size_t c) {
+    const ek::Status called = ek::Attention(qv, caches[c], ov, o, ek::Context(), workspace.data(), bytes);
+    if (!called.ok()) state.SkipWithError(called.message());
+    benchmark::DoNotOptimize(out.data());
+    return called.ok();
+  });
+  if (seconds < 0) return;
+  const double element_bytes = type == DType::kF32 ? 4.0 : type == DType::kF16 ? 2.0 : 1.0;
+  const double scale_bytes = type == DType::kI8 ? 8.0 * static_cast<double>(s.kv_len * s.kv_heads) : 0.0;
+  const double kv_bytes = 2.0 * static_cast<double>(s.kv_len * s.kv_heads * s.d) * element_bytes + scale_bytes;
+  const double gbps = kv_bytes * static_cast<double>(state.iterations()) / seconds * 1e-9;
+  state.counters["GBps"] = gbps;
+  state.counters["pct_dram"] = 100.0 * gbps / DramReadGBps();
+  state.SetLabel(std::string(ek::TargetName(ek::SelectedTarget())) + (type == DType::kI8 ? std::string(" ") + ek::AttentionDotLane() : ""));
 }
 
 void AttentionBenchmark(benchmark::State& state, const Shape& s, bool decode, DType cache, bool head_major = false) {
@@ -114,11 +187,24 @@ void RegisterAttentionBenchmarks() {
       RegisterForTargets("attn/" + std::string(ek::DTypeName(cache)) + "/decode/" + Dims({s.q_heads, s.kv_heads, s.kv_len, s.d}),
                          [s, cache](benchmark::State& state) { AttentionBenchmark(state, s, true, cache); });
     }
+    // The GQA shapes from an ek::KvCache: contiguous, and paged in 16-token pages (vLLM's
+    // default block size) shuffled through the pool.
+    for (const Shape& s : {decode[1], decode[2]}) {
+      const std::string base = "attn/" + std::string(ek::DTypeName(cache)) + "/decode/" + Dims({s.q_heads, s.kv_heads, s.kv_len, s.d});
+      RegisterForTargets(base + "/kv_cache", [s, cache](benchmark::State& state) { CacheAttentionBenchmark(state, s, cache, 0); });
+      RegisterForTargets(base + "/paged16", [s, cache](benchmark::State& state) { CacheAttentionBenchmark(state, s, cache, 16); });
+    }
     for (const Shape& s : {decode[0], decode[1]}) {
       RegisterForTargets("attn/" + std::string(ek::DTypeName(cache)) + "/decode/" +
                              Dims({s.q_heads, s.kv_heads, s.kv_len, s.d}) + "/head_major",
                          [s, cache](benchmark::State& state) { AttentionBenchmark(state, s, true, cache, true); });
     }
+  }
+  // int8 caches (per token and head), only through ek::KvCache; the label names the dot lane.
+  for (const Shape& s : {decode[0], decode[1], decode[2]}) {
+    const std::string base = "attn/i8/decode/" + Dims({s.q_heads, s.kv_heads, s.kv_len, s.d});
+    RegisterForTargets(base + "/kv_cache", [s](benchmark::State& state) { CacheAttentionBenchmark(state, s, DType::kI8, 0); });
+    RegisterForTargets(base + "/paged16", [s](benchmark::State& state) { CacheAttentionBenchmark(state, s, DType::kI8, 16); });
   }
   const Shape prefill = {32, 32, 512, 512, 128};
   RegisterForTargets("attn/f32/prefill/" + Dims({prefill.q_heads, prefill.q_len, prefill.kv_len, prefill.d}) + "/causal",

@@ -15,14 +15,18 @@
 // ref::Attention within the bound; and every validation rule.
 #include "ek/attention.h"  // first: it asks for its kernel family
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "ek/attention_options.h"
+#include "ek/cpu_features.h"
+#include "ek/kv_cache.h"
 #include "ek/parallel.h"
 #include "ek/ref/attention.h"
 #include "test_util.h"
@@ -539,6 +543,289 @@ TEST_CASE("Attention kernels randomized against the reference, every target", "[
       CheckKernel(p, RunKernel(p, ctx), what);
     }
   });
+}
+
+// ---- ek::Attention over a KvCache (ek/kv_cache.h) ---------------------------------------------
+
+// A cache holding a problem's K and V (its views, f32 or f16), appended in chunks of 1 .. 40
+// tokens. `size`: the capacity (contiguous, ring) or the tokens per page (paged: the table a
+// shuffled choice of the pool's pages, three spare pages never named). Unwritten memory is
+// 0xFF bytes (NaN in f32 and f16): a row read from the wrong place poisons the result.
+struct CacheHolding {
+  std::vector<uint8_t> memory;
+  std::vector<int32_t> table;
+  ek::KvCache cache;
+
+  CacheHolding(const Problem& p, ek::KvStorage storage, int64_t size, Rng* rng, DType type = DType::kF32) {
+    ek::KvCacheLayout& l = cache.layout;
+    l.type = type == DType::kI8 ? type : p.kv.dtype;  // (an int8 cache quantizes p's f32 rows)
+    l.kv_heads = p.kv_heads;
+    l.head_dim = p.d;
+    l.value_dim = p.dv;
+    l.storage = storage;
+    if (storage == ek::KvStorage::kPaged) {
+      l.page_tokens = size;
+      const int64_t used = (p.kv_len + size - 1) / size;
+      l.num_pages = used + 3;
+      std::vector<int32_t> pages(static_cast<size_t>(l.num_pages));
+      for (size_t i = 0; i < pages.size(); ++i) pages[i] = static_cast<int32_t>(i);
+      for (size_t i = pages.size() - 1; i > 0; --i) std::swap(pages[i], pages[static_cast<size_t>(rng->Int(0, static_cast<int>(i)))]);
+      table.assign(pages.begin(), pages.begin() + used);
+      cache.block_table = table.data();
+      cache.block_table_size = used;
+    } else {
+      l.capacity = size;
+    }
+    size_t bytes = 0;
+    REQUIRE(ek::KvCacheBytes(l, &bytes).ok());
+    memory.assign(bytes + 64, 0xFF);
+    cache.memory = memory.data() + (64 - reinterpret_cast<uintptr_t>(memory.data()) % 64) % 64;
+    cache.bytes = bytes;
+    for (int64_t j = 0; j < p.kv_len;) {
+      const int64_t t = std::min<int64_t>(rng->Int(1, 40), p.kv_len - j);
+      TensorView k = p.kv, v = p.vv;
+      k.shape[0] = v.shape[0] = t;
+      k.offset += j * k.strides[0];
+      v.offset += j * v.strides[0];
+      const ek::Status st = ek::KvCacheAppend(&cache, k, v);
+      INFO(st.message());
+      REQUIRE(st.ok());
+      j += t;
+    }
+    REQUIRE(cache.length == p.kv_len);
+  }
+};
+
+std::vector<float> RunCacheKernel(const Problem& p, const ek::KvCache& cache, const AttentionOptions& o,
+                                  const ek::Context& ctx) {
+  const int64_t row = p.dv + 3;
+  std::vector<float> out(static_cast<size_t>(p.q_len * p.q_heads * row), std::numeric_limits<float>::quiet_NaN());
+  const TensorView ov =
+      TensorView::Host(DType::kF32, out.data(), {p.q_len, p.q_heads, p.dv}).WithStrides({p.q_heads * row, row, 1});
+  const ek::Status st = ek::Attention(p.qv, cache, ov, o, ctx);
+  INFO(st.message());
+  REQUIRE(st.ok());
+  return out;
+}
+
+TEST_CASE("Attention over a KvCache: contiguous, ring and paged, f32 and f16, every target", "[attention][kv_cache]") {
+  // Contiguous and paged caches (pages of 1, 16 and 64 tokens) give bitwise the result of views
+  // of the same tokens (the same kernels, splits and blocks), and are within the bound of the
+  // reference; a ring that has wrapped sees only its last `capacity` keys: the reference with
+  // the older keys masked, and where a sliding window shows none of them, bitwise the views'
+  // result. Every problem of the views' test, the odd ones with an f16 cache.
+  const std::vector<Problem> problems = KernelProblems();
+  const size_t step = ek_test::EmulatedWideVectors() ? 3 : 1;
+  ek::ThreadPool pool(3);
+  ek::Context threaded;
+  threaded.threads = pool.Hook();
+  int window_rings = 0;  // wrapped rings whose window hides every lost key (bitwise the views')
+  ek_test::ForEachTarget([&](int64_t target) {
+    INFO("target " << ek::TargetName(target));
+    Rng rng(static_cast<uint64_t>(target % 1000003) + 17);
+    for (size_t i = 0; i < problems.size(); i += step) {
+      Problem p = problems[i];
+      if (i % 2 == 1) p.UseF16Cache();
+      const std::vector<float> views = RunKernel(p, ek::Context());
+      // (a sliding window's ring: from the first query's window on, wrapped, losing none it shows)
+      const int64_t window_ring = p.o.mask_kind == AttentionMask::kSlidingWindow
+                                      ? p.kv_len - std::max<int64_t>(0, p.o.start_position - p.o.window + 1)
+                                      : 100;
+      const struct { ek::KvStorage storage; int64_t size; } forms[] = {
+          {ek::KvStorage::kContiguous, p.kv_len + 5}, {ek::KvStorage::kPaged, 16}, {ek::KvStorage::kPaged, 1},
+          {ek::KvStorage::kPaged, 64}, {ek::KvStorage::kRing, p.kv_len}, {ek::KvStorage::kRing, 100},
+          {ek::KvStorage::kRing, window_ring}};
+      for (const auto& form : forms) {
+        char what[200];
+        std::snprintf(what, sizeof(what), "problem %zu, %s cache of %lld (%s), kv %lld", i, ek::KvStorageName(form.storage),
+                      static_cast<long long>(form.size), ek::DTypeName(p.kv.dtype), static_cast<long long>(p.kv_len));
+        INFO(what);
+        const bool wraps = form.storage == ek::KvStorage::kRing && form.size < p.kv_len;
+        if (wraps && p.o.mask.rank != 0) continue;  // (the reference below masks the lost keys with its own mask)
+        const CacheHolding held(p, form.storage, form.size, &rng);
+        const std::vector<float> one = RunCacheKernel(p, held.cache, p.o, ek::Context());
+        const std::vector<float> three = RunCacheKernel(p, held.cache, p.o, threaded);
+        CHECK(std::memcmp(one.data(), three.data(), one.size() * 4) == 0);
+        if (!wraps) {
+          CHECK(std::memcmp(one.data(), views.data(), one.size() * 4) == 0);
+          CheckKernel(p, one, what);
+          continue;
+        }
+        // Keys 0 .. kv_len - capacity - 1 were overwritten: the reference with them masked.
+        const int64_t first = p.kv_len - form.size;
+        const bool window_hides_them = p.o.mask_kind == AttentionMask::kSlidingWindow &&
+                                       p.o.start_position - p.o.window + 1 >= first;
+        if (window_hides_them) {
+          ++window_rings;
+          CHECK(std::memcmp(one.data(), views.data(), one.size() * 4) == 0);
+        }
+        Problem lost = p;
+        lost.mask.assign(static_cast<size_t>(p.q_len * p.kv_len), 0.0f);
+        for (int64_t r = 0; r < p.q_len; ++r) {
+          for (int64_t j = 0; j < first; ++j) lost.mask[static_cast<size_t>(r * p.kv_len + j)] = -INFINITY;
+        }
+        lost.o.mask = TensorView::Host(DType::kF32, lost.mask.data(), {p.q_len, p.kv_len});
+        CheckKernel(lost, one, what);
+      }
+    }
+  });
+  CHECK(window_rings > 0);
+}
+
+TEST_CASE("Attention over a KvCache: a wrapped ring's lowered length does not bring back lost keys", "[attention][kv_cache]") {
+  // 200 tokens through a ring of 64 (it keeps 136 .. 199), then the last 10 dropped (rejected
+  // speculative tokens): keys 136 .. 189 are visible, never the slots of 126 .. 135, which hold
+  // 190 .. 199. Decode at position 189 against the reference with keys below 136 masked.
+  Problem p(1, 4, 200, 2, 32, 32, 91);
+  p.o.mask_kind = AttentionMask::kCausal;
+  p.o.start_position = 189;
+  Rng rng(4);
+  CacheHolding held(p, ek::KvStorage::kRing, 64, &rng);
+  ek::KvCache rolled = held.cache;
+  rolled.length = 190;
+  REQUIRE(rolled.written == 200);
+  ek_test::ForEachTarget([&](int64_t target) {
+    INFO("target " << ek::TargetName(target));
+    const std::vector<float> out = RunCacheKernel(p, rolled, p.o, ek::Context());
+    Problem lost = p;
+    lost.mask.assign(200, 0.0f);
+    for (int64_t j = 0; j < 136; ++j) lost.mask[static_cast<size_t>(j)] = -INFINITY;
+    lost.o.mask = TensorView::Host(DType::kF32, lost.mask.data(), {1, 200});
+    CheckKernel(lost, out, "ring rolled back from 200 to 190 tokens");
+  });
+}
+
+// The problem as an int8 cache reads it (f32, token-major p): every row of q, K and V replaced
+// by its dequantized value scale x q8 under the specification's rule (ref::Int8RowScale,
+// ref::Int8Quantize).
+Problem Dequantized(const Problem& p) {
+  Problem r(p.q_len, p.q_heads, p.kv_len, p.kv_heads, p.d, p.dv, 1);
+  const auto row = [](const float* in, float* out, int64_t n) {
+    const float scale = ek::ref::Int8RowScale(in, n);
+    for (int64_t c = 0; c < n; ++c) out[c] = scale * static_cast<float>(ek::ref::Int8Quantize(in[c], scale));
+  };
+  for (int64_t i = 0; i < p.q_len * p.q_heads; ++i) row(&p.q[static_cast<size_t>(i * p.d)], &r.q[static_cast<size_t>(i * p.d)], p.d);
+  for (int64_t j = 0; j < p.kv_len * p.kv_heads; ++j) {
+    row(&p.k[static_cast<size_t>(j * (p.d + 3))], &r.k[static_cast<size_t>(j * (p.d + 3))], p.d);
+    row(&p.v[static_cast<size_t>(j * (p.dv + 5))], &r.v[static_cast<size_t>(j * (p.dv + 5))], p.dv);
+  }
+  r.o = p.o;
+  r.mask = p.mask;
+  r.sinks = p.sinks;
+  if (p.o.mask.rank != 0) r.o.mask = TensorView::Host(DType::kF32, r.mask.data(), {p.q_len, p.kv_len});
+  if (p.o.sinks.rank != 0) r.o.sinks = TensorView::Host(DType::kF32, r.sinks.data(), {p.q_heads});
+  return r;
+}
+
+TEST_CASE("Attention over an int8 KvCache: every target and dot lane, lanes bitwise equal", "[attention][kv_cache]") {
+  // Appended as f32 (quantized per token and head), read on every dot-product lane of every
+  // target: within the bound of the reference over the dequantized q, K and V; the lanes'
+  // integer dots exact, so a target's every lane and thread count give bitwise the same result. Caches
+  // contiguous or paged (pages of 16), a ring that has wrapped under a sliding window.
+  std::vector<Problem> problems = KernelProblems();
+  const size_t step = ek_test::EmulatedWideVectors() ? 3 : 1;
+  ek::ThreadPool pool(3);
+  ek::Context threaded;
+  threaded.threads = pool.Hook();
+  ek_test::ForEachTarget([&](int64_t target) {
+    INFO("target " << ek::TargetName(target));
+    // Lanes this test turns off, turned back on however it leaves the scope.
+    struct Restore {
+      std::vector<ek::Lane> lanes;
+      ~Restore() {
+        for (const ek::Lane lane : lanes) ek::EnableLane(lane);
+      }
+    } disabled;
+    std::vector<std::vector<float>> first_lane(problems.size());  // (targets differ in their f32 sums)
+    for (;;) {
+      const std::string lane = ek::AttentionDotLane();
+      INFO("lane " << lane);
+      Rng rng(static_cast<uint64_t>(target % 1000003) + 29);
+      for (size_t i = 0; i < problems.size(); i += step) {
+        const Problem& p = problems[i];
+        const bool ring = p.o.mask_kind == AttentionMask::kSlidingWindow;
+        const ek::KvStorage storage = ring ? ek::KvStorage::kRing : i % 2 ? ek::KvStorage::kPaged : ek::KvStorage::kContiguous;
+        // (a ring of the keys from the first query's window on: it has wrapped, and lost none it shows)
+        const int64_t size = ring ? p.kv_len - std::max<int64_t>(0, p.o.start_position - p.o.window + 1)
+                                  : storage == ek::KvStorage::kPaged ? 16 : p.kv_len;
+        CacheHolding held(p, storage, size, &rng, DType::kI8);
+        char what[200];
+        std::snprintf(what, sizeof(what), "int8 problem %zu, %s cache of %lld: q %lld x %lld heads, kv %lld x %lld heads, d %lld, dv %lld",
+                      i, ek::KvStorageName(storage), static_cast<long long>(size), static_cast<long long>(p.q_len),
+                      static_cast<long long>(p.q_heads), static_cast<long long>(p.kv_len), static_cast<long long>(p.kv_heads),
+                      static_cast<long long>(p.d), static_cast<long long>(p.dv));
+        INFO(what);
+        const std::vector<float> one = RunCacheKernel(p, held.cache, p.o, ek::Context());
+        CheckKernel(Dequantized(p), one, what);
+        const std::vector<float> three = RunCacheKernel(p, held.cache, p.o, threaded);
+        CHECK(std::memcmp(one.data(), three.data(), one.size() * 4) == 0);
+        if (first_lane[i].empty()) first_lane[i] = one;
+        CHECK(std::memcmp(one.data(), first_lane[i].data(), one.size() * 4) == 0);  // every lane of the target
+      }
+      if (lane == "widen") break;
+      const ek::Lane which = lane == "avx512vnni" ? ek::Lane::kAvx512Vnni : ek::Lane::kDotProd;
+      ek::DisableLane(which);
+      disabled.lanes.push_back(which);
+      const std::string next = ek::AttentionDotLane();
+      CHECK(next == "widen");
+      if (next != "widen") break;
+    }
+  });
+}
+
+TEST_CASE("Attention over a KvCache: the cache's rules name the argument, nothing written", "[attention][kv_cache]") {
+  Problem p(2, 4, 40, 2, 16, 8, 81);
+  Rng rng(3);
+  CacheHolding held(p, ek::KvStorage::kPaged, 16, &rng);
+  std::vector<float> out(2 * 4 * 8, 1.5f);
+  const TensorView ov = TensorView::Host(DType::kF32, out.data(), {2, 4, 8});
+  REQUIRE(ek::Attention(p.qv, held.cache, ov, p.o).ok());
+  for (float& x : out) x = 1.5f;
+  const auto rejects = [&](const ek::KvCache& c, const TensorView& o, const char* fragment) {
+    ExpectError(ek::Attention(p.qv, c, o, p.o), StatusCode::kInvalidArgument, fragment);
+    for (float x : out) CHECK(x == 1.5f);
+  };
+  ek::KvCache bad = held.cache;
+  bad.length = 0;
+  rejects(bad, ov, "cache.length: is 0");
+  bad = held.cache;
+  bad.length = 49;  // past the table's 3 pages of 16
+  rejects(bad, ov, "cache.length: 49, must be in [0, 48]");
+  std::vector<int32_t> table = held.table;
+  table[2] = 7;  // the pool has 6 pages
+  bad = held.cache;
+  bad.block_table = table.data();
+  rejects(bad, ov, "cache.block_table[2]: page 7, the pool has 6");
+  table[2] = -1;
+  rejects(bad, ov, "cache.block_table[2]: page -1");
+  bad = held.cache;
+  bad.block_table = nullptr;
+  rejects(bad, ov, "cache.block_table: is null");
+  bad = held.cache;
+  bad.bytes -= 1;
+  rejects(bad, ov, "cache.bytes");
+  bad = held.cache;
+  bad.memory = static_cast<uint8_t*>(bad.memory) + 2;
+  rejects(bad, ov, "cache.memory: is not 4-byte aligned");
+  // Layouts that do not match q (in memory large enough for them).
+  std::vector<uint8_t> big(size_t{1} << 20);
+  bad = held.cache;
+  bad.layout.head_dim = 32;
+  rejects(bad, ov, "cache.bytes: 18432, the layout needs 30720");
+  bad.memory = big.data();
+  bad.bytes = big.size();
+  rejects(bad, ov, "cache: head_dim 32, q's is 16");
+  bad.layout.head_dim = 16;
+  bad.layout.kv_heads = 3;
+  rejects(bad, ov, "cache: 3 KV heads");
+  // The output inside the cache's memory, or in the block table.
+  rejects(held.cache, TensorView::Host(DType::kF32, held.cache.memory, {2, 4, 8}), "out: overlaps cache.memory");
+  std::vector<float> wide(64);
+  ek::KvCache in_out = held.cache;
+  std::memcpy(wide.data(), held.table.data(), held.table.size() * 4);
+  in_out.block_table = reinterpret_cast<const int32_t*>(wide.data());
+  rejects(in_out, TensorView::Host(DType::kF32, wide.data(), {2, 4, 8}), "out: overlaps cache.block_table");
+  REQUIRE(ek::Attention(p.qv, held.cache, ov, p.o).ok());
 }
 
 TEST_CASE("Attention kernels: every validation rule names the argument, nothing written", "[attention]") {

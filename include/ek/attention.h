@@ -19,8 +19,14 @@
 // threading hook: query x split, every head of the split's keys, the query heads of a GQA group
 // together so each K / V row is read once per KV head), then each row's splits merged in order:
 // results are bitwise identical for any thread count, within ref::AttentionErrorBound of
-// ref::Attention, and a row with no visible key is zeros. The quantized caches (int8, int4),
-// the paged cache type and OpenCL are not built yet (docs/attention.md).
+// ref::Attention, and a row with no visible key is zeros.
+//
+//   ek::Attention(q, cache, out, options, ctx[, workspace, bytes])
+//   the keys and values of an ek::KvCache (ek/kv_cache.h: contiguous, ring or paged; f32, f16
+//   or int8 per token and head), read in place. int8: the queries quantized by the cache's rule,
+//   the logits exact integer dots on the target's dot-product lane (AttentionDotLane) times the
+//   two scales. The block-quantized caches (Q8_0, Q4_0) and OpenCL are not built yet
+//   (docs/attention.md).
 #ifndef EK_ATTENTION_H_
 #define EK_ATTENTION_H_
 
@@ -34,11 +40,14 @@
 #endif
 
 #include <cstddef>
+#include <cstring>
 
 #include "ek/attention_options.h"
 #include "ek/cpu/attention/plan.h"
+#include "ek/cpu_features.h"
 #include "ek/detail/workspace.h"
 #include "ek/dispatch.h"
+#include "ek/kv_cache.h"
 #include "ek/parallel.h"
 #include "ek/status.h"
 #include "ek/tensor.h"
@@ -51,6 +60,45 @@ namespace {  // per-TU dispatch tables, unqualified names (see ek/dispatch.h)
 HWY_EXPORT(RunAttentionTask);
 HWY_EXPORT(MergeAttentionRow);
 HWY_EXPORT(ExpRow);
+HWY_EXPORT(AttentionTargetLane);
+
+// The lane an int8 cache's logits run on, on the selected target: "avx512vnni" (x86 vpdpbusd),
+// "sve-udot", "dotprod" (Arm NEON sdot), or "widen" (16-bit multiply-adds: no such instruction,
+// or its lane forced off with EK_DISABLE_LANES / DisableLane). Exact integer dots on every lane:
+// the results are bitwise the same.
+inline const char* AttentionDotLane() {
+  if (!EnsureDispatchReady().ok()) return "none";
+  const char* dot = "widen";
+  HWY_DYNAMIC_DISPATCH(AttentionTargetLane)(&dot);
+  if (std::strcmp(dot, "avx512vnni") == 0 && !LaneEnabled(Lane::kAvx512Vnni)) return "widen";
+  if ((std::strcmp(dot, "sve-udot") == 0 || std::strcmp(dot, "dotprod") == 0) && !LaneEnabled(Lane::kDotProd)) {
+    return "widen";
+  }
+  return dot;
+}
+
+// A bound call: its tasks (query x split), then each row's splits merged.
+// (int8 caches: first the queries quantized, a task of 64 rows at a time.)
+inline void RunAttentionCall(const detail::AttentionCall& call, const Context& ctx) {
+  const detail::AttentionTaskArgs& a = call.args;
+  if (a.kv_type == DType::kI8) {
+    const size_t q_rows = static_cast<size_t>(a.q_len * a.q_heads);
+    const TaskPlan rows_plan = PlanTasks(q_rows, 64, 256);
+    ParallelFor(ctx.threads, rows_plan.num_tasks, [&](size_t t) {
+      const size_t end = rows_plan.End(t, q_rows);
+      for (size_t r = rows_plan.Begin(t); r < end; ++r) detail::QuantizeQueryRow(a, static_cast<int64_t>(r));
+    });
+  }
+  auto* task = HWY_DYNAMIC_POINTER(RunAttentionTask);
+  ParallelFor(ctx.threads, call.num_tasks, [&](size_t t) { task(a, t); });
+  auto* merge = HWY_DYNAMIC_POINTER(MergeAttentionRow);
+  const size_t rows = static_cast<size_t>(a.q_len * a.q_heads);
+  const TaskPlan plan = PlanTasks(rows, 8, 256);
+  ParallelFor(ctx.threads, plan.num_tasks, [&](size_t t) {
+    const size_t end = plan.End(t, rows);
+    for (size_t r = plan.Begin(t); r < end; ++r) merge(a, r);
+  });
+}
 
 inline Status AttentionWorkspaceSize(const TensorView& q, const TensorView& k, const TensorView& v,
                                      const TensorView& out, const AttentionOptions& options, size_t* bytes) {
@@ -70,17 +118,8 @@ inline Status Attention(const TensorView& q, const TensorView& k, const TensorVi
   EK_RETURN_IF_ERROR(
       detail::RequireWorkspace(workspace, workspace_bytes, call.workspace_bytes, "AttentionWorkspaceSize"));
   EK_RETURN_IF_ERROR(detail::CheckAttentionAliasing(q, k, v, out, options, workspace, call.workspace_bytes));
-  detail::AttentionTaskArgs& a = call.args;
-  detail::BindAttention(q, k, v, out, options, workspace, &a);
-  auto* task = HWY_DYNAMIC_POINTER(RunAttentionTask);
-  ParallelFor(ctx.threads, call.num_tasks, [&](size_t t) { task(a, t); });
-  auto* merge = HWY_DYNAMIC_POINTER(MergeAttentionRow);
-  const size_t rows = static_cast<size_t>(a.q_len * a.q_heads);
-  const TaskPlan plan = PlanTasks(rows, 8, 256);
-  ParallelFor(ctx.threads, plan.num_tasks, [&](size_t t) {
-    const size_t end = plan.End(t, rows);
-    for (size_t r = plan.Begin(t); r < end; ++r) merge(a, r);
-  });
+  detail::BindAttention(q, k, v, out, options, workspace, &call.args);
+  RunAttentionCall(call, ctx);
   return Status::Ok();
 }
 
@@ -90,6 +129,40 @@ inline Status Attention(const TensorView& q, const TensorView& k, const TensorVi
   return detail::WithHeapWorkspace(
       [&](size_t* bytes) { return AttentionWorkspaceSize(q, k, v, out, options, bytes); },
       [&](void* ws, size_t bytes) { return Attention(q, k, v, out, options, ctx, ws, bytes); });
+}
+
+// The same over a KvCache (ek/kv_cache.h) read in place: keys and values are the cache's tokens
+// 0 .. cache.length - 1 (token j at position j; a ring's overwritten tokens are not visible).
+// The same kernels, splits and numerics as the views' form: a contiguous cache gives bitwise
+// the result of views of its region, and any storage form the result of views of its tokens.
+inline Status AttentionWorkspaceSize(const TensorView& q, const KvCache& cache, const TensorView& out,
+                                     const AttentionOptions& options, size_t* bytes) {
+  if (bytes == nullptr) return detail::InvalidArg("bytes", "is null");
+  detail::AttentionCall call;
+  EK_RETURN_IF_ERROR(detail::PrepareCacheAttention(q, cache, out, options, &call));
+  *bytes = call.workspace_bytes;
+  return Status::Ok();
+}
+
+inline Status Attention(const TensorView& q, const KvCache& cache, const TensorView& out, const AttentionOptions& options,
+                        const Context& ctx, void* workspace, size_t workspace_bytes) {
+  EK_RETURN_IF_ERROR(EnsureDispatchReady());
+  detail::AttentionCall call;
+  EK_RETURN_IF_ERROR(detail::PrepareCacheAttention(q, cache, out, options, &call));
+  EK_RETURN_IF_ERROR(
+      detail::RequireWorkspace(workspace, workspace_bytes, call.workspace_bytes, "AttentionWorkspaceSize"));
+  EK_RETURN_IF_ERROR(detail::CheckCacheAttentionAliasing(q, cache, out, options, workspace, call.workspace_bytes));
+  detail::BindCacheAttention(q, cache, out, options, workspace, call, &call.args);
+  call.args.dot_lane = std::strcmp(AttentionDotLane(), "widen") != 0;
+  RunAttentionCall(call, ctx);
+  return Status::Ok();
+}
+
+inline Status Attention(const TensorView& q, const KvCache& cache, const TensorView& out,
+                        const AttentionOptions& options = AttentionOptions(), const Context& ctx = Context()) {
+  return detail::WithHeapWorkspace(
+      [&](size_t* bytes) { return AttentionWorkspaceSize(q, cache, out, options, bytes); },
+      [&](void* ws, size_t bytes) { return Attention(q, cache, out, options, ctx, ws, bytes); });
 }
 
 // The vector exp of the attention kernels on the selected target, for its test: out = exp(in)

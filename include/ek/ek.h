@@ -55,6 +55,7 @@
 #include "ek/ref/elementwise.h"
 #include "ek/elementwise.h"
 #include "ek/ref/attention.h"
+#include "ek/kv_cache.h"
 #include "ek/attention.h"
 #include "ek/ref/transformer.h"
 #include "ek/transformer.h"

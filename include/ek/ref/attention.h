@@ -82,6 +82,24 @@ inline double AttentionErrorBound(const AttentionRowStats& s, int64_t d, int64_t
          std::ldexp(1.0, -140);
 }
 
+// The int8 cache's rule (ek/kv_cache.h, docs/attention.md), the specification of what
+// KvCacheAppend stores and of the queries an int8 cache is read with, per row of n values (a
+// token's head): scale = (max |x|) / 127 in f32; q[c] = x[c] x (1 / scale) in f32, rounded half
+// away from zero, within [-127, 127]; a row whose scale would be below FLT_MIN (zeros, tiny
+// values) has scale 0 and q = 0. Attention over an
+// int8 cache is this specification over q' = scale_q q8, K' = scale_k k8, V' = scale_v v8.
+inline float Int8RowScale(const float* x, int64_t n) {
+  float largest = 0.0f;
+  for (int64_t c = 0; c < n; ++c) largest = std::fabs(x[c]) > largest ? std::fabs(x[c]) : largest;
+  const float scale = largest / 127.0f;
+  return scale >= FLT_MIN ? scale : 0.0f;
+}
+inline int8_t Int8Quantize(float x, float scale) {
+  if (scale == 0.0f) return 0;
+  const float r = std::round(x * (1.0f / scale));
+  return static_cast<int8_t>(std::fmin(127.0f, std::fmax(-127.0f, r)));
+}
+
 // O = the specification's value, in double, rounded to f32; `stats` (q_len x q_heads rows, or
 // null) receives each row's AttentionRowStats. Views assumed valid (shapes as above).
 inline void Attention(const TensorView& q, const TensorView& k, const TensorView& v, const TensorView& out,

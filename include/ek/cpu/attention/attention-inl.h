@@ -37,6 +37,7 @@
 #include "ek/cpu/attention/plan.h"
 #include "ek/cpu/tile/loads-inl.h"
 #include "ek/cpu/tile/math-inl.h"
+#include "ek/cpu/tile/q8_lanes-inl.h"
 #include "hwy/cache_control.h"
 #include "hwy/highway.h"
 
@@ -75,6 +76,68 @@ HWY_INLINE float Dot(const float* HWY_RESTRICT q, const KvT* HWY_RESTRICT k, int
   return hn::ReduceSum(df, hn::Add(hn::Add(s0, s1), hn::Add(s2, s3)));
 }
 
+// Element offsets of the rows (head 0) of keys j0 .. j0 + count - 1 in K and in V: strided
+// views, a ring's slots (one division per block, then the slot advanced key by key), or a
+// paged cache's pages (a shift and a table load per key). Once per block, for every KV head.
+// int8 caches: also the offsets of their scales (head 0) in k_scales / v_scales.
+HWY_INLINE void TokenOffsets(const detail::AttentionTaskArgs& a, int64_t j0, int64_t count, int64_t* HWY_RESTRICT k_off,
+                             int64_t* HWY_RESTRICT v_off, int64_t* HWY_RESTRICT s_off) {
+  if (a.page_table != nullptr) {
+    const int64_t slot_mask = (int64_t{1} << a.page_shift) - 1;
+    for (int64_t b = 0; b < count; ++b) {
+      const int64_t j = j0 + b, page = a.page_table[j >> a.page_shift], slot = j & slot_mask;
+      k_off[b] = page * a.page_elements + slot * a.k_stride[0];
+      v_off[b] = page * a.page_elements + slot * a.v_stride[0];
+      s_off[b] = page * a.scale_page_floats + slot * a.kv_heads;
+    }
+  } else if (a.ring_capacity > 0) {
+    int64_t slot = j0 % a.ring_capacity;
+    for (int64_t b = 0; b < count; ++b) {
+      k_off[b] = slot * a.k_stride[0];
+      v_off[b] = slot * a.v_stride[0];
+      s_off[b] = slot * a.kv_heads;
+      if (++slot == a.ring_capacity) slot = 0;
+    }
+  } else {
+    for (int64_t b = 0; b < count; ++b) {
+      k_off[b] = (j0 + b) * a.k_stride[0];
+      v_off[b] = (j0 + b) * a.v_stride[0];
+      s_off[b] = (j0 + b) * a.kv_heads;
+    }
+  }
+}
+
+// sum_c q[c] k[c] of two int8 rows of d elements, exact in int32, on the target's dot-product
+// instruction (kDot) or its widening form (DotQuad, ek/cpu/tile/q8_lanes-inl.h): k is the
+// unsigned operand as k + 128 (k xor 0x80), so the lanes sum q.k + 128 sum(q), less q_sum x 128
+// here; NEON's sdot takes k back to signed itself and sums q.k. Two accumulators of 4-byte
+// groups, one reduction; the tail loaded with zeros (q's zeros cancel k's 128).
+template <bool kDot>
+HWY_INLINE int32_t DotInt8(const int8_t* HWY_RESTRICT q, const int8_t* HWY_RESTRICT k, int64_t d, int32_t q_sum) {
+  const hn::ScalableTag<int32_t> di;
+  const hn::Repartition<int8_t, decltype(di)> d8;
+  const hn::Repartition<uint8_t, decltype(di)> du8;
+  const size_t bytes = hn::Lanes(d8), count = static_cast<size_t>(d);
+  const auto flip = hn::Set(d8, static_cast<int8_t>(-128));
+  auto s0 = hn::Zero(di), s1 = hn::Zero(di);
+  size_t c = 0;
+  for (; c + 2 * bytes <= count; c += 2 * bytes) {
+    s0 = DotQuad<kDot>(di, hn::BitCast(du8, hn::Xor(hn::LoadU(d8, k + c), flip)), hn::LoadU(d8, q + c), s0);
+    s1 = DotQuad<kDot>(di, hn::BitCast(du8, hn::Xor(hn::LoadU(d8, k + c + bytes), flip)), hn::LoadU(d8, q + c + bytes), s1);
+  }
+  for (; c < count; c += bytes) {
+    const size_t n = HWY_MIN(bytes, count - c);
+    s0 = DotQuad<kDot>(di, hn::BitCast(du8, hn::Xor(hn::LoadN(d8, k + c, n), flip)), hn::LoadN(d8, q + c, n), s0);
+  }
+  const int32_t sum = hn::ReduceSum(di, hn::Add(s0, s1));
+  constexpr bool kSignedK = kDot && kQDotInstruction && EK_QGEMM_NEON_SDOT;
+  return kSignedK ? sum : sum - 128 * q_sum;
+}
+
+// This target's dot-product lane (kQDotLaneName: "avx512vnni", "sve-udot", "dotprod", "widen"),
+// for ek::AttentionDotLane, which also asks whether it is enabled.
+inline void AttentionTargetLane(const char** dot) { *dot = kQDotLaneName; }
+
 // Prefetches the `bytes` of a row, a cache line at a time.
 HWY_INLINE void PrefetchRow(const void* row, size_t bytes) {
   const char* p = static_cast<const char*>(row);
@@ -86,8 +149,9 @@ HWY_INLINE void PrefetchRow(const void* row, size_t bytes) {
 // loops at the end). Each head's blocks are taken in key order either way, so both orders give
 // bitwise the same results. KvT: the cache's element type (float or hwy::float16_t, promoted
 // to f32 as it is loaded).
-template <typename KvT>
+template <typename KvT, bool kDot = false>
 HWY_NOINLINE void RunAttentionTaskT(const detail::AttentionTaskArgs& a, size_t task) {
+  constexpr bool kInt8 = hwy::IsSame<KvT, int8_t>();
   constexpr int64_t kBlock = detail::kAttentionBlockKeys;
   const hn::ScalableTag<float> df;
   const hn::CappedTag<float, kBlock> db;  // the block's logits
@@ -95,10 +159,11 @@ HWY_NOINLINE void RunAttentionTaskT(const detail::AttentionTaskArgs& a, size_t t
   const int64_t s = static_cast<int64_t>(task) % a.splits;
   const int64_t i = static_cast<int64_t>(task) / a.splits;
   const int64_t group = a.group, position = a.start_position + i;
-  int64_t begin = s * detail::kAttentionSplitKeys;
+  int64_t begin = a.split_base + s * detail::kAttentionSplitKeys;
   int64_t end = HWY_MIN(a.kv_len, begin + detail::kAttentionSplitKeys);
   if (a.mask_kind != AttentionMask::kNone) end = HWY_MIN(end, position + 1);
   if (a.mask_kind == AttentionMask::kSlidingWindow) begin = HWY_MAX(begin, position - a.window + 1);
+  begin = HWY_MAX(begin, a.first_key);
   const auto partial_of = [&](int64_t head) { return a.partials + ((i * a.q_heads + head) * a.splits + s) * a.partial_stride; };
   for (int64_t head = 0; head < a.q_heads; ++head) {
     float* p = partial_of(head);
@@ -114,8 +179,11 @@ HWY_NOINLINE void RunAttentionTaskT(const detail::AttentionTaskArgs& a, size_t t
   bool live[kBlock];
   HWY_ALIGN float bias[kBlock];  // per key: the additive mask's value (0 without one); -FLT_MAX when dead
   HWY_ALIGN float keep[kBlock];  // per key: 1 when live, 0 when dead
+  // Per key of the block and of the next one (prefetched): its rows' element offsets (head 0).
+  int64_t k_token[kBlock], v_token[kBlock], k_next[kBlock], v_next[kBlock];
+  int64_t scale_token[kBlock], scale_next[kBlock];  // int8: the rows' scales
   // The block's live keys (the additive mask's -inf drops a key), the same for every head;
-  // false when none is.
+  // false when none is. Then where their rows are.
   const auto find_live = [&](int64_t j0, int64_t count) {
     bool any = false;
     for (int64_t b = 0; b < kBlock; ++b) {
@@ -124,6 +192,10 @@ HWY_NOINLINE void RunAttentionTaskT(const detail::AttentionTaskArgs& a, size_t t
       bias[b] = live[b] ? mask : -FLT_MAX;
       keep[b] = live[b] ? 1.0f : 0.0f;
       any = any || live[b];
+    }
+    if (any) {
+      TokenOffsets(a, j0, count, k_token, v_token, scale_token);
+      TokenOffsets(a, j0 + kBlock, HWY_MIN(count, end - j0 - kBlock), k_next, v_next, scale_next);
     }
     return any;
   };
@@ -135,9 +207,19 @@ HWY_NOINLINE void RunAttentionTaskT(const detail::AttentionTaskArgs& a, size_t t
         for (int64_t h = 0; h < group; ++h) logits[h][b] = 0.0f;
         continue;
       }
-      const float* q_row = q_base + g * group * a.q_stride[1];
-      for (int64_t h = 0; h < group; ++h, q_row += a.q_stride[1]) {
-        logits[h][b] = Dot(q_row, rows[b], a.d) * a.scale;
+      if constexpr (kInt8) {  // exact integer dot, then the query's and the key's scales
+        const int64_t first_row = i * a.q_heads + g * group;
+        const float k_scale = a.k_scales[scale_token[b] + g] * a.scale;
+        for (int64_t h = 0; h < group; ++h) {
+          const int64_t r = first_row + h;
+          const int32_t dot = DotInt8<kDot>(a.q8 + r * a.q8_stride, rows[b], a.d, a.q_sums[r]);
+          logits[h][b] = static_cast<float>(dot) * (a.q_scales[r] * k_scale);
+        }
+      } else {
+        const float* q_row = q_base + g * group * a.q_stride[1];
+        for (int64_t h = 0; h < group; ++h, q_row += a.q_stride[1]) {
+          logits[h][b] = Dot(q_row, rows[b], a.d) * a.scale;
+        }
       }
     }
   };
@@ -159,7 +241,8 @@ HWY_NOINLINE void RunAttentionTaskT(const detail::AttentionTaskArgs& a, size_t t
         auto a2 = hn::LoadN(df, acc + o2, n2), a3 = hn::LoadN(df, acc + o3, n3);
         for (int64_t b = 0; b < count; ++b) {
           if (!live[b]) continue;
-          const auto w = hn::Set(df, logits[h][b]);
+          // (int8: the weight takes the V row's scale)
+          const auto w = hn::Set(df, kInt8 ? logits[h][b] * a.v_scales[scale_token[b] + g] : logits[h][b]);
           const KvT* v = rows[b] + c;
           a0 = hn::MulAdd(w, LoadNAsF32(df, v, n0), a0);
           a1 = hn::MulAdd(w, LoadNAsF32(df, v + o1, n1), a1);
@@ -179,12 +262,11 @@ HWY_NOINLINE void RunAttentionTaskT(const detail::AttentionTaskArgs& a, size_t t
     const KvT* v_rows[kBlock];
     for (int64_t b = 0; b < count; ++b) {
       if (!live[b]) continue;
-      const int64_t j = j0 + b;
-      k_rows[b] = k_base + j * a.k_stride[0] + g * a.k_stride[1];
-      v_rows[b] = v_base + j * a.v_stride[0] + g * a.v_stride[1];
-      if (j + kBlock < end) {  // the next block's rows of this head
-        PrefetchRow(k_rows[b] + kBlock * a.k_stride[0], static_cast<size_t>(a.d) * sizeof(KvT));
-        PrefetchRow(v_rows[b] + kBlock * a.v_stride[0], static_cast<size_t>(a.dv) * sizeof(KvT));
+      k_rows[b] = k_base + k_token[b] + g * a.k_stride[1];
+      v_rows[b] = v_base + v_token[b] + g * a.v_stride[1];
+      if (j0 + b + kBlock < end) {  // the next block's rows of this head
+        PrefetchRow(k_base + k_next[b] + g * a.k_stride[1], static_cast<size_t>(a.d) * sizeof(KvT));
+        PrefetchRow(v_base + v_next[b] + g * a.v_stride[1], static_cast<size_t>(a.dv) * sizeof(KvT));
       }
     }
     block_logits(g, k_rows);
@@ -255,7 +337,13 @@ HWY_NOINLINE void RunAttentionTaskT(const detail::AttentionTaskArgs& a, size_t t
 
 // One task of the cache's type.
 inline void RunAttentionTask(const detail::AttentionTaskArgs& a, size_t task) {
-  if (a.kv_type == DType::kF16) {
+  if (a.kv_type == DType::kI8) {
+    if (a.dot_lane) {
+      RunAttentionTaskT<int8_t, true>(a, task);
+    } else {
+      RunAttentionTaskT<int8_t, false>(a, task);
+    }
+  } else if (a.kv_type == DType::kF16) {
     RunAttentionTaskT<hwy::float16_t>(a, task);
   } else {
     RunAttentionTaskT<float>(a, task);

@@ -14,6 +14,7 @@
 #include "ek/attention_options.h"
 #include "ek/detail/int_math.h"
 #include "ek/detail/workspace.h"
+#include "ek/kv_cache.h"
 #include "ek/status.h"
 #include "ek/tensor.h"
 #include "ek/tensor_validate.h"
@@ -48,6 +49,30 @@ struct AttentionTaskArgs {
   int64_t mask_stride[2] = {0, 0};
   const float* sinks = nullptr;  // [q_heads], stride sinks_stride
   int64_t sinks_stride = 0;
+  // A KvCache (ek/kv_cache.h) read in place: token j's rows in page page_table[j >> page_shift]
+  // (page_elements apart; K at k, V at v, both at slot j & (2^page_shift - 1)), or for a ring
+  // (ring_capacity > 0) at slot j % ring_capacity. Keys below first_key are gone (a ring's
+  // overwritten slots): never visible.
+  const int32_t* page_table = nullptr;
+  int page_shift = 0;
+  int64_t page_elements = 0;
+  int64_t ring_capacity = 0;
+  int64_t first_key = 0;
+  // The first split starts at key split_base (first_key rounded down to a split: a long-lived
+  // ring's tasks and partials cover its kept keys only; splits stay where the views' are).
+  int64_t split_base = 0;
+  // int8 caches (kv_type kI8): each row's f32 scale, K's at k_scales and V's at v_scales, token
+  // j's at its page's (scale_page_floats apart) slot x kv_heads + head. The queries quantized by
+  // the cache's rule (QuantizeInt8Row) into the workspace: q8 rows (q8_stride bytes), q_scales,
+  // q_sums (per row i x q_heads + head). dot_lane: the target's dot-product instruction runs.
+  const float* k_scales = nullptr;
+  const float* v_scales = nullptr;
+  int64_t scale_page_floats = 0;
+  int8_t* q8 = nullptr;
+  int64_t q8_stride = 0;
+  float* q_scales = nullptr;
+  int32_t* q_sums = nullptr;
+  bool dot_lane = false;
   int64_t splits = 1;  // tasks per query
   // Per (query, head, split): running max, sum, then dv accumulators (partial_stride floats).
   float* partials = nullptr;
@@ -58,6 +83,7 @@ struct AttentionCall {
   AttentionTaskArgs args;
   size_t num_tasks = 0;  // q_len x splits
   size_t workspace_bytes = 0;
+  size_t q8_offset = 0, q_scales_offset = 0, q_sums_offset = 0;  // int8 caches: workspace sections
 };
 
 // A host view of rank 3 with unit stride along its last axis (a head's elements): f32, or for
@@ -94,30 +120,21 @@ inline Status CheckAttentionAliasing(const TensorView& q, const TensorView& k, c
   return alias.Check();
 }
 
-inline Status PrepareAttention(const TensorView& q, const TensorView& k, const TensorView& v, const TensorView& out,
-                               const AttentionOptions& o, AttentionCall* call) {
-  EK_RETURN_IF_ERROR(ValidateAttentionOperand(q, "q", false));
-  EK_RETURN_IF_ERROR(ValidateAttentionOperand(k, "k", false, true));
-  EK_RETURN_IF_ERROR(ValidateAttentionOperand(v, "v", false, true));
-  if (v.dtype != k.dtype) {
-    return Status::Error(StatusCode::kInvalidArgument, "v: dtype %s, k's is %s (K and V share the cache's type)",
-                         DTypeName(v.dtype), DTypeName(k.dtype));
-  }
-  EK_RETURN_IF_ERROR(ValidateAttentionOperand(out, "out", true));
-  const int64_t q_len = q.shape[0], q_heads = q.shape[1], d = q.shape[2];
-  const int64_t kv_len = k.shape[0], kv_heads = k.shape[1], dv = v.shape[2];
-  if (k.shape[2] != d) {
-    return Status::Error(StatusCode::kInvalidArgument, "k: head_dim %lld, q's is %lld", static_cast<long long>(k.shape[2]),
-                         static_cast<long long>(d));
+// The rules shared by both sources of keys and values (views, or a KvCache named `kv_name`),
+// and the plan: splits, workspace.
+// Keys below first_key are gone (a ring's).
+inline Status PrepareAttentionPlan(const TensorView& q, const TensorView& out, const AttentionOptions& o, int64_t kv_len,
+                                   int64_t kv_heads, int64_t d, int64_t dv, DType kv_type, int64_t first_key,
+                                   const char* kv_name, AttentionCall* call) {
+  const int64_t q_len = q.shape[0], q_heads = q.shape[1];
+  if (d != q.shape[2]) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s: head_dim %lld, q's is %lld", kv_name,
+                         static_cast<long long>(d), static_cast<long long>(q.shape[2]));
   }
   if (q_heads % kv_heads != 0 || q_heads / kv_heads > kAttentionMaxGroup) {
     return Status::Error(StatusCode::kInvalidArgument,
-                         "k: %lld KV heads, q has %lld heads: q's must be a multiple of k's, at most 64 per KV head",
-                         static_cast<long long>(kv_heads), static_cast<long long>(q_heads));
-  }
-  if (v.shape[0] != kv_len || v.shape[1] != kv_heads) {
-    return Status::Error(StatusCode::kInvalidArgument, "v: expected [%lld, %lld, dv] (k's tokens and heads)",
-                         static_cast<long long>(kv_len), static_cast<long long>(kv_heads));
+                         "%s: %lld KV heads, q has %lld heads: q's must be a multiple of k's, at most 64 per KV head",
+                         kv_name, static_cast<long long>(kv_heads), static_cast<long long>(q_heads));
   }
   if (out.shape[0] != q_len || out.shape[1] != q_heads || out.shape[2] != dv) {
     return Status::Error(StatusCode::kInvalidArgument, "out: expected shape [%lld, %lld, %lld]",
@@ -128,7 +145,6 @@ inline Status PrepareAttention(const TensorView& q, const TensorView& k, const T
   if (MulOverflows(q_len, q_heads, &rows) || rows > (int64_t{1} << 32) || kv_len > (int64_t{1} << 40)) {
     return InvalidArg("q", "more than 2^32 rows, or k more than 2^40 tokens");
   }
-  EK_RETURN_IF_ERROR(CheckAttentionAliasing(q, k, v, out, o, nullptr, 0));
 
   AttentionTaskArgs& g = call->args;
   g.q_len = q_len;
@@ -143,7 +159,9 @@ inline Status PrepareAttention(const TensorView& q, const TensorView& k, const T
   g.mask_kind = o.mask_kind;
   g.start_position = o.start_position;
   g.window = o.window;
-  g.splits = CeilDiv(kv_len, kAttentionSplitKeys);
+  g.first_key = first_key;
+  g.split_base = first_key / kAttentionSplitKeys * kAttentionSplitKeys;
+  g.splits = CeilDiv(kv_len - g.split_base, kAttentionSplitKeys);
   g.partial_stride = RoundUp(dv + 2, 16);
   int64_t partial_rows = 0, partial_floats = 0;  // (zero-stride views can be huge: no product may wrap)
   if (MulOverflows(rows, g.splits, &partial_rows) || MulOverflows(partial_rows, g.partial_stride, &partial_floats) ||
@@ -152,9 +170,69 @@ inline Status PrepareAttention(const TensorView& q, const TensorView& k, const T
   }
   WorkspaceLayout layout;
   layout.Add(static_cast<size_t>(partial_floats) * sizeof(float));
+  g.kv_type = kv_type;
+  if (kv_type == DType::kI8) {  // the quantized queries
+    g.q8_stride = RoundUp(d, 64);
+    if (rows > (int64_t{1} << 40) / g.q8_stride) return InvalidArg("q", "q_len x q_heads x head_dim exceeds 2^40 bytes");
+    call->q8_offset = layout.Add(static_cast<size_t>(rows * g.q8_stride));
+    call->q_scales_offset = layout.Add(static_cast<size_t>(rows) * sizeof(float));
+    call->q_sums_offset = layout.Add(static_cast<size_t>(rows) * sizeof(int32_t));
+  }
   call->workspace_bytes = layout.Bytes();
   call->num_tasks = static_cast<size_t>(q_len * g.splits);
   return Status::Ok();
+}
+
+inline Status PrepareAttention(const TensorView& q, const TensorView& k, const TensorView& v, const TensorView& out,
+                               const AttentionOptions& o, AttentionCall* call) {
+  EK_RETURN_IF_ERROR(ValidateAttentionOperand(q, "q", false));
+  EK_RETURN_IF_ERROR(ValidateAttentionOperand(k, "k", false, true));
+  EK_RETURN_IF_ERROR(ValidateAttentionOperand(v, "v", false, true));
+  if (v.dtype != k.dtype) {
+    return Status::Error(StatusCode::kInvalidArgument, "v: dtype %s, k's is %s (K and V share the cache's type)",
+                         DTypeName(v.dtype), DTypeName(k.dtype));
+  }
+  EK_RETURN_IF_ERROR(ValidateAttentionOperand(out, "out", true));
+  const int64_t kv_len = k.shape[0], kv_heads = k.shape[1];
+  if (v.shape[0] != kv_len || v.shape[1] != kv_heads) {
+    return Status::Error(StatusCode::kInvalidArgument, "v: expected [%lld, %lld, dv] (k's tokens and heads)",
+                         static_cast<long long>(kv_len), static_cast<long long>(kv_heads));
+  }
+  EK_RETURN_IF_ERROR(PrepareAttentionPlan(q, out, o, kv_len, kv_heads, k.shape[2], v.shape[2], k.dtype, 0, "k", call));
+  return CheckAttentionAliasing(q, k, v, out, o, nullptr, 0);
+}
+
+// No output overlaps an input (the cache's memory and block table among them), and the
+// workspace (when given) overlaps no operand.
+inline Status CheckCacheAttentionAliasing(const TensorView& q, const KvCache& cache, const TensorView& out,
+                                          const AttentionOptions& o, const void* workspace, size_t workspace_bytes) {
+  AliasCheck alias;
+  alias.AddView(q, "q", AliasCheck::Role::kInput);
+  alias.AddBytes(cache.memory, cache.bytes, "cache.memory", "", AliasCheck::Role::kInput);
+  if (cache.layout.storage == KvStorage::kPaged) {
+    alias.AddBytes(cache.block_table, static_cast<uint64_t>(cache.block_table_size) * 4, "cache.block_table", "",
+                   AliasCheck::Role::kInput);
+  }
+  if (o.mask.rank != 0) alias.AddView(o.mask, "options.mask", AliasCheck::Role::kInput);
+  if (o.sinks.rank != 0) alias.AddView(o.sinks, "options.sinks", AliasCheck::Role::kInput);
+  alias.AddView(out, "out", AliasCheck::Role::kOutput);
+  if (workspace != nullptr) alias.AddBytes(workspace, workspace_bytes, "workspace", "", AliasCheck::Role::kOutput);
+  return alias.Check();
+}
+
+// Attention over a KvCache's tokens 0 .. length - 1 (positions; a ring's overwritten ones are
+// never visible).
+inline Status PrepareCacheAttention(const TensorView& q, const KvCache& cache, const TensorView& out,
+                                    const AttentionOptions& o, AttentionCall* call) {
+  EK_RETURN_IF_ERROR(ValidateAttentionOperand(q, "q", false));
+  EK_RETURN_IF_ERROR(ValidateKvCache(cache, "cache", cache.length));
+  if (cache.length < 1) return InvalidArg("cache.length", "is 0: nothing to attend to");
+  EK_RETURN_IF_ERROR(ValidateAttentionOperand(out, "out", true));
+  const KvCacheLayout& l = cache.layout;
+  EK_RETURN_IF_ERROR(
+      PrepareAttentionPlan(q, out, o, cache.length, l.kv_heads, l.head_dim, KvValueDim(l), l.type,
+                           KvFirstStoredToken(cache), "cache", call));
+  return CheckCacheAttentionAliasing(q, cache, out, o, nullptr, 0);
 }
 
 // Points the task arguments at the operands (validated by PrepareAttention).
@@ -182,6 +260,52 @@ inline void BindAttention(const TensorView& q, const TensorView& k, const Tensor
     g->sinks_stride = o.sinks.strides[0];
   }
   g->partials = reinterpret_cast<float*>(WorkspaceLayout::Base(workspace));
+}
+
+// Points the task arguments at q, out, the options' views and the cache (validated by
+// PrepareCacheAttention).
+inline void BindCacheAttention(const TensorView& q, const KvCache& cache, const TensorView& out,
+                               const AttentionOptions& o, void* workspace, const AttentionCall& call,
+                               AttentionTaskArgs* g) {
+  BindAttention(q, q, q, out, o, workspace, g);  // q, out, mask, sinks, partials; then the cache's
+  const KvCacheLayout& l = cache.layout;
+  const int64_t dv = KvValueDim(l);
+  g->k = cache.memory;
+  g->v = static_cast<const uint8_t*>(cache.memory) + KvPageKeyElements(l) * KvElementBytes(l);
+  g->kv_type = l.type;
+  g->head_major = false;
+  g->k_stride[0] = l.kv_heads * l.head_dim;
+  g->k_stride[1] = l.head_dim;
+  g->v_stride[0] = l.kv_heads * dv;
+  g->v_stride[1] = dv;
+  if (l.storage == KvStorage::kPaged) {
+    g->page_table = cache.block_table;
+    g->page_elements = KvPageElements(l);
+    while ((int64_t{1} << g->page_shift) < l.page_tokens) ++g->page_shift;
+  } else if (l.storage == KvStorage::kRing && (cache.length > l.capacity || cache.written > l.capacity)) {
+    g->ring_capacity = l.capacity;  // (before it wraps, slot j is token j)
+  }
+  if (l.type == DType::kI8) {
+    g->k_scales = reinterpret_cast<const float*>(static_cast<const uint8_t*>(cache.memory) + KvPageScaleOffset(l));
+    g->v_scales = g->k_scales + KvPageTokens(l) * l.kv_heads;
+    g->scale_page_floats = KvPageBytes(l) / 4;
+    uint8_t* base = WorkspaceLayout::Base(workspace);
+    g->q8 = reinterpret_cast<int8_t*>(base + call.q8_offset);
+    g->q_scales = reinterpret_cast<float*>(base + call.q_scales_offset);
+    g->q_sums = reinterpret_cast<int32_t*>(base + call.q_sums_offset);
+  }
+}
+
+// Row r (query i, head h) of q quantized by the int8 cache's rule: its bytes (q8_stride, zeros
+// past d), scale and sum.
+inline void QuantizeQueryRow(const AttentionTaskArgs& a, int64_t r) {
+  const float* row = a.q + (r / a.q_heads) * a.q_stride[0] + (r % a.q_heads) * a.q_stride[1];
+  int8_t* q8 = a.q8 + r * a.q8_stride;
+  a.q_scales[r] = QuantizeInt8Row(row, a.d, q8);
+  int32_t sum = 0;
+  for (int64_t c = 0; c < a.d; ++c) sum += q8[c];
+  for (int64_t c = a.d; c < a.q8_stride; ++c) q8[c] = 0;
+  a.q_sums[r] = sum;
 }
 
 }  // namespace detail

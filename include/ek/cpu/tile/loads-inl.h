@@ -36,6 +36,13 @@ HWY_INLINE hn::Vec<DF> LoadAsF32(DF df, const hwy::bfloat16_t* HWY_RESTRICT p) {
   return hn::PromoteTo(df, hn::LoadU(dh, p));
 }
 
+template <class DF>
+HWY_INLINE hn::Vec<DF> LoadAsF32(DF df, const int8_t* HWY_RESTRICT p) {
+  const hn::Rebind<int8_t, DF> d8;
+  const hn::Rebind<int32_t, DF> di;
+  return hn::ConvertTo(df, hn::PromoteTo(di, hn::LoadU(d8, p)));
+}
+
 // The first n (0..Lanes) elements at p as f32; lanes past n are zero (and not read).
 template <class DF>
 HWY_INLINE hn::Vec<DF> LoadNAsF32(DF df, const float* HWY_RESTRICT p, size_t n) {
@@ -45,6 +52,13 @@ template <class DF>
 HWY_INLINE hn::Vec<DF> LoadNAsF32(DF df, const hwy::float16_t* HWY_RESTRICT p, size_t n) {
   const hn::Rebind<hwy::float16_t, DF> dh;
   return hn::PromoteTo(df, hn::LoadN(dh, p, n));
+}
+
+template <class DF>
+HWY_INLINE hn::Vec<DF> LoadNAsF32(DF df, const int8_t* HWY_RESTRICT p, size_t n) {
+  const hn::Rebind<int8_t, DF> d8;
+  const hn::Rebind<int32_t, DF> di;
+  return hn::ConvertTo(df, hn::PromoteTo(di, hn::LoadN(d8, p, n)));
 }
 
 // The first `count` (1..Lanes) lanes of C at p, as f32; lanes past count are zero.
