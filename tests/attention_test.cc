@@ -692,6 +692,15 @@ TEST_CASE("Attention over a KvCache: a wrapped ring's lowered length does not br
     for (int64_t j = 0; j < 136; ++j) lost.mask[static_cast<size_t>(j)] = -INFINITY;
     lost.o.mask = TensorView::Host(DType::kF32, lost.mask.data(), {1, 200});
     CheckKernel(lost, out, "ring rolled back from 200 to 190 tokens");
+    // Lowered below every kept key (130 < 136): nothing is visible, the output is zeros.
+    ek::KvCache emptied = held.cache;
+    emptied.length = 130;
+    Problem early = p;
+    early.o.start_position = 129;
+    const std::vector<float> zeros = RunCacheKernel(early, emptied, early.o, ek::Context());
+    for (int64_t c = 0; c < p.q_heads * (p.dv + 3); ++c) {
+      if (c % (p.dv + 3) < p.dv) CHECK(zeros[static_cast<size_t>(c)] == 0.0f);
+    }
   });
 }
 

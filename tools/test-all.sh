@@ -12,7 +12,8 @@
 #                    weights and pools, racing first dispatch), the thread pool, and OpenCL's
 #                    program cache built by several threads at once
 #   fuzz             libFuzzer (clang): every parser and validator (packed weights, ek-quantize's
-#                    .npy and weights files, GGUF blocks, tensor views, the OpenCL cache reader),
+#                    .npy and weights files, GGUF blocks, tensor views, the OpenCL cache reader,
+#                    the KV cache with append and attention over it),
 #                    each for EK_FUZZ_SECONDS (default 15) from the committed seed corpus
 #   host-restricted  a build that compiles only some Highway targets (binary size), asserting
 #                    exactly which ones were compiled and selected
@@ -157,7 +158,7 @@ lane_fuzz() {
     "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g -DNDEBUG" -DEK_BUILD_FUZZERS=ON -DEK_BUILD_TESTS=OFF \
     -DEK_BUILD_BENCHMARKS=OFF -DEK_BUILD_TOOLS=OFF || return 1
   mkdir -p "$dir/artifacts"
-  for name in packed_weights npy weights_file gguf tensor_view cl_cache; do
+  for name in packed_weights npy weights_file gguf tensor_view cl_cache kv_cache; do
     # New inputs go to a scratch corpus; the committed seeds are only read.
     rm -rf "$dir/corpus-$name" && mkdir -p "$dir/corpus-$name"
     if "$dir/tests/fuzz/${name}_fuzz" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 \

@@ -196,6 +196,11 @@ int main(int argc, char** argv) {
                                             0, 0, 0, 0, 0, 0, 0, 0, 3, 1, 4, 4, 0, 0, 0, 0, 0, 0, 0, 0});
   Write("tensor_view", "strided", std::vector<uint8_t>(200, 3));
   Write("tensor_view", "extremes", std::vector<uint8_t>(200, 0xF5));
+  // kv_cache: byte strings (every field is derived from the bytes): uniform ones reach valid
+  // caches of each type and storage form (byte % 5 and % 4 pick them), then appends and attention.
+  for (const uint8_t b : {0, 1, 2, 5, 6, 9, 16, 0xF5}) {
+    Write("kv_cache", "uniform_" + std::to_string(b), std::vector<uint8_t>(400, b));
+  }
 
   // cl_cache: a valid entry (flags byte 0) and a truncated one.
   {

@@ -159,9 +159,10 @@ inline Status PrepareAttentionPlan(const TensorView& q, const TensorView& out, c
   g.mask_kind = o.mask_kind;
   g.start_position = o.start_position;
   g.window = o.window;
-  g.first_key = first_key;
-  g.split_base = first_key / kAttentionSplitKeys * kAttentionSplitKeys;
-  g.splits = CeilDiv(kv_len - g.split_base, kAttentionSplitKeys);
+  // (A ring whose length was lowered below its kept keys sees none: one task that finds nothing.)
+  g.first_key = first_key < kv_len ? first_key : kv_len;
+  g.split_base = g.first_key / kAttentionSplitKeys * kAttentionSplitKeys;
+  g.splits = g.split_base < kv_len ? CeilDiv(kv_len - g.split_base, kAttentionSplitKeys) : 1;
   g.partial_stride = RoundUp(dv + 2, 16);
   int64_t partial_rows = 0, partial_floats = 0;  // (zero-stride views can be huge: no product may wrap)
   if (MulOverflows(rows, g.splits, &partial_rows) || MulOverflows(partial_rows, g.partial_stride, &partial_floats) ||
