@@ -1,10 +1,11 @@
 // Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
 //
 // One transformer decoder block's decode step (one token), as a runtime chains ek's ops:
-//   net/llama_block/<weights>/<model>/ctx<kv len>
+//   net/llama_block/<weights>/<model>/ctx<kv len>[/kv_i8]
 //     RMSNorm -> QKV projection (one fused int4 GEMV, f32 activations quantized per row) ->
-//     RoPE of q and k (llama.cpp's interleaved pairs) -> KV append (k and v converted into the
-//     f16 cache at the new position) -> attention over the cache (GQA) -> output projection ->
+//     RoPE of q and k (llama.cpp's interleaved pairs) -> KV append (KvCacheAppend of k and v
+//     into the layer's ek::KvCache at the new position: f16, or int8 per token and head with
+//     /kv_i8) -> attention over the cache (GQA) -> output projection ->
 //     residual add ->
 //     RMSNorm -> gate and up projections (one fused GEMV) -> SiLU gate -> down projection ->
 //     residual add. RMSNorm's epsilon 1e-5; Llama 3's RoPE frequency rescaling left out (the
@@ -21,7 +22,6 @@
 //                attention, the MLP (gate / up GEMV, SiLU, down GEMV), and the rest (norms, RoPE,
 //                the appends, the residual adds)
 #define EK_KERNELS_QGEMM 1
-#define EK_KERNELS_CONVERT 1
 #define EK_KERNELS_ATTENTION 1
 #define EK_KERNELS_ELEMENTWISE 1
 #define EK_KERNELS_TRANSFORMER 1
@@ -35,9 +35,9 @@
 #include <vector>
 
 #include "bench_util.h"
-#include "ek/convert.h"
 #include "ek/elementwise.h"
 #include "ek/gguf.h"
+#include "ek/kv_cache.h"
 #include "ek/qgemm.h"
 #include "ek/ref/convert.h"
 #include "ek/system_info.h"
@@ -85,14 +85,15 @@ struct Projection {
   ek::PackedWeights View() const { return ek::PackedWeights{packed.data(), bytes}; }
 };
 
-// One layer's weights and KV cache (f16, token-major [ctx, kv_heads, head_dim]).
+// One layer's weights and KV cache (an ek::KvCache of ctx tokens in `cache_memory`).
 struct Layer {
   Projection qkv, o, gate_up, down;
   std::vector<float> norm1, norm2;
-  std::vector<uint16_t> k_cache, v_cache;
+  std::vector<uint8_t> cache_memory;
+  ek::KvCache cache;
 };
 
-void LlamaBlockBenchmark(benchmark::State& state, const LlamaShape& s, int64_t ctx) {
+void LlamaBlockBenchmark(benchmark::State& state, const LlamaShape& s, int64_t ctx, DType kv_type) {
   const int64_t h = s.hidden, d = s.head_dim, q_dim = s.q_heads * d, kv_dim = s.kv_heads * d;
   const int64_t qkv_n = q_dim + 2 * kv_dim;
   int64_t llc = 0;
@@ -100,7 +101,16 @@ void LlamaBlockBenchmark(benchmark::State& state, const LlamaShape& s, int64_t c
   if (llc == 0) llc = 64 << 20;
   // Weight bytes of one block (Q4_0: 18 bytes per 32 values, before packing) and its cache.
   const double q4_0_bytes = 18.0 / 32.0 * static_cast<double>(h * qkv_n + q_dim * h + h * 2 * s.ffn + s.ffn * h);
-  const double cache_bytes = 2.0 * static_cast<double>(ctx * kv_dim) * 2.0;
+  ek::KvCacheLayout cache_layout;
+  cache_layout.type = kv_type;
+  cache_layout.kv_heads = s.kv_heads;
+  cache_layout.head_dim = d;
+  cache_layout.capacity = ctx;
+  size_t cache_memory_bytes = 0;
+  if (!ek::KvCacheBytes(cache_layout, &cache_memory_bytes).ok()) return state.SkipWithError("KvCacheBytes");
+  // K and V of ctx tokens (int8: their scales too), read by attention.
+  const double cache_bytes = kv_type == DType::kI8 ? 2.0 * static_cast<double>(ctx * kv_dim) + 8.0 * static_cast<double>(ctx * s.kv_heads)
+                                                   : 2.0 * static_cast<double>(ctx * kv_dim) * 2.0;
   size_t copies = static_cast<size_t>(1.5 * static_cast<double>(llc) / (q4_0_bytes + cache_bytes)) + 1;
   if (copies < 2) copies = 2;
   std::vector<Layer> layers(copies);
@@ -113,13 +123,20 @@ void LlamaBlockBenchmark(benchmark::State& state, const LlamaShape& s, int64_t c
     if (!st.ok()) return state.SkipWithError(st.message());
     l.norm1.assign(static_cast<size_t>(h), 1.0f);
     l.norm2.assign(static_cast<size_t>(h), 1.0f);
-    l.k_cache.resize(static_cast<size_t>(ctx * kv_dim));
-    l.v_cache.resize(l.k_cache.size());
+    // The cache: ctx random tokens appended (the decode step rewrites the last one).
+    l.cache_memory.resize(cache_memory_bytes);
+    l.cache.layout = cache_layout;
+    l.cache.memory = l.cache_memory.data();
+    l.cache.bytes = cache_memory_bytes;
+    std::vector<float> k_rows(static_cast<size_t>(ctx * kv_dim)), v_rows(k_rows.size());
     uint32_t state_bits = seed++;
-    for (size_t i = 0; i < l.k_cache.size(); ++i) {
-      l.k_cache[i] = ek::ref::F32ToF16(static_cast<float>(NextRandom(&state_bits) >> 8) * (2.0f / 16777216.0f) - 1.0f);
-      l.v_cache[i] = ek::ref::F32ToF16(static_cast<float>(NextRandom(&state_bits) >> 8) * (2.0f / 16777216.0f) - 1.0f);
+    for (size_t i = 0; i < k_rows.size(); ++i) {
+      k_rows[i] = static_cast<float>(NextRandom(&state_bits) >> 8) * (2.0f / 16777216.0f) - 1.0f;
+      v_rows[i] = static_cast<float>(NextRandom(&state_bits) >> 8) * (2.0f / 16777216.0f) - 1.0f;
     }
+    st = ek::KvCacheAppend(&l.cache, TensorView::Host(DType::kF32, k_rows.data(), {ctx, s.kv_heads, d}),
+                           TensorView::Host(DType::kF32, v_rows.data(), {ctx, s.kv_heads, d}));
+    if (!st.ok()) return state.SkipWithError(st.message());
   }
   // The bytes the GEMVs stream: the packed panels (the values, their block scales, headers).
   const double weight_bytes = static_cast<double>(layers[0].qkv.bytes + layers[0].o.bytes + layers[0].gate_up.bytes +
@@ -154,8 +171,7 @@ void LlamaBlockBenchmark(benchmark::State& state, const LlamaShape& s, int64_t c
     gemv_workspace = bytes > gemv_workspace ? bytes : gemv_workspace;
   }
   {
-    const TensorView cache = TensorView::Host(DType::kF16, layers[0].k_cache.data(), {ctx, s.kv_heads, d});
-    const ek::Status st = ek::AttentionWorkspaceSize(heads(q_rot, s.q_heads, d), cache, cache, heads(attn, s.q_heads, d),
+    const ek::Status st = ek::AttentionWorkspaceSize(heads(q_rot, s.q_heads, d), layers[0].cache, heads(attn, s.q_heads, d),
                                                      attention, &attention_workspace);
     if (!st.ok()) return state.SkipWithError(st.message());
   }
@@ -179,18 +195,16 @@ void LlamaBlockBenchmark(benchmark::State& state, const LlamaShape& s, int64_t c
     t = Clock::now();
     const TensorView q_in = TensorView::Host(DType::kF32, qkv.data(), {1, s.q_heads, d});
     const TensorView k_in = TensorView::Host(DType::kF32, qkv.data() + q_dim, {1, s.kv_heads, d});
-    const TensorView v_in = TensorView::Host(DType::kF32, qkv.data() + q_dim + kv_dim, {1, kv_dim});
+    const TensorView v_in = TensorView::Host(DType::kF32, qkv.data() + q_dim + kv_dim, {1, s.kv_heads, d});
     EK_RETURN_IF_ERROR(ek::Rope(q_in, heads(q_rot, s.q_heads, d), rope));
     EK_RETURN_IF_ERROR(ek::Rope(k_in, heads(k_rot, s.kv_heads, d), rope));
-    // The append: the new token's k and v into the f16 cache at `position`.
-    EK_RETURN_IF_ERROR(ek::Convert(vec(k_rot), TensorView::Host(DType::kF16, l.k_cache.data() + position * kv_dim, {1, kv_dim})));
-    EK_RETURN_IF_ERROR(ek::Convert(v_in, TensorView::Host(DType::kF16, l.v_cache.data() + position * kv_dim, {1, kv_dim})));
+    // The append: the new token's k and v become token `position` (the step before dropped it).
+    l.cache.length = position;
+    EK_RETURN_IF_ERROR(ek::KvCacheAppend(&l.cache, heads(k_rot, s.kv_heads, d), v_in));
     stage_seconds[3] += seconds_since(t);
     t = Clock::now();
-    const TensorView k_cache = TensorView::Host(DType::kF16, l.k_cache.data(), {ctx, s.kv_heads, d});
-    const TensorView v_cache = TensorView::Host(DType::kF16, l.v_cache.data(), {ctx, s.kv_heads, d});
-    EK_RETURN_IF_ERROR(ek::Attention(heads(q_rot, s.q_heads, d), k_cache, v_cache, heads(attn, s.q_heads, d), attention,
-                                     serial, workspace.data(), workspace.size()));
+    EK_RETURN_IF_ERROR(ek::Attention(heads(q_rot, s.q_heads, d), l.cache, heads(attn, s.q_heads, d), attention, serial,
+                                     workspace.data(), workspace.size()));
     stage_seconds[1] += seconds_since(t);
     t = Clock::now();
     EK_RETURN_IF_ERROR(gemv(l.o, vec(attn), vec(proj)));
@@ -232,7 +246,8 @@ void LlamaBlockBenchmark(benchmark::State& state, const LlamaShape& s, int64_t c
   const char* names[4] = {"proj_us", "attn_us", "mlp_us", "other_us"};
   for (int i = 0; i < 4; ++i) state.counters[names[i]] = stage_seconds[i] / calls * 1e6;
   state.SetLabel(std::string(ek::TargetName(ek::SelectedTarget())) + " " + ek::QGemmDotLane() + ", " +
-                 std::to_string(copies) + " weight copies");
+                 std::to_string(copies) + " weight copies" +
+                 (kv_type == DType::kI8 ? std::string(", int8 KV on ") + ek::AttentionDotLane() : std::string(", f16 KV")));
 }
 
 }  // namespace
@@ -242,7 +257,9 @@ void RegisterLlamaBlockBenchmarks() {
   const LlamaShape llama_1b = {"llama3.2-1b", 2048, 32, 8, 64, 8192, 16};
   for (int64_t ctx : {1024, 4096}) {
     const std::string name = std::string("net/llama_block/q4_0/") + llama_1b.name + "/ctx" + std::to_string(ctx);
-    RegisterForTargets(name, [llama_1b, ctx](benchmark::State& state) { LlamaBlockBenchmark(state, llama_1b, ctx); });
+    RegisterForTargets(name, [llama_1b, ctx](benchmark::State& state) { LlamaBlockBenchmark(state, llama_1b, ctx, DType::kF16); });
+    RegisterForTargets(name + "/kv_i8",
+                       [llama_1b, ctx](benchmark::State& state) { LlamaBlockBenchmark(state, llama_1b, ctx, DType::kI8); });
   }
 }
 

@@ -216,11 +216,12 @@ awk '
     printf("%-40s %10.2f us %9.2f GB/s %6.1f %% memcpy\n", name, $2, counter($0, "GBps"), counter($0, "pct_peak"))
   }' "$RESULTS" | sort
 
-# One decoder block's decode step (bench/llama_block_bench.cc): int4 GEMVs, RoPE, f16 KV append,
-# attention, norms, SiLU MLP, weights read from DRAM; the implied tokens/s of the whole model
-# (its layers x the block; embedding and LM head left out) and the time by stage.
+# One decoder block's decode step (bench/llama_block_bench.cc): int4 GEMVs, RoPE, KV append into
+# an ek::KvCache (f16, or int8 with /kv_i8), attention, norms, SiLU MLP, weights read from DRAM;
+# the implied tokens/s of the whole model (its layers x the block; embedding and LM head left
+# out) and the time by stage.
 echo
-echo "Decoder block decode step (Llama 3.2 1B shapes, Q4_0 weights, f16 KV cache), one thread, medians of this run"
+echo "Decoder block decode step (Llama 3.2 1B shapes, Q4_0 weights, f16 KV cache or /kv_i8), one thread, medians of this run"
 awk '
   function counter(line, key,   v, unit) {  # Google Benchmark prints counters with SI suffixes (k, M, G; m, u, n)
     if (!match(line, key "=[0-9.]+[kMGmun]?")) return -1
