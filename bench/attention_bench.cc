@@ -45,6 +45,13 @@ void Fill(std::vector<float>* v, uint32_t seed) {
   }
 }
 
+// A decode's counters: GBps of the `kv_bytes` each call reads, and that as % of the DRAM read.
+void SetDecodeCounters(benchmark::State& state, double kv_bytes, double seconds) {
+  const double gbps = kv_bytes * static_cast<double>(state.iterations()) / seconds * 1e-9;
+  state.counters["GBps"] = gbps;
+  state.counters["pct_dram"] = 100.0 * gbps / DramReadGBps();
+}
+
 // The decode shapes with the cache in an ek::KvCache (ek/kv_cache.h): `page_tokens` > 0 paged
 // (pages of that many tokens in a shuffled order, a serving runtime's fragmented pool), else
 // contiguous. Everything else as the views' decode benchmark, whose figure it is set beside.
@@ -107,9 +114,7 @@ void CacheAttentionBenchmark(benchmark::State& state, const Shape& s, DType type
   const double element_bytes = type == DType::kF32 ? 4.0 : type == DType::kF16 ? 2.0 : 1.0;
   const double scale_bytes = type == DType::kI8 ? 8.0 * static_cast<double>(s.kv_len * s.kv_heads) : 0.0;
   const double kv_bytes = 2.0 * static_cast<double>(s.kv_len * s.kv_heads * s.d) * element_bytes + scale_bytes;
-  const double gbps = kv_bytes * static_cast<double>(state.iterations()) / seconds * 1e-9;
-  state.counters["GBps"] = gbps;
-  state.counters["pct_dram"] = 100.0 * gbps / DramReadGBps();
+  SetDecodeCounters(state, kv_bytes, seconds);
   state.SetLabel(std::string(ek::TargetName(ek::SelectedTarget())) + (type == DType::kI8 ? std::string(" ") + ek::AttentionDotLane() : ""));
 }
 
@@ -158,10 +163,7 @@ void AttentionBenchmark(benchmark::State& state, const Shape& s, bool decode, DT
   if (seconds < 0) return;
   const double calls = static_cast<double>(state.iterations());
   if (decode) {
-    const double kv_bytes = 2.0 * static_cast<double>(s.kv_len * s.kv_heads * s.d) * static_cast<double>(elem);
-    const double gbps = kv_bytes * calls / seconds * 1e-9;
-    state.counters["GBps"] = gbps;
-    state.counters["pct_dram"] = 100.0 * gbps / DramReadGBps();
+    SetDecodeCounters(state, 2.0 * static_cast<double>(s.kv_len * s.kv_heads * s.d) * static_cast<double>(elem), seconds);
   } else {
     double pairs = 0.0;  // visible (query, key) pairs of the causal mask
     for (int64_t i = 0; i < s.q_len; ++i) pairs += static_cast<double>(s.kv_len - s.q_len + i + 1);

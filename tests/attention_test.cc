@@ -29,6 +29,7 @@
 #include "ek/kv_cache.h"
 #include "ek/parallel.h"
 #include "ek/ref/attention.h"
+#include "dot_lanes.h"
 #include "test_util.h"
 
 namespace {
@@ -738,17 +739,11 @@ TEST_CASE("Attention over an int8 KvCache: every target and dot lane, lanes bitw
   threaded.threads = pool.Hook();
   ek_test::ForEachTarget([&](int64_t target) {
     INFO("target " << ek::TargetName(target));
-    // Lanes this test turns off, turned back on however it leaves the scope.
-    struct Restore {
-      std::vector<ek::Lane> lanes;
-      ~Restore() {
-        for (const ek::Lane lane : lanes) ek::EnableLane(lane);
-      }
-    } disabled;
     std::vector<std::vector<float>> first_lane(problems.size());  // (targets differ in their f32 sums)
-    for (;;) {
+    std::vector<std::string> lanes;  // as run: the target's dot lane, then (forced off) "widen"
+    ek_test::ForEachDotLane(ek::AttentionDotLane, [&] {
       const std::string lane = ek::AttentionDotLane();
-      INFO("lane " << lane);
+      lanes.push_back(lane);
       Rng rng(static_cast<uint64_t>(target % 1000003) + 29);
       for (size_t i = 0; i < problems.size(); i += step) {
         const Problem& p = problems[i];
@@ -771,14 +766,9 @@ TEST_CASE("Attention over an int8 KvCache: every target and dot lane, lanes bitw
         if (first_lane[i].empty()) first_lane[i] = one;
         CHECK(std::memcmp(one.data(), first_lane[i].data(), one.size() * 4) == 0);  // every lane of the target
       }
-      if (lane == "widen") break;
-      const ek::Lane which = lane == "avx512vnni" ? ek::Lane::kAvx512Vnni : ek::Lane::kDotProd;
-      ek::DisableLane(which);
-      disabled.lanes.push_back(which);
-      const std::string next = ek::AttentionDotLane();
-      CHECK(next == "widen");
-      if (next != "widen") break;
-    }
+    });
+    CHECK(lanes.size() <= 2);  // one dot lane at most, then the widening form
+    CHECK(lanes.back() == "widen");
   });
 }
 

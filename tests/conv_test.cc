@@ -680,7 +680,7 @@ void CheckOnEveryTargetAndLane(const Problems& problems, const Name& name) {
   ek::Context threaded;
   threaded.threads = pool.Hook();
   ek_test::ForEachTarget([&](int64_t target) {
-    ek_test::ForEachDotLane([&] {
+    ek_test::ForEachDotLane(ek::QGemmDotLane, [&] {
       INFO("target " << ek::TargetName(target) << ", lane " << ek::QGemmDotLane());
       for (size_t i = 0; i < problems.size(); ++i) {
         INFO(name(i));
@@ -717,7 +717,7 @@ TEST_CASE("Conv2D int8: every MobileNetV2 layer bit-exact, every target and dot 
     QProblem p(s, QScheme::kI8PerChannel, 500 + static_cast<uint64_t>(index++));
     INFO("layer " << layer.name << ": " << Describe(s));
     ek_test::ForEachTarget([&](int64_t target) {
-      ek_test::ForEachDotLane([&] {
+      ek_test::ForEachDotLane(ek::QGemmDotLane, [&] {
         INFO("target " << ek::TargetName(target) << ", lane " << ek::QGemmDotLane());
         p.Check(p.Run(ek::Context()));
       });
@@ -936,7 +936,7 @@ TEST_CASE("Conv2D dynamic int8: fixed shapes against the reference, every target
   ek::Context threaded;
   threaded.threads = pool.Hook();
   ek_test::ForEachTarget([&](int64_t target) {
-    ek_test::ForEachDotLane([&] {
+    ek_test::ForEachDotLane(ek::QGemmDotLane, [&] {
       INFO("target " << ek::TargetName(target) << ", lane " << ek::QGemmDotLane());
       for (size_t i = 0; i < problems.size(); ++i) {
         INFO("shape " << i / 2 << ": " << Describe(problems[i].s) << (problems[i].per_channel ? ", per channel" : ""));

@@ -230,7 +230,7 @@ const int64_t kEdgeK[] = {1, 3, 4, 5, 8, 9, 31, 33, 100};
 TEST_CASE("QGemm int8 / uint8 requantized: exact at every tile edge, on every target and dot lane") {
   const int targets = ek_test::ForEachTarget([&](int64_t target) {
     INFO("target " << ek::TargetName(target) << ", lane " << ek::QGemmDotLane());
-    ForEachDotLane([&] {
+    ForEachDotLane(ek::QGemmDotLane, [&] {
       uint64_t seed = 1;
       for (const int64_t m : kEdgeM) {
         for (const int64_t n : kEdgeN) {
@@ -254,7 +254,7 @@ TEST_CASE("QGemm int8 / uint8 requantized: exact at every tile edge, on every ta
 TEST_CASE("QGemm schemes, epilogues and random shapes up to ~300, on every target and dot lane") {
   ek_test::ForEachTarget([&](int64_t target) {
     INFO("target " << ek::TargetName(target));
-    ForEachDotLane([&] {
+    ForEachDotLane(ek::QGemmDotLane, [&] {
       Rng rng(99);
       const ek::QuantScheme kPT = ek::QuantScheme::kPerTensor, kPA = ek::QuantScheme::kPerAxis,
                             kPB = ek::QuantScheme::kPerBlock;
@@ -292,7 +292,7 @@ TEST_CASE("QGemm randomized against the reference, every target and lane", "[ran
   const int cases = ek_test::RandomCases(60);
   ek_test::ForEachTarget([&](int64_t target) {
     Rng rng(seed * 104729 + static_cast<uint64_t>(target % 1000003));
-    ForEachDotLane([&] {
+    ForEachDotLane(ek::QGemmDotLane, [&] {
       for (int i = 0; i < cases; ++i) {
         Case cs{rng.Int(1, rng.Int(0, 3) == 0 ? 200 : 20), rng.Int(1, rng.Int(0, 3) == 0 ? 200 : 70),
                 rng.Int(1, rng.Int(0, 3) == 0 ? 600 : 100), DType::kI8, DType::kI8, ek::QuantScheme::kPerTensor};
@@ -504,7 +504,7 @@ TEST_CASE("QGemm dynamic: zero rows give exactly the bias, tiny rows stay accura
                             {DType::kI8, ek::QuantScheme::kPerBlock, 32, DType::kF16},
                             {DType::kI4, ek::QuantScheme::kPerBlock, 32, DType::kBF16}};
   ek_test::ForEachTarget([&](int64_t target) {
-    ForEachDotLane([&] {
+    ForEachDotLane(ek::QGemmDotLane, [&] {
       for (const Scheme& sc : schemes) {
         for (bool with_bias : {false, true}) {
           INFO("target " << ek::TargetName(target) << " lane " << ek::QGemmDotLane() << " w=" << ek::DTypeName(sc.type)

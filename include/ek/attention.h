@@ -70,11 +70,7 @@ inline const char* AttentionDotLane() {
   if (!EnsureDispatchReady().ok()) return "none";
   const char* dot = "widen";
   HWY_DYNAMIC_DISPATCH(AttentionTargetLane)(&dot);
-  if (std::strcmp(dot, "avx512vnni") == 0 && !LaneEnabled(Lane::kAvx512Vnni)) return "widen";
-  if ((std::strcmp(dot, "sve-udot") == 0 || std::strcmp(dot, "dotprod") == 0) && !LaneEnabled(Lane::kDotProd)) {
-    return "widen";
-  }
-  return dot;
+  return EnabledMultiplyLane(dot);
 }
 
 // A bound call: its tasks (query x split), then each row's splits merged.

@@ -180,6 +180,25 @@ inline bool LaneDetected(Lane lane) { return (DetectedLanes() & LaneBit(lane)) !
 inline bool LaneEnabled(Lane lane) { return (EnabledLanes() & LaneBit(lane)) != 0; }
 inline void DisableLane(Lane lane) { detail::Lanes().disabled.fetch_or(LaneBit(lane)); }
 inline void EnableLane(Lane lane) { detail::Lanes().disabled.fetch_and(~LaneBit(lane)); }
+// The feature lane behind a named multiply lane of the int8 kernels: "avx512vnni" (kAvx512Vnni),
+// "sve-udot" and "dotprod" (kDotProd), "i8mm" (kI8mm); false for "widen" (no lane) and others.
+inline bool MultiplyLaneFeature(const char* name, Lane* lane) {
+  const struct { const char* name; Lane lane; } kLanes[] = {
+      {"avx512vnni", Lane::kAvx512Vnni}, {"sve-udot", Lane::kDotProd}, {"dotprod", Lane::kDotProd}, {"i8mm", Lane::kI8mm}};
+  for (const auto& entry : kLanes) {
+    if (std::strcmp(name, entry.name) == 0) {
+      *lane = entry.lane;
+      return true;
+    }
+  }
+  return false;
+}
+// A target's multiply lane `name` if its feature lane is enabled, else "widen" (the 16-bit form
+// every target has).
+inline const char* EnabledMultiplyLane(const char* name) {
+  Lane lane;
+  return MultiplyLaneFeature(name, &lane) && !LaneEnabled(lane) ? "widen" : name;
+}
 // Replaces the forced-off set (mask of LaneBit); 0 re-enables every detected lane.
 inline void SetDisabledLanes(uint32_t mask) { detail::Lanes().disabled.store(mask); }
 inline uint32_t DisabledLanes() { return detail::Lanes().disabled.load(); }

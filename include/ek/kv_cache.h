@@ -182,9 +182,8 @@ inline int64_t KvFirstStoredToken(const KvCache& c) {
   return c.layout.storage == KvStorage::kRing && high > c.layout.capacity ? high - c.layout.capacity : 0;
 }
 
-// Layout, memory, block table and length; the pages of tokens below `tokens` (the table entries
-// that cover them) are in the pool.
-inline Status ValidateKvCache(const KvCache& c, const char* name, int64_t tokens) {
+// Layout, memory, block table and length (ValidateKvPages: the table's entries).
+inline Status ValidateKvCache(const KvCache& c, const char* name) {
   EK_RETURN_IF_ERROR(ValidateKvCacheLayout(c.layout, name));
   const uint64_t need = static_cast<uint64_t>(KvPageBytes(c.layout) * KvPages(c.layout));
   if (c.memory == nullptr) return Status::Error(StatusCode::kInvalidArgument, "%s.memory: is null", name);
@@ -215,6 +214,12 @@ inline Status ValidateKvCache(const KvCache& c, const char* name, int64_t tokens
     return Status::Error(StatusCode::kInvalidArgument, "%s.length: %lld, must be in [0, %lld] (the cache's tokens)", name,
                          static_cast<long long>(c.length), static_cast<long long>(KvCacheTokenLimit(c)));
   }
+  return Status::Ok();
+}
+
+// The pages of tokens below `tokens` (the table entries that cover them; at most
+// block_table_size of them, which the caller's room check ensures) are in the pool.
+inline Status ValidateKvPages(const KvCache& c, const char* name, int64_t tokens) {
   if (c.layout.storage == KvStorage::kPaged && tokens > 0) {
     for (int64_t i = 0; i < CeilDiv(tokens, c.layout.page_tokens); ++i) {
       if (c.block_table[i] < 0 || c.block_table[i] >= c.layout.num_pages) {
@@ -251,7 +256,7 @@ inline Status KvCacheBytes(const KvCacheLayout& layout, size_t* bytes) {
 // attention that reads the whole cache.)
 inline Status KvCacheAppend(KvCache* cache, const TensorView& k, const TensorView& v) {
   if (cache == nullptr) return detail::InvalidArg("cache", "is null");
-  EK_RETURN_IF_ERROR(detail::ValidateKvCache(*cache, "cache", cache->length));
+  EK_RETURN_IF_ERROR(detail::ValidateKvCache(*cache, "cache"));
   const KvCacheLayout& l = cache->layout;
   const int64_t dims[2] = {l.head_dim, detail::KvValueDim(l)};
   const TensorView* rows[2] = {&k, &v};
@@ -278,7 +283,7 @@ inline Status KvCacheAppend(KvCache* cache, const TensorView& k, const TensorVie
                          static_cast<long long>(tokens), static_cast<long long>(room));
   }
   const int64_t end = cache->length + tokens;
-  EK_RETURN_IF_ERROR(detail::ValidateKvCache(*cache, "cache", end));  // the table's new pages
+  EK_RETURN_IF_ERROR(detail::ValidateKvPages(*cache, "cache", end));  // the pages held and the new ones
   AliasCheck alias;
   alias.AddView(k, "k", AliasCheck::Role::kInput);
   alias.AddView(v, "v", AliasCheck::Role::kInput);

@@ -105,19 +105,29 @@ inline Status ValidateAttentionOperand(const TensorView& t, const char* name, bo
   return Status::Ok();
 }
 
-// No output overlaps an input, and the workspace (when given) overlaps no operand.
-inline Status CheckAttentionAliasing(const TensorView& q, const TensorView& k, const TensorView& v,
-                                     const TensorView& out, const AttentionOptions& o, const void* workspace,
-                                     size_t workspace_bytes) {
+// The aliasing rule over q, out, the options' views and the workspace (when given), with the
+// sources of keys and values that add_sources lists as inputs.
+template <typename AddSources>
+inline Status CheckAttentionAliasingOf(const TensorView& q, const TensorView& out, const AttentionOptions& o,
+                                       const void* workspace, size_t workspace_bytes, const AddSources& add_sources) {
   AliasCheck alias;
   alias.AddView(q, "q", AliasCheck::Role::kInput);
-  alias.AddView(k, "k", AliasCheck::Role::kInput);
-  alias.AddView(v, "v", AliasCheck::Role::kInput);
+  add_sources(alias);
   if (o.mask.rank != 0) alias.AddView(o.mask, "options.mask", AliasCheck::Role::kInput);
   if (o.sinks.rank != 0) alias.AddView(o.sinks, "options.sinks", AliasCheck::Role::kInput);
   alias.AddView(out, "out", AliasCheck::Role::kOutput);
   if (workspace != nullptr) alias.AddBytes(workspace, workspace_bytes, "workspace", "", AliasCheck::Role::kOutput);
   return alias.Check();
+}
+
+// No output overlaps an input, and the workspace (when given) overlaps no operand.
+inline Status CheckAttentionAliasing(const TensorView& q, const TensorView& k, const TensorView& v,
+                                     const TensorView& out, const AttentionOptions& o, const void* workspace,
+                                     size_t workspace_bytes) {
+  return CheckAttentionAliasingOf(q, out, o, workspace, workspace_bytes, [&](AliasCheck& alias) {
+    alias.AddView(k, "k", AliasCheck::Role::kInput);
+    alias.AddView(v, "v", AliasCheck::Role::kInput);
+  });
 }
 
 // The rules shared by both sources of keys and values (views, or a KvCache named `kv_name`),
@@ -207,18 +217,13 @@ inline Status PrepareAttention(const TensorView& q, const TensorView& k, const T
 // workspace (when given) overlaps no operand.
 inline Status CheckCacheAttentionAliasing(const TensorView& q, const KvCache& cache, const TensorView& out,
                                           const AttentionOptions& o, const void* workspace, size_t workspace_bytes) {
-  AliasCheck alias;
-  alias.AddView(q, "q", AliasCheck::Role::kInput);
-  alias.AddBytes(cache.memory, cache.bytes, "cache.memory", "", AliasCheck::Role::kInput);
-  if (cache.layout.storage == KvStorage::kPaged) {
-    alias.AddBytes(cache.block_table, static_cast<uint64_t>(cache.block_table_size) * 4, "cache.block_table", "",
-                   AliasCheck::Role::kInput);
-  }
-  if (o.mask.rank != 0) alias.AddView(o.mask, "options.mask", AliasCheck::Role::kInput);
-  if (o.sinks.rank != 0) alias.AddView(o.sinks, "options.sinks", AliasCheck::Role::kInput);
-  alias.AddView(out, "out", AliasCheck::Role::kOutput);
-  if (workspace != nullptr) alias.AddBytes(workspace, workspace_bytes, "workspace", "", AliasCheck::Role::kOutput);
-  return alias.Check();
+  return CheckAttentionAliasingOf(q, out, o, workspace, workspace_bytes, [&](AliasCheck& alias) {
+    alias.AddBytes(cache.memory, cache.bytes, "cache.memory", "", AliasCheck::Role::kInput);
+    if (cache.layout.storage == KvStorage::kPaged) {
+      alias.AddBytes(cache.block_table, static_cast<uint64_t>(cache.block_table_size) * 4, "cache.block_table", "",
+                     AliasCheck::Role::kInput);
+    }
+  });
 }
 
 // Attention over a KvCache's tokens 0 .. length - 1 (positions; a ring's overwritten ones are
@@ -226,7 +231,8 @@ inline Status CheckCacheAttentionAliasing(const TensorView& q, const KvCache& ca
 inline Status PrepareCacheAttention(const TensorView& q, const KvCache& cache, const TensorView& out,
                                     const AttentionOptions& o, AttentionCall* call) {
   EK_RETURN_IF_ERROR(ValidateAttentionOperand(q, "q", false));
-  EK_RETURN_IF_ERROR(ValidateKvCache(cache, "cache", cache.length));
+  EK_RETURN_IF_ERROR(ValidateKvCache(cache, "cache"));
+  EK_RETURN_IF_ERROR(ValidateKvPages(cache, "cache", cache.length));
   if (cache.length < 1) return InvalidArg("cache.length", "is 0: nothing to attend to");
   EK_RETURN_IF_ERROR(ValidateAttentionOperand(out, "out", true));
   const KvCacheLayout& l = cache.layout;
@@ -236,19 +242,14 @@ inline Status PrepareCacheAttention(const TensorView& q, const KvCache& cache, c
   return CheckCacheAttentionAliasing(q, cache, out, o, nullptr, 0);
 }
 
-// Points the task arguments at the operands (validated by PrepareAttention).
-inline void BindAttention(const TensorView& q, const TensorView& k, const TensorView& v, const TensorView& out,
-                          const AttentionOptions& o, void* workspace, AttentionTaskArgs* g) {
+// Points the task arguments at q, out, the options' views and the partials: what both sources
+// of keys and values share (validated by PrepareAttention / PrepareCacheAttention).
+inline void BindQueryAndOptions(const TensorView& q, const TensorView& out, const AttentionOptions& o, void* workspace,
+                                AttentionTaskArgs* g) {
   g->q = q.HostData<const float>();
-  g->k = k.HostData<const void>();
-  g->v = v.HostData<const void>();
-  g->kv_type = k.dtype;
-  g->head_major = k.strides[1] > k.strides[0];
   g->out = out.HostData<float>();
   for (int i = 0; i < 2; ++i) {
     g->q_stride[i] = q.strides[i];
-    g->k_stride[i] = k.strides[i];
-    g->v_stride[i] = v.strides[i];
     g->out_stride[i] = out.strides[i];
   }
   if (o.mask.rank != 0) {
@@ -263,18 +264,31 @@ inline void BindAttention(const TensorView& q, const TensorView& k, const Tensor
   g->partials = reinterpret_cast<float*>(WorkspaceLayout::Base(workspace));
 }
 
+// ... and at K and V views (validated by PrepareAttention).
+inline void BindAttention(const TensorView& q, const TensorView& k, const TensorView& v, const TensorView& out,
+                          const AttentionOptions& o, void* workspace, AttentionTaskArgs* g) {
+  BindQueryAndOptions(q, out, o, workspace, g);
+  g->k = k.HostData<const void>();
+  g->v = v.HostData<const void>();
+  g->kv_type = k.dtype;
+  g->head_major = k.strides[1] > k.strides[0];
+  for (int i = 0; i < 2; ++i) {
+    g->k_stride[i] = k.strides[i];
+    g->v_stride[i] = v.strides[i];
+  }
+}
+
 // Points the task arguments at q, out, the options' views and the cache (validated by
 // PrepareCacheAttention).
 inline void BindCacheAttention(const TensorView& q, const KvCache& cache, const TensorView& out,
                                const AttentionOptions& o, void* workspace, const AttentionCall& call,
                                AttentionTaskArgs* g) {
-  BindAttention(q, q, q, out, o, workspace, g);  // q, out, mask, sinks, partials; then the cache's
+  BindQueryAndOptions(q, out, o, workspace, g);
   const KvCacheLayout& l = cache.layout;
   const int64_t dv = KvValueDim(l);
   g->k = cache.memory;
   g->v = static_cast<const uint8_t*>(cache.memory) + KvPageKeyElements(l) * KvElementBytes(l);
   g->kv_type = l.type;
-  g->head_major = false;
   g->k_stride[0] = l.kv_heads * l.head_dim;
   g->k_stride[1] = l.head_dim;
   g->v_stride[0] = l.kv_heads * dv;

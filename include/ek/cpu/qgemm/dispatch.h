@@ -38,11 +38,7 @@ inline const char* QGemmDotLane() {
   const char* matmul = nullptr;
   HWY_DYNAMIC_DISPATCH(QGemmTargetLanes)(&dot, &matmul);
   if (matmul != nullptr && LaneEnabled(Lane::kI8mm)) return matmul;
-  if (std::strcmp(dot, "avx512vnni") == 0 && !LaneEnabled(Lane::kAvx512Vnni)) return "widen";
-  if ((std::strcmp(dot, "sve-udot") == 0 || std::strcmp(dot, "dotprod") == 0) && !LaneEnabled(Lane::kDotProd)) {
-    return "widen";
-  }
-  return dot;
+  return EnabledMultiplyLane(dot);
 }
 
 // The vector requantization of the selected target over `count` accumulators, in `form` (the
