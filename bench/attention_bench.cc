@@ -9,7 +9,7 @@
 //   .../kv_cache, .../paged16: the same decode from an ek::KvCache, contiguous or in 16-token
 //       pages shuffled through the pool (ek/kv_cache.h); attn/i8/...: an int8 cache (per token
 //       and head; GBps counts its scales too), labelled with the dot-product lane
-//   attn/f32/prefill/<heads>x<q len>x<kv len>x<d>/causal  GFLOPS counting only unmasked work
+//   attn/<f32|f16>/prefill/<heads>x<q len>x<kv len>x<d>/causal  GFLOPS counting only unmasked work
 //       (4 d flops per visible (query, key) pair), pct_peak = GFLOPS / the FMA peak
 #include "ek/attention.h"  // first: it asks for its kernel family
 
@@ -209,8 +209,11 @@ void RegisterAttentionBenchmarks() {
     RegisterForTargets(base + "/paged16", [s](benchmark::State& state) { CacheAttentionBenchmark(state, s, DType::kI8, 16); });
   }
   const Shape prefill = {32, 32, 512, 512, 128};
-  RegisterForTargets("attn/f32/prefill/" + Dims({prefill.q_heads, prefill.q_len, prefill.kv_len, prefill.d}) + "/causal",
-                     [prefill](benchmark::State& state) { AttentionBenchmark(state, prefill, false, DType::kF32); });
+  for (const DType cache : {DType::kF32, DType::kF16}) {
+    RegisterForTargets("attn/" + std::string(ek::DTypeName(cache)) + "/prefill/" +
+                           Dims({prefill.q_heads, prefill.q_len, prefill.kv_len, prefill.d}) + "/causal",
+                       [prefill, cache](benchmark::State& state) { AttentionBenchmark(state, prefill, false, cache); });
+  }
 }
 
 }  // namespace ek_bench

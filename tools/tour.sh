@@ -98,7 +98,7 @@ if "$PYTHON" -c 'import onnxruntime, onnx, numpy' > /dev/null 2>&1; then
   echo "ONNX Runtime peer (bench/peers/ort_mobilenet_v2.py, $("$PYTHON" -c 'import onnxruntime; print(onnxruntime.__version__)'))"
   "$PYTHON" "$ROOT/bench/peers/ort_mobilenet_v2.py" --layers --repetitions 3 --min-time 0.1 2> /dev/null | tee -a "$RESULTS" \
     || echo "ONNX Runtime peer: failed (its lines are missing below)"
-  echo "ONNX Runtime peer (bench/peers/ort_attention.py: ONNX's Attention operator, decode)"
+  echo "ONNX Runtime peer (bench/peers/ort_attention.py: ONNX's Attention operator, decode and causal prefill)"
   "$PYTHON" "$ROOT/bench/peers/ort_attention.py" --repetitions 3 --min-time 0.1 2> /dev/null | tee -a "$RESULTS" \
     || echo "ONNX Runtime attention peer: failed (its lines are missing below)"
 else

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 # Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
-"""Optional peer: attention decode in ONNX Runtime, timed like ek_bench's attn/<type>/decode.
+"""Optional peer: attention in ONNX Runtime, timed like ek_bench's attn/<type>/decode and prefill.
 
-One query token against a KV cache of kv_len tokens, the shapes of bench/attention_bench.cc
-(q heads x kv heads x kv len x head dim), through ONNX's own Attention operator (opset 23: GQA
+Decode: one query token against a KV cache of kv_len tokens, the shapes of bench/attention_bench.cc
+(q heads x kv heads x kv len x head dim). Prefill: heads x q len x kv len x d with the causal
+mask (is_causal), attention_bench.cc's prefill shape. Through ONNX's own Attention operator (opset 23: GQA
 when the KV heads are fewer, the cache as [1, kv heads, kv len, d], i.e. head-major like ek's
 /head_major variant), f32 and f16, one intra-op thread. Two copies of the cache rotate, as in
 ek's benchmark (both sides equally warm: the 4096-token caches exceed the caches of the machines
@@ -15,6 +16,7 @@ largest output, with a peaked softmax, so a wrong scale or head mapping fails).
 Prints one line per shape in ek_bench's format (the median of --repetitions, each the mean of a
 timed batch):
   peer/ort/attn/f32/decode/32x8x4096x128/real_time_median   3500.0 us
+  peer/ort/attn/f32/prefill/32x512x512x128/causal/real_time_median   45000.0 us
 tools/tour.sh runs it when onnxruntime and onnx import (EK_PYTHON, default python3) and prints
 the ratios beside ek's medians.
 
@@ -32,43 +34,50 @@ from onnx import TensorProto, helper
 
 # (q heads, kv heads, kv len, head dim): attention_bench.cc's decode shapes.
 SHAPES = [(32, 32, 4096, 128), (32, 8, 4096, 128), (32, 8, 1024, 64)]
+# (heads, q len, kv len, head dim), causal: attention_bench.cc's prefill shape.
+PREFILL_SHAPES = [(32, 512, 512, 128)]
 
 
-def attention_model(q_heads, kv_heads, kv_len, d, dtype):
+def attention_model(q_heads, kv_heads, q_len, kv_len, d, dtype, causal):
     elem = TensorProto.FLOAT16 if dtype == np.float16 else TensorProto.FLOAT
-    inputs = [helper.make_tensor_value_info("q", elem, [1, q_heads, 1, d]),
+    inputs = [helper.make_tensor_value_info("q", elem, [1, q_heads, q_len, d]),
               helper.make_tensor_value_info("k", elem, [1, kv_heads, kv_len, d]),
               helper.make_tensor_value_info("v", elem, [1, kv_heads, kv_len, d])]
-    output = helper.make_tensor_value_info("y", elem, [1, q_heads, 1, d])
-    graph = helper.make_graph([helper.make_node("Attention", ["q", "k", "v"], ["y"])], "decode", inputs, [output])
+    output = helper.make_tensor_value_info("y", elem, [1, q_heads, q_len, d])
+    node = helper.make_node("Attention", ["q", "k", "v"], ["y"], is_causal=1 if causal else 0)
+    graph = helper.make_graph([node], "attention", inputs, [output])
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 23)])
 
 
-def reference(feed, q_heads, kv_heads, d):
+def reference(feed, q_heads, kv_heads, d, causal):
+    """[q heads, q len, d] in float64; causal: query i sees keys 0 .. i (q len = kv len)."""
     q, k, v = (feed[n].astype(np.float64)[0] for n in ("q", "k", "v"))
-    out = np.zeros((q_heads, d))
+    q_len, kv_len = q.shape[1], k.shape[1]
+    out = np.zeros((q_heads, q_len, d))
     for h in range(q_heads):
         g = h // (q_heads // kv_heads)
-        logits = k[g] @ q[h, 0] / np.sqrt(d)
-        w = np.exp(logits - logits.max())
-        out[h] = w @ v[g] / w.sum()
+        logits = q[h] @ k[g].T / np.sqrt(d)
+        if causal:
+            logits[np.triu_indices(q_len, 1, kv_len)] = -np.inf
+        w = np.exp(logits - logits.max(axis=1, keepdims=True))
+        out[h] = (w @ v[g]) / w.sum(axis=1, keepdims=True)
     return out
 
 
-def median_us(shape, dtype, repetitions, min_time):
+def median_us(shape, dtype, repetitions, min_time, q_len=1, causal=False):
     q_heads, kv_heads, kv_len, d = shape
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    model = attention_model(q_heads, kv_heads, kv_len, d, dtype)
+    model = attention_model(q_heads, kv_heads, q_len, kv_len, d, dtype, causal)
     session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
     rng = np.random.default_rng(5)
-    q = rng.uniform(-8.0, 8.0, (1, q_heads, 1, d)).astype(dtype)  # logits spread over several units
+    q = rng.uniform(-8.0, 8.0, (1, q_heads, q_len, d)).astype(dtype)  # logits spread over several units
     feeds = [{"q": q, "k": rng.uniform(-0.5, 0.5, (1, kv_heads, kv_len, d)).astype(dtype),
               "v": rng.uniform(-0.5, 0.5, (1, kv_heads, kv_len, d)).astype(dtype)} for _ in range(2)]
-    got = session.run(None, feeds[0])[0][0, :, 0, :].astype(np.float64)
-    want = reference(feeds[0], q_heads, kv_heads, d)
+    got = session.run(None, feeds[0])[0][0].astype(np.float64)
+    want = reference(feeds[0], q_heads, kv_heads, d, causal)
     error = np.abs(got - want).max() / np.abs(want).max()
     if error > (3e-3 if dtype == np.float16 else 1e-5):
         raise RuntimeError(f"ONNX Runtime's result is off by {error} (relative to the largest output)")
@@ -97,6 +106,10 @@ def main():
             dims = "x".join(str(s) for s in shape)
             us = median_us(shape, dtype, args.repetitions, args.min_time)
             print(f"peer/ort/attn/{name}/decode/{dims}/real_time_median {us:12.1f} us", flush=True)
+        for heads, q_len, kv_len, d in PREFILL_SHAPES:
+            dims = "x".join(str(s) for s in (heads, q_len, kv_len, d))
+            us = median_us((heads, heads, kv_len, d), dtype, args.repetitions, args.min_time, q_len, causal=True)
+            print(f"peer/ort/attn/{name}/prefill/{dims}/causal/real_time_median {us:12.1f} us", flush=True)
     return 0
 
 

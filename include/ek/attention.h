@@ -19,7 +19,10 @@
 // threading hook: query x split, every head of the split's keys, the query heads of a GQA group
 // together so each K / V row is read once per KV head), then each row's splits merged in order:
 // results are bitwise identical for any thread count, within ref::AttentionErrorBound of
-// ref::Attention, and a row with no visible key is zeros.
+// ref::Attention, and a row with no visible key is zeros. Prefills (16+ queries, 32+ rows per KV
+// head, f32 / f16 caches, head dims up to 512) take the tiled path instead: per KV head and
+// block of 64 rows, Q K^T and P V on the float micro-kernel layer with the online softmax
+// between them (ek/cpu/attention/prefill-inl.h), the same guarantees.
 //
 //   ek::Attention(q, cache, out, options, ctx[, workspace, bytes])
 //   the keys and values of an ek::KvCache (ek/kv_cache.h: contiguous, ring or paged; f32, f16
@@ -58,6 +61,7 @@
 namespace ek {
 namespace {  // per-TU dispatch tables, unqualified names (see ek/dispatch.h)
 HWY_EXPORT(RunAttentionTask);
+HWY_EXPORT(RunAttentionPrefillTask);
 HWY_EXPORT(MergeAttentionRow);
 HWY_EXPORT(ExpRow);
 HWY_EXPORT(AttentionTargetLane);
@@ -73,10 +77,16 @@ inline const char* AttentionDotLane() {
   return EnabledMultiplyLane(dot);
 }
 
-// A bound call: its tasks (query x split), then each row's splits merged.
+// A bound call: its tasks (query x split), then each row's splits merged; or on the tiled path
+// (prefill) its tasks of units, each writing its rows of out.
 // (int8 caches: first the queries quantized, a task of 64 rows at a time.)
 inline void RunAttentionCall(const detail::AttentionCall& call, const Context& ctx) {
   const detail::AttentionTaskArgs& a = call.args;
+  if (a.tiled) {
+    auto* prefill = HWY_DYNAMIC_POINTER(RunAttentionPrefillTask);
+    ParallelFor(ctx.threads, call.num_tasks, [&](size_t t) { prefill(a, t); });
+    return;
+  }
   if (a.kv_type == DType::kI8) {
     const size_t q_rows = static_cast<size_t>(a.q_len * a.q_heads);
     const TaskPlan rows_plan = PlanTasks(q_rows, 64, 256);

@@ -55,6 +55,7 @@ struct F32TileCase {
   int vectors = 1;         // kGemmTileVectors, its half, kWideTileVectors or kGemvTileVectors
   ek::DType b_type = ek::DType::kF32;
   bool indirect = false;   // A as k-chunks of row pointers
+  int64_t a_k_stride = 0;  // > 0: A strided (row r's k-th value at a_rows[r][k x a_k_stride])
   const float* const* a_rows = nullptr;  // dense: [8] rows; indirect: [chunks][8] pointers
   int64_t k_count = 0;     // dense: K; indirect: K per chunk
   int64_t chunks = 1;
@@ -135,6 +136,12 @@ void RunF32Tile(const F32TileCase& c) {
   };
   if (c.indirect) {
     run(IndirectA(c.a_rows, c.chunks, c.k_count, c.a_offset, c.zero));
+  } else if (c.a_k_stride > 0) {
+    ek::detail::StridedRowsA<float> a;
+    for (size_t r = 0; r < ek::detail::kTileMaxRows; ++r) a.rows[r] = c.a_rows[r];
+    a.k_count = c.k_count;
+    a.k_stride = c.a_k_stride;
+    run(a);
   } else {
     run(DenseA(c.a_rows, c.k_count));
   }
@@ -360,12 +367,13 @@ TEST_CASE("f32 tiles: every shape, A source and epilogue equal the documented FM
                                        ? 2
                                        : static_cast<int>(shape.rows);
         for (int rows = 1; rows <= max_rows; ++rows) {
-          for (const bool indirect : {false, true}) {
+          for (const int a_kind : {0, 1, 2}) {  // dense, indirect, strided (the columns of a buffer)
+            const bool indirect = a_kind == 1, strided = a_kind == 2;
             for (const int epilogue : {0, 1, 2}) {  // sums from zero, sums from io, bias + clamp from zero
               const int64_t chunk_k = rng.Int(1, 23), chunks = indirect ? rng.Int(1, 4) : 1;
               const int64_t k = chunk_k * chunks;
               const int cols = vectors * lanes;
-              INFO("b " << ek::DTypeName(b_type) << " rows " << rows << " vectors " << vectors << " chunks " << chunks
+              INFO("A " << (indirect ? "indirect" : strided ? "strided" : "dense") << ", b " << ek::DTypeName(b_type) << " rows " << rows << " vectors " << vectors << " chunks " << chunks
                         << " chunk_k " << chunk_k << " epilogue " << epilogue);
               // A: a pool of rows (indirect: each chunk picks rows from it, or the zero row).
               const int pool = 12;
@@ -387,6 +395,12 @@ TEST_CASE("f32 tiles: every shape, A source and epilogue equal the documented FM
               for (float& x : dense) x = rng.Uniform(-2.0f, 2.0f);
               std::vector<const float*> dense_rows(8);
               for (int r = 0; r < 8; ++r) dense_rows[static_cast<size_t>(r)] = dense.data() + (r < rows ? r : 0) * k;
+              // Strided A: row r's k-th value at columns[k x 11 + r] (the transpose of a k x 11 buffer).
+              const int64_t a_stride = 11;
+              std::vector<float> columns(static_cast<size_t>(k * a_stride));
+              for (float& x : columns) x = rng.Uniform(-2.0f, 2.0f);
+              std::vector<const float*> column_rows(8);
+              for (int r = 0; r < 8; ++r) column_rows[static_cast<size_t>(r)] = columns.data() + (r < rows ? r : 0);
               // B: `vectors` vectors of `lanes` columns per k, k_stride = cols (+5 padding).
               const int64_t k_stride = cols + 5;
               std::vector<uint16_t> b_half(static_cast<size_t>(k * k_stride + cols));
@@ -402,7 +416,8 @@ TEST_CASE("f32 tiles: every shape, A source and epilogue equal the documented FM
               c.vectors = vectors;
               c.b_type = b_type;
               c.indirect = indirect;
-              c.a_rows = indirect ? pointers.data() : dense_rows.data();
+              c.a_rows = indirect ? pointers.data() : strided ? column_rows.data() : dense_rows.data();
+              c.a_k_stride = strided ? a_stride : 0;
               c.k_count = indirect ? chunk_k : k;
               c.chunks = chunks;
               c.a_offset = a_offset;
@@ -439,6 +454,8 @@ TEST_CASE("f32 tiles: every shape, A source and epilogue equal the documented FM
                       float a_val;
                       if (indirect) {
                         a_val = pick < 0 ? 0.0f : a_pool[static_cast<size_t>(pick * (chunk_k + 3) + static_cast<int64_t>(a_offset) + kk)];
+                      } else if (strided) {
+                        a_val = columns[static_cast<size_t>(kg * a_stride + r)];
                       } else {
                         a_val = dense[static_cast<size_t>(r * k + kg)];
                       }

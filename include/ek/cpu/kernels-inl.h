@@ -37,6 +37,7 @@
 #endif
 #if defined(EK_KERNELS_ATTENTION)
 #include "ek/cpu/attention/attention-inl.h"
+#include "ek/cpu/attention/prefill-inl.h"
 #define EK_COMPILED_ATTENTION 1
 #endif
 #if defined(EK_KERNELS_TRANSFORMER)

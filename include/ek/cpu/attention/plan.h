@@ -32,6 +32,19 @@ constexpr int64_t kAttentionBlockKeys = 16;
 constexpr int64_t kAttentionMaxGroup = 64;
 constexpr int64_t kAttentionMaxDim = 4096;  // head dims (d and dv)
 
+// The tiled path (prefill): Q K^T and P V on the float micro-kernel layer, per unit of
+// kPrefillRows query rows (queries x the heads of a GQA group) of one KV head, over blocks of
+// kPrefillKeys keys. Taken for f32 / f16 caches when a KV head has at least kPrefillMinRows rows
+// from kPrefillMinQueries queries, head dims up to kPrefillMaxDim (the per-task scratch, about
+// 4 x 64 x (d + dv) floats, stays in L2); decode keeps the split path.
+constexpr int64_t kPrefillRows = 64;
+constexpr int64_t kPrefillKeys = 64;
+constexpr int64_t kPrefillMinQueries = 16;
+constexpr int64_t kPrefillMinRows = 32;
+constexpr int64_t kPrefillMaxDim = 512;
+// Tasks of the tiled path (each a fixed set of units and its own scratch): at most this many.
+constexpr int64_t kPrefillMaxTasks = 32;
+
 // What a task (query i, split s: every head) needs.
 struct AttentionTaskArgs {
   const float* q = nullptr;
@@ -74,11 +87,47 @@ struct AttentionTaskArgs {
   int32_t* q_sums = nullptr;
   bool dot_lane = false;
   int64_t splits = 1;  // tasks per query
+  // The tiled path: units (KV head g, block b of kPrefillRows rows) u = b x kv_heads + g, task t
+  // taking units t, t + tiled_tasks, ...; each task's scratch (PrefillScratchOf) in the workspace.
+  bool tiled = false;
+  int64_t tiled_units = 0, tiled_tasks = 0;
+  int64_t tiled_scratch_floats = 0;  // per task
+  float* tiled_scratch = nullptr;
   // Per (query, head, split): running max, sum, then dv accumulators (partial_stride floats).
   float* partials = nullptr;
   int64_t partial_stride = 0;
 };
 
+// One task's scratch on the tiled path (floats; every section a multiple of 16):
+//   q_panels [rows / 16][d][16]   the unit's queries times the scale, transposed in panels of 16
+//                                 rows (the B of S^T = K Q^T)
+//   logits   [kPrefillKeys][kPrefillRows]   S^T of a key block, then P^T (the weights)
+//   keep     [kPrefillKeys][kPrefillRows]   1 where the row sees the key, else 0
+//   acc      [kPrefillRows][dv_padded]      the output rows' running sums of P V
+//   k_stage  [kPrefillKeys][d_padded]       an f16 block's K rows converted to f32
+//   v_stage  [kPrefillKeys][dv_padded]      a block's V rows in f32 (the B of P V; zero padding)
+//   max, sum, rescale, first, last  [kPrefillRows]  per row: running max and sum, this block's
+//                                 rescale; the first and last visible key relative to the block
+struct PrefillScratch {
+  float* q_panels;
+  float* logits;
+  float* keep;
+  float* acc;
+  float* k_stage;
+  float* v_stage;
+  float* max;
+  float* sum;
+  float* rescale;
+  float* first;
+  float* last;
+  int64_t d_padded, dv_padded;
+};
+inline int64_t PrefillPaddedDim(int64_t dim) { return RoundUp(dim, 64); }
+inline int64_t PrefillScratchFloats(int64_t d, int64_t dv) {
+  const int64_t dp = PrefillPaddedDim(d), dvp = PrefillPaddedDim(dv);
+  return kPrefillRows * dp + 2 * kPrefillKeys * kPrefillRows + kPrefillRows * dvp + kPrefillKeys * dp +
+         kPrefillKeys * dvp + 5 * kPrefillRows;
+}
 struct AttentionCall {
   AttentionTaskArgs args;
   size_t num_tasks = 0;  // q_len x splits
@@ -173,6 +222,20 @@ inline Status PrepareAttentionPlan(const TensorView& q, const TensorView& out, c
   g.first_key = first_key < kv_len ? first_key : kv_len;
   g.split_base = g.first_key / kAttentionSplitKeys * kAttentionSplitKeys;
   g.splits = g.split_base < kv_len ? CeilDiv(kv_len - g.split_base, kAttentionSplitKeys) : 1;
+  g.kv_type = kv_type;
+  g.tiled = kv_type != DType::kI8 && q_len >= kPrefillMinQueries && q_len * g.group >= kPrefillMinRows &&
+            d <= kPrefillMaxDim && dv <= kPrefillMaxDim;
+  if (g.tiled) {  // no splits, no partials: per task its scratch
+    g.splits = 1;
+    g.tiled_units = CeilDiv(q_len * g.group, kPrefillRows) * kv_heads;
+    g.tiled_tasks = g.tiled_units < kPrefillMaxTasks ? g.tiled_units : kPrefillMaxTasks;
+    g.tiled_scratch_floats = PrefillScratchFloats(d, dv);
+    WorkspaceLayout layout;
+    layout.Add(static_cast<size_t>(g.tiled_tasks * g.tiled_scratch_floats) * sizeof(float));
+    call->workspace_bytes = layout.Bytes();
+    call->num_tasks = static_cast<size_t>(g.tiled_tasks);
+    return Status::Ok();
+  }
   g.partial_stride = RoundUp(dv + 2, 16);
   int64_t partial_rows = 0, partial_floats = 0;  // (zero-stride views can be huge: no product may wrap)
   if (MulOverflows(rows, g.splits, &partial_rows) || MulOverflows(partial_rows, g.partial_stride, &partial_floats) ||
@@ -181,7 +244,6 @@ inline Status PrepareAttentionPlan(const TensorView& q, const TensorView& out, c
   }
   WorkspaceLayout layout;
   layout.Add(static_cast<size_t>(partial_floats) * sizeof(float));
-  g.kv_type = kv_type;
   if (kv_type == DType::kI8) {  // the quantized queries
     g.q8_stride = RoundUp(d, 64);
     if (rows > (int64_t{1} << 40) / g.q8_stride) return InvalidArg("q", "q_len x q_heads x head_dim exceeds 2^40 bytes");
@@ -262,6 +324,10 @@ inline void BindQueryAndOptions(const TensorView& q, const TensorView& out, cons
     g->sinks_stride = o.sinks.strides[0];
   }
   g->partials = reinterpret_cast<float*>(WorkspaceLayout::Base(workspace));
+  if (g->tiled) {
+    g->tiled_scratch = g->partials;
+    g->partials = nullptr;
+  }
 }
 
 // ... and at K and V views (validated by PrepareAttention).
@@ -309,6 +375,30 @@ inline void BindCacheAttention(const TensorView& q, const KvCache& cache, const 
     g->q_scales = reinterpret_cast<float*>(base + call.q_scales_offset);
     g->q_sums = reinterpret_cast<int32_t*>(base + call.q_sums_offset);
   }
+}
+
+inline PrefillScratch PrefillScratchOf(const AttentionTaskArgs& a, size_t task) {
+  PrefillScratch s;
+  s.d_padded = PrefillPaddedDim(a.d);
+  s.dv_padded = PrefillPaddedDim(a.dv);
+  float* p = a.tiled_scratch + static_cast<int64_t>(task) * a.tiled_scratch_floats;
+  const auto take = [&p](int64_t floats) {
+    float* section = p;
+    p += floats;
+    return section;
+  };
+  s.q_panels = take(kPrefillRows * s.d_padded);
+  s.logits = take(kPrefillKeys * kPrefillRows);
+  s.keep = take(kPrefillKeys * kPrefillRows);
+  s.acc = take(kPrefillRows * s.dv_padded);
+  s.k_stage = take(kPrefillKeys * s.d_padded);
+  s.v_stage = take(kPrefillKeys * s.dv_padded);
+  s.max = take(kPrefillRows);
+  s.sum = take(kPrefillRows);
+  s.rescale = take(kPrefillRows);
+  s.first = take(kPrefillRows);
+  s.last = take(kPrefillRows);
+  return s;
 }
 
 // Row r (query i, head h) of q quantized by the int8 cache's rule: its bytes (q8_stride, zeros

@@ -3,8 +3,9 @@
 // The float micro-kernel layer: MultiplyTile, a register tile of C (rows x vectors of f32) over
 // panels of B (f32, f16 or bf16 weights), with its descriptor (the tile table per target, read by
 // every planner through GemmTileShape), its A sources (dense rows; k-chunks of row pointers for
-// an indirect GEMM) and its epilogue policies (sums as they are; bias + clamp). GEMM calls it
-// today; convolution (indirect A) and attention (its own epilogues) are to. Compiled once per
+// an indirect GEMM; strided rows, a buffer's columns) and its epilogue policies (sums as they
+// are; bias + clamp). Called by GEMM, convolution (indirect A) and attention's tiled prefill
+// (S^T = K Q^T, then P V with P read down P^T's columns). Compiled once per
 // target. Numerics: docs/gemm.md; the contract: below, at MultiplyTile.
 
 #if defined(EK_CPU_TILE_F32_TILE_INL_H_) == defined(HWY_TARGET_TOGGLE)
@@ -64,10 +65,11 @@ struct TileB {
 };
 
 // ---- A sources (ek/cpu/tile/operands.h) ------------------------------------------------------------
-// Dense rows (a GEMM's A), or k-chunks of row pointers with a zero row of at least chunk_k zeros
-// (an indirect GEMM).
+// Dense rows (a GEMM's A), k-chunks of row pointers with a zero row of at least chunk_k zeros
+// (an indirect GEMM), or strided rows (the columns of a row-major buffer: attention's P).
 using TileDenseA = detail::DenseRowsA<float>;
 using TileIndirectA = detail::IndirectRowsA<float>;
+using TileStridedA = detail::StridedRowsA<float>;
 
 // ---- Epilogue policies -----------------------------------------------------------------------------
 // What happens to the accumulators between the last k and the store. Active() is read once per
@@ -130,7 +132,7 @@ struct TileBiasClamp {
 #define EK_TILE_LOAD_FMA(R, V) acc_##R##_##V = hn::MulAdd(a_##R, LoadAsF32(df, b##V), acc_##R##_##V);
 #define EK_TILE_STEP_ROW(R)                          \
   if constexpr (R < kRows) {                         \
-    const VF a_##R = hn::Set(df, a_row_##R[k]);      \
+    const VF a_##R = hn::Set(df, a_row_##R[k * a_k_stride]); \
     EK_TILE_FOR_VECTORS(R, EK_TILE_FMA)              \
   }
 #define EK_TILE_EPILOGUE(R, V) acc_##R##_##V = epilogue.Apply(df, acc_##R##_##V, V * lanes);
@@ -185,6 +187,7 @@ HWY_INLINE void MultiplyTile(DF df, const ASource& a, const TileB& b, bool start
   int64_t prefetch_left = plan.lines;
   const int64_t every = plan.every_mask + 1;
   const int64_t chunks = a.Chunks(), chunk_k = a.ChunkK();
+  const int64_t a_k_stride = a.KStride();  // 1 (a constant) but for strided A
   for (int64_t chunk = 0; chunk < chunks; ++chunk) {
     EK_TILE_ROWS(EK_TILE_A_ROW)
     for (int64_t k = 0; k < chunk_k;) {
@@ -208,7 +211,7 @@ HWY_INLINE void MultiplyTile(DF df, const ASource& a, const TileB& b, bool start
           // all vectors first would need 8 more registers for converted 16-bit weights and
           // spill an accumulator on AVX2 (bf16 GEMV at 72-80% of the DRAM probe with the
           // spill, 96-100% without, Zen2).
-          const VF a_0 = hn::Set(df, a_row_0[k]);
+          const VF a_0 = hn::Set(df, a_row_0[k * a_k_stride]);
           EK_TILE_FOR_VECTORS(0, EK_TILE_LOAD_FMA)
         } else {
           const VF b_0 = LoadAsF32(df, b0);

@@ -4,7 +4,7 @@
 // rows for the float tiles, u8 rows for the int8 tiles). Target-independent.
 //
 // An A source hands a tile its rows of A one k-chunk at a time: for chunk c and row r the values
-// are Row(c, r)[0 .. ChunkK()). Rows past the tile's valid ones repeat row 0 (their results are
+// are Row(c, r)[k x KStride()] for k in [0, ChunkK()) (KStride 1 but for StridedRowsA). Rows past the tile's valid ones repeat row 0 (their results are
 // never stored), so a micro-kernel never branches on the row count.
 #ifndef EK_CPU_TILE_OPERANDS_H_
 #define EK_CPU_TILE_OPERANDS_H_
@@ -28,6 +28,20 @@ struct DenseRowsA {
   HWY_INLINE int64_t Chunks() const { return 1; }
   HWY_INLINE int64_t ChunkK() const { return k_count; }
   HWY_INLINE const T* Row(int64_t /*chunk*/, size_t r) const { return rows[r]; }
+  static constexpr int64_t KStride() { return 1; }
+};
+
+// Rows whose k-th value is k_stride elements after the (k-1)-th: the columns of a row-major
+// matrix, read as rows of its transpose without a copy (attention's P from its P^T buffer).
+template <typename T>
+struct StridedRowsA {
+  const T* rows[kTileMaxRows];
+  int64_t k_count = 0;
+  int64_t k_stride = 1;
+  HWY_INLINE int64_t Chunks() const { return 1; }
+  HWY_INLINE int64_t ChunkK() const { return k_count; }
+  HWY_INLINE const T* Row(int64_t /*chunk*/, size_t r) const { return rows[r]; }
+  HWY_INLINE int64_t KStride() const { return k_stride; }
 };
 
 // k-chunks of row pointers, for an indirect GEMM (a convolution's taps; XNNPACK's `ks` and
@@ -48,6 +62,7 @@ struct IndirectRowsA {
     const T* p = pointers[chunk * static_cast<int64_t>(kTileMaxRows) + static_cast<int64_t>(r)];
     return p == zero ? p : p + offset;
   }
+  static constexpr int64_t KStride() { return 1; }
 };
 
 }  // namespace detail
