@@ -522,8 +522,9 @@ TEST_CASE("Attention kernels: the fixed problems cover both paths", "[attention]
   const std::vector<Problem> problems = KernelProblems();
   size_t tiled = 0;
   for (const Problem& p : problems) {
-    CHECK(PlannedTiled(p) == ExpectTiled(p));
-    tiled += PlannedTiled(p) ? 1 : 0;
+    const bool planned = PlannedTiled(p);
+    CHECK(planned == ExpectTiled(p));
+    tiled += planned ? 1 : 0;
   }
   CHECK(tiled >= 7);                     // prefill shapes: the tiled path
   CHECK(problems.size() - tiled >= 12);  // decode shapes: the split path

@@ -56,6 +56,32 @@ inline void ExpRow(const float* HWY_RESTRICT in, float* HWY_RESTRICT out, size_t
   }
 }
 
+// softcap x tanh(l / softcap), tanh(y) = sign(y) (1 - t) / (1 + t), t = exp(-2 |y|): the
+// logits' cap, on both paths.
+template <class D, class V = hn::Vec<D>>
+HWY_INLINE V Softcap(D d, V logit, float softcap) {
+  const V y = hn::Mul(logit, hn::Set(d, 1.0f / softcap));
+  const V t = ExpNonPositive(d, hn::Mul(hn::Set(d, -2.0f), hn::Abs(y)));
+  const V one = hn::Set(d, 1.0f);
+  return hn::Mul(hn::Set(d, softcap), hn::CopySign(hn::Div(hn::Sub(one, t), hn::Add(one, t)), y));
+}
+
+// Query head h's sink folded into a finished row's max m and *sum (the split path's merge and
+// the tiled path's end): returns the factor the row's accumulators take (exp(m - sink) when the
+// sink is the larger, else 1).
+HWY_INLINE float FoldSink(const detail::AttentionTaskArgs& a, int64_t h, float m, float* sum) {
+  if (a.sinks == nullptr) return 1.0f;
+  const float sink = a.sinks[h * a.sinks_stride];
+  float factor = 1.0f;
+  if (sink > m) {
+    factor = expf(m - sink);
+    *sum *= factor;
+    m = sink;
+  }
+  *sum += expf(sink - m);
+  return factor;
+}
+
 // sum_c q[c] k[c] over d elements (k: a cache row of KvT): 4 vector accumulators, one reduction.
 template <typename KvT>
 HWY_INLINE float Dot(const float* HWY_RESTRICT q, const KvT* HWY_RESTRICT k, int64_t d) {
@@ -272,13 +298,9 @@ HWY_NOINLINE void RunAttentionTaskT(const detail::AttentionTaskArgs& a, size_t t
     block_logits(g, k_rows);
     for (int64_t h = 0; h < group; ++h) {
       float* l = logits[h];
-      if (a.softcap > 0.0f) {  // softcap x tanh(l / softcap), tanh(y) = sign(y) (1 - t) / (1 + t), t = exp(-2 |y|)
-        const auto cap = hn::Set(db, a.softcap), inverse = hn::Set(db, 1.0f / a.softcap);
+      if (a.softcap > 0.0f) {
         for (size_t b = 0; b < static_cast<size_t>(kBlock); b += block_lanes) {
-          const auto y = hn::Mul(hn::Load(db, l + b), inverse);
-          const auto t = ExpNonPositive(db, hn::Mul(hn::Set(db, -2.0f), hn::Abs(y)));
-          const auto tanh = hn::CopySign(hn::Div(hn::Sub(hn::Set(db, 1.0f), t), hn::Add(hn::Set(db, 1.0f), t)), y);
-          hn::Store(hn::Mul(cap, tanh), db, l + b);
+          hn::Store(Softcap(db, hn::Load(db, l + b), a.softcap), db, l + b);
         }
       }
       // The mask added (dead keys pushed to -FLT_MAX: finite, below every live logit), the max.
@@ -377,15 +399,9 @@ inline void MergeAttentionRow(const detail::AttentionTaskArgs& a, size_t row) {
     }
   }
   if (!(sum > 0.0f)) return;  // nothing visible: zeros, sink or not
-  if (a.sinks != nullptr) {
-    const float sink = a.sinks[h * a.sinks_stride];
-    if (sink > m) {
-      const float rescale = expf(m - sink);
-      sum *= rescale;
-      for (size_t c = 0; c < dv; ++c) out[c] *= rescale;
-      m = sink;
-    }
-    sum += expf(sink - m);
+  const float rescale = FoldSink(a, h, m, &sum);
+  if (rescale != 1.0f) {
+    for (size_t c = 0; c < dv; ++c) out[c] *= rescale;
   }
   const auto inverse_sum = hn::Set(df, 1.0f / sum);
   for (size_t c = 0; c < dv; c += lanes) {

@@ -130,7 +130,7 @@ inline int64_t PrefillScratchFloats(int64_t d, int64_t dv) {
 }
 struct AttentionCall {
   AttentionTaskArgs args;
-  size_t num_tasks = 0;  // q_len x splits
+  size_t num_tasks = 0;  // q_len x splits; on the tiled path, tiled_tasks
   size_t workspace_bytes = 0;
   size_t q8_offset = 0, q_scales_offset = 0, q_sums_offset = 0;  // int8 caches: workspace sections
 };
@@ -323,11 +323,8 @@ inline void BindQueryAndOptions(const TensorView& q, const TensorView& out, cons
     g->sinks = o.sinks.HostData<const float>();
     g->sinks_stride = o.sinks.strides[0];
   }
-  g->partials = reinterpret_cast<float*>(WorkspaceLayout::Base(workspace));
-  if (g->tiled) {
-    g->tiled_scratch = g->partials;
-    g->partials = nullptr;
-  }
+  // The workspace holds the split path's partials, or the tiled path's scratch.
+  (g->tiled ? g->tiled_scratch : g->partials) = reinterpret_cast<float*>(WorkspaceLayout::Base(workspace));
 }
 
 // ... and at K and V views (validated by PrepareAttention).

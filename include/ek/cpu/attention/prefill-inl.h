@@ -72,8 +72,8 @@ HWY_NOINLINE void RunPrefillUnit(const detail::AttentionTaskArgs& a, const detai
   const int64_t tile_columns = static_cast<int64_t>(kGemmTileVectors * lanes);
   const int64_t group = a.group, row0 = block * kRows;
   const int64_t rows = HWY_MIN(kRows, a.q_len * group - row0);
-  const int64_t columns = (rows + tile_columns - 1) / tile_columns * tile_columns;  // S^T's, padded
-  const int64_t dv_columns = (a.dv + tile_columns - 1) / tile_columns * tile_columns;
+  const int64_t columns = detail::RoundUp(rows, tile_columns);  // S^T's, padded
+  const int64_t dv_columns = detail::RoundUp(a.dv, tile_columns);
   const int64_t dp = s.d_padded, dvp = s.dv_padded;
   const auto query_of = [&](int64_t r) { return (row0 + r) / group; };
   const auto head_of = [&](int64_t r) { return g * group + (row0 + r) % group; };
@@ -191,12 +191,7 @@ HWY_NOINLINE void RunPrefillUnit(const detail::AttentionTaskArgs& a, const detai
       for (int64_t b = 0; b < count; ++b) {
         float* l = s.logits + b * kRows + c;
         VF logit = hn::Load(df, l);
-        if (a.softcap > 0.0f) {  // softcap x tanh(l / softcap), tanh(y) = sign(y) (1 - t) / (1 + t), t = exp(-2 |y|)
-          const VF y = hn::Mul(logit, hn::Set(df, 1.0f / a.softcap));
-          const VF t = ExpNonPositive(df, hn::Mul(hn::Set(df, -2.0f), hn::Abs(y)));
-          const VF one = hn::Set(df, 1.0f);
-          logit = hn::Mul(hn::Set(df, a.softcap), hn::CopySign(hn::Div(hn::Sub(one, t), hn::Add(one, t)), y));
-        }
+        if (a.softcap > 0.0f) logit = Softcap(df, logit, a.softcap);
         const VF key = hn::Set(df, static_cast<float>(b));
         auto live = hn::And(hn::Ge(key, first), hn::Le(key, last));
         if (a.mask != nullptr) {  // the additive mask, gathered per row (-inf: the key is dead)
@@ -276,20 +271,12 @@ HWY_NOINLINE void RunPrefillUnit(const detail::AttentionTaskArgs& a, const detai
   // zeros, sink or not).
   for (int64_t r = 0; r < rows; ++r) {
     float* out = a.out + query_of(r) * a.out_stride[0] + head_of(r) * a.out_stride[1];
-    float m = s.max[r], sum = s.sum[r], factor = 1.0f;
+    float sum = s.sum[r];
     if (!(sum > 0.0f)) {
       for (int64_t c = 0; c < a.dv; ++c) out[c] = 0.0f;
       continue;
     }
-    if (a.sinks != nullptr) {
-      const float sink = a.sinks[head_of(r) * a.sinks_stride];
-      if (sink > m) {
-        factor = expf(m - sink);
-        sum *= factor;
-        m = sink;
-      }
-      sum += expf(sink - m);
-    }
+    const float factor = FoldSink(a, head_of(r), s.max[r], &sum);
     const VF scale = hn::Set(df, factor), inverse_sum = hn::Set(df, 1.0f / sum);
     const float* acc = s.acc + r * dvp;
     for (size_t c = 0; c < static_cast<size_t>(a.dv); c += lanes) {
