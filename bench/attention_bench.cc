@@ -8,7 +8,9 @@
 //       of the cache rotate, so every call reads it from DRAM: the LLM decode case)
 //   .../kv_cache, .../paged16: the same decode from an ek::KvCache, contiguous or in 16-token
 //       pages shuffled through the pool (ek/kv_cache.h); attn/i8/...: an int8 cache (per token
-//       and head; GBps counts its scales too), labelled with the dot-product lane
+//       and head; GBps counts its scales too), attn/<q8_0|q4_0>/...: a cache of GGUF Q8_0 /
+//       Q4_0 blocks (34 / 18 bytes per 32 values, scales included); labelled with the
+//       dot-product lane
 //   attn/<f32|f16>/prefill/<heads>x<q len>x<kv len>x<d>/causal  GFLOPS counting only unmasked work
 //       (4 d flops per visible (query, key) pair), pct_peak = GFLOPS / the FMA peak
 #include "ek/attention.h"  // first: it asks for its kernel family
@@ -55,10 +57,11 @@ void SetDecodeCounters(benchmark::State& state, double kv_bytes, double seconds)
 // The decode shapes with the cache in an ek::KvCache (ek/kv_cache.h): `page_tokens` > 0 paged
 // (pages of that many tokens in a shuffled order, a serving runtime's fragmented pool), else
 // contiguous. Everything else as the views' decode benchmark, whose figure it is set beside.
-void CacheAttentionBenchmark(benchmark::State& state, const Shape& s, DType type, int64_t page_tokens) {
+void CacheAttentionBenchmark(benchmark::State& state, const Shape& s, DType type, int64_t page_tokens, int64_t block = 0) {
   constexpr size_t kCopies = 2;
   ek::KvCacheLayout layout;
   layout.type = type;
+  layout.block = block;
   layout.kv_heads = s.kv_heads;
   layout.head_dim = s.d;
   layout.storage = page_tokens > 0 ? ek::KvStorage::kPaged : ek::KvStorage::kContiguous;
@@ -111,11 +114,14 @@ void CacheAttentionBenchmark(benchmark::State& state, const Shape& s, DType type
     return called.ok();
   });
   if (seconds < 0) return;
-  const double element_bytes = type == DType::kF32 ? 4.0 : type == DType::kF16 ? 2.0 : 1.0;
-  const double scale_bytes = type == DType::kI8 ? 8.0 * static_cast<double>(s.kv_len * s.kv_heads) : 0.0;
+  // Bytes per value (blocks: 34 or 18 per 32), and an int8 row's f32 scale per token and head.
+  const double element_bytes = block ? (type == DType::kI4 ? 18.0 : 34.0) / 32.0
+                               : type == DType::kF32 ? 4.0 : type == DType::kF16 ? 2.0 : 1.0;
+  const double scale_bytes = type == DType::kI8 && !block ? 8.0 * static_cast<double>(s.kv_len * s.kv_heads) : 0.0;
   const double kv_bytes = 2.0 * static_cast<double>(s.kv_len * s.kv_heads * s.d) * element_bytes + scale_bytes;
   SetDecodeCounters(state, kv_bytes, seconds);
-  state.SetLabel(std::string(ek::TargetName(ek::SelectedTarget())) + (type == DType::kI8 ? std::string(" ") + ek::AttentionDotLane() : ""));
+  const bool quantized = type == DType::kI8 || type == DType::kI4;
+  state.SetLabel(std::string(ek::TargetName(ek::SelectedTarget())) + (quantized ? std::string(" ") + ek::AttentionDotLane() : ""));
 }
 
 void AttentionBenchmark(benchmark::State& state, const Shape& s, bool decode, DType cache, bool head_major = false) {
@@ -207,6 +213,14 @@ void RegisterAttentionBenchmarks() {
     const std::string base = "attn/i8/decode/" + Dims({s.q_heads, s.kv_heads, s.kv_len, s.d});
     RegisterForTargets(base + "/kv_cache", [s](benchmark::State& state) { CacheAttentionBenchmark(state, s, DType::kI8, 0); });
     RegisterForTargets(base + "/paged16", [s](benchmark::State& state) { CacheAttentionBenchmark(state, s, DType::kI8, 16); });
+  }
+  // Caches of GGUF blocks (Q8_0, Q4_0), through ek::KvCache.
+  for (const Shape& s : {decode[0], decode[1], decode[2]}) {
+    for (const DType type : {DType::kI8, DType::kI4}) {
+      const std::string name = std::string("attn/") + (type == DType::kI4 ? "q4_0" : "q8_0") + "/decode/" +
+                               Dims({s.q_heads, s.kv_heads, s.kv_len, s.d}) + "/kv_cache";
+      RegisterForTargets(name, [s, type](benchmark::State& state) { CacheAttentionBenchmark(state, s, type, 0, 32); });
+    }
   }
   const Shape prefill = {32, 32, 512, 512, 128};
   for (const DType cache : {DType::kF32, DType::kF16}) {

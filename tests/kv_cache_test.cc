@@ -2,11 +2,13 @@
 //
 // ek/kv_cache.h: the memory a layout needs (the documented page format: K [tokens, heads, d]
 // then V [tokens, heads, dv] per page, rounded up to 64 bytes), what KvCacheAppend writes and
-// where (every element read back at its documented address, in every storage form, f32 and f16,
-// f16 rounded to nearest even; a ring keeps its last `capacity` tokens; pages the table does not
-// name are never touched), and every rule of the layout and of an append, each named, with
-// nothing written when one fails. Attention over a cache is tested in attention_test.cc.
+// where (every element read back at its documented address, in every storage form: f32, f16
+// rounded to nearest even, int8 per row, GGUF Q8_0 / Q4_0 blocks bit for bit; a ring keeps its
+// last `capacity` tokens; pages the table does not name are never touched), and every rule of
+// the layout and of an append, each named, with nothing written when one fails. Attention over
+// a cache is tested in attention_test.cc.
 #include "ek/kv_cache.h"
+#include "ek/gguf.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -67,6 +69,26 @@ TEST_CASE("KvCacheBytes: pages of K then V, each rounded up to 64 bytes", "[kv_c
   CHECK(Bytes(Layout(DType::kI8, 1, 3, 2, KvStorage::kContiguous, 5)) == 128);
 }
 
+// A cache of layout l in 0xFF bytes; paged: its table names pages used + 1 .. 2 of the pool,
+// backwards (0 and 1 unused).
+struct HeldCache {
+  std::vector<uint8_t> memory;
+  std::vector<int32_t> table;
+  KvCache c;
+  HeldCache(const KvCacheLayout& l, int64_t used) : memory(Bytes(l), 0xFF) {
+    c.layout = l;
+    c.memory = memory.data();
+    c.bytes = memory.size();
+    if (l.storage == KvStorage::kPaged) {
+      for (int64_t i = 0; i < used; ++i) table.push_back(static_cast<int32_t>(used + 1 - i));
+      c.block_table = table.data();
+      c.block_table_size = used;
+    }
+  }
+  HeldCache(const HeldCache&) = delete;
+  HeldCache& operator=(const HeldCache&) = delete;
+};
+
 // The documented address of token j's row of head g (value: V's row), in elements; int8: of its
 // f32 scale in floats when `scale`.
 int64_t RowAddress(const KvCache& c, int64_t j, int64_t g, bool value, bool scale = false) {
@@ -115,17 +137,9 @@ TEST_CASE("KvCacheAppend: every element at its documented address, every storage
         const KvCacheLayout l = Layout(type, heads, d, dv, storage, size, used + 2);
         INFO(ek::DTypeName(type) << " " << ek::KvStorageName(storage) << " of " << size << ", heads " << heads << ", d "
                                  << d << ", dv " << dv << ", tokens " << tokens);
-        std::vector<uint8_t> memory(Bytes(l), 0xFF);
-        KvCache c;
-        c.layout = l;
-        c.memory = memory.data();
-        c.bytes = memory.size();
-        std::vector<int32_t> table;
-        if (storage == KvStorage::kPaged) {  // pages used + 1 .. 2 of the pool, backwards (0 and 1 unused)
-          for (int64_t i = 0; i < used; ++i) table.push_back(static_cast<int32_t>(used + 1 - i));
-          c.block_table = table.data();
-          c.block_table_size = used;
-        }
+        HeldCache held(l, used);
+        std::vector<uint8_t>& memory = held.memory;
+        KvCache& c = held.c;
         const int64_t vd = dv > 0 ? dv : d;
         // The source: f32 with padded rows (strided views), or for an f16 cache every other
         // chunk already f16.
@@ -233,6 +247,156 @@ TEST_CASE("KvCacheAppend int8: tiny, zero and non-finite rows follow the specifi
   CHECK(ek::ref::Int8Quantize(2.5f, 1.0f) == 3);  // half away from zero
 }
 
+// A block-quantized cache's rows: token j's row of head g at page x page_bytes + (slot x heads +
+// g) x row_bytes (V's after the page's K), row_bytes = dim / 32 x 34 (Q8_0) or 18 (Q4_0).
+TEST_CASE("KvCacheAppend GGUF blocks: every block at its documented address, bit for bit, and ggml's rows", "[kv_cache]") {
+  Rng rng(23);
+  for (DType type : {DType::kI8, DType::kI4}) {
+    const bool q4 = type == DType::kI4;
+    const int64_t block_bytes = q4 ? 18 : 34;
+    for (KvStorage storage : {KvStorage::kContiguous, KvStorage::kRing, KvStorage::kPaged}) {
+      const int64_t heads = rng.Int(1, 3), d = 32 * rng.Int(1, 4), dv = 32 * rng.Int(0, 3), tokens = rng.Int(1, 120);
+      const int64_t size = storage == KvStorage::kPaged ? int64_t{1} << rng.Int(0, 5)
+                           : storage == KvStorage::kRing  ? rng.Int(1, 60)
+                                                          : tokens + rng.Int(0, 5);
+      const int64_t used = (tokens + size - 1) / size;
+      KvCacheLayout l = Layout(type, heads, d, dv, storage, size, used + 2);
+      l.block = 32;
+      const int64_t vd = dv > 0 ? dv : d, page_tokens = size;
+      const int64_t k_row = d / 32 * block_bytes, v_row = vd / 32 * block_bytes;
+      const int64_t page_bytes = (page_tokens * heads * (k_row + v_row) + 63) / 64 * 64;
+      INFO(ek::DTypeName(type) << " " << ek::KvStorageName(storage) << " of " << size << ", heads " << heads << ", d " << d
+                               << ", dv " << vd << ", tokens " << tokens);
+      REQUIRE(Bytes(l) == static_cast<size_t>(page_bytes * (storage == KvStorage::kPaged ? used + 2 : 1)));
+      HeldCache held(l, used);
+      std::vector<uint8_t>& memory = held.memory;
+      const std::vector<int32_t>& table = held.table;
+      KvCache& c = held.c;
+      // Rows of values at scales from 1e-3 to 1e3, some blocks zero, padded rows (strided views).
+      std::vector<float> k(static_cast<size_t>(tokens * heads * (d + 2))), v(static_cast<size_t>(tokens * heads * (vd + 1)));
+      for (std::vector<float>* x : {&k, &v}) {
+        for (size_t e = 0; e < x->size(); e += 32) {
+          const float magnitude = rng.Int(0, 9) == 0 ? 0.0f : std::pow(10.0f, rng.Uniform(-3.0f, 3.0f));
+          for (size_t f = e; f < std::min(x->size(), e + 32); ++f) (*x)[f] = magnitude * rng.Uniform(-1.0f, 1.0f);
+        }
+      }
+      for (int64_t j = 0; j < tokens;) {
+        const int64_t t = std::min<int64_t>(rng.Int(1, 30), tokens - j);
+        const ek::Status st = ek::KvCacheAppend(
+            &c,
+            TensorView::Host(DType::kF32, k.data(), {t, heads, d}).WithStrides({heads * (d + 2), d + 2, 1}).WithOffset(j * heads * (d + 2)),
+            TensorView::Host(DType::kF32, v.data(), {t, heads, vd}).WithStrides({heads * (vd + 1), vd + 1, 1}).WithOffset(j * heads * (vd + 1)));
+        INFO(st.message());
+        REQUIRE(st.ok());
+        j += t;
+      }
+      const int64_t first = storage == KvStorage::kRing && tokens > size ? tokens - size : 0;
+      std::vector<bool> touched(memory.size(), false);
+      int failures = 0;
+      for (int64_t j = first; j < tokens; ++j) {
+        const int64_t page = storage == KvStorage::kPaged ? table[static_cast<size_t>(j / size)] : 0;
+        const int64_t slot = storage == KvStorage::kContiguous ? j : j % size;
+        for (int64_t g = 0; g < heads; ++g) {
+          for (int value = 0; value < 2; ++value) {
+            const int64_t dim = value ? vd : d, row_bytes = value ? v_row : k_row;
+            const int64_t at = page * page_bytes + (value ? page_tokens * heads * k_row : 0) + (slot * heads + g) * row_bytes;
+            const float* src = value ? &v[static_cast<size_t>((j * heads + g) * (vd + 1))] : &k[static_cast<size_t>((j * heads + g) * (d + 2))];
+            for (int64_t b = 0; b < dim / 32; ++b) {
+              uint8_t want[34];
+              ek::ref::QuantizeKvBlock(q4, src + b * 32, want);
+              const uint8_t* got = memory.data() + at + b * block_bytes;
+              for (int64_t e = 0; e < block_bytes; ++e) touched[static_cast<size_t>(at + b * block_bytes + e)] = true;
+              if (std::memcmp(got, want, static_cast<size_t>(block_bytes)) != 0 && failures++ < 3) {
+                FAIL_CHECK("token " << j << " head " << g << (value ? " V" : " K") << " block " << b << " differs");
+              }
+            }
+            // The row is ggml's: gguf.h's dequantization of it gives the specification's values.
+            std::vector<float> back(static_cast<size_t>(dim));
+            REQUIRE(ek::DequantizeGgufRows(q4 ? ek::GgufType::kQ4_0 : ek::GgufType::kQ8_0, memory.data() + at,
+                                                   static_cast<size_t>(row_bytes), 1, dim,
+                                                   TensorView::Host(DType::kF32, back.data(), {1, dim}))
+                        .ok());
+            for (int64_t e = 0; e < dim; ++e) {
+              const float want = ek::ref::KvBlockValue(q4, memory.data() + at + e / 32 * block_bytes, static_cast<int>(e % 32));
+              if (back[static_cast<size_t>(e)] != want && failures++ < 3) FAIL_CHECK("value " << e << " of token " << j);
+            }
+          }
+        }
+      }
+      CHECK(failures == 0);
+      int stray = 0;
+      for (size_t e = 0; e < touched.size(); ++e) {
+        if (!touched[e] && memory[e] != 0xFF && stray++ < 3) FAIL_CHECK("byte " << e << " written");
+      }
+      CHECK(stray == 0);
+    }
+  }
+}
+
+TEST_CASE("KvCache GGUF blocks: the rule's edges follow the specification, and the values are close", "[kv_cache]") {
+  // Zero, tiny (below FLT_MIN x 127 / 8), huge (past f16's range), NaN and inf blocks, ties of
+  // the largest magnitude, a block of equal values; then every value of ordinary blocks within
+  // half a step (Q8_0) or a step (Q4_0) of its source.
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  std::vector<std::vector<float>> blocks;
+  const auto add = [&](float fill, std::vector<std::pair<int, float>> set) {
+    std::vector<float> b(32, fill);
+    for (const auto& e : set) b[static_cast<size_t>(e.first)] = e.second;
+    blocks.push_back(b);
+  };
+  add(0.0f, {});
+  add(1e-39f, {{3, -2e-39f}});
+  add(0.5f, {{0, nan}});
+  add(0.0f, {{5, nan}});
+  add(1.0f, {{7, inf}});
+  add(1.0f, {{9, 3e6f}, {10, -1e6f}});
+  add(0.25f, {{2, -3.0f}, {20, 3.0f}});  // equal magnitudes: the first (negative) sets Q4_0's sign
+  add(2.0f, {});
+  Rng rng(5);
+  for (int i = 0; i < 40; ++i) {
+    std::vector<float> b(32);
+    const float magnitude = std::pow(10.0f, rng.Uniform(-1.5f, 4.0f));  // (scales f16 normals)
+    for (float& x : b) x = magnitude * rng.Uniform(-1.0f, 1.0f);
+    blocks.push_back(b);
+  }
+  for (DType type : {DType::kI8, DType::kI4}) {
+    const bool q4 = type == DType::kI4;
+    const int64_t block_bytes = q4 ? 18 : 34;
+    KvCache c;
+    c.layout = Layout(type, 1, 32, 32, KvStorage::kContiguous, static_cast<int64_t>(blocks.size()));
+    c.layout.block = 32;
+    std::vector<uint8_t> memory(Bytes(c.layout) + 1, 0xFF);
+    c.memory = memory.data() + 1;  // (no alignment asked)
+    c.bytes = memory.size() - 1;
+    for (const std::vector<float>& b : blocks) {
+      const TensorView t = TensorView::Host(DType::kF32, b.data(), {1, 1, 32});
+      const ek::Status st = ek::KvCacheAppend(&c, t, t);
+      INFO(st.message());
+      REQUIRE(st.ok());
+    }
+    for (size_t j = 0; j < blocks.size(); ++j) {
+      INFO(ek::DTypeName(type) << " block " << j);
+      uint8_t want[34];
+      ek::ref::QuantizeKvBlock(q4, blocks[j].data(), want);
+      const uint8_t* got = static_cast<const uint8_t*>(c.memory) + j * static_cast<size_t>(block_bytes);
+      CHECK(std::memcmp(got, want, static_cast<size_t>(block_bytes)) == 0);
+      if (j < 8) continue;
+      // |scale| = max |x| / 127 (Q8_0) or / 8 (Q4_0): rounding error within half a step, plus
+      // the f16 scale's relative 2^-11 on each value.
+      float amax = 0.0f;
+      for (float x : blocks[j]) amax = std::max(amax, std::fabs(x));
+      const float step = amax / (q4 ? 8.0f : 127.0f);
+      for (int e = 0; e < 32; ++e) {
+        const float x = blocks[j][static_cast<size_t>(e)], y = ek::ref::KvBlockValue(q4, got, e);
+        CHECK(std::fabs(x - y) <= step * (q4 ? 1.0f : 0.5f) * 1.001f + amax * 0x1p-10f);
+      }
+    }
+  }
+  uint8_t zero[34];
+  ek::ref::QuantizeKvBlock(true, blocks[0].data(), zero);
+  CHECK(zero[2] == 0x88);  // Q4_0's zero: nibbles 8
+}
+
 TEST_CASE("KvCache: every rule of the layout and of an append names the argument, nothing written", "[kv_cache]") {
   size_t bytes = 0;
   const auto layout_rejects = [&](const KvCacheLayout& l, const char* fragment) {
@@ -241,7 +405,7 @@ TEST_CASE("KvCache: every rule of the layout and of an append names the argument
   const KvCacheLayout good = Layout(DType::kF32, 2, 8, 4, KvStorage::kPaged, 4, 3);
   KvCacheLayout l = good;
   l.type = DType::kI32;
-  layout_rejects(l, "layout.type: i32, expected f32, f16 or i8");
+  layout_rejects(l, "layout.type: i32, expected f32, f16, i8 or i4");
   l = good;
   l.kv_heads = 0;
   layout_rejects(l, "layout.kv_heads");
@@ -264,6 +428,20 @@ TEST_CASE("KvCache: every rule of the layout and of an append names the argument
   l = good;
   l.storage = static_cast<KvStorage>(7);
   layout_rejects(l, "layout.storage");
+  l = good;
+  l.block = 16;
+  layout_rejects(l, "layout.block: 16, expected 0 or 32");
+  l.block = 32;
+  layout_rejects(l, "layout.block: 32 is for i8 (Q8_0) and i4 (Q4_0) caches, the type is f32");
+  l = good;
+  l.type = DType::kI4;
+  layout_rejects(l, "layout.block: 0, an i4 cache is quantized in blocks of 32 (Q4_0)");
+  l.block = 32;
+  layout_rejects(l, "layout.head_dim: 8, must be a multiple of 32 in a cache of GGUF blocks");
+  l.head_dim = 64;
+  layout_rejects(l, "layout.value_dim: 4, must be a multiple of 32");
+  l.value_dim = 0;  // (dv = d = 64)
+  CHECK(Bytes(l) == 3 * 576);  // 4 tokens x 2 heads x (36 + 36) bytes = 576 per page (9 x 64)
   ExpectError(ek::KvCacheBytes(good, nullptr), StatusCode::kInvalidArgument, "bytes: is null");
 
   // Appends: a paged cache with 2 of its 3 pages in the table (8 tokens of room), 5 tokens in.

@@ -179,14 +179,14 @@ awk '
       printf("program build: cold %.1f ms, from ek cache %.2f ms (%.0fx)\n", ms["build_cold"], ms["build_cached"], ms["build_cold"] / ms["build_cached"])
   }' "$RESULTS"
 
-# Attention (CPU): decode of one token against an f32, f16 or int8 KV cache read from DRAM (GB/s
+# Attention (CPU): decode of one token against an f32, f16, int8, Q8_0 or Q4_0 KV cache read from DRAM (GB/s
 # of K and V and % of the measured DRAM read; views, or an ek::KvCache: /kv_cache contiguous,
 # /paged16 in 16-token pages) and a causal prefill (GFLOP/s of the unmasked work, % of the FMA
 # peak). Beside the f32 / f16 decode lines, ONNX Runtime's time for the same shape when its peer
 # ran (bench/peers/ort_attention.py: its cache is head-major, like ek's /head_major lines) and
 # the speed-up ORT time / ek time.
 echo
-echo "Attention (f32 / f16 / int8 cache), one thread, medians of this run (decode: q heads x kv heads x kv len x d; prefill: heads x q len x kv len x d)"
+echo "Attention (f32 / f16 / int8 / Q8_0 / Q4_0 cache), one thread, medians of this run (decode: q heads x kv heads x kv len x d; prefill: heads x q len x kv len x d)"
 awk '
   function counter(line, key) { if (match(line, key "=[0-9.]+")) return substr(line, RSTART + length(key) + 1, RLENGTH - length(key) - 1) + 0; return -1 }
   /^peer\/ort\/attn\// && /_median/ { name = $1; sub(/^peer\/ort\//, "", name); sub(/\/real_time_median$/, "", name); ort[name] = $2; next }

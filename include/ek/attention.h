@@ -25,11 +25,11 @@
 // between them (ek/cpu/attention/prefill-inl.h), the same guarantees.
 //
 //   ek::Attention(q, cache, out, options, ctx[, workspace, bytes])
-//   the keys and values of an ek::KvCache (ek/kv_cache.h: contiguous, ring or paged; f32, f16
-//   or int8 per token and head), read in place. int8: the queries quantized by the cache's rule,
-//   the logits exact integer dots on the target's dot-product lane (AttentionDotLane) times the
-//   two scales. The block-quantized caches (Q8_0, Q4_0) and OpenCL are not built yet
-//   (docs/attention.md).
+//   the keys and values of an ek::KvCache (ek/kv_cache.h: contiguous, ring or paged; f32, f16,
+//   int8 per token and head, or GGUF Q8_0 / Q4_0 blocks), read in place. Quantized caches: the
+//   queries quantized by the cache's rule (per row, or per block of 32), the logits exact
+//   integer dots on the target's dot-product lane (AttentionDotLane) times the scales. OpenCL
+//   attention is not built yet (docs/attention.md).
 #ifndef EK_ATTENTION_H_
 #define EK_ATTENTION_H_
 
@@ -79,7 +79,7 @@ inline const char* AttentionDotLane() {
 
 // A bound call: its tasks (query x split), then each row's splits merged; or on the tiled path
 // (prefill) its tasks of units, each writing its rows of out.
-// (int8 caches: first the queries quantized, a task of 64 rows at a time.)
+// (int8 and GGUF block caches: first the queries quantized, a task of 64 rows at a time.)
 inline void RunAttentionCall(const detail::AttentionCall& call, const Context& ctx) {
   const detail::AttentionTaskArgs& a = call.args;
   if (a.tiled) {
@@ -87,7 +87,7 @@ inline void RunAttentionCall(const detail::AttentionCall& call, const Context& c
     ParallelFor(ctx.threads, call.num_tasks, [&](size_t t) { prefill(a, t); });
     return;
   }
-  if (a.kv_type == DType::kI8) {
+  if (a.kv_type == DType::kI8 || a.kv_type == DType::kI4) {
     const size_t q_rows = static_cast<size_t>(a.q_len * a.q_heads);
     const TaskPlan rows_plan = PlanTasks(q_rows, 64, 256);
     ParallelFor(ctx.threads, rows_plan.num_tasks, [&](size_t t) {

@@ -24,14 +24,23 @@
 //                tables, a common prefix, are read by both; appending into a shared page is
 //                the caller's decision), the layout of serving runtimes' paged attention.
 // In memory, every page (the contiguous and ring forms are one page of `capacity` tokens) is
-// K as [tokens, kv_heads, d] then V as [tokens, kv_heads, dv], elements of `type`; int8: then,
-// from the next 64-byte boundary, the f32 scales of K's rows [tokens, kv_heads] and of V's;
-// the page rounded up to 64 bytes.
+// K as [tokens, kv_heads, d] then V as [tokens, kv_heads, dv], elements of `type`; int8 per
+// row: then, from the next 64-byte boundary, the f32 scales of K's rows [tokens, kv_heads] and
+// of V's; block-quantized: each row is d / 32 (dv / 32) GGUF blocks; the page rounded up to 64
+// bytes.
 //
-// Element types: f32; f16 (appended f32 rounded to nearest even, f16 rows copied); int8 per
-// token and head (f32 rows only: scale = max |x| / 127, q = round half away (x / scale), the
-// rule of ref::Int8RowScale / ref::Int8Quantize). Block-quantized caches (Q8_0, Q4_0) are not
-// built yet. One thread appends to a cache at a time, and not while an Attention call reads it.
+// Element types (`type`, `block`):
+//   f32, f16      f16: appended f32 rounded to nearest even, f16 rows copied
+//   i8, block 0   int8 per token and head (f32 rows only: scale = max |x| / 127, q = round half
+//                 away (x / scale); ref::Int8RowScale / ref::Int8Quantize)
+//   i8, block 32  GGUF Q8_0 blocks: per 32 values an f16 scale (max |x| / 127) and 32 int8,
+//                 34 bytes (ref::QuantizeKvBlock)
+//   i4, block 32  GGUF Q4_0 blocks: per 32 values an f16 scale (the value of largest magnitude
+//                 / -8) and 16 bytes of nibbles (value j in byte j's low nibble, j + 16 in its
+//                 high one, stored + 8), 18 bytes
+// A block-quantized cache's rows are byte for byte what ggml writes for those values (its
+// tensors' row format): d and dv must be multiples of 32. One thread appends to a cache at a
+// time, and not while an Attention call reads it.
 #ifndef EK_KV_CACHE_H_
 #define EK_KV_CACHE_H_
 
@@ -61,7 +70,7 @@ inline const char* KvStorageName(KvStorage s) {
 }
 
 struct KvCacheLayout {
-  DType type = DType::kF32;  // the elements of K and V: f32, f16 or i8 (per token and head)
+  DType type = DType::kF32;  // the elements of K and V: f32, f16, i8 or i4 (see `block`)
   int64_t kv_heads = 0;
   int64_t head_dim = 0;   // d, of the keys
   int64_t value_dim = 0;  // dv, of the values (0: head_dim)
@@ -69,10 +78,11 @@ struct KvCacheLayout {
   int64_t capacity = 0;     // kContiguous, kRing: tokens (slots) of the region
   int64_t page_tokens = 0;  // kPaged: tokens per page, a power of two
   int64_t num_pages = 0;    // kPaged: pages in the pool
+  int64_t block = 0;        // i8: 0 (per token and head) or 32 (Q8_0 blocks); i4: 32 (Q4_0 blocks)
 };
 
 // One layer's cache of one sequence. `memory` (any host memory of KvCacheBytes bytes, aligned
-// to the element size, 4 bytes for int8 for its f32 scales) holds the region or the page pool;
+// to the element size, 4 bytes for int8 per row for its f32 scales, any for blocks) holds the region or the page pool;
 // `length` counts the tokens appended. A caller may lower `length` to drop the last tokens (e.g.
 // rejected speculative ones); a ring then still knows, from `written`, which of its slots were
 // overwritten: it keeps tokens max(written, length) - capacity .. length - 1.
@@ -90,19 +100,30 @@ namespace detail {
 
 constexpr int64_t kKvMaxTokens = int64_t{1} << 40;
 
+// GGUF's blocks: 32 values, an f16 scale, then 32 int8 (Q8_0) or 16 bytes of nibbles (Q4_0).
+constexpr int64_t kKvBlockValues = 32;
+inline int64_t KvBlockBytes(DType type) { return type == DType::kI4 ? 18 : 34; }
+
 inline int64_t KvValueDim(const KvCacheLayout& l) { return l.value_dim > 0 ? l.value_dim : l.head_dim; }
+// Block-quantized (rows of GGUF blocks; the unit of a row's size and offsets is the byte).
+inline bool KvBlocked(const KvCacheLayout& l) { return l.block > 0; }
+inline bool KvInt8PerRow(const KvCacheLayout& l) { return l.type == DType::kI8 && l.block == 0; }
 inline int64_t KvElementBytes(const KvCacheLayout& l) { return l.type == DType::kF32 ? 4 : l.type == DType::kF16 ? 2 : 1; }
+// Bytes of one head's row of `dim` values.
+inline int64_t KvRowBytes(const KvCacheLayout& l, int64_t dim) {
+  return KvBlocked(l) ? dim / kKvBlockValues * KvBlockBytes(l.type) : dim * KvElementBytes(l);
+}
 inline int64_t KvPageTokens(const KvCacheLayout& l) { return l.storage == KvStorage::kPaged ? l.page_tokens : l.capacity; }
 inline int64_t KvPages(const KvCacheLayout& l) { return l.storage == KvStorage::kPaged ? l.num_pages : 1; }
-// Elements of K in a page (V follows).
-inline int64_t KvPageKeyElements(const KvCacheLayout& l) { return KvPageTokens(l) * l.kv_heads * l.head_dim; }
-// int8: the byte offset of the page's scales (f32, K's [tokens, heads] then V's), after V.
+// Bytes of K in a page (V follows).
+inline int64_t KvPageKeyBytes(const KvCacheLayout& l) { return KvPageTokens(l) * l.kv_heads * KvRowBytes(l, l.head_dim); }
+// int8 per row: the byte offset of the page's scales (f32, K's [tokens, heads] then V's), after V.
 inline int64_t KvPageScaleOffset(const KvCacheLayout& l) {
-  return RoundUp(KvPageTokens(l) * l.kv_heads * (l.head_dim + KvValueDim(l)) * KvElementBytes(l), 64);
+  return RoundUp(KvPageKeyBytes(l) + KvPageTokens(l) * l.kv_heads * KvRowBytes(l, KvValueDim(l)), 64);
 }
 // Bytes of a page, rounded up to 64, and the same in elements.
 inline int64_t KvPageBytes(const KvCacheLayout& l) {
-  if (l.type == DType::kI8) return RoundUp(KvPageScaleOffset(l) + 2 * KvPageTokens(l) * l.kv_heads * 4, 64);
+  if (KvInt8PerRow(l)) return RoundUp(KvPageScaleOffset(l) + 2 * KvPageTokens(l) * l.kv_heads * 4, 64);
   return KvPageScaleOffset(l);
 }
 inline int64_t KvPageElements(const KvCacheLayout& l) { return KvPageBytes(l) / KvElementBytes(l); }
@@ -124,12 +145,59 @@ inline float QuantizeInt8Row(const float* x, int64_t n, int8_t* q) {
   return scale;
 }
 
+// One GGUF block of the 32 values x (docs/attention.md; ref::QuantizeKvBlock is the
+// specification, written apart): ggml's quantize_row_q8_0 / q4_0 rule, the scale kept below
+// f16's largest finite value and a scale below FLT_MIN taken as 0 (so every input, NaN and inf
+// included, gives defined bytes). Q8_0: d = max |x| / 127, q = round half away (x / d) within
+// [-127, 127]. Q4_0: d = (the value of largest magnitude, the first of equals) / -8,
+// q = min(15, floor(x / d + 8.5)) from 0, value j's in byte j's low nibble, j + 16's in its high
+// one. The scale stored as f16 (nearest even), q computed with the f32 d.
+inline void QuantizeKvBlock(DType type, const float* x, uint8_t* block) {
+  float amax = 0.0f, max = 0.0f;
+  for (int64_t c = 0; c < kKvBlockValues; ++c) {
+    if (std::fabs(x[c]) > amax) {
+      amax = std::fabs(x[c]);
+      max = x[c];
+    }
+  }
+  const bool q4 = type == DType::kI4;
+  float d = q4 ? max / -8.0f : amax / 127.0f;
+  if (!(std::fabs(d) >= FLT_MIN)) d = 0.0f;
+  d = std::fmin(65504.0f, std::fmax(-65504.0f, d));
+  const float inverse = d != 0.0f ? 1.0f / d : 0.0f;
+  const hwy::float16_t d16 = hwy::F16FromF32(d);
+  std::memcpy(block, &d16, 2);
+  if (d == 0.0f) {  // every value 0 (NaN too)
+    std::memset(block + 2, q4 ? 0x88 : 0, q4 ? 16 : 32);
+  } else if (q4) {
+    for (int64_t j = 0; j < 16; ++j) {
+      const auto nibble = [&](float v) {
+        volatile float scaled = v * inverse;  // rounded before the add (no FMA contraction)
+        return static_cast<uint8_t>(std::fmin(15.0f, std::fmax(0.0f, std::floor(scaled + 8.5f))));
+      };
+      block[2 + j] = static_cast<uint8_t>(nibble(x[j]) | (nibble(x[j + 16]) << 4));
+    }
+  } else {
+    for (int64_t c = 0; c < kKvBlockValues; ++c) {
+      block[2 + c] = static_cast<uint8_t>(static_cast<int8_t>(std::fmin(127.0f, std::fmax(-127.0f, std::round(x[c] * inverse)))));
+    }
+  }
+}
+
 // The layout's own rules, each named; the sizes it implies fit 2^50 bytes.
 inline Status ValidateKvCacheLayout(const KvCacheLayout& l, const char* name) {
-  if (l.type != DType::kF32 && l.type != DType::kF16 && l.type != DType::kI8) {
-    return Status::Error(StatusCode::kInvalidArgument,
-                         "%s.type: %s, expected f32, f16 or i8 (the block-quantized caches are not built)", name,
-                         DTypeName(l.type));
+  if (l.type != DType::kF32 && l.type != DType::kF16 && l.type != DType::kI8 && l.type != DType::kI4) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s.type: %s, expected f32, f16, i8 or i4", name, DTypeName(l.type));
+  }
+  if (l.block != 0 && l.block != kKvBlockValues) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s.block: %lld, expected 0 or 32", name, static_cast<long long>(l.block));
+  }
+  if (l.block != 0 && l.type != DType::kI8 && l.type != DType::kI4) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s.block: 32 is for i8 (Q8_0) and i4 (Q4_0) caches, the type is %s",
+                         name, DTypeName(l.type));
+  }
+  if (l.type == DType::kI4 && l.block == 0) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s.block: 0, an i4 cache is quantized in blocks of 32 (Q4_0)", name);
   }
   if (l.kv_heads < 1 || l.kv_heads > 4096) return Status::Error(StatusCode::kInvalidArgument, "%s.kv_heads: must be in [1, 4096]", name);
   if (l.head_dim < 1 || l.head_dim > 4096) return Status::Error(StatusCode::kInvalidArgument, "%s.head_dim: must be in [1, 4096]", name);
@@ -154,10 +222,16 @@ inline Status ValidateKvCacheLayout(const KvCacheLayout& l, const char* name) {
     default:
       return Status::Error(StatusCode::kInvalidArgument, "%s.storage: is not a KvStorage", name);
   }
+  if (KvBlocked(l) && (l.head_dim % kKvBlockValues != 0 || KvValueDim(l) % kKvBlockValues != 0)) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s.%s: %lld, must be a multiple of 32 in a cache of GGUF blocks",
+                         name, l.head_dim % kKvBlockValues != 0 ? "head_dim" : "value_dim",
+                         static_cast<long long>(l.head_dim % kKvBlockValues != 0 ? l.head_dim : l.value_dim));
+  }
   // Every factor is at most 2^40; the products are checked before KvPageElements forms them.
-  // (int8: 8 bytes of scales per token and head, at most 128 bytes of rounding.)
+  // (int8: 8 bytes of scales per token and head, at most 128 bytes of rounding; a block of 32
+  // values at most 34 bytes.)
   int64_t page = 0, elements = 0, bytes = 0;
-  if (MulOverflows(KvPageTokens(l), l.kv_heads * (l.head_dim + KvValueDim(l) + 8), &page) ||
+  if (MulOverflows(KvPageTokens(l), l.kv_heads * (2 * (l.head_dim + KvValueDim(l)) + 8), &page) ||
       MulOverflows(page + 128, KvPages(l), &elements) || MulOverflows(elements, KvElementBytes(l), &bytes) ||
       bytes > (int64_t{1} << 50)) {
     return Status::Error(StatusCode::kInvalidArgument, "%s: the cache would take more than 2^50 bytes", name);
@@ -191,7 +265,7 @@ inline Status ValidateKvCache(const KvCache& c, const char* name) {
     return Status::Error(StatusCode::kInvalidArgument, "%s.bytes: %llu, the layout needs %llu (KvCacheBytes)", name,
                          static_cast<unsigned long long>(c.bytes), static_cast<unsigned long long>(need));
   }
-  const int64_t align = c.layout.type == DType::kI8 ? 4 : KvElementBytes(c.layout);  // (int8: its f32 scales)
+  const int64_t align = KvInt8PerRow(c.layout) ? 4 : KvElementBytes(c.layout);  // (int8 per row: its f32 scales)
   if (reinterpret_cast<uintptr_t>(c.memory) % static_cast<uintptr_t>(align) != 0) {
     return Status::Error(StatusCode::kInvalidArgument, "%s.memory: is not %lld-byte aligned", name,
                          static_cast<long long>(align));
@@ -250,7 +324,8 @@ inline Status KvCacheBytes(const KvCacheLayout& layout, size_t* bytes) {
 
 // Appends t tokens: k [t, kv_heads, d] and v [t, kv_heads, dv], host views of f32 (or f16 for
 // an f16 cache), unit stride along the head dim, become tokens length .. length + t - 1 (f32
-// into an f16 cache rounded to nearest even; into an int8 cache quantized per token and head).
+// into an f16 cache rounded to nearest even; into an int8 cache quantized per token and head,
+// or into GGUF blocks).
 // A paged cache's table must already name the pages those tokens fall in. Everything is
 // checked before a byte is written. (Scalar: an append is O(t x heads x d), small beside the
 // attention that reads the whole cache.)
@@ -265,7 +340,7 @@ inline Status KvCacheAppend(KvCache* cache, const TensorView& k, const TensorVie
     const TensorView& t = *rows[kv];
     EK_RETURN_IF_ERROR(ValidateView(t, names[kv]));
     EK_RETURN_IF_ERROR(RequireHostMemory(t, names[kv]));
-    if (t.dtype != DType::kF32 && (t.dtype != l.type || l.type == DType::kI8)) {
+    if (t.dtype != DType::kF32 && (t.dtype != l.type || l.type != DType::kF16)) {
       return Status::Error(StatusCode::kInvalidArgument, "%s: dtype %s, expected f32%s%s", names[kv], DTypeName(t.dtype),
                            l.type == DType::kF16 ? " or the cache's " : "", l.type == DType::kF16 ? "f16" : "");
     }
@@ -305,13 +380,19 @@ inline Status KvCacheAppend(KvCache* cache, const TensorView& k, const TensorVie
     for (int kv = 0; kv < 2; ++kv) {
       const TensorView& t = *rows[kv];
       const int64_t dim = dims[kv];
-      // K's rows, or V's after the page's K; int8: the scales after both, K's then V's.
-      uint8_t* const rows_base = page_base + (kv == 1 ? detail::KvPageKeyElements(l) * static_cast<int64_t>(elem) : 0);
+      // K's rows, or V's after the page's K; int8 per row: the scales after both, K's then V's.
+      uint8_t* const rows_base = page_base + (kv == 1 ? detail::KvPageKeyBytes(l) : 0);
+      const int64_t row_bytes = detail::KvRowBytes(l, dim);
       for (int64_t g = 0; g < l.kv_heads; ++g) {
-        uint8_t* dst = rows_base + static_cast<size_t>((slot * l.kv_heads + g) * dim) * elem;
+        uint8_t* dst = rows_base + static_cast<size_t>((slot * l.kv_heads + g) * row_bytes);
         const uint8_t* src = static_cast<const uint8_t*>(t.memory.host) +
                              static_cast<size_t>(t.offset + i * t.strides[0] + g * t.strides[1]) * DTypeBits(t.dtype) / 8;
-        if (l.type == DType::kI8) {
+        if (detail::KvBlocked(l)) {
+          for (int64_t b = 0; b < dim / detail::kKvBlockValues; ++b) {
+            detail::QuantizeKvBlock(l.type, reinterpret_cast<const float*>(src) + b * detail::kKvBlockValues,
+                                    dst + b * detail::KvBlockBytes(l.type));
+          }
+        } else if (l.type == DType::kI8) {
           float* scales = reinterpret_cast<float*>(page_base + detail::KvPageScaleOffset(l));
           scales[(kv == 1 ? slots * l.kv_heads : 0) + slot * l.kv_heads + g] =
               detail::QuantizeInt8Row(reinterpret_cast<const float*>(src), dim, reinterpret_cast<int8_t*>(dst));

@@ -66,6 +66,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   l.capacity = Small(in, 0, 65);
   l.page_tokens = Small(in, 0, 33);
   l.num_pages = Small(in, 0, 9);
+  // GGUF blocks (Q8_0 with i8, Q4_0 with i4; other types or sizes refused), usually with head
+  // dims they take.
+  const uint8_t quant = in.Byte();
+  l.block = quant % 3 == 0 ? 32 : quant % 7 == 1 ? Small(in, -1, 40) : 0;
+  if (l.block == 32 && quant % 2 == 0) {
+    if (quant % 4 == 0) l.type = quant % 8 == 0 ? ek::DType::kI4 : ek::DType::kI8;
+    l.head_dim = 32 * (1 + l.head_dim % 2);
+    l.value_dim = 32 * (l.value_dim % 3);
+  }
   size_t need = 0;
   const bool layout_ok = ek::KvCacheBytes(l, &need).ok();
   // The memory: the layout's size, a byte short, 8 over, or any size up to 64 KB; at an offset

@@ -100,6 +100,52 @@ inline int8_t Int8Quantize(float x, float scale) {
   return static_cast<int8_t>(std::fmin(127.0f, std::fmax(-127.0f, r)));
 }
 
+// The block-quantized caches' rule (ek/kv_cache.h: GGUF's Q8_0 and Q4_0 blocks, ggml's
+// quantize_row_q8_0 / q4_0), per block of 32 values x, into the block's 34 or 18 bytes: an f16
+// scale d (nearest even), then the integers, computed with the f32 d:
+//   Q8_0  d = max |x| / 127, q[c] = Int8Quantize(x[c], d) (within [-127, 127])
+//   Q4_0  d = the x of largest magnitude (the first of equals) / -8; q[c] = x[c] x (1 / d)
+//         rounded to f32, plus 8.5, rounded down, within [0, 15]; byte j holds q[j] (low
+//         nibble) and q[j + 16] (high)
+// with |d| below FLT_MIN taken as 0 (then every q is 0, or 8 for Q4_0) and |d| above 65504
+// (f16's largest finite value) taken as 65504 with its sign. Value c of a block is
+// f16 d x q[c] (Q4_0: d x (q[c] - 8)). The queries an attention call reads such a cache with
+// are quantized per block of 32 by Int8RowScale / Int8Quantize (an f32 scale, not rounded).
+inline void QuantizeKvBlock(bool q4, const float* x, uint8_t* block) {
+  int largest = -1;  // (NaN is never the largest)
+  for (int c = 0; c < 32; ++c) {
+    if (std::fabs(x[c]) > (largest < 0 ? 0.0f : std::fabs(x[largest]))) largest = c;
+  }
+  float d = largest < 0 ? 0.0f : q4 ? x[largest] / -8.0f : std::fabs(x[largest]) / 127.0f;
+  if (std::fabs(d) < FLT_MIN) d = 0.0f;
+  if (std::fabs(d) > 65504.0f) d = std::copysign(65504.0f, d);
+  const uint16_t bits = F32ToF16(d);
+  block[0] = static_cast<uint8_t>(bits & 0xFF);
+  block[1] = static_cast<uint8_t>(bits >> 8);
+  for (int c = 0; c < 32; ++c) {
+    if (!q4) {
+      block[2 + c] = static_cast<uint8_t>(Int8Quantize(x[c], d == 0.0f ? 0.0f : std::fabs(d)));
+      continue;
+    }
+    volatile float scaled = x[c] * (1.0f / d);  // rounded before the add (no FMA contraction)
+    float q = d == 0.0f ? 8.0f : std::floor(scaled + 8.5f);
+    q = std::isnan(q) || q < 0.0f ? 0.0f : (q > 15.0f ? 15.0f : q);
+    const uint8_t nibble = static_cast<uint8_t>(q);
+    if (c < 16) {
+      block[2 + c] = nibble;
+    } else {
+      block[2 + c - 16] = static_cast<uint8_t>(block[2 + c - 16] | (nibble << 4));
+    }
+  }
+}
+// Value c (0 .. 31) of a block as f32.
+inline float KvBlockValue(bool q4, const uint8_t* block, int c) {
+  const float d = F16ToF32(static_cast<uint16_t>(block[0] | (block[1] << 8)));
+  if (!q4) return d * static_cast<float>(static_cast<int8_t>(block[2 + c]));
+  const int nibble = c < 16 ? block[2 + c] & 15 : block[2 + c - 16] >> 4;
+  return d * static_cast<float>(nibble - 8);
+}
+
 // O = the specification's value, in double, rounded to f32; `stats` (q_len x q_heads rows, or
 // null) receives each row's AttentionRowStats. Views assumed valid (shapes as above).
 inline void Attention(const TensorView& q, const TensorView& k, const TensorView& v, const TensorView& out,

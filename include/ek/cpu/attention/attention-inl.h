@@ -18,7 +18,9 @@
 //     values: per chunk of 4 vectors of dv and per head, the 4 accumulators kept in registers
 //             across the block's keys: one V row chunk load and 4 FMAs per key (V rows read
 //             from memory once, then from L1 for the group's other heads)
-// f16 caches are promoted to f32 as they are loaded (one conversion per vector).
+// f16 caches are promoted to f32 as they are loaded (one conversion per vector); int8 and GGUF
+// block caches: integer dots on the dot lane (quantized_kv-inl.h), V's integers promoted to f32
+// as they are loaded with the row's (block's) scale in the weight.
 // Registers: the value loop holds 4 accumulators, 4 V vectors and the weight broadcast (9 of
 // 16..32); the dot product 4 accumulators and 2 operands.
 
@@ -35,9 +37,9 @@
 #include <stdint.h>
 
 #include "ek/cpu/attention/plan.h"
+#include "ek/cpu/attention/quantized_kv-inl.h"
 #include "ek/cpu/tile/loads-inl.h"
 #include "ek/cpu/tile/math-inl.h"
-#include "ek/cpu/tile/q8_lanes-inl.h"
 #include "hwy/cache_control.h"
 #include "hwy/highway.h"
 
@@ -133,33 +135,6 @@ HWY_INLINE void TokenOffsets(const detail::AttentionTaskArgs& a, int64_t j0, int
   }
 }
 
-// sum_c q[c] k[c] of two int8 rows of d elements, exact in int32, on the target's dot-product
-// instruction (kDot) or its widening form (DotQuad, ek/cpu/tile/q8_lanes-inl.h): k is the
-// unsigned operand as k + 128 (k xor 0x80), so the lanes sum q.k + 128 sum(q), less q_sum x 128
-// here; NEON's sdot takes k back to signed itself and sums q.k. Two accumulators of 4-byte
-// groups, one reduction; the tail loaded with zeros (q's zeros cancel k's 128).
-template <bool kDot>
-HWY_INLINE int32_t DotInt8(const int8_t* HWY_RESTRICT q, const int8_t* HWY_RESTRICT k, int64_t d, int32_t q_sum) {
-  const hn::ScalableTag<int32_t> di;
-  const hn::Repartition<int8_t, decltype(di)> d8;
-  const hn::Repartition<uint8_t, decltype(di)> du8;
-  const size_t bytes = hn::Lanes(d8), count = static_cast<size_t>(d);
-  const auto flip = hn::Set(d8, static_cast<int8_t>(-128));
-  auto s0 = hn::Zero(di), s1 = hn::Zero(di);
-  size_t c = 0;
-  for (; c + 2 * bytes <= count; c += 2 * bytes) {
-    s0 = DotQuad<kDot>(di, hn::BitCast(du8, hn::Xor(hn::LoadU(d8, k + c), flip)), hn::LoadU(d8, q + c), s0);
-    s1 = DotQuad<kDot>(di, hn::BitCast(du8, hn::Xor(hn::LoadU(d8, k + c + bytes), flip)), hn::LoadU(d8, q + c + bytes), s1);
-  }
-  for (; c < count; c += bytes) {
-    const size_t n = HWY_MIN(bytes, count - c);
-    s0 = DotQuad<kDot>(di, hn::BitCast(du8, hn::Xor(hn::LoadN(d8, k + c, n), flip)), hn::LoadN(d8, q + c, n), s0);
-  }
-  const int32_t sum = hn::ReduceSum(di, hn::Add(s0, s1));
-  constexpr bool kSignedK = kDot && kQDotInstruction && EK_QGEMM_NEON_SDOT;
-  return kSignedK ? sum : sum - 128 * q_sum;
-}
-
 // This target's dot-product lane (kQDotLaneName: "avx512vnni", "sve-udot", "dotprod", "widen"),
 // for ek::AttentionDotLane, which also asks whether it is enabled.
 inline void AttentionTargetLane(const char** dot) { *dot = kQDotLaneName; }
@@ -174,12 +149,15 @@ HWY_INLINE void PrefetchRow(const void* row, size_t bytes) {
 // query head to its partial, walking the cache in its memory order (token- or head-major: the
 // loops at the end). Each head's blocks are taken in key order either way, so both orders give
 // bitwise the same results. KvT: the cache's element type (float or hwy::float16_t, promoted
-// to f32 as it is loaded).
-template <typename KvT, bool kDot = false>
+// to f32 as it is loaded; int8_t: quantized per row; uint8_t with kBits 8 / 4: rows of GGUF
+// Q8_0 / Q4_0 blocks, vectors of at most 16 floats so that none crosses a block).
+template <typename KvT, bool kDot = false, int kBits = 0>
 HWY_NOINLINE void RunAttentionTaskT(const detail::AttentionTaskArgs& a, size_t task) {
   constexpr bool kInt8 = hwy::IsSame<KvT, int8_t>();
+  constexpr bool kBlocked = kBits != 0;
   constexpr int64_t kBlock = detail::kAttentionBlockKeys;
-  const hn::ScalableTag<float> df;
+  constexpr int64_t kMaxScales = detail::kAttentionMaxDim / 32;
+  const hwy::If<kBlocked, hn::CappedTag<float, 16>, hn::ScalableTag<float>> df;
   const hn::CappedTag<float, kBlock> db;  // the block's logits
   const size_t lanes = hn::Lanes(df), block_lanes = hn::Lanes(db);
   const int64_t s = static_cast<int64_t>(task) % a.splits;
@@ -208,6 +186,7 @@ HWY_NOINLINE void RunAttentionTaskT(const detail::AttentionTaskArgs& a, size_t t
   // Per key of the block and of the next one (prefetched): its rows' element offsets (head 0).
   int64_t k_token[kBlock], v_token[kBlock], k_next[kBlock], v_next[kBlock];
   int64_t scale_token[kBlock], scale_next[kBlock];  // int8: the rows' scales
+  float v_block_scales[kBlocked ? kBlock : 1][kBlocked ? kMaxScales : 1];  // blocks: the V rows' scales
   // The block's live keys (the additive mask's -inf drops a key), the same for every head;
   // false when none is. Then where their rows are.
   const auto find_live = [&](int64_t j0, int64_t count) {
@@ -241,6 +220,16 @@ HWY_NOINLINE void RunAttentionTaskT(const detail::AttentionTaskArgs& a, size_t t
           const int32_t dot = DotInt8<kDot>(a.q8 + r * a.q8_stride, rows[b], a.d, a.q_sums[r]);
           logits[h][b] = static_cast<float>(dot) * (a.q_scales[r] * k_scale);
         }
+      } else if constexpr (kBlocked) {  // per block an exact integer dot times the two scales
+        const int64_t first_row = i * a.q_heads + g * group, blocks = a.d / 32;
+        HWY_ALIGN float k_scales[kMaxScales];
+        ReadKvBlockScales<kBits>(rows[b], blocks, k_scales);
+        for (int64_t h = 0; h < group; ++h) {
+          const int64_t r = first_row + h;
+          const float dot = DotKvBlocks<kDot, kBits>(a.q8 + r * a.q8_stride, a.q_scales + r * blocks,
+                                                     a.q_sums + r * (a.d / 4), rows[b], k_scales, blocks);
+          logits[h][b] = dot * a.scale;
+        }
       } else {
         const float* q_row = q_base + g * group * a.q_stride[1];
         for (int64_t h = 0; h < group; ++h, q_row += a.q_stride[1]) {
@@ -253,6 +242,11 @@ HWY_NOINLINE void RunAttentionTaskT(const detail::AttentionTaskArgs& a, size_t t
   // accumulators in registers across the block's keys.
   const auto block_values = [&](int64_t count, int64_t g, const KvT* const* rows) HWY_ATTR {
     const size_t dv = static_cast<size_t>(a.dv);
+    if constexpr (kBlocked) {
+      for (int64_t b = 0; b < count; ++b) {
+        if (live[b]) ReadKvBlockScales<kBits>(rows[b], a.dv / 32, v_block_scales[b]);
+      }
+    }
     for (size_t c = 0; c < dv; c += 4 * lanes) {
       const size_t n0 = HWY_MIN(lanes, dv - c);
       const size_t n1 = c + lanes < dv ? HWY_MIN(lanes, dv - c - lanes) : 0;
@@ -267,13 +261,22 @@ HWY_NOINLINE void RunAttentionTaskT(const detail::AttentionTaskArgs& a, size_t t
         auto a2 = hn::LoadN(df, acc + o2, n2), a3 = hn::LoadN(df, acc + o3, n3);
         for (int64_t b = 0; b < count; ++b) {
           if (!live[b]) continue;
-          // (int8: the weight takes the V row's scale)
-          const auto w = hn::Set(df, kInt8 ? logits[h][b] * a.v_scales[scale_token[b] + g] : logits[h][b]);
-          const KvT* v = rows[b] + c;
-          a0 = hn::MulAdd(w, LoadNAsF32(df, v, n0), a0);
-          a1 = hn::MulAdd(w, LoadNAsF32(df, v + o1, n1), a1);
-          a2 = hn::MulAdd(w, LoadNAsF32(df, v + o2, n2), a2);
-          a3 = hn::MulAdd(w, LoadNAsF32(df, v + o3, n3), a3);
+          if constexpr (kBlocked) {  // each vector's weight takes its block's scale
+            const float w = logits[h][b];
+            const float* scales = v_block_scales[b];
+            const uint8_t* v = rows[b];
+            a0 = hn::MulAdd(hn::Set(df, w * scales[c / 32]), LoadKvBlockValues<kBits>(df, v, c), a0);
+            if (n1) a1 = hn::MulAdd(hn::Set(df, w * scales[(c + o1) / 32]), LoadKvBlockValues<kBits>(df, v, c + o1), a1);
+            if (n2) a2 = hn::MulAdd(hn::Set(df, w * scales[(c + o2) / 32]), LoadKvBlockValues<kBits>(df, v, c + o2), a2);
+            if (n3) a3 = hn::MulAdd(hn::Set(df, w * scales[(c + o3) / 32]), LoadKvBlockValues<kBits>(df, v, c + o3), a3);
+          } else {  // (int8: the weight takes the V row's scale)
+            const auto w = hn::Set(df, kInt8 ? logits[h][b] * a.v_scales[scale_token[b] + g] : logits[h][b]);
+            const KvT* v = rows[b] + c;
+            a0 = hn::MulAdd(w, LoadNAsF32(df, v, n0), a0);
+            a1 = hn::MulAdd(w, LoadNAsF32(df, v + o1, n1), a1);
+            a2 = hn::MulAdd(w, LoadNAsF32(df, v + o2, n2), a2);
+            a3 = hn::MulAdd(w, LoadNAsF32(df, v + o3, n3), a3);
+          }
         }
         hn::StoreN(a0, df, acc, n0);
         hn::StoreN(a1, df, acc + o1, n1);
@@ -283,6 +286,9 @@ HWY_NOINLINE void RunAttentionTaskT(const detail::AttentionTaskArgs& a, size_t t
     }
   };
   // The block of keys j0 .. j0 + count - 1 for KV head g and its group's query heads.
+  // (Row bytes: GGUF blocks' strides are in bytes.)
+  const size_t k_row_bytes = static_cast<size_t>(kBlocked ? a.k_stride[1] : a.d) * sizeof(KvT);
+  const size_t v_row_bytes = static_cast<size_t>(kBlocked ? a.v_stride[1] : a.dv) * sizeof(KvT);
   const auto run_block = [&](int64_t j0, int64_t count, int64_t g) HWY_ATTR {
     const KvT* k_rows[kBlock];
     const KvT* v_rows[kBlock];
@@ -291,8 +297,8 @@ HWY_NOINLINE void RunAttentionTaskT(const detail::AttentionTaskArgs& a, size_t t
       k_rows[b] = k_base + k_token[b] + g * a.k_stride[1];
       v_rows[b] = v_base + v_token[b] + g * a.v_stride[1];
       if (j0 + b + kBlock < end) {  // the next block's rows of this head
-        PrefetchRow(k_base + k_next[b] + g * a.k_stride[1], static_cast<size_t>(a.d) * sizeof(KvT));
-        PrefetchRow(v_base + v_next[b] + g * a.v_stride[1], static_cast<size_t>(a.dv) * sizeof(KvT));
+        PrefetchRow(k_base + k_next[b] + g * a.k_stride[1], k_row_bytes);
+        PrefetchRow(v_base + v_next[b] + g * a.v_stride[1], v_row_bytes);
       }
     }
     block_logits(g, k_rows);
@@ -359,7 +365,11 @@ HWY_NOINLINE void RunAttentionTaskT(const detail::AttentionTaskArgs& a, size_t t
 
 // One task of the cache's type.
 inline void RunAttentionTask(const detail::AttentionTaskArgs& a, size_t task) {
-  if (a.kv_type == DType::kI8) {
+  if (a.kv_block_bits == 4) {
+    a.dot_lane ? RunAttentionTaskT<uint8_t, true, 4>(a, task) : RunAttentionTaskT<uint8_t, false, 4>(a, task);
+  } else if (a.kv_block_bits == 8) {
+    a.dot_lane ? RunAttentionTaskT<uint8_t, true, 8>(a, task) : RunAttentionTaskT<uint8_t, false, 8>(a, task);
+  } else if (a.kv_type == DType::kI8) {
     if (a.dot_lane) {
       RunAttentionTaskT<int8_t, true>(a, task);
     } else {

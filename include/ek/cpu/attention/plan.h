@@ -51,7 +51,7 @@ struct AttentionTaskArgs {
   const void* k = nullptr;  // kv_type elements
   const void* v = nullptr;
   float* out = nullptr;
-  DType kv_type = DType::kF32;  // the cache's element type: f32 or f16 (both K and V)
+  DType kv_type = DType::kF32;  // the cache's element type (both K and V): f32, f16, i8 or i4
   bool head_major = false;      // K's heads farther apart than its tokens ([heads, tokens, d])
   int64_t q_stride[2] = {0, 0}, k_stride[2] = {0, 0}, v_stride[2] = {0, 0}, out_stride[2] = {0, 0};  // [token, head]
   int64_t q_len = 0, q_heads = 0, kv_len = 0, kv_heads = 0, d = 0, dv = 0, group = 1;
@@ -85,6 +85,11 @@ struct AttentionTaskArgs {
   int64_t q8_stride = 0;
   float* q_scales = nullptr;
   int32_t* q_sums = nullptr;
+  // Block-quantized caches (kv_block_bits 8: Q8_0, 4: Q4_0; kv_type i8 / i4): K's and V's rows
+  // are GGUF blocks (strides in bytes); the queries quantized per block of 32 by the same
+  // rule: q8 rows, q_scales (d / 32 per row) and q_sums, per group of 4 bytes 128 x their sum
+  // (d / 4 per row: what the unsigned dot lanes add per int32 lane).
+  int kv_block_bits = 0;
   bool dot_lane = false;
   int64_t splits = 1;  // tasks per query
   // The tiled path: units (KV head g, block b of kPrefillRows rows) u = b x kv_heads + g, task t
@@ -132,7 +137,7 @@ struct AttentionCall {
   AttentionTaskArgs args;
   size_t num_tasks = 0;  // q_len x splits; on the tiled path, tiled_tasks
   size_t workspace_bytes = 0;
-  size_t q8_offset = 0, q_scales_offset = 0, q_sums_offset = 0;  // int8 caches: workspace sections
+  size_t q8_offset = 0, q_scales_offset = 0, q_sums_offset = 0;  // quantized caches: workspace sections
 };
 
 // A host view of rank 3 with unit stride along its last axis (a head's elements): f32, or for
@@ -183,8 +188,8 @@ inline Status CheckAttentionAliasing(const TensorView& q, const TensorView& k, c
 // and the plan: splits, workspace.
 // Keys below first_key are gone (a ring's).
 inline Status PrepareAttentionPlan(const TensorView& q, const TensorView& out, const AttentionOptions& o, int64_t kv_len,
-                                   int64_t kv_heads, int64_t d, int64_t dv, DType kv_type, int64_t first_key,
-                                   const char* kv_name, AttentionCall* call) {
+                                   int64_t kv_heads, int64_t d, int64_t dv, DType kv_type, int kv_block_bits,
+                                   int64_t first_key, const char* kv_name, AttentionCall* call) {
   const int64_t q_len = q.shape[0], q_heads = q.shape[1];
   if (d != q.shape[2]) {
     return Status::Error(StatusCode::kInvalidArgument, "%s: head_dim %lld, q's is %lld", kv_name,
@@ -223,8 +228,9 @@ inline Status PrepareAttentionPlan(const TensorView& q, const TensorView& out, c
   g.split_base = g.first_key / kAttentionSplitKeys * kAttentionSplitKeys;
   g.splits = g.split_base < kv_len ? CeilDiv(kv_len - g.split_base, kAttentionSplitKeys) : 1;
   g.kv_type = kv_type;
-  g.tiled = kv_type != DType::kI8 && q_len >= kPrefillMinQueries && q_len * g.group >= kPrefillMinRows &&
-            d <= kPrefillMaxDim && dv <= kPrefillMaxDim;
+  g.kv_block_bits = kv_block_bits;
+  g.tiled = (kv_type == DType::kF32 || kv_type == DType::kF16) && q_len >= kPrefillMinQueries &&
+            q_len * g.group >= kPrefillMinRows && d <= kPrefillMaxDim && dv <= kPrefillMaxDim;
   if (g.tiled) {  // no splits, no partials: per task its scratch
     g.splits = 1;
     g.tiled_units = CeilDiv(q_len * g.group, kPrefillRows) * kv_heads;
@@ -244,12 +250,13 @@ inline Status PrepareAttentionPlan(const TensorView& q, const TensorView& out, c
   }
   WorkspaceLayout layout;
   layout.Add(static_cast<size_t>(partial_floats) * sizeof(float));
-  if (kv_type == DType::kI8) {  // the quantized queries
+  if (kv_type == DType::kI8 || kv_type == DType::kI4) {  // the quantized queries
     g.q8_stride = RoundUp(d, 64);
     if (rows > (int64_t{1} << 40) / g.q8_stride) return InvalidArg("q", "q_len x q_heads x head_dim exceeds 2^40 bytes");
+    const int64_t scales = kv_block_bits ? d / 32 : 1, sums = kv_block_bits ? d / 4 : 1;
     call->q8_offset = layout.Add(static_cast<size_t>(rows * g.q8_stride));
-    call->q_scales_offset = layout.Add(static_cast<size_t>(rows) * sizeof(float));
-    call->q_sums_offset = layout.Add(static_cast<size_t>(rows) * sizeof(int32_t));
+    call->q_scales_offset = layout.Add(static_cast<size_t>(rows * scales) * sizeof(float));
+    call->q_sums_offset = layout.Add(static_cast<size_t>(rows * sums) * sizeof(int32_t));
   }
   call->workspace_bytes = layout.Bytes();
   call->num_tasks = static_cast<size_t>(q_len * g.splits);
@@ -271,7 +278,7 @@ inline Status PrepareAttention(const TensorView& q, const TensorView& k, const T
     return Status::Error(StatusCode::kInvalidArgument, "v: expected [%lld, %lld, dv] (k's tokens and heads)",
                          static_cast<long long>(kv_len), static_cast<long long>(kv_heads));
   }
-  EK_RETURN_IF_ERROR(PrepareAttentionPlan(q, out, o, kv_len, kv_heads, k.shape[2], v.shape[2], k.dtype, 0, "k", call));
+  EK_RETURN_IF_ERROR(PrepareAttentionPlan(q, out, o, kv_len, kv_heads, k.shape[2], v.shape[2], k.dtype, 0, 0, "k", call));
   return CheckAttentionAliasing(q, k, v, out, o, nullptr, 0);
 }
 
@@ -300,7 +307,7 @@ inline Status PrepareCacheAttention(const TensorView& q, const KvCache& cache, c
   const KvCacheLayout& l = cache.layout;
   EK_RETURN_IF_ERROR(
       PrepareAttentionPlan(q, out, o, cache.length, l.kv_heads, l.head_dim, KvValueDim(l), l.type,
-                           KvFirstStoredToken(cache), "cache", call));
+                           KvBlocked(l) ? (l.type == DType::kI4 ? 4 : 8) : 0, KvFirstStoredToken(cache), "cache", call));
   return CheckCacheAttentionAliasing(q, cache, out, o, nullptr, 0);
 }
 
@@ -350,12 +357,13 @@ inline void BindCacheAttention(const TensorView& q, const KvCache& cache, const 
   const KvCacheLayout& l = cache.layout;
   const int64_t dv = KvValueDim(l);
   g->k = cache.memory;
-  g->v = static_cast<const uint8_t*>(cache.memory) + KvPageKeyElements(l) * KvElementBytes(l);
+  g->v = static_cast<const uint8_t*>(cache.memory) + KvPageKeyBytes(l);
   g->kv_type = l.type;
-  g->k_stride[0] = l.kv_heads * l.head_dim;
-  g->k_stride[1] = l.head_dim;
-  g->v_stride[0] = l.kv_heads * dv;
-  g->v_stride[1] = dv;
+  // (in elements; GGUF blocks: in bytes)
+  g->k_stride[1] = KvRowBytes(l, l.head_dim) / KvElementBytes(l);
+  g->k_stride[0] = l.kv_heads * g->k_stride[1];
+  g->v_stride[1] = KvRowBytes(l, dv) / KvElementBytes(l);
+  g->v_stride[0] = l.kv_heads * g->v_stride[1];
   if (l.storage == KvStorage::kPaged) {
     g->page_table = cache.block_table;
     g->page_elements = KvPageElements(l);
@@ -363,10 +371,12 @@ inline void BindCacheAttention(const TensorView& q, const KvCache& cache, const 
   } else if (l.storage == KvStorage::kRing && (cache.length > l.capacity || cache.written > l.capacity)) {
     g->ring_capacity = l.capacity;  // (before it wraps, slot j is token j)
   }
-  if (l.type == DType::kI8) {
+  if (KvInt8PerRow(l)) {
     g->k_scales = reinterpret_cast<const float*>(static_cast<const uint8_t*>(cache.memory) + KvPageScaleOffset(l));
     g->v_scales = g->k_scales + KvPageTokens(l) * l.kv_heads;
     g->scale_page_floats = KvPageBytes(l) / 4;
+  }
+  if (l.type == DType::kI8 || l.type == DType::kI4) {
     uint8_t* base = WorkspaceLayout::Base(workspace);
     g->q8 = reinterpret_cast<int8_t*>(base + call.q8_offset);
     g->q_scales = reinterpret_cast<float*>(base + call.q_scales_offset);
@@ -399,10 +409,19 @@ inline PrefillScratch PrefillScratchOf(const AttentionTaskArgs& a, size_t task) 
 }
 
 // Row r (query i, head h) of q quantized by the int8 cache's rule: its bytes (q8_stride, zeros
-// past d), scale and sum.
+// past d), scale and sum; for a cache of GGUF blocks per block of 32 (QuantizeInt8Row's rule
+// over each), a scale per block and 128 x the sum of each group of 4 bytes.
 inline void QuantizeQueryRow(const AttentionTaskArgs& a, int64_t r) {
   const float* row = a.q + (r / a.q_heads) * a.q_stride[0] + (r % a.q_heads) * a.q_stride[1];
   int8_t* q8 = a.q8 + r * a.q8_stride;
+  if (a.kv_block_bits != 0) {
+    const int64_t blocks = a.d / 32;
+    for (int64_t b = 0; b < blocks; ++b) a.q_scales[r * blocks + b] = QuantizeInt8Row(row + b * 32, 32, q8 + b * 32);
+    for (int64_t c = 0; c < a.d; c += 4) {
+      a.q_sums[r * (a.d / 4) + c / 4] = 128 * (q8[c] + q8[c + 1] + q8[c + 2] + q8[c + 3]);
+    }
+    return;
+  }
   a.q_scales[r] = QuantizeInt8Row(row, a.d, q8);
   int32_t sum = 0;
   for (int64_t c = 0; c < a.d; ++c) sum += q8[c];
