@@ -102,7 +102,7 @@ constexpr int64_t kKvMaxTokens = int64_t{1} << 40;
 
 // GGUF's blocks: 32 values, an f16 scale, then 32 int8 (Q8_0) or 16 bytes of nibbles (Q4_0).
 constexpr int64_t kKvBlockValues = 32;
-inline int64_t KvBlockBytes(DType type) { return type == DType::kI4 ? 18 : 34; }
+constexpr int64_t KvBlockBytes(DType type) { return type == DType::kI4 ? 18 : 34; }
 
 inline int64_t KvValueDim(const KvCacheLayout& l) { return l.value_dim > 0 ? l.value_dim : l.head_dim; }
 // Block-quantized (rows of GGUF blocks; the unit of a row's size and offsets is the byte).

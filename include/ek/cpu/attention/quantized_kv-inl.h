@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "ek/cpu/tile/q8_lanes-inl.h"
+#include "ek/kv_cache.h"
 #include "hwy/highway.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -59,10 +60,10 @@ HWY_INLINE int32_t DotInt8(const int8_t* HWY_RESTRICT q, const int8_t* HWY_RESTR
   return kDotSignedKey<kDot> ? sum : sum - 128 * q_sum;
 }
 
-// GGUF's block sizes: 32 values, an f16 scale then 32 int8 (Q8_0, kBits 8) or 16 bytes of
-// nibbles (Q4_0, kBits 4: value j in byte j's low nibble, j + 16 in its high one).
+// The bytes of a GGUF block (ek/kv_cache.h): Q8_0 (kBits 8) or Q4_0 (kBits 4: value j in byte
+// j's low nibble, j + 16 in its high one), each an f16 scale then the integers.
 template <int kBits>
-constexpr int64_t kKvBlockBytes = kBits == 4 ? 18 : 34;
+constexpr int64_t kKvBlockBytes = detail::KvBlockBytes(kBits == 4 ? DType::kI4 : DType::kI8);
 
 // The f16 scales of a row's `blocks` blocks, as f32.
 template <int kBits>
@@ -137,12 +138,12 @@ HWY_INLINE hn::Vec<DF> LoadKvBlockValues(DF df, const uint8_t* HWY_RESTRICT row,
   const size_t block = e / 32, j = e % 32;
   if constexpr (kBits == 4) {
     const hn::Rebind<uint8_t, DF> du8;
-    const auto packed = hn::LoadU(du8, row + block * 18 + 2 + (j & 15));
+    const auto packed = hn::LoadU(du8, row + block * kKvBlockBytes<kBits> + 2 + (j & 15));
     const auto nibbles = j < 16 ? hn::And(packed, hn::Set(du8, uint8_t{0x0F})) : hn::ShiftRight<4>(packed);
     return hn::ConvertTo(df, hn::Sub(hn::PromoteTo(di, nibbles), hn::Set(di, 8)));
   } else {
     const hn::Rebind<int8_t, DF> d8;
-    return hn::ConvertTo(df, hn::PromoteTo(di, hn::LoadU(d8, reinterpret_cast<const int8_t*>(row + block * 34 + 2 + j))));
+    return hn::ConvertTo(df, hn::PromoteTo(di, hn::LoadU(d8, reinterpret_cast<const int8_t*>(row + block * kKvBlockBytes<kBits> + 2 + j))));
   }
 }
 
