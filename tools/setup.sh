@@ -4,7 +4,8 @@
 #   tools/setup.sh            host build: compilers, CMake, Catch2, Google Benchmark, OpenCL
 #                             headers + ICD loader + PoCL, Highway >= 1.2 for the host
 #   tools/setup.sh --arm      also: aarch64 cross toolchains (gcc, clang 19), qemu-user,
-#                             arm64 multiarch libc, Highway >= 1.2 for aarch64
+#                             arm64 multiarch libc, Highway >= 1.2 for aarch64, llvm-19 and
+#                             python3 (the cycle model: tools/cycle_model.py)
 #   tools/setup.sh --peers    also: the peer libraries the benchmarks compare against
 #
 # Highway: Debian 12 ships 1.0.3, which cannot dispatch at run time on Arm under clang. Where no
@@ -79,7 +80,8 @@ if [ "$WANT_ARM" = 1 ]; then
     $SUDO dpkg --add-architecture arm64
     APT_UPDATED=0
   fi
-  apt_install g++-aarch64-linux-gnu qemu-user-static clang-19 lld-19 libc6:arm64 libstdc++6:arm64
+  # llvm-19 (llvm-mca-19, llvm-objdump-19) and python3: the cycle model (tools/cycle_model.py).
+  apt_install g++-aarch64-linux-gnu qemu-user-static clang-19 lld-19 llvm-19 python3 libc6:arm64 libstdc++6:arm64
 fi
 
 if [ "$WANT_PEERS" = 1 ]; then

@@ -23,7 +23,8 @@
 #   arm-clang        the same with clang 19 (the Android NDK's stand-in)
 #                    cortex-a76 (NEON + dotprod), max (SVE2, 512-bit), max,sve256=on (SVE_256),
 #                    max,sve128=on (SVE2_128), cortex-a53 (NEON, no dotprod); each asserts the
-#                    Highway target and the lanes that were selected
+#                    Highway target and the lanes that were selected; then the cycle model
+#                    (llvm-mca over every micro-kernel loop, floors checked; docs/arm.md)
 #
 # Every lane that runs the op tests also runs the randomized differential tests (<op>_random):
 # a new seed per run of this script (EK_RANDOM_SEED, printed; set it to reproduce a run).
@@ -220,12 +221,15 @@ lane_arm() {
     log "arm-$compiler under qemu -cpu $cpu (expect $target, lanes [$lanes])"
     # Emulation is slow: fewer randomized cases per target than on the host.
     EK_RANDOM_CASES=${EK_RANDOM_CASES:-8} QEMU_CPU=$cpu EK_EXPECT_TARGET=$target EK_EXPECT_LANES=$lanes \
-      run_ctest "arm-$compiler-$cpu" "$dir" || rc=1
+      run_ctest "arm-$compiler-$cpu" "$dir" -LE cycle_model || rc=1
     if ! grep -q 'target_expectation .*Passed' "$LAST_CTEST_LOG"; then
       echo "test-all.sh: target expectation did not pass under $cpu" >&2
       rc=1
     fi
   done
+  # llvm-mca on the build machine, once per build: every micro-kernel loop against its floor.
+  log "arm-$compiler cycle model (llvm-mca over the micro-kernel loops; docs/arm.md)"
+  run_ctest "arm-$compiler-cycle-model" "$dir" -L cycle_model || rc=1
   return $rc
 }
 

@@ -39,7 +39,9 @@
 #include "ek/cpu/attention/plan.h"
 #include "ek/cpu/attention/quantized_kv-inl.h"
 #include "ek/cpu/tile/loads-inl.h"
+#include "ek/cpu/tile/loop_mark.h"
 #include "ek/cpu/tile/math-inl.h"
+#include "ek/cpu/tile/prefetch-inl.h"
 #include "hwy/cache_control.h"
 #include "hwy/highway.h"
 
@@ -91,6 +93,7 @@ HWY_INLINE float Dot(const float* HWY_RESTRICT q, const KvT* HWY_RESTRICT k, int
   const size_t lanes = hn::Lanes(df), count = static_cast<size_t>(d);
   auto s0 = hn::Zero(df), s1 = hn::Zero(df), s2 = hn::Zero(df), s3 = hn::Zero(df);
   size_t c = 0;
+  EK_LOOP_MARK("attn_kdot", 1, 4, WeightTypeCode<KvT>());
   for (; c + 4 * lanes <= count; c += 4 * lanes) {
     s0 = hn::MulAdd(hn::LoadU(df, q + c), LoadAsF32(df, k + c), s0);
     s1 = hn::MulAdd(hn::LoadU(df, q + c + lanes), LoadAsF32(df, k + c + lanes), s1);
@@ -142,7 +145,7 @@ inline void AttentionTargetLane(const char** dot) { *dot = kQDotLaneName; }
 // Prefetches the `bytes` of a row, a cache line at a time.
 HWY_INLINE void PrefetchRow(const void* row, size_t bytes) {
   const char* p = static_cast<const char*>(row);
-  for (size_t b = 0; b < bytes; b += 64) hwy::Prefetch(p + b);
+  for (size_t b = 0; b < bytes; b += 64) PrefetchLine(p + b);
 }
 
 // One task: query i, the keys of split s, every KV head; writes (m, sum, acc[dv]) of every
@@ -259,6 +262,7 @@ HWY_NOINLINE void RunAttentionTaskT(const detail::AttentionTaskArgs& a, size_t t
         float* acc = partial_of(g * group + h) + 2 + c;
         auto a0 = hn::LoadN(df, acc, n0), a1 = hn::LoadN(df, acc + o1, n1);
         auto a2 = hn::LoadN(df, acc + o2, n2), a3 = hn::LoadN(df, acc + o3, n3);
+        EK_LOOP_MARK("attn_v", 1, kBits, WeightTypeCode<KvT>());
         for (int64_t b = 0; b < count; ++b) {
           if (!live[b]) continue;
           if constexpr (kBlocked) {  // each vector's weight takes its block's scale

@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ek/cpu/tile/loop_mark.h"
 #include "ek/cpu/tile/q8_lanes-inl.h"
 #include "ek/kv_cache.h"
 #include "hwy/highway.h"
@@ -48,6 +49,7 @@ HWY_INLINE int32_t DotInt8(const int8_t* HWY_RESTRICT q, const int8_t* HWY_RESTR
   const auto flip = hn::Set(d8, static_cast<int8_t>(-128));
   auto s0 = hn::Zero(di), s1 = hn::Zero(di);
   size_t c = 0;
+  EK_LOOP_MARK("attn_kdot", 1, kDot ? 1 : 0, 3);
   for (; c + 2 * bytes <= count; c += 2 * bytes) {
     s0 = DotQuad<kDot>(di, hn::BitCast(du8, hn::Xor(hn::LoadU(d8, k + c), flip)), hn::LoadU(d8, q + c), s0);
     s1 = DotQuad<kDot>(di, hn::BitCast(du8, hn::Xor(hn::LoadU(d8, k + c + bytes), flip)), hn::LoadU(d8, q + c + bytes), s1);
@@ -96,6 +98,7 @@ HWY_INLINE float DotKvBlocks(const int8_t* HWY_RESTRICT q8, const float* HWY_RES
   const auto flip = hn::Set(du8, uint8_t{0x80});
   const auto nibble_bias = hn::Set(du8, uint8_t{120});  // (q - 8) + 128
   auto sum = hn::Zero(df);
+  EK_LOOP_MARK("attn_kdot_block", 1, kBits, kDot ? 1 : 0);
   for (int64_t b = 0; b < blocks; ++b) {
     const uint8_t* payload = k_row + b * kKvBlockBytes<kBits> + 2;
     const int8_t* q = q8 + b * 32;

@@ -144,7 +144,6 @@ HWY_INLINE void RunIndirectConvTask(const detail::ConvTaskArgs& g, size_t task) 
 //   registers: kDepthwisePixels accumulators (independent chains: the FMA latency is covered)
 //              + 1 weight vector + 1 input vector.
 constexpr size_t kDepthwisePixels = 8;
-
 constexpr int64_t kDepthwiseBlockVectors = 8;  // f32: channel vectors per block
 
 // Where a (tap, pixel)'s input is: interior runs (every tap of every pixel inside the image)
@@ -201,6 +200,7 @@ HWY_INLINE void DepthwiseVector(const detail::ConvTaskArgs& g, const Inputs& inp
   VF acc0 = hn::Zero(df), acc1 = hn::Zero(df), acc2 = hn::Zero(df), acc3 = hn::Zero(df);
   VF acc4 = hn::Zero(df), acc5 = hn::Zero(df), acc6 = hn::Zero(df), acc7 = hn::Zero(df);
   const float* HWY_RESTRICT w = g.weights + c;
+  EK_LOOP_MARK("dw_f32", kPixels, kTail ? 1 : 0, 0);
   for (int64_t t = 0; t < taps; ++t, w += g.weight_row) {
     const VF weights = hn::LoadU(df, w);
     const auto load = [&](size_t p) HWY_ATTR {
@@ -292,6 +292,7 @@ HWY_INLINE void QDepthwiseVector(const detail::ConvTaskArgs& g, const Inputs& in
   V32 e2 = zero, e2b = zero, o2 = zero, o2b = zero, e3 = zero, e3b = zero, o3 = zero, o3b = zero;
   const auto even_mask = hn::BitCast(d16, hn::Set(d32, 0x0000FFFF));
   const int16_t* HWY_RESTRICT w = g.weights_q + c;
+  EK_LOOP_MARK("dw_s8", kPixels, kTail ? 1 : 0, 0);
   for (int64_t t = 0; t < taps; ++t, w += g.weight_row) {
     // The tap's weights with the odd channels zeroed, and with the even ones zeroed: a pairwise
     // multiply-add (vpdpwssd / vpmaddwd / smlal) of the input with each then gives the even and
@@ -442,7 +443,6 @@ inline void StorePixelsF16(const float* HWY_RESTRICT src, int64_t pixels, int64_
     }
   }
 }
-
 }  // namespace HWY_NAMESPACE
 }  // namespace ek
 HWY_AFTER_NAMESPACE();

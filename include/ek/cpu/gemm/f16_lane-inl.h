@@ -16,6 +16,7 @@
 
 #include "ek/cpu/gemm/args.h"
 #include "ek/cpu/gemm/epilogue-inl.h"
+#include "ek/cpu/tile/loop_mark.h"
 #include "hwy/highway.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -96,6 +97,7 @@ HWY_INLINE void RunF16ArithmeticTask(const detail::GemmTaskArgs& g, size_t task)
       for (int64_t k0 = 0; k0 < g.k; k0 += detail::kF16Block) {
         const int64_t k_end = HWY_MIN(g.k, k0 + detail::kF16Block);
         VH s0 = hn::Zero(dh), s1 = hn::Zero(dh), s2 = hn::Zero(dh), s3 = hn::Zero(dh);
+        EK_LOOP_MARK("f16_arith", 1, 4, 1);
         for (int64_t k = k0; k < k_end; ++k) {
           const VH av = hn::Set(dh, a[k]);
           const int64_t off = k * detail::kPanelWidth;

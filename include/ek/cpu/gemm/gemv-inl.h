@@ -19,6 +19,7 @@
 #include "ek/cpu/gemm/pack_view-inl.h"
 #include "ek/cpu/tile/f32_tile-inl.h"
 #include "ek/cpu/tile/loads-inl.h"
+#include "ek/cpu/tile/loop_mark.h"
 #include "hwy/highway.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -52,6 +53,7 @@ HWY_INLINE void RowStreamGroup(DF df, const detail::GemmTaskArgs& g, int64_t col
   float* HWY_RESTRICT c0 = static_cast<float*>(g.c);
   float* HWY_RESTRICT c1 = c0 + g.ldc;
   const bool start = k == 0 && !g.accumulate;
+  EK_LOOP_MARK("f32_rowstream", kTwoRows ? 2 : 1, 1, WeightTypeCode<TW>());
   for (int64_t col = col_begin; col + lanes <= col_end; col += lanes) {
     auto s0 = start ? hn::Zero(df) : hn::LoadU(df, c0 + col);
     auto s1 = (start || !kTwoRows) ? hn::Zero(df) : hn::LoadU(df, c1 + col);
@@ -167,6 +169,7 @@ HWY_INLINE void ColumnStreamGroup(const detail::GemmTaskArgs& g, int64_t col, in
     sum = hn::MulAdd(hn::Set(d, a[3]), b3, sum);
   };
   int64_t k = 0;
+  EK_LOOP_MARK("f32_colstream", kRows, 2, WeightTypeCode<TW>());
   for (; k + 4 <= g.k; k += 4) {
     // Each half: 4 columns x 4 k in, 4 k x 4 columns out, then 4 FMAs per row of A in k order.
     for (int64_t half = 0; half < 2; ++half) {

@@ -20,6 +20,7 @@
 
 #include "ek/detail/packed_format.h"
 #include "ek/cpu/tile/loads-inl.h"
+#include "ek/cpu/tile/loop_mark.h"
 #include "ek/cpu/tile/operands.h"
 #include "ek/cpu/tile/prefetch-inl.h"
 #include "ek/cpu/tile/shapes-inl.h"
@@ -193,10 +194,10 @@ HWY_INLINE void MultiplyTile(DF df, const ASource& a, const TileB& b, bool start
     for (int64_t k = 0; k < chunk_k;) {
       int64_t run_end = chunk_k;
       if (prefetch_left > 0) {
-        hwy::Prefetch(prefetch);
-        hwy::Prefetch(prefetch + plan.stream_stride);
-        hwy::Prefetch(prefetch + 2 * plan.stream_stride);
-        hwy::Prefetch(prefetch + 3 * plan.stream_stride);
+        PrefetchLine(prefetch);
+        PrefetchLine(prefetch + plan.stream_stride);
+        PrefetchLine(prefetch + 2 * plan.stream_stride);
+        PrefetchLine(prefetch + 3 * plan.stream_stride);
         prefetch += 64;
         --prefetch_left;
         if (prefetch == prefetch_row_end) {
@@ -205,6 +206,7 @@ HWY_INLINE void MultiplyTile(DF df, const ASource& a, const TileB& b, bool start
         }
         run_end = HWY_MIN(chunk_k, k + every);
       }
+      EK_LOOP_MARK("f32_tile", kRows, kVectors, WeightTypeCode<TW>() + 10 * ASource::kLoopMarkCode);
       for (; k < run_end; ++k) {
         if constexpr (kRows == 1) {
           // One row (GEMV): per vector a load and an FMA, in that order in the source: loading

@@ -43,6 +43,13 @@ HWY_INLINE hn::Vec<DF> LoadAsF32(DF df, const int8_t* HWY_RESTRICT p) {
   return hn::ConvertTo(df, hn::PromoteTo(di, hn::LoadU(d8, p)));
 }
 
+// The weight type as a number, for the loop marks (ek/cpu/tile/loop_mark.h): 0 f32, 1 f16,
+// 2 bf16, 3 int8.
+template <typename TW>
+constexpr int WeightTypeCode() {
+  return hwy::IsSame<TW, hwy::float16_t>() ? 1 : hwy::IsSame<TW, hwy::bfloat16_t>() ? 2 : hwy::IsSame<TW, int8_t>() ? 3 : 0;
+}
+
 // The first n (0..Lanes) elements at p as f32; lanes past n are zero (and not read).
 template <class DF>
 HWY_INLINE hn::Vec<DF> LoadNAsF32(DF df, const float* HWY_RESTRICT p, size_t n) {

@@ -29,6 +29,7 @@ struct DenseRowsA {
   HWY_INLINE int64_t ChunkK() const { return k_count; }
   HWY_INLINE const T* Row(int64_t /*chunk*/, size_t r) const { return rows[r]; }
   static constexpr int64_t KStride() { return 1; }
+  static constexpr int kLoopMarkCode = 0;  // in the micro-kernels' loop marks (ek/cpu/tile/loop_mark.h)
 };
 
 // Rows whose k-th value is k_stride elements after the (k-1)-th: the columns of a row-major
@@ -42,6 +43,7 @@ struct StridedRowsA {
   HWY_INLINE int64_t ChunkK() const { return k_count; }
   HWY_INLINE const T* Row(int64_t /*chunk*/, size_t r) const { return rows[r]; }
   HWY_INLINE int64_t KStride() const { return k_stride; }
+  static constexpr int kLoopMarkCode = 1;
 };
 
 // k-chunks of row pointers, for an indirect GEMM (a convolution's taps; XNNPACK's `ks` and
@@ -63,6 +65,7 @@ struct IndirectRowsA {
     return p == zero ? p : p + offset;
   }
   static constexpr int64_t KStride() { return 1; }
+  static constexpr int kLoopMarkCode = 2;
 };
 
 }  // namespace detail

@@ -14,12 +14,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hwy/cache_control.h"
 #include "hwy/highway.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace ek {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
+
+// A read prefetch of the line at p into every cache level. hwy::Prefetch is a no-op on aarch64
+// in Highway 1.2 (its cache_control.h prefetches only with SSE2), so on aarch64 the compiler's
+// builtin emits prfm pldl1keep: the prefetch plans tuned on x86 exist on Arm too (their effect
+// there is not measured: docs/arm.md).
+HWY_INLINE void PrefetchLine(const void* p) {
+#if HWY_ARCH_ARM_A64 && (HWY_COMPILER_GCC || HWY_COMPILER_CLANG)
+  __builtin_prefetch(p, 0, 3);
+#else
+  hwy::Prefetch(p);
+#endif
+}
 
 // The part of B the tiles will read next (the next column tile's sliver of pre-packed B, or the
 // next column chunk of a view of B before it is packed), split into 4 streams read side by side

@@ -48,6 +48,13 @@ HWY_INLINE hn::Vec<DI> MatmulPairs(DI /*di*/, hn::Vec<hn::Repartition<uint8_t, D
   return hn::Vec<DI>{sums};
 }
 
+// The lambdas ForEachIndex runs are always inlined: gcc 12 left the step loop's per-vector lambda
+// out of line in some instances (a call per vector per 8 k; tools/cycle_model.py fails on any
+// call in a micro-kernel loop).
+#ifndef EK_INLINE_LAMBDA
+#define EK_INLINE_LAMBDA __attribute__((always_inline))
+#endif
+
 template <size_t... kIndex, class Func>
 HWY_INLINE void ForEachIndex(std::index_sequence<kIndex...>, const Func& func) {
   (func(std::integral_constant<size_t, kIndex>()), ...);
@@ -79,14 +86,14 @@ HWY_INLINE void MatmulTile(const QTileParams& g, const ASource& a, const QTile& 
 
   VI acc[kPairs][kColumnPairs];
   VF facc[kPairs][kColumnPairs];
-  ForEachIndex(pairs, [&](auto p) HWY_ATTR {
-    ForEachIndex(column_pairs, [&](auto q) HWY_ATTR {
+  ForEachIndex(pairs, [&](auto p) HWY_ATTR EK_INLINE_LAMBDA {
+    ForEachIndex(column_pairs, [&](auto q) HWY_ATTR EK_INLINE_LAMBDA {
       acc[p][q] = hn::Zero(di);
       facc[p][q] = hn::Zero(df);
     });
   });
   const uint8_t* HWY_RESTRICT b_at[kVectors];
-  ForEachIndex(vectors, [&](auto v) HWY_ATTR { b_at[v] = t.b_vectors[v]; });
+  ForEachIndex(vectors, [&](auto v) HWY_ATTR EK_INLINE_LAMBDA { b_at[v] = t.b_vectors[v]; });
   const int64_t a_chunk_k = a.ChunkK();
   const int64_t block_k = kBlocks ? g.block_k : a_chunk_k;
   const int64_t blocks = kBlocks ? g.blocks : 1;
@@ -96,9 +103,10 @@ HWY_INLINE void MatmulTile(const QTileParams& g, const ASource& a, const QTile& 
     size_t a_offset = 0;
     for (int64_t block = 0; block < blocks; ++block) {
       const int64_t k_end = HWY_MIN(a_chunk_k, (block + 1) * block_k);
+      EK_LOOP_MARK("q8_mmla", kRows, kVectors, (kInt4 ? 4 : 0) + (kBlocks ? 2 : 0) + 10 * ASource::kLoopMarkCode);
       for (int64_t k = block * block_k; k < k_end; k += 8) {
         VS8 b[kColumnPairs];
-        ForEachIndex(vectors, [&](auto v) HWY_ATTR {
+        ForEachIndex(vectors, [&](auto v) HWY_ATTR EK_INLINE_LAMBDA {
           VS8 k0_3, k4_7;
           if constexpr (kInt4) {
             const auto raw = hn::LoadU(du8, b_at[v]);
@@ -113,25 +121,25 @@ HWY_INLINE void MatmulTile(const QTileParams& g, const ASource& a, const QTile& 
           b[2 * v] = hn::BitCast(ds8, hn::InterleaveLower(du32, hn::BitCast(du32, k0_3), hn::BitCast(du32, k4_7)));
           b[2 * v + 1] = hn::BitCast(ds8, hn::InterleaveUpper(du32, hn::BitCast(du32, k0_3), hn::BitCast(du32, k4_7)));
         });
-        ForEachIndex(pairs, [&](auto p) HWY_ATTR {
+        ForEachIndex(pairs, [&](auto p) HWY_ATTR EK_INLINE_LAMBDA {
           uint64_t row0, row1;
           memcpy(&row0, a_rows[2 * p] + a_offset, 8);
           memcpy(&row1, a_rows[2 * p + 1 < kRows ? 2 * p + 1 : 0] + a_offset, 8);
           const auto a = hn::BitCast(du8, hn::Dup128VecFromValues(du64, row0, row1));
-          ForEachIndex(column_pairs, [&](auto q) HWY_ATTR { acc[p][q] = MatmulPairs(di, a, b[q], acc[p][q]); });
+          ForEachIndex(column_pairs, [&](auto q) HWY_ATTR EK_INLINE_LAMBDA { acc[p][q] = MatmulPairs(di, a, b[q], acc[p][q]); });
         });
         a_offset += 8;
       }
       if constexpr (kBlocks) {
         // Block scales of column pair q: [s_j, s_j+1, s_j, s_j+1] (as stored). Vectors past the
         // tile's valid columns read column col0's, as their B loads do.
-        ForEachIndex(column_pairs, [&](auto q) HWY_ATTR {
+        ForEachIndex(column_pairs, [&](auto q) HWY_ATTR EK_INLINE_LAMBDA {
           const size_t first = q * 2;
           const int64_t col = t.col0 + (first - first % 4 < t.valid_cols ? static_cast<int64_t>(first) : 0);
           const int64_t at = ((col / detail::kQPanelWidth) * g.blocks + block) * detail::kQPanelWidth + col % detail::kQPanelWidth;
           const float s0 = BlockScaleAt(g, at), s1 = BlockScaleAt(g, at + 1);
           const VF scale = hn::Dup128VecFromValues(df, s0, s1, s0, s1);
-          ForEachIndex(pairs, [&](auto p) HWY_ATTR {
+          ForEachIndex(pairs, [&](auto p) HWY_ATTR EK_INLINE_LAMBDA {
             // int4 sums are x16 (values x 16): shifted down exactly.
             const VI sums = kInt4 ? hn::ShiftRight<4>(acc[p][q]) : acc[p][q];
             facc[p][q] = hn::Add(hn::Mul(hn::ConvertTo(df, sums), scale), facc[p][q]);
@@ -142,10 +150,10 @@ HWY_INLINE void MatmulTile(const QTileParams& g, const ASource& a, const QTile& 
     }
   }  // a_chunk
   const size_t lanes = hn::Lanes(di);
-  ForEachIndex(pairs, [&](auto p) HWY_ATTR {
-    ForEachIndex(vectors, [&](auto v) HWY_ATTR {
+  ForEachIndex(pairs, [&](auto p) HWY_ATTR EK_INLINE_LAMBDA {
+    ForEachIndex(vectors, [&](auto v) HWY_ATTR EK_INLINE_LAMBDA {
       const size_t row = 2 * p;
-      const auto store_rows = [&](auto d, auto left, auto right, auto* out) HWY_ATTR {
+      const auto store_rows = [&](auto d, auto left, auto right, auto* out) HWY_ATTR EK_INLINE_LAMBDA {
         const auto l64 = hn::BitCast(du64, left), r64 = hn::BitCast(du64, right);
         hn::Store(hn::BitCast(d, hn::InterleaveLower(du64, l64, r64)), d, out + (row * kQMaxVectors + v) * lanes);
         if (row + 1 < kRows) {

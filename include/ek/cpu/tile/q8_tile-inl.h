@@ -19,7 +19,9 @@
 #include <string.h>
 
 #include "ek/cpu/qgemm/args.h"
+#include "ek/cpu/tile/loop_mark.h"
 #include "ek/cpu/tile/operands.h"
+#include "ek/cpu/tile/prefetch-inl.h"
 #include "ek/cpu/tile/q8_lanes-inl.h"
 #include "ek/ref/convert.h"
 #include "hwy/cache_control.h"
@@ -269,12 +271,13 @@ HWY_INLINE void DotTile(const QTileParams& g, const ASource& a, const QTile& t, 
       const int64_t k_end = HWY_MIN(a_chunk_k, (block + 1) * block_k);
       for (int64_t run = block * block_k; run < k_end; run += run_k) {
         const int64_t run_end = HWY_MIN(k_end, run + run_k);
+        EK_LOOP_MARK("q8_dot", kRows, kVectors, (kInt4 ? 4 : 0) + (kBlocks ? 2 : 0) + (kDot ? 1 : 0) + 10 * ASource::kLoopMarkCode);
         for (int64_t k = run; k < run_end; k += static_cast<int64_t>(step_k)) {
           if constexpr (kPrefetchNextTile) {
-            hwy::Prefetch(b0 + ahead);
-            if (kVectors > 1 && starts_panel[1]) hwy::Prefetch(b1 + ahead);
-            if (kVectors > 2 && starts_panel[2]) hwy::Prefetch(b2 + ahead);
-            if (kVectors > 3 && starts_panel[3]) hwy::Prefetch(b3 + ahead);
+            PrefetchLine(b0 + ahead);
+            if (kVectors > 1 && starts_panel[1]) PrefetchLine(b1 + ahead);
+            if (kVectors > 2 && starts_panel[2]) PrefetchLine(b2 + ahead);
+            if (kVectors > 3 && starts_panel[3]) PrefetchLine(b3 + ahead);
           }
           if constexpr (kInt4) {
             const VU8 raw_0 = hn::LoadU(du8, b0);
