@@ -580,7 +580,7 @@ TEST_CASE("QGemm runs the dot-product lane the CPU has, and none when it is forc
     if (vnni_target) {
       CHECK(lane == (ek::LaneEnabled(ek::Lane::kAvx512Vnni) ? "avx512vnni" : "widen"));
     } else if (sve_target) {
-      CHECK(lane == (ek::LaneEnabled(ek::Lane::kDotProd) ? "sve-udot" : "widen"));
+      CHECK(lane == (ek::LaneEnabled(ek::Lane::kDotProd) ? "sve-sdot" : "widen"));
     } else if (neon_target) {
       CHECK(lane == (ek::LaneEnabled(ek::Lane::kI8mm)      ? "i8mm"
                      : ek::LaneEnabled(ek::Lane::kDotProd) ? "dotprod"

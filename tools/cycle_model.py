@@ -241,8 +241,8 @@ def useful_fraction(loop):
     rows = loop.params[0]
     if loop.kernel == "q8_mmla":
         return rows / (2 * ((rows + 1) // 2))  # an odd last row pairs with row 0 again
-    if loop.kernel == "q8_dot" and loop.target.startswith("N_SVE"):
-        return 0.5  # the SVE dot lane: udot on the data + a udot of the sign correction
+    if loop.kernel == "q8_dot" and loop.target.startswith("N_SVE") and loop.params[2] % 10 & 2:
+        return 0.5  # SVE per-block weights: the u8 x s8 form, udot on the data + a udot of the sign correction
     return 1.0
 
 

@@ -67,7 +67,7 @@ HWY_EXPORT(ExpRow);
 HWY_EXPORT(AttentionTargetLane);
 
 // The lane an int8 cache's logits run on, on the selected target: "avx512vnni" (x86 vpdpbusd),
-// "sve-udot", "dotprod" (Arm NEON sdot), or "widen" (16-bit multiply-adds: no such instruction,
+// "sve-sdot", "dotprod" (Arm NEON sdot), or "widen" (16-bit multiply-adds: no such instruction,
 // or its lane forced off with EK_DISABLE_LANES / DisableLane). Exact integer dots on every lane:
 // the results are bitwise the same.
 inline const char* AttentionDotLane() {

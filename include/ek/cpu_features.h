@@ -181,10 +181,10 @@ inline bool LaneEnabled(Lane lane) { return (EnabledLanes() & LaneBit(lane)) != 
 inline void DisableLane(Lane lane) { detail::Lanes().disabled.fetch_or(LaneBit(lane)); }
 inline void EnableLane(Lane lane) { detail::Lanes().disabled.fetch_and(~LaneBit(lane)); }
 // The feature lane behind a named multiply lane of the int8 kernels: "avx512vnni" (kAvx512Vnni),
-// "sve-udot" and "dotprod" (kDotProd), "i8mm" (kI8mm); false for "widen" (no lane) and others.
+// "sve-sdot" and "dotprod" (kDotProd), "i8mm" (kI8mm); false for "widen" (no lane) and others.
 inline bool MultiplyLaneFeature(const char* name, Lane* lane) {
   const struct { const char* name; Lane lane; } kLanes[] = {
-      {"avx512vnni", Lane::kAvx512Vnni}, {"sve-udot", Lane::kDotProd}, {"dotprod", Lane::kDotProd}, {"i8mm", Lane::kI8mm}};
+      {"avx512vnni", Lane::kAvx512Vnni}, {"sve-sdot", Lane::kDotProd}, {"dotprod", Lane::kDotProd}, {"i8mm", Lane::kI8mm}};
   for (const auto& entry : kLanes) {
     if (std::strcmp(name, entry.name) == 0) {
       *lane = entry.lane;

@@ -280,7 +280,9 @@ bool QTile(const QTileCase& c) {
       return QTileOnLane<ek::detail::QLane::kWiden>(c);
     case ek::detail::QLane::kDot:
       if (!ekn::kQDotInstruction) return false;
-      if (ekn::kQDotNeedsColumnCorrection && c.blocks) return false;  // the planner never asks for it
+      // The planner never asks for blocks on a lane that needs the column correction (SVE runs
+      // blocks in its u8 x s8 form instead).
+      if (ekn::kQDotNeedsColumnCorrection && !ekn::kQDotMixedSign && c.blocks) return false;
       return QTileOnLane<ek::detail::QLane::kDot>(c);
     case ek::detail::QLane::kMatmul:
       if constexpr (ekn::kQMatmulInstruction) return QTileOnLane<ek::detail::QLane::kMatmul>(c);

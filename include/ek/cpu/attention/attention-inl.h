@@ -138,7 +138,7 @@ HWY_INLINE void TokenOffsets(const detail::AttentionTaskArgs& a, int64_t j0, int
   }
 }
 
-// This target's dot-product lane (kQDotLaneName: "avx512vnni", "sve-udot", "dotprod", "widen"),
+// This target's dot-product lane (kQDotLaneName: "avx512vnni", "sve-sdot", "dotprod", "widen"),
 // for ek::AttentionDotLane, which also asks whether it is enabled.
 inline void AttentionTargetLane(const char** dot) { *dot = kQDotLaneName; }
 

@@ -5,7 +5,7 @@
 // same over rows of GGUF Q8_0 / Q4_0 blocks (DotKvBlocks), and a vector of a block row's values
 // as f32 (LoadKvBlockValues). Compiled once per target through ek/cpu/kernels-inl.h.
 //
-// Every dot runs on the target's dot-product lane (DotQuad: vpdpbusd, SVE udot, NEON sdot) or
+// Every dot runs on the target's dot-product lane (DotQuad: vpdpbusd, SVE sdot, NEON sdot) or
 // its widening form, with the key as the unsigned operand k + 128 (Q4_0: its nibble + 120, the
 // value - 8 + 128); each int32 lane then holds sum q (k + 128) over its group of 4 bytes, less
 // the query's 128 x sum q of that group, which the lane's sum is corrected by (NEON's sdot
@@ -33,9 +33,9 @@ namespace ek {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// NEON's sdot lane multiplies the signed key: its lanes need no correction.
+// The sdot lanes (NEON, SVE) multiply the signed key: their lanes need no correction.
 template <bool kDot>
-constexpr bool kDotSignedKey = kDot && kQDotInstruction && EK_QGEMM_NEON_SDOT;
+constexpr bool kDotSignedKey = kDot && kQDotInstruction && kQDotNeedsColumnCorrection;
 
 // sum_c q[c] k[c] of two int8 rows of d elements, exact in int32: two accumulators of 4-byte
 // groups, one reduction, the correction by 128 x q_sum (the row's sum); the tail loaded with

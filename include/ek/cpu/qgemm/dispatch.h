@@ -29,7 +29,7 @@ HWY_EXPORT(RequantizeArray);
 HWY_EXPORT(QGemmTileShape);
 
 // The lane QGemm runs on the selected target: "i8mm" (Arm NEON usmmla, FEAT_I8MM), "avx512vnni"
-// (x86 vpdpbusd), "sve-udot", "dotprod" (Arm NEON sdot; int4 per-block weights run "widen"
+// (x86 vpdpbusd), "sve-sdot", "dotprod" (Arm NEON sdot; int4 per-block weights run "widen"
 // there), or "widen" (16-bit multiply-adds: no such instruction, or its lane forced off with
 // EK_DISABLE_LANES / DisableLane; a target falls back from i8mm to its dot-product lane first).
 inline const char* QGemmDotLane() {

@@ -36,7 +36,7 @@ inline void RunQGemmTask(const detail::QGemmTaskArgs& g, size_t task) {
     if (g.lane == detail::QLane::kMatmul) return RunQTaskLane<detail::QLane::kMatmul>(g, task);
   }
   const bool dot = kQDotInstruction && g.lane != detail::QLane::kWiden &&
-                   !(kQDotNeedsColumnCorrection && g.output == detail::QOutput::kBlocks);
+                   !(kQDotNeedsColumnCorrection && !kQDotMixedSign && g.output == detail::QOutput::kBlocks);
   if (dot) return RunQTaskLane<detail::QLane::kDot>(g, task);
   RunQTaskLane<detail::QLane::kWiden>(g, task);
 }

@@ -1,6 +1,6 @@
 // Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
 //
-// The int8 lanes of this target (the dot-product instruction: AVX-512 VNNI, SVE udot, NEON sdot,
+// The int8 lanes of this target (the dot-product instruction: AVX-512 VNNI, SVE sdot, NEON sdot,
 // or the widening 16-bit form; NEON i8mm) and the register tiles of the int8 micro-kernels, with
 // DotQuad, the one multiply-accumulate step of a group of 4 k. Compiled once per target.
 
@@ -25,16 +25,20 @@ namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
 // ---- The dot-product lane of this target ----------------------------------------------------------
-// kQDotInstruction: Highway's SumOfMulQuadAccumulate(u8, s8) is one instruction here (AVX-512
-// VNNI vpdpbusd on AVX3_DL / AVX3_ZEN4 / AVX3_SPR) or a pair of SVE udot. Elsewhere, and when the
-// lane is forced off, DotQuad widens to 16 bits and uses pmaddwd-style pairwise multiply-adds
-// (no intermediate saturation, unlike pmaddubsw).
+// kQDotInstruction: a dot-product instruction does the step: AVX-512 VNNI vpdpbusd (u8 x s8, on
+// AVX3_DL / AVX3_ZEN4 / AVX3_SPR), SVE sdot (s8 x s8: a - 128 times b, corrected by the column
+// sums; one instruction where Highway's u8 x s8 form takes two udot and a correction), NEON sdot
+// (the same, on FEAT_DotProd). Elsewhere, and when the lane is forced off, DotQuad widens to 16
+// bits and uses pmaddwd-style pairwise multiply-adds (no intermediate saturation, unlike
+// pmaddubsw).
 #undef EK_QGEMM_NEON_SDOT  // set per target below (this file is compiled once per target)
+#undef EK_QGEMM_SVE_SDOT
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3_DL
 constexpr const char kQDotLaneName[] = "avx512vnni";
 constexpr bool kQDotInstruction = true;
 #elif HWY_TARGET & HWY_ALL_SVE
-constexpr const char kQDotLaneName[] = "sve-udot";
+#define EK_QGEMM_SVE_SDOT 1
+constexpr const char kQDotLaneName[] = "sve-sdot";
 constexpr bool kQDotInstruction = true;
 #elif HWY_ARCH_ARM_A64 && (HWY_TARGET & HWY_ALL_NEON)
 // Arm NEON with FEAT_DotProd (Cortex-A55 / A76 class): `sdot`, which Highway's NEON targets do
@@ -49,9 +53,12 @@ constexpr bool kQDotInstruction = false;
 #ifndef EK_QGEMM_NEON_SDOT
 #define EK_QGEMM_NEON_SDOT 0
 #endif
+#ifndef EK_QGEMM_SVE_SDOT
+#define EK_QGEMM_SVE_SDOT 0
+#endif
 // kQMatmulInstruction: Arm NEON with FEAT_I8MM (Cortex-A510 / A710 / X2 and later; also the cores
 // whose SVE the OS leaves off): `usmmla`, gated at run time by the i8mm hwcap (ek::Lane::kI8mm)
-// and preferred to sdot. SVE targets keep sve-udot.
+// and preferred to sdot. SVE targets keep sve-sdot.
 #undef EK_QGEMM_NEON_I8MM
 #if HWY_ARCH_ARM_A64 && (HWY_TARGET & HWY_ALL_NEON)
 #define EK_QGEMM_NEON_I8MM 1
@@ -61,10 +68,12 @@ constexpr const char* kQMatmulLaneName = "i8mm";
 constexpr const char* kQMatmulLaneName = nullptr;
 #endif
 constexpr bool kQMatmulInstruction = EK_QGEMM_NEON_I8MM != 0;
-// The sdot lane multiplies a - 128 (s8) by b: its sums lack 128 * (column sum of B), which the
-// tile adds from the packed column sums after its last k. Per-block sums are not stored, so
-// int4 per-block weights do not use this lane.
-constexpr bool kQDotNeedsColumnCorrection = EK_QGEMM_NEON_SDOT != 0;
+// The sdot lanes (NEON and SVE) multiply a - 128 (s8) by b: their sums lack 128 * (column sum of
+// B), which the tile adds from the packed column sums after its last k. Per-block sums are not
+// stored: int4 per-block weights run the NEON target's widen lane, and on SVE the u8 x s8 form
+// (kQDotMixedSign: two udot and a correction per step, DotQuad<kDot, true>).
+constexpr bool kQDotNeedsColumnCorrection = EK_QGEMM_NEON_SDOT != 0 || EK_QGEMM_SVE_SDOT != 0;
+constexpr bool kQDotMixedSign = EK_QGEMM_SVE_SDOT != 0;
 
 // ---- Register tiles: kQTileRows / kQBlockTileRows x kQTileVectors per target (ek/cpu/tile/shapes-inl.h)
 // i8mm lane (NEON): 8 x 2 (8 rows = 4 row pairs x 8 columns = 4 column pairs): accumulators 16
@@ -80,8 +89,9 @@ constexpr size_t kQMaxVectors = 4;
 // int32 lanes per vector, at most one panel (16 columns x 4 k = 64 bytes).
 using QTag = hn::CappedTag<int32_t, static_cast<size_t>(detail::kQPanelWidth)>;
 
-// acc += sum over each group of 4 bytes of a_u8 * b_s8.
-template <bool kDot, class DI>
+// acc += sum over each group of 4 bytes of a_u8 * b_s8; on the sdot lanes (kQDotNeedsColumnCorrection)
+// of (a_u8 - 128) * b_s8 unless kMixedSign (SVE only: the u8 x s8 form, no correction needed).
+template <bool kDot, bool kMixedSign = false, class DI>
 HWY_INLINE hn::Vec<DI> DotQuad(DI di, hn::Vec<hn::Repartition<uint8_t, DI>> a, hn::Vec<hn::Repartition<int8_t, DI>> b,
                                hn::Vec<DI> acc) {
   if constexpr (kDot && kQDotInstruction) {
@@ -103,6 +113,11 @@ HWY_INLINE hn::Vec<DI> DotQuad(DI di, hn::Vec<hn::Repartition<uint8_t, DI>> a, h
 #undef EK_QGEMM_DOTPROD_ARCH
     (void)di;
     return hn::Vec<DI>{sums};
+#elif EK_QGEMM_SVE_SDOT
+    if constexpr (kMixedSign) return hn::SumOfMulQuadAccumulate(di, a, b, acc);
+    const hn::Repartition<uint8_t, DI> du8;
+    const hn::Repartition<int8_t, DI> ds8;
+    return hn::SumOfMulQuadAccumulate(di, hn::BitCast(ds8, hn::Xor(a, hn::Set(du8, uint8_t{0x80}))), b, acc);
 #else
     return hn::SumOfMulQuadAccumulate(di, a, b, acc);
 #endif

@@ -88,7 +88,7 @@ using QTileIndirectA = detail::IndirectRowsA<uint8_t>;
   if constexpr (kInt16Sums) {                                                              \
     sacc_##R##_##V = hn::Add(sacc_##R##_##V, hn::SatWidenMulPairwiseAdd(di16, a_##R, b_##V)); \
   } else {                                                                             \
-    acc_##R##_##V = DotQuad<kDot>(di, a_##R, b_##V, acc_##R##_##V);                    \
+    acc_##R##_##V = DotQuad<kDot, kBlocks && kQDotMixedSign>(di, a_##R, b_##V, acc_##R##_##V);                    \
   }
 #define EK_QTILE_STEP_ROW(R)                                                  \
   if constexpr (R < kRows) {                                                  \
