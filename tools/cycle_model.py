@@ -147,8 +147,9 @@ def find_loops(lines):
         innermost = [e for e in edges if not any(o != e and e[0] <= o[0] and o[1] <= e[1] for o in edges)]
         mark_addrs = sorted(marks)
         # Each innermost loop belongs to the nearest mark before it. A mark's loop is the first of
-        # its loops with a multiply-add instruction (else its first loop), within 2 KB of it:
-        # the loop the mark stands before (its preheader lies between them).
+        # its loops with a multiply-add instruction (else its first loop; the first loop for the
+        # kernels that have no such instruction), within 2 KB of it: the loop the mark stands
+        # before (its preheader lies between them).
         chosen = {}
         for start, end in sorted(innermost):
             owner = None
@@ -160,7 +161,8 @@ def find_loops(lines):
             body = [(m, o) for a, m, o in insns if start <= a <= end]
             vector = sum(1 for m, o in body if re.search(r"\b[vzq]\d+", o))
             macs = sum(1 for m, o in body if mac_class(m, o))
-            if owner not in chosen or (chosen[owner][0][0] == 0 and macs > 0):
+            wants_macs = expects_macs(owner[1])
+            if owner not in chosen or (wants_macs and chosen[owner][0][0] == 0 and macs > 0):
                 chosen[owner] = ((macs, vector), body)
         target_match = TARGET.search(function)
         target = target_match.group(1) if target_match else "?"
@@ -191,6 +193,24 @@ def find_loops(lines):
 
 WEIGHTS = {0: "f32", 1: "f16", 2: "bf16", 3: "int8"}
 WEIGHT_BYTES = {0: 4, 1: 2, 2: 2, 3: 1}
+
+
+def expects_macs(mark_name):
+    """Whether the marked kernel's loop has an fmla / dot / mmla instruction (the widen lanes
+    and int8 depthwise multiply in 16 bits instead)."""
+    m = MARK.match(mark_name)
+    if not m:
+        return True
+    kernel, p1, p2 = m.group(1), int(m.group(3)), int(m.group(4))
+    if kernel == "q8_dot":
+        return bool(p2 % 10 & 1)
+    if kernel == "dw_s8":
+        return False
+    if kernel == "attn_kdot" and p2 == 3:
+        return p1 == 1
+    if kernel == "attn_kdot_block":
+        return p2 == 1
+    return True
 
 
 def describe(loop):
@@ -313,7 +333,7 @@ def main():
     # are not its loop.
     for key, texts in loops.items():
         with_macs = [t for t, l in texts.items() if any(mac_class(m, o) for m, o in l.body)]
-        if with_macs:
+        if with_macs and expects_macs(f"ek_loop_{key[1]}_{key[2][0]}_{key[2][1]}_{key[2][2]}_0"):
             for t in [t for t in texts if t not in with_macs]:
                 del texts[t]
     if not loops:
