@@ -144,6 +144,11 @@ def find_loops(lines):
             target = int(found[-1], 16)
             if target <= addr and target >= addrs[0]:
                 edges.append((target, addr))
+        # Several back edges to one header (a continue) are one loop: its last back edge ends it.
+        farthest = {}
+        for target, addr in edges:
+            farthest[target] = max(addr, farthest.get(target, addr))
+        edges = sorted(farthest.items())
         innermost = [e for e in edges if not any(o != e and e[0] <= o[0] and o[1] <= e[1] for o in edges)]
         mark_addrs = sorted(marks)
         # Each innermost loop belongs to the nearest mark before it. A mark's loop is the first of
@@ -380,8 +385,9 @@ def main():
             per_mac = weight_bytes_per_mac(loop)
             bytes_per_cycle = None if per_mac is None else macs / loop.params[0] * per_mac / cycles
         metric = pct if pct is not None else 1000.0 / cycles  # widen lanes: iterations per 1000 cycles
+        unit = "pct" if pct is not None else "iter/kcycle"
         return dict(insns=len(loop.body), macs=macs, loads=loads, cycles=cycles, rthroughput=rthroughput,
-                    pct=pct, bpc=bytes_per_cycle, metric=metric, calls=calls, stack=stack)
+                    pct=pct, bpc=bytes_per_cycle, metric=metric, unit=unit, calls=calls, stack=stack)
 
     rows = []
     for key, texts in loops.items():
@@ -410,12 +416,12 @@ def main():
             with open(args.floors) as f:
                 kept = [l for l in f if l.strip() and not l.startswith("#") and not l.startswith(args.compiler + " ")]
         with open(args.floors, "w") as f:
-            f.write("# compiler target kernel_params model floor  (tools/cycle_model.py --write-floors;\n"
-                    "# floor = 97% of the recorded % of peak, or of iterations per 1000 cycles where the\n"
-                    "# loop has no multiply-add instruction)\n")
+            f.write("# compiler target kernel_params model floor unit  (tools/cycle_model.py --write-floors;\n"
+                    "# floor = 97% of the recorded % of peak (pct), or of iterations per 1000 cycles\n"
+                    "# (iter/kcycle) where the loop has no multiply-add instruction)\n")
             f.writelines(kept)
             for row in rows:
-                f.write(f"{key_of(row)} {row['metric'] * FLOOR_MARGIN:.2f}\n")
+                f.write(f"{key_of(row)} {row['metric'] * FLOOR_MARGIN:.2f} {row['unit']}\n")
         print(f"cycle_model: wrote {len(rows)} floors for {args.compiler} to {args.floors}")
         return 0
     if args.floors:
@@ -424,19 +430,23 @@ def main():
             for line in f:
                 if line.startswith("#") or not line.strip():
                     continue
-                *key, value = line.split()
+                *key, value, unit = line.split()
                 if key[0] == args.compiler:
-                    floors[" ".join(key)] = float(value)
+                    floors[" ".join(key)] = (float(value), unit)
         seen = {key_of(r): r for r in rows}
         failed = 0
         for key, row in seen.items():
             if row["calls"]:
                 print(f"FAIL {key}: {row['calls']} call(s) in the loop (a helper the compiler did not inline)")
                 failed += 1
-        for key, floor in floors.items():
+        for key, (floor, unit) in floors.items():
             row = seen.get(key)
             if row is None:
                 print(f"FAIL {key}: recorded, but no such loop in this build")
+                failed += 1
+            elif row["unit"] != unit:
+                print(f"FAIL {key}: recorded in {unit}, now in {row['unit']} (its multiply-add instructions "
+                      "appeared or disappeared)")
                 failed += 1
             elif row["metric"] < floor:
                 print(f"FAIL {key}: {row['metric']:.2f} below the floor {floor:.2f}")

@@ -8,8 +8,8 @@
 // Every dot runs on the target's dot-product lane (DotQuad: vpdpbusd, SVE sdot, NEON sdot) or
 // its widening form, with the key as the unsigned operand k + 128 (Q4_0: its nibble + 120, the
 // value - 8 + 128); each int32 lane then holds sum q (k + 128) over its group of 4 bytes, less
-// the query's 128 x sum q of that group, which the lane's sum is corrected by (NEON's sdot
-// takes the key back to signed itself: no correction). So every lane of a target holds the same
+// the query's 128 x sum q of that group, which the lane's sum is corrected by (the sdot lanes,
+// NEON and SVE, take the key back to signed themselves: no correction). So every lane of a target holds the same
 // exact integers, and its results are bitwise the same.
 
 #if defined(EK_CPU_ATTENTION_QUANTIZED_KV_INL_H_) == defined(HWY_TARGET_TOGGLE)
