@@ -158,25 +158,22 @@ def find_loops(lines):
         chosen = {}
         for start, end in sorted(innermost):
             owner = None
-            for maddr, mname in mark_addrs:
-                if maddr <= start:
-                    owner = (maddr, mname)
+            for mark in mark_addrs:
+                if mark[0] <= start:
+                    owner = mark
             if owner is None or start - owner[0] > 2048:
                 continue
             body = [(m, o) for a, m, o in insns if start <= a <= end]
             vector = sum(1 for m, o in body if re.search(r"\b[vzq]\d+", o))
             macs = sum(1 for m, o in body if mac_class(m, o))
-            wants_macs = expects_macs(owner[1])
+            wants_macs = expects_macs(owner[1], owner[2])
             if owner not in chosen or (wants_macs and chosen[owner][0][0] == 0 and macs > 0):
                 chosen[owner] = ((macs, vector), body)
         target_match = TARGET.search(function)
         target = target_match.group(1) if target_match else "?"
-        for (maddr, mname), (score, body) in chosen.items():
-            m = MARK.match(mname)
-            if not m or score[1] == 0:
+        for (_, kernel, params), (score, body) in chosen.items():
+            if score[1] == 0:
                 continue
-            kernel = m.group(1)
-            params = tuple(int(m.group(i)) for i in (2, 3, 4))
             yield Loop(kernel, params, target, function, body)
 
     for line in lines:
@@ -184,7 +181,9 @@ def find_loops(lines):
         if h:
             name = h.group(2)
             if name.startswith("ek_loop_"):
-                marks.append((int(h.group(1), 16), name))
+                m = MARK.match(name)
+                if m:  # (address, kernel, params)
+                    marks.append((int(h.group(1), 16), m.group(1), tuple(int(m.group(i)) for i in (2, 3, 4))))
                 continue
             yield from flush()
             function, marks, insns = name, [], []
@@ -200,13 +199,10 @@ WEIGHTS = {0: "f32", 1: "f16", 2: "bf16", 3: "int8"}
 WEIGHT_BYTES = {0: 4, 1: 2, 2: 2, 3: 1}
 
 
-def expects_macs(mark_name):
+def expects_macs(kernel, params):
     """Whether the marked kernel's loop has an fmla / dot / mmla instruction (the widen lanes
     and int8 depthwise multiply in 16 bits instead)."""
-    m = MARK.match(mark_name)
-    if not m:
-        return True
-    kernel, p1, p2 = m.group(1), int(m.group(3)), int(m.group(4))
+    _, p1, p2 = params
     if kernel == "q8_dot":
         return bool(p2 % 10 & 1)
     if kernel == "dw_s8":
@@ -338,7 +334,7 @@ def main():
     # are not its loop.
     for key, texts in loops.items():
         with_macs = [t for t, l in texts.items() if any(mac_class(m, o) for m, o in l.body)]
-        if with_macs and expects_macs(f"ek_loop_{key[1]}_{key[2][0]}_{key[2][1]}_{key[2][2]}_0"):
+        if with_macs and expects_macs(key[1], key[2]):
             for t in [t for t in texts if t not in with_macs]:
                 del texts[t]
     if not loops:
@@ -347,11 +343,13 @@ def main():
 
     # One llvm-mca run per model: the peaks, then every loop body that runs on that model.
     bodies = {}  # region name -> (key, Loop)
+    names_of = collections.defaultdict(list)  # key -> its region names
     per_model = collections.defaultdict(list)
     for key, texts in loops.items():
-        for n, (text, loop) in enumerate(texts.items()):
+        for text, loop in texts.items():
             name = f"loop{len(bodies)}"
             bodies[name] = (key, loop)
+            names_of[key].append(name)
             for model in models_for(loop):
                 per_model[model].append((name, text))
     figures = {}  # (region, model) -> (cycles, rthroughput)
@@ -391,7 +389,7 @@ def main():
 
     rows = []
     for key, texts in loops.items():
-        names = [n for n, (k, _) in bodies.items() if k == key]
+        names = names_of[key]
         models = [m for m in models_for(bodies[names[0]][1]) if all((n, m) in figures for n in names)]
         if not models:
             continue
