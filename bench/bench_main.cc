@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <string>
 #include <vector>
 
 #include "bench_util.h"
@@ -111,6 +112,15 @@ int main(int argc, char** argv) {
   std::printf("qgemm: pct_peak = GOPS / int8 dot peak; pct_dram = packed weight GBps / DRAM read (M <= 16)\n");
   std::printf("conv: pct_peak = GFLOPS / FMA peak (MobileNetV2 layers, 224 x 224, batch 1)\n");
   std::printf("attn: decode pct_dram = KV GBps / DRAM read; prefill pct_peak = GFLOPS (unmasked work) / FMA peak\n\n");
+  // The same facts in the JSON output's context, for tools/ek-report (roofline, tables).
+  const auto number = [](double value) { return std::to_string(value); };
+  benchmark::AddCustomContext("ek_cpu", sys.cpu_name);
+  benchmark::AddCustomContext("ek_target", ek::TargetName(ek::SelectedTarget()));
+  benchmark::AddCustomContext("ek_qgemm_lane", ek::QGemmDotLane());
+  benchmark::AddCustomContext("ek_fma_peak_gflops", number(ek_bench::FmaPeakGflops()));
+  benchmark::AddCustomContext("ek_int8_peak_gops", number(ek_bench::Int8DotPeakGops()));
+  benchmark::AddCustomContext("ek_dram_read_gbps", number(ek_bench::DramReadGBps()));
+  benchmark::AddCustomContext("ek_l2_kib", std::to_string(sys.DataCacheBytes(2) >> 10));
   ek_bench::RegisterConvertBenchmarks();
   ek_bench::RegisterGemmBenchmarks();
   ek_bench::RegisterQGemmBenchmarks();

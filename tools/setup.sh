@@ -2,17 +2,21 @@
 # Installs what edgekernels needs on a Debian/Ubuntu machine, and nothing that is already there.
 #
 #   tools/setup.sh            host build: compilers, CMake, Catch2, Google Benchmark, OpenCL
-#                             headers + ICD loader + PoCL, Highway >= 1.2 for the host
+#                             headers + ICD loader + PoCL, Highway >= 1.2 for the host, python3
+#                             and matplotlib (tools/ek-report's tables and plots)
 #   tools/setup.sh --arm      also: aarch64 cross toolchains (gcc, clang 19), qemu-user,
-#                             arm64 multiarch libc, Highway >= 1.2 for aarch64, llvm-19 and
-#                             python3 (the cycle model: tools/cycle_model.py)
+#                             arm64 multiarch libc, Highway >= 1.2 and a static Google Benchmark
+#                             for aarch64 (the phone preset), llvm-19 (the cycle model:
+#                             tools/cycle_model.py)
 #   tools/setup.sh --peers    also: the peer libraries the benchmarks compare against
 #
 # Highway: Debian 12 ships 1.0.3, which cannot dispatch at run time on Arm under clang. Where no
 # Highway >= 1.2 is installed, this script fetches Debian's `highway` 1.2.0 *source* package with a
 # private apt configuration (the system's apt sources are not changed; the mirror is read from
 # them), builds the core library and installs it under /usr/local (host) and
-# /usr/local/aarch64-linux-gnu (aarch64), where CMake finds it.
+# /usr/local/aarch64-linux-gnu (aarch64), where CMake finds it. Google Benchmark for aarch64 comes
+# the same way from the system release's own `benchmark` source package (Debian ships no static
+# libbenchmark).
 set -euo pipefail
 
 WANT_ARM=0
@@ -71,7 +75,7 @@ apt_install() {
 
 HOST_PACKAGES=(build-essential cmake ninja-build pkg-config dpkg-dev ca-certificates
   catch2 libgemmlowp-dev libbenchmark-dev opencl-headers opencl-clhpp-headers ocl-icd-opencl-dev
-  pocl-opencl-icd clinfo clang-14 libclang-rt-14-dev)
+  pocl-opencl-icd clinfo clang-14 libclang-rt-14-dev python3 python3-matplotlib)
 apt_install "${HOST_PACKAGES[@]}"
 
 if [ "$WANT_ARM" = 1 ]; then
@@ -105,8 +109,8 @@ version_at_least() {  # $1 >= $2 ?
   [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -1)" = "$2" ]
 }
 
-fetch_highway_source() {
-  if [ -d "$WORK/highway-src/hwy" ]; then return 0; fi
+# The mirror the system's apt configuration already uses (deb822 sources first).
+apt_mirror() {
   local uri
   uri=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
   if [ -z "$uri" ]; then
@@ -117,28 +121,40 @@ fetch_highway_source() {
     echo "setup.sh: cannot read the Debian mirror from the system's apt configuration" >&2
     exit 1
   fi
-  local aptdir="$WORK/apt" suite dsc version
-  mkdir -p "$WORK/highway-src"
-  for suite in $HWY_SUITES; do
-    log "fetching the highway source package from suite $suite (mirror from the apt config)"
-    rm -rf "$aptdir" "$WORK"/highway-src/highway_*
+  echo "$uri"
+}
+
+# fetch_source <source package> <min version> <preferred version> <suites...>: unpacks the
+# package's Debian source into $WORK/<package>-src/src with a private apt configuration (the
+# system's apt sources are not changed), from the first suite that has it at >= <min version>.
+fetch_source() {
+  local package=$1 min_version=$2 preferred=$3
+  shift 3
+  local dir="$WORK/$package-src"
+  if [ -d "$dir/src" ]; then return 0; fi
+  local uri aptdir="$WORK/apt" suite dsc version
+  uri=$(apt_mirror)
+  mkdir -p "$dir"
+  for suite in "$@"; do
+    log "fetching the $package source package from suite $suite (mirror from the apt config)"
+    rm -rf "$aptdir" "$dir/${package}"_*
     mkdir -p "$aptdir/lists/partial" "$aptdir/cache/archives/partial"
     echo "deb-src $uri $suite main" > "$aptdir/sources.list"
     local opts=(-o "Dir::Etc::SourceList=$aptdir/sources.list" -o Dir::Etc::SourceParts=/dev/null
       -o "Dir::State::Lists=$aptdir/lists" -o "Dir::Cache=$aptdir/cache")
     apt-get "${opts[@]}" update -qq >/dev/null 2>&1 || continue
-    (cd "$WORK/highway-src" && { apt-get "${opts[@]}" source --download-only "highway=$HWY_DEB_VERSION" ||
-      apt-get "${opts[@]}" source --download-only highway; } >/dev/null 2>&1) || continue
-    dsc=$(ls "$WORK"/highway-src/highway_*.dsc 2>/dev/null | sort -V | tail -1)
+    (cd "$dir" && { apt-get "${opts[@]}" source --download-only "$package=$preferred" ||
+      apt-get "${opts[@]}" source --download-only "$package"; } >/dev/null 2>&1) || continue
+    dsc=$(ls "$dir/${package}"_*.dsc 2>/dev/null | sort -V | tail -1)
     [ -n "$dsc" ] || continue
-    version=$(basename "$dsc" .dsc | sed 's/^highway_//; s/-[^-]*$//')
-    if version_at_least "$version" "$HWY_VERSION"; then
-      (cd "$WORK/highway-src" && dpkg-source -x "$(basename "$dsc")" hwy >/dev/null 2>&1)
+    version=$(basename "$dsc" .dsc | sed "s/^${package}_//; s/-[^-]*\$//")
+    if version_at_least "$version" "$min_version"; then
+      (cd "$dir" && dpkg-source -x "$(basename "$dsc")" src >/dev/null 2>&1)
       return 0
     fi
-    log "suite $suite has highway $version (< $HWY_VERSION)"
+    log "suite $suite has $package $version (< $min_version)"
   done
-  echo "setup.sh: no highway >= $HWY_VERSION source package in suites: $HWY_SUITES (set EK_HWY_SUITE)" >&2
+  echo "setup.sh: no $package >= $min_version source package in suites: $* (set EK_HWY_SUITE for highway)" >&2
   exit 1
 }
 
@@ -159,11 +175,12 @@ build_highway() {
     log "Highway $have already installed in $prefix ($name)"
     return 0
   fi
-  fetch_highway_source
+  # shellcheck disable=SC2086
+  fetch_source highway "$HWY_VERSION" "$HWY_DEB_VERSION" $HWY_SUITES
   log "building Highway $HWY_VERSION for $name into $prefix"
   local build="$WORK/highway-build-$name"
   rm -rf "$build"
-  cmake -S "$WORK/highway-src/hwy" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  cmake -S "$WORK/highway-src/src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_INSTALL_LIBDIR=lib \
     -DCMAKE_POSITION_INDEPENDENT_CODE=ON -DBUILD_SHARED_LIBS=OFF \
     -DHWY_ENABLE_CONTRIB=OFF -DHWY_ENABLE_TESTS=OFF -DHWY_ENABLE_EXAMPLES=OFF \
@@ -181,5 +198,23 @@ if [ "$WANT_ARM" = 1 ]; then
   build_highway aarch64 "$ARM_PREFIX" -DCMAKE_SYSTEM_NAME=Linux -DCMAKE_SYSTEM_PROCESSOR=aarch64 \
     -DCMAKE_C_COMPILER=aarch64-linux-gnu-gcc -DCMAKE_CXX_COMPILER=aarch64-linux-gnu-g++ \
     -DCMAKE_CXX_FLAGS=-O2
+  # Google Benchmark as a static aarch64 library, for the phone preset's static ek_bench
+  # (Debian ships libbenchmark only as a shared library): built from the system release's own
+  # `benchmark` source package.
+  if [ ! -f "$ARM_PREFIX/lib/libbenchmark.a" ]; then
+    fetch_source benchmark 1.6 "" "$OS_CODENAME"
+    log "building Google Benchmark (static) for aarch64 into $ARM_PREFIX"
+    # Its version comes from git, which a source package lacks: Debian's rules pass it, so do we.
+    bm_version=$(ls "$WORK"/benchmark-src/benchmark_*.dsc | sort -V | tail -1 | sed 's/.*benchmark_//; s/-[^-]*\.dsc$//')
+    rm -rf "$WORK/benchmark-build-aarch64"
+    cmake -S "$WORK/benchmark-src/src" -B "$WORK/benchmark-build-aarch64" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+      -DCMAKE_INSTALL_PREFIX="$ARM_PREFIX" -DCMAKE_INSTALL_LIBDIR=lib -DBUILD_SHARED_LIBS=OFF \
+      -DCMAKE_SYSTEM_NAME=Linux -DCMAKE_SYSTEM_PROCESSOR=aarch64 \
+      -DCMAKE_C_COMPILER=aarch64-linux-gnu-gcc -DCMAKE_CXX_COMPILER=aarch64-linux-gnu-g++ \
+      -DBENCHMARK_ENABLE_TESTING=OFF -DBENCHMARK_ENABLE_GTEST_TESTS=OFF -DBENCHMARK_ENABLE_WERROR=OFF \
+      -DBENCHMARK_ENABLE_LTO=OFF -DBENCHMARK_ENABLE_INSTALL=ON -DGIT_VERSION="$bm_version" >/dev/null
+    cmake --build "$WORK/benchmark-build-aarch64" >/dev/null
+    $SUDO cmake --install "$WORK/benchmark-build-aarch64" >/dev/null
+  fi
 fi
 log "done"

@@ -20,7 +20,9 @@
 #   consumer         install, then build and run a project outside the tree that uses
 #                    find_package(ek CONFIG)
 #   arm-gcc          aarch64 cross build with gcc, tests under qemu-user with CPU models
-#   arm-clang        the same with clang 19 (the Android NDK's stand-in)
+#   arm-clang        the same with clang 19 (the Android NDK's stand-in), built as the phone
+#                    preset builds (static, with ek_bench); also the phone workflow: tools/ek-phone
+#                    with this machine as the phone (tools/ek-phone-qemu)
 #                    cortex-a76 (NEON + dotprod), max (SVE2, 512-bit), max,sve256=on (SVE_256),
 #                    max,sve128=on (SVE2_128), cortex-a53 (NEON, no dotprod); each asserts the
 #                    Highway target and the lanes that were selected; then the cycle model
@@ -104,6 +106,12 @@ lane_host_gcc() {
   local dir="$OUT/host-gcc"
   configure_and_build "$dir" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++ || return 1
   run_ctest host-gcc "$dir" || return 1
+  # The report tool's test runs here (this tree builds ek_bench); with matplotlib installed
+  # (tools/setup.sh does) it must pass, plots included, not be skipped.
+  if ! grep -q 'ek_report .*Passed' "$LAST_CTEST_LOG"; then
+    echo "test-all.sh: ek_report did not pass on the host" >&2
+    return 1
+  fi
   # With an OpenCL runtime installed (CI installs PoCL), the OpenCL test must really run.
   if [ -n "${CI:-}" ]; then
     local t
@@ -205,7 +213,11 @@ lane_consumer() {
 # arm lane: <compiler>
 lane_arm() {
   local compiler=$1 dir="$OUT/arm-$1" rc=0
-  configure_and_build "$dir" -DCMAKE_BUILD_TYPE=Release -DEK_BUILD_BENCHMARKS=OFF \
+  # clang builds what the phone preset builds (static executables, ek_bench included), so the
+  # phone workflow's test (label phone) runs on it; gcc keeps dynamic linking and no benchmarks.
+  local kind=(-DEK_BUILD_BENCHMARKS=OFF)
+  [ "$compiler" = clang ] && kind=(-DEK_BUILD_BENCHMARKS=ON -DEK_STATIC_EXECUTABLES=ON)
+  configure_and_build "$dir" -DCMAKE_BUILD_TYPE=Release "${kind[@]}" \
     -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/toolchains/aarch64-linux-gnu-$compiler.cmake" || return 1
   # qemu CPU model | target Highway must select | lanes that must be detected
   local models=(
@@ -221,7 +233,7 @@ lane_arm() {
     log "arm-$compiler under qemu -cpu $cpu (expect $target, lanes [$lanes])"
     # Emulation is slow: fewer randomized cases per target than on the host.
     EK_RANDOM_CASES=${EK_RANDOM_CASES:-8} QEMU_CPU=$cpu EK_EXPECT_TARGET=$target EK_EXPECT_LANES=$lanes \
-      run_ctest "arm-$compiler-$cpu" "$dir" -LE cycle_model || rc=1
+      run_ctest "arm-$compiler-$cpu" "$dir" -LE 'cycle_model|phone' || rc=1
     if ! grep -q 'target_expectation .*Passed' "$LAST_CTEST_LOG"; then
       echo "test-all.sh: target expectation did not pass under $cpu" >&2
       rc=1
@@ -230,6 +242,11 @@ lane_arm() {
   # llvm-mca on the build machine, once per build: every micro-kernel loop against its floor.
   log "arm-$compiler cycle model (llvm-mca over the micro-kernel loops; docs/arm.md)"
   run_ctest "arm-$compiler-cycle-model" "$dir" -L cycle_model || rc=1
+  if [ "$compiler" = clang ]; then
+    log "arm-$compiler phone workflow (tools/ek-phone with this machine as the phone, under qemu)"
+    run_ctest "arm-$compiler-phone" "$dir" -L phone || rc=1
+    grep -q 'ek_phone .*Passed' "$LAST_CTEST_LOG" || { echo "test-all.sh: the ek_phone test did not run" >&2; rc=1; }
+  fi
   return $rc
 }
 

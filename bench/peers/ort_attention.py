@@ -23,6 +23,7 @@ the ratios beside ek's medians.
 Usage: ort_attention.py [--repetitions N] [--min-time SECONDS]
 """
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -94,22 +95,35 @@ def median_us(shape, dtype, repetitions, min_time, q_len=1, causal=False):
     return statistics.median(samples)
 
 
+def report(results, name, us):
+    print(f"{name}/real_time_median {us:12.1f} us", flush=True)
+    # The same median in Google Benchmark's JSON form (tools/ek-report reads it with ek_bench's).
+    results.append({"name": f"{name}/real_time_median", "run_name": f"{name}/real_time", "run_type": "aggregate",
+                    "aggregate_name": "median", "real_time": us, "cpu_time": us, "time_unit": "us"})
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repetitions", type=int, default=5)
     parser.add_argument("--min-time", type=float, default=0.2)
+    parser.add_argument("--json", help="also write the medians to this file as Google Benchmark JSON")
     args = parser.parse_args()
     ort.set_default_logger_severity(3)
-    print(f"# onnxruntime {ort.__version__}, onnx {onnx.__version__}, Attention (opset 23)", file=sys.stderr)
+    what = f"onnxruntime {ort.__version__}, onnx {onnx.__version__}, Attention (opset 23)"
+    print(f"# {what}", file=sys.stderr)
+    results = []
     for dtype, name in ((np.float32, "f32"), (np.float16, "f16")):
         for shape in SHAPES:
             dims = "x".join(str(s) for s in shape)
             us = median_us(shape, dtype, args.repetitions, args.min_time)
-            print(f"peer/ort/attn/{name}/decode/{dims}/real_time_median {us:12.1f} us", flush=True)
+            report(results, f"peer/ort/attn/{name}/decode/{dims}", us)
         for heads, q_len, kv_len, d in PREFILL_SHAPES:
             dims = "x".join(str(s) for s in (heads, q_len, kv_len, d))
             us = median_us((heads, heads, kv_len, d), dtype, args.repetitions, args.min_time, q_len, causal=True)
-            print(f"peer/ort/attn/{name}/prefill/{dims}/causal/real_time_median {us:12.1f} us", flush=True)
+            report(results, f"peer/ort/attn/{name}/prefill/{dims}/causal", us)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump({"context": {"peer": what}, "benchmarks": results}, f, indent=1)
     return 0
 
 

@@ -21,6 +21,7 @@ these beside ek's medians. LiteRT is not timed: building a .tflite needs TensorF
 Usage: ort_mobilenet_v2.py [--layers] [--repetitions N] [--min-time SECONDS]
 """
 import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -168,8 +169,24 @@ def median_us(model, shape, threads, repetitions, min_time):
     return statistics.median(samples)
 
 
+RESULTS = []
+
+
 def report(name, us):
     print(f"peer/ort/{name}/real_time_median {us:12.1f} us", flush=True)
+    RESULTS.append(json_median(f"peer/ort/{name}", us))
+
+
+def json_median(name, us):
+    """One median in Google Benchmark's JSON form (tools/ek-report reads it with ek_bench's)."""
+    return {"name": f"{name}/real_time_median", "run_name": f"{name}/real_time", "run_type": "aggregate",
+            "aggregate_name": "median", "real_time": us, "cpu_time": us, "time_unit": "us"}
+
+
+def write_json(path, what):
+    if path:
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump({"context": {"peer": what}, "benchmarks": RESULTS}, f, indent=1)
 
 
 def main():
@@ -177,9 +194,11 @@ def main():
     parser.add_argument("--layers", action="store_true", help="also time every convolution layer alone")
     parser.add_argument("--repetitions", type=int, default=5)
     parser.add_argument("--min-time", type=float, default=0.2)
+    parser.add_argument("--json", help="also write the medians to this file as Google Benchmark JSON")
     args = parser.parse_args()
     ort.set_default_logger_severity(3)
-    print(f"# onnxruntime {ort.__version__}, onnx {onnx.__version__}, MobileNetV2 {IMAGE} x {IMAGE}", file=sys.stderr)
+    what = f"onnxruntime {ort.__version__}, onnx {onnx.__version__}, MobileNetV2 {IMAGE} x {IMAGE}"
+    print(f"# {what}", file=sys.stderr)
     model, shape = whole_network()
     models = {"f32": model, "i8": quantize(model, shape)}
     for kind, m in models.items():
@@ -190,6 +209,7 @@ def main():
             m, s = single_layer(layer)
             report(f"conv/f32/mobilenet_v2/{layer[0]}", median_us(m, s, 1, args.repetitions, args.min_time))
             report(f"conv/i8/mobilenet_v2/{layer[0]}", median_us(quantize(m, s), s, 1, args.repetitions, args.min_time))
+    write_json(args.json, what)
     return 0
 
 
