@@ -65,6 +65,46 @@ void FormatLaneText(uint32_t mask, char* buffer, size_t size) {
   if (buffer[0] == '\0') std::snprintf(buffer, size, "(none)");
 }
 
+// CPUs whose data caches (L1d, L2, L3 sizes) are alike, as "0-3" or "0,2,4-7".
+struct CoreGroup {
+  int64_t bytes[3];
+  char cpus[128];
+};
+
+void AppendCpu(char* list, size_t size, int first, int last) {
+  const size_t used = std::strlen(list);
+  if (first == last) {
+    std::snprintf(list + used, size - used, "%s%d", used ? "," : "", first);
+  } else {
+    std::snprintf(list + used, size - used, "%s%d-%d", used ? "," : "", first, last);
+  }
+}
+
+int GroupCoresByCaches(int cpus, CoreGroup* groups, int max_groups) {
+  int count = 0, run_group = -1, run_first = 0, run_last = -2;
+  for (int cpu = 0; cpu < cpus; ++cpu) {
+    int64_t bytes[3];
+    for (int level = 1; level <= 3; ++level) bytes[level - 1] = ek::CoreDataCacheBytes(cpu, level);
+    int g = 0;
+    while (g < count && std::memcmp(groups[g].bytes, bytes, sizeof(bytes)) != 0) ++g;
+    if (g == count) {
+      if (count == max_groups) continue;
+      std::memcpy(groups[g].bytes, bytes, sizeof(bytes));
+      groups[g].cpus[0] = '\0';
+      ++count;
+    }
+    if (g == run_group && cpu == run_last + 1) {
+      run_last = cpu;
+      continue;
+    }
+    if (run_group >= 0) AppendCpu(groups[run_group].cpus, sizeof(groups[run_group].cpus), run_first, run_last);
+    run_group = g;
+    run_first = run_last = cpu;
+  }
+  if (run_group >= 0) AppendCpu(groups[run_group].cpus, sizeof(groups[run_group].cpus), run_first, run_last);
+  return count;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -80,6 +120,8 @@ int main(int argc, char** argv) {
   const ek::Status ready = ek::EnsureDispatchReady();
   const ek::SystemInfo& sys = ek::GetSystemInfo();
   const int64_t selected = ek::SelectedTarget();
+  CoreGroup groups[8];
+  const int num_groups = GroupCoresByCaches(sys.logical_cpus, groups, 8);
 
   ek::opencl::Api api;
   const ek::Status cl_loaded = ek::opencl::LoadApi(&api);
@@ -116,6 +158,12 @@ int main(int argc, char** argv) {
       std::printf("%s{\"level\":%d,\"type\":\"%s\",\"size_bytes\":%lld,\"line_bytes\":%lld,\"shared_by_cpus\":%d}",
                   i ? "," : "", c.level, c.type, static_cast<long long>(c.size_bytes),
                   static_cast<long long>(c.line_bytes), c.shared_by_cpus);
+    }
+    std::printf("],\"core_caches\":[");
+    for (int i = 0; i < num_groups; ++i) {
+      const CoreGroup& g = groups[i];
+      std::printf("%s{\"cpus\":\"%s\",\"l1d_bytes\":%lld,\"l2_bytes\":%lld,\"l3_bytes\":%lld}", i ? "," : "", g.cpus,
+                  static_cast<long long>(g.bytes[0]), static_cast<long long>(g.bytes[1]), static_cast<long long>(g.bytes[2]));
     }
     std::printf("],\"opencl_library\":");
     PrintJsonString(api.library ? api.library_path : "");
@@ -157,6 +205,13 @@ int main(int argc, char** argv) {
       const ek::CacheInfo& c = sys.caches[i];
       std::printf("cache L%d %-11s %lld KiB, %lld-byte lines, shared by %d CPUs\n", c.level, c.type,
                   static_cast<long long>(c.size_bytes >> 10), static_cast<long long>(c.line_bytes), c.shared_by_cpus);
+    }
+    if (num_groups > 1) {  // cores with different caches (big / little): blocking follows the running one
+      for (int i = 0; i < num_groups; ++i) {
+        std::printf("core caches       CPUs %s: L1d %lld KiB, L2 %lld KiB, L3 %lld KiB\n", groups[i].cpus,
+                    static_cast<long long>(groups[i].bytes[0] >> 10), static_cast<long long>(groups[i].bytes[1] >> 10),
+                    static_cast<long long>(groups[i].bytes[2] >> 10));
+      }
     }
     if (*cl_error) {
       std::printf("opencl            unavailable: %s\n", cl_error);

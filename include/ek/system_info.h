@@ -1,12 +1,15 @@
 // Copyright 2026 The edgekernels Authors. SPDX-License-Identifier: Apache-2.0
 //
 // CPU name and cache sizes, for tools and for cache blocking. Read once; never fails (unknown
-// values are 0 or "unknown").
+// values are 0 or "unknown"). Cache sizes per core too: the big and little cores of a phone
+// differ, and a call's blocking follows the core it is planned on (RunningCoreDataCacheBytes).
 #ifndef EK_SYSTEM_INFO_H_
 #define EK_SYSTEM_INFO_H_
 
+#include <sched.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -99,11 +102,27 @@ inline void ReadCpuName(SystemInfo* info) {
   if (have_part) std::snprintf(info->cpu_name, sizeof(info->cpu_name), "Arm implementer 0x%02x part 0x%03x", implementer, part);
 }
 
-// Reads /sys/devices/system/cpu/cpu0/cache/index<index>/<field>.
-inline bool ReadCacheField(int index, const char* field, char* text, size_t size) {
-  char path[128];
-  std::snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cache/index%d/%s", index, field);
+// Reads <cpu_dir>/cache/index<index>/<field>; cpu_dir is e.g. /sys/devices/system/cpu/cpu0.
+inline bool ReadCacheField(const char* cpu_dir, int index, const char* field, char* text, size_t size) {
+  char path[256];
+  std::snprintf(path, sizeof(path), "%s/cache/index%d/%s", cpu_dir, index, field);
   return ReadSmallFile(path, text, size);
+}
+
+// The data (or unified) cache sizes of one CPU at levels 1, 2, 3 in KiB (-1: not listed).
+inline void ReadCoreCacheKib(const char* cpu_dir, int32_t kib[3]) {
+  kib[0] = kib[1] = kib[2] = -1;
+  for (int index = 0; index < 8; ++index) {
+    char text[64];
+    if (!ReadCacheField(cpu_dir, index, "level", text, sizeof(text))) break;
+    const int level = std::atoi(text);
+    if (level < 1 || level > 3) continue;
+    if (ReadCacheField(cpu_dir, index, "type", text, sizeof(text)) && std::strcmp(text, "Instruction") == 0) continue;
+    if (ReadCacheField(cpu_dir, index, "size", text, sizeof(text))) {
+      const int64_t bytes = ParseSize(text);
+      if (bytes > 0) kib[level - 1] = static_cast<int32_t>(bytes >> 10);
+    }
+  }
 }
 
 // Counts the CPUs in a list such as "0-1" or "0,2,5-7".
@@ -123,19 +142,20 @@ inline int CountCpuList(const char* text) {
 }
 
 inline void ReadCaches(SystemInfo* info) {
+  const char* cpu0 = "/sys/devices/system/cpu/cpu0";
   for (int index = 0; index < 8 && info->num_caches < 8; ++index) {
     char text[64];
-    if (!ReadCacheField(index, "level", text, sizeof(text))) break;
+    if (!ReadCacheField(cpu0, index, "level", text, sizeof(text))) break;
     CacheInfo& c = info->caches[info->num_caches];
     c = CacheInfo();  // the slot may hold a skipped entry's fields
     c.level = std::atoi(text);
-    if (ReadCacheField(index, "type", text, sizeof(text))) {
+    if (ReadCacheField(cpu0, index, "type", text, sizeof(text))) {
       std::snprintf(c.type, sizeof(c.type), "%s",
                     std::strcmp(text, "Data") == 0 ? "data" : std::strcmp(text, "Instruction") == 0 ? "instruction" : "unified");
     }
-    if (ReadCacheField(index, "size", text, sizeof(text))) c.size_bytes = ParseSize(text);
-    if (ReadCacheField(index, "coherency_line_size", text, sizeof(text))) c.line_bytes = std::atoll(text);
-    if (ReadCacheField(index, "shared_cpu_list", text, sizeof(text))) c.shared_by_cpus = CountCpuList(text);
+    if (ReadCacheField(cpu0, index, "size", text, sizeof(text))) c.size_bytes = ParseSize(text);
+    if (ReadCacheField(cpu0, index, "coherency_line_size", text, sizeof(text))) c.line_bytes = std::atoll(text);
+    if (ReadCacheField(cpu0, index, "shared_cpu_list", text, sizeof(text))) c.shared_by_cpus = CountCpuList(text);
     if (c.size_bytes > 0) ++info->num_caches;
   }
 }
@@ -152,6 +172,42 @@ inline const SystemInfo& GetSystemInfo() {
   }();
   return info;
 }
+
+// The data (or unified) cache at `level` (1..3) of logical CPU `cpu`, read from /sys on first
+// use for that CPU; the first CPU's (GetSystemInfo) where /sys does not list it. 0 if unknown.
+inline int64_t CoreDataCacheBytes(int cpu, int level) {
+  constexpr int kMaxCpus = 1024;
+  // Per CPU and level: 0 not read yet, -1 unknown, else KiB. Racing readers store the same value.
+  static std::atomic<int32_t> kib[kMaxCpus][3];
+  if (level < 1 || level > 3) return 0;
+  if (cpu >= 0 && cpu < kMaxCpus) {
+    int32_t value = kib[cpu][level - 1].load(std::memory_order_relaxed);
+    if (value == 0) {
+      char dir[64];
+      std::snprintf(dir, sizeof(dir), "/sys/devices/system/cpu/cpu%d", cpu);
+      int32_t read[3];
+      detail::ReadCoreCacheKib(dir, read);
+      for (int i = 0; i < 3; ++i) kib[cpu][i].store(read[i] == 0 ? -1 : read[i], std::memory_order_relaxed);
+      value = read[level - 1] == 0 ? -1 : read[level - 1];
+    }
+    if (value > 0) return int64_t{value} << 10;
+  }
+  return GetSystemInfo().DataCacheBytes(level);
+}
+
+// The logical CPU the calling thread runs on now (-1 if the system cannot say).
+inline int RunningCpu() {
+#if defined(__linux__)
+  return sched_getcpu();
+#else
+  return -1;
+#endif
+}
+
+// The data cache at `level` of the core the calling thread runs on: what a call's cache blocking
+// is planned for (GEMM's K block from L2, convolution's loop order from L1). On a phone the
+// big and little cores differ; on a machine whose cores are alike this is the first CPU's.
+inline int64_t RunningCoreDataCacheBytes(int level) { return CoreDataCacheBytes(RunningCpu(), level); }
 
 }  // namespace ek
 

@@ -253,8 +253,8 @@ inline Status PrepareConv(int64_t tile_rows, int64_t tile_cols, const TensorView
     // the output is written pixel by pixel and A is read once. Otherwise column blocks of whole
     // tiles (at most 4 per group, so that a task's B stays in L2 across its row tiles), column
     // tiles outer. Row blocks so that there are tasks for 8 threads at least.
-    const SystemInfo& sys = GetSystemInfo();
-    const int64_t l1 = sys.DataCacheBytes(1) > 0 ? sys.DataCacheBytes(1) : 32 * 1024;
+    const int64_t core_l1 = RunningCoreDataCacheBytes(1);  // the planning core's
+    const int64_t l1 = core_l1 > 0 ? core_l1 : 32 * 1024;
     const int64_t group_tiles = CeilDiv(g.group_out, tile_cols);
     if (w.K() * group_tiles * tile_cols * 4 <= l1 / 2) {
       g.row_tiles_outer = true;

@@ -142,15 +142,15 @@ inline Status ValidateGemm(const TensorView& a, int64_t k, int64_t n, const Tens
 
 
 // The plan: the path (GemmPath), block sizes, tasks and, for a view of B, the chunks each task
-// packs. Depends on the problem, the options, the caches and the selected target's tile; never
-// on the thread count.
+// packs. Depends on the problem, the options, the caches of the core planning the call and the
+// selected target's tile; never on the thread count. None of these changes a result's bits.
 inline void PlanGemm(const TileShape& tile, GemmCall* call, const GemmOptions& o, const TensorView* b) {
   GemmTaskArgs& g = call->args;
   const bool b_view = b != nullptr;
   const int64_t flops = 2 * g.m * g.n * g.k;
   const int64_t lanes = static_cast<int64_t>(tile.lanes);
-  const SystemInfo& sys = GetSystemInfo();
-  const int64_t l2 = sys.DataCacheBytes(2) > 0 ? sys.DataCacheBytes(2) : 512 * 1024;
+  const int64_t core_l2 = RunningCoreDataCacheBytes(2);  // the planning core's: big and little differ
+  const int64_t l2 = core_l2 > 0 ? core_l2 : 512 * 1024;
   const int64_t tile_rows = static_cast<int64_t>(tile.rows);
   const int64_t tile_cols = static_cast<int64_t>(tile.vectors) * lanes;
   const int64_t weight_bytes = DTypeBits(g.b_type) / 8;
