@@ -90,13 +90,11 @@ void RegisterTransformerBenchmarks();
 void RegisterLlamaBlockBenchmarks();
 }
 
-int main(int argc, char** argv) {
-  const ek::Status ready = ek::EnsureDispatchReady();
-  if (!ready.ok()) {
-    std::fprintf(stderr, "ek_bench: %s\n", ready.message());
-    return 1;
-  }
-  const ek::SystemInfo& sys = ek::GetSystemInfo();
+namespace ek_bench {
+
+// This machine's measured peaks, printed and written to the JSON output's context (for
+// tools/ek-report: roofline, tables).
+void ReportMachine(const ek::SystemInfo& sys) {
   std::printf("ek_bench: %s, selected target %s (%zu-byte vectors), L2 %lld KiB\n", sys.cpu_name,
               ek::TargetName(ek::SelectedTarget()), ek::SelectedVectorBytes(),
               static_cast<long long>(sys.DataCacheBytes(2) >> 10));
@@ -112,7 +110,7 @@ int main(int argc, char** argv) {
   std::printf("qgemm: pct_peak = GOPS / int8 dot peak; pct_dram = packed weight GBps / DRAM read (M <= 16)\n");
   std::printf("conv: pct_peak = GFLOPS / FMA peak (MobileNetV2 layers, 224 x 224, batch 1)\n");
   std::printf("attn: decode pct_dram = KV GBps / DRAM read; prefill pct_peak = GFLOPS (unmasked work) / FMA peak\n\n");
-  // The same facts in the JSON output's context, for tools/ek-report (roofline, tables).
+  // The same facts in the JSON context.
   const auto number = [](double value) { return std::to_string(value); };
   benchmark::AddCustomContext("ek_cpu", sys.cpu_name);
   benchmark::AddCustomContext("ek_target", ek::TargetName(ek::SelectedTarget()));
@@ -121,6 +119,24 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("ek_int8_peak_gops", number(ek_bench::Int8DotPeakGops()));
   benchmark::AddCustomContext("ek_dram_read_gbps", number(ek_bench::DramReadGBps()));
   benchmark::AddCustomContext("ek_l2_kib", std::to_string(sys.DataCacheBytes(2) >> 10));
+}
+
+}  // namespace ek_bench
+
+int main(int argc, char** argv) {
+  const ek::Status ready = ek::EnsureDispatchReady();
+  if (!ready.ok()) {
+    std::fprintf(stderr, "ek_bench: %s\n", ready.message());
+    return 1;
+  }
+  // Listing the benchmarks runs none: the peaks (a few seconds, longer under emulation) are
+  // measured only for a run.
+  bool listing = false;
+  for (int i = 1; i < argc; ++i) {
+    listing |= std::strcmp(argv[i], "--benchmark_list_tests") == 0 || std::strcmp(argv[i], "--benchmark_list_tests=true") == 0 ||
+               std::strcmp(argv[i], "--benchmark_list_tests=1") == 0;
+  }
+  if (!listing) ek_bench::ReportMachine(ek::GetSystemInfo());
   ek_bench::RegisterConvertBenchmarks();
   ek_bench::RegisterGemmBenchmarks();
   ek_bench::RegisterQGemmBenchmarks();

@@ -109,22 +109,6 @@ inline bool ReadCacheField(const char* cpu_dir, int index, const char* field, ch
   return ReadSmallFile(path, text, size);
 }
 
-// The data (or unified) cache sizes of one CPU at levels 1, 2, 3 in KiB (-1: not listed).
-inline void ReadCoreCacheKib(const char* cpu_dir, int32_t kib[3]) {
-  kib[0] = kib[1] = kib[2] = -1;
-  for (int index = 0; index < 8; ++index) {
-    char text[64];
-    if (!ReadCacheField(cpu_dir, index, "level", text, sizeof(text))) break;
-    const int level = std::atoi(text);
-    if (level < 1 || level > 3) continue;
-    if (ReadCacheField(cpu_dir, index, "type", text, sizeof(text)) && std::strcmp(text, "Instruction") == 0) continue;
-    if (ReadCacheField(cpu_dir, index, "size", text, sizeof(text))) {
-      const int64_t bytes = ParseSize(text);
-      if (bytes > 0) kib[level - 1] = static_cast<int32_t>(bytes >> 10);
-    }
-  }
-}
-
 // Counts the CPUs in a list such as "0-1" or "0,2,5-7".
 inline int CountCpuList(const char* text) {
   int count = 0;
@@ -141,22 +125,34 @@ inline int CountCpuList(const char* text) {
   return count;
 }
 
-inline void ReadCaches(SystemInfo* info) {
-  const char* cpu0 = "/sys/devices/system/cpu/cpu0";
+// Reads the caches /sys lists for one CPU (cpu_dir: /sys/devices/system/cpu/cpu<N>) into the
+// info's cache list.
+inline void ReadCaches(const char* cpu_dir, SystemInfo* info) {
   for (int index = 0; index < 8 && info->num_caches < 8; ++index) {
     char text[64];
-    if (!ReadCacheField(cpu0, index, "level", text, sizeof(text))) break;
+    if (!ReadCacheField(cpu_dir, index, "level", text, sizeof(text))) break;
     CacheInfo& c = info->caches[info->num_caches];
     c = CacheInfo();  // the slot may hold a skipped entry's fields
     c.level = std::atoi(text);
-    if (ReadCacheField(cpu0, index, "type", text, sizeof(text))) {
+    if (ReadCacheField(cpu_dir, index, "type", text, sizeof(text))) {
       std::snprintf(c.type, sizeof(c.type), "%s",
                     std::strcmp(text, "Data") == 0 ? "data" : std::strcmp(text, "Instruction") == 0 ? "instruction" : "unified");
     }
-    if (ReadCacheField(cpu0, index, "size", text, sizeof(text))) c.size_bytes = ParseSize(text);
-    if (ReadCacheField(cpu0, index, "coherency_line_size", text, sizeof(text))) c.line_bytes = std::atoll(text);
-    if (ReadCacheField(cpu0, index, "shared_cpu_list", text, sizeof(text))) c.shared_by_cpus = CountCpuList(text);
+    if (ReadCacheField(cpu_dir, index, "size", text, sizeof(text))) c.size_bytes = ParseSize(text);
+    if (ReadCacheField(cpu_dir, index, "coherency_line_size", text, sizeof(text))) c.line_bytes = std::atoll(text);
+    if (ReadCacheField(cpu_dir, index, "shared_cpu_list", text, sizeof(text))) c.shared_by_cpus = CountCpuList(text);
     if (c.size_bytes > 0) ++info->num_caches;
+  }
+}
+
+// The data (or unified) cache sizes of one CPU at levels 1, 2, 3 in KiB (-1: not listed), by
+// the rule SystemInfo::DataCacheBytes applies to the first CPU.
+inline void ReadCoreCacheKib(const char* cpu_dir, int32_t kib[3]) {
+  SystemInfo core;  // only its cache list is filled
+  ReadCaches(cpu_dir, &core);
+  for (int level = 1; level <= 3; ++level) {
+    const int64_t bytes = core.DataCacheBytes(level);
+    kib[level - 1] = bytes >= 1024 ? static_cast<int32_t>(bytes >> 10) : -1;
   }
 }
 
@@ -167,7 +163,7 @@ inline const SystemInfo& GetSystemInfo() {
     SystemInfo s;
     detail::ReadCpuName(&s);
     s.logical_cpus = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
-    detail::ReadCaches(&s);
+    detail::ReadCaches("/sys/devices/system/cpu/cpu0", &s);
     return s;
   }();
   return info;
@@ -187,8 +183,8 @@ inline int64_t CoreDataCacheBytes(int cpu, int level) {
       std::snprintf(dir, sizeof(dir), "/sys/devices/system/cpu/cpu%d", cpu);
       int32_t read[3];
       detail::ReadCoreCacheKib(dir, read);
-      for (int i = 0; i < 3; ++i) kib[cpu][i].store(read[i] == 0 ? -1 : read[i], std::memory_order_relaxed);
-      value = read[level - 1] == 0 ? -1 : read[level - 1];
+      for (int i = 0; i < 3; ++i) kib[cpu][i].store(read[i], std::memory_order_relaxed);
+      value = read[level - 1];
     }
     if (value > 0) return int64_t{value} << 10;
   }
